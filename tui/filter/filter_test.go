@@ -1,0 +1,121 @@
+package filter
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/beignet/devtools/event"
+)
+
+func sample() map[string]event.Event {
+	return map[string]event.Event{
+		"get200": {Kind: event.KindRequest, Name: "GET /api/notes", RequestID: "r1", DurationNs: int64(120 * time.Millisecond),
+			HTTP: &event.HTTP{Method: "GET", URL: "http://127.0.0.1:8080/api/notes?x=1", Route: "/api/notes", Status: 200}},
+		"post500": {Kind: event.KindRequest, Name: "POST /api/charge", RequestID: "r2", DurationNs: int64(450 * time.Millisecond),
+			HTTP: &event.HTTP{Method: "POST", URL: "/api/charge", Status: 500}},
+		"get404": {Kind: event.KindRequest, Name: "GET /missing", DurationNs: int64(2 * time.Millisecond),
+			HTTP: &event.HTTP{Method: "GET", URL: "/missing", Status: 404}},
+		"stripe": {Kind: event.KindProvider, Name: "stripe charges.create", RequestID: "r2", DurationNs: int64(300 * time.Millisecond),
+			Provider: &event.Provider{Name: "Stripe", Operation: "charges.create", Method: "POST", URL: "https://api.stripe.com/v1/charges", Status: 402}},
+		"audit": {Kind: event.KindAudit, Name: "note.delete", RequestID: "r1",
+			Audit: &event.Audit{Actor: "alice@example.com", Tenant: "acme", Action: "note.delete", Resource: "note/7", Outcome: "allowed"}},
+		"log": {Kind: event.KindLog, Level: "ERROR", Message: "Database timeout on shard 3", RequestID: "r2"},
+	}
+}
+
+func TestMatchTable(t *testing.T) {
+	evs := sample()
+	cases := []struct {
+		q    string
+		want []string
+	}{
+		{"", []string{"get200", "post500", "get404", "stripe", "audit", "log"}},
+		{"kind:request", []string{"get200", "post500", "get404"}},
+		{"kind:provider,audit", []string{"stripe", "audit"}},
+		{"-kind:request", []string{"stripe", "audit", "log"}},
+		{"status:>=500", []string{"post500"}},
+		{"status:>=400", []string{"post500", "get404", "stripe"}},
+		{"status:4xx", []string{"get404", "stripe"}},
+		{"status:200", []string{"get200"}},
+		{"status:<300", []string{"get200"}},
+		{"method:post", []string{"post500", "stripe"}},
+		{"method:GET status:404", []string{"get404"}},
+		{"path:/api/*", []string{"get200", "post500"}},
+		{"path:/api/notes", []string{"get200"}},
+		{"path:/v1/*", []string{"stripe"}},
+		{"provider:stripe", []string{"stripe"}},
+		{"provider:str*", []string{"stripe"}},
+		{"actor:alice*", []string{"audit"}},
+		{"tenant:acme", []string{"audit"}},
+		{"tenant:other", nil},
+		{"dur:>200ms", []string{"post500", "stripe"}},
+		{"dur:<=2ms", []string{"get404", "audit", "log"}},
+		{"timeout", []string{"log"}},
+		{"TIMEOUT shard", []string{"log"}},
+		{`"shard 3"`, []string{"log"}},
+		{"notes", []string{"get200"}},
+		{"note", []string{"get200", "audit"}},
+		{"-notes kind:request", []string{"post500", "get404"}},
+		{"level:error", []string{"log"}},
+		{"req:r2", []string{"post500", "stripe", "log"}},
+		{"req:r2 -kind:log", []string{"post500", "stripe"}},
+		{`"http://"`, []string{"get200"}},
+	}
+	for _, c := range cases {
+		f, err := Parse(c.q)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", c.q, err)
+		}
+		want := map[string]bool{}
+		for _, w := range c.want {
+			want[w] = true
+		}
+		for name, e := range evs {
+			if got := f.Match(&e); got != want[name] {
+				t.Errorf("%q on %s: got %v, want %v", c.q, name, got, want[name])
+			}
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, q := range []string{
+		"kind:bogus", "status:abc", "status:>=", "status:", "dur:>200", "dur:fast",
+		"colour:red", `"open quote`, "status:6xx", "kind:request,nope",
+	} {
+		f, err := Parse(q)
+		if err == nil {
+			t.Errorf("Parse(%q) = %v, want error", q, f)
+			continue
+		}
+		if !errors.Is(err, ErrSyntax) {
+			t.Errorf("Parse(%q) error %v does not wrap ErrSyntax", q, err)
+		}
+	}
+}
+
+func TestNilAndEmptyMatchAll(t *testing.T) {
+	var f *Filter
+	e := event.Event{Kind: event.KindLog}
+	if !f.Match(&e) || !f.Empty() {
+		t.Fatal("nil filter must match all")
+	}
+	if g := MustParse("   "); !g.Empty() || !g.Match(&e) || g.String() != "" {
+		t.Fatal("blank filter must match all")
+	}
+}
+
+func TestGlob(t *testing.T) {
+	for _, c := range []struct {
+		p, s string
+		ok   bool
+	}{
+		{"/api/*", "/api/a/b", true}, {"/api/*", "/ap", false}, {"*x", "abx", true},
+		{"a?c", "abc", true}, {"a*b*c", "aXbYc", true}, {"a*b*c", "aXbY", false}, {"abc", "abc", true},
+	} {
+		if glob(c.p, c.s) != c.ok {
+			t.Errorf("glob(%q,%q) != %v", c.p, c.s, c.ok)
+		}
+	}
+}
