@@ -1,0 +1,473 @@
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/beignet/devtools/event"
+)
+
+// Defaults of ClientOptions.
+const (
+	DefaultMinBackoff      = 250 * time.Millisecond
+	DefaultMaxBackoff      = 10 * time.Second
+	DefaultClientReadLimit = 16 << 20
+	DefaultIdleTimeout     = 60 * time.Second
+	DefaultDialTimeout     = 10 * time.Second
+)
+
+// ClientOptions configures a Client.
+type ClientOptions struct {
+	// URL is the full URL of the websocket route: ws://, wss://, http:// or
+	// https:// (http means ws).
+	URL string
+	// Token, if set, is sent as "Authorization: Bearer <token>".
+	Token string
+	// Header holds extra handshake headers (Origin, X-Devtools-Token ...).
+	Header http.Header
+	// Since resumes after this event ID on the first connection; zero means
+	// live only.
+	Since event.ID
+	// Filter narrows the subscription; nil means everything.
+	Filter *Filter
+	// MinBackoff and MaxBackoff bound the reconnect delay: exponential from
+	// MinBackoff, capped at MaxBackoff, with full jitter. Defaults 250ms
+	// and 10s.
+	MinBackoff, MaxBackoff time.Duration
+	// HTTPClient dials; nil means http.DefaultClient.
+	HTTPClient *http.Client
+	// Logger receives diagnostics (never event content); nil discards.
+	Logger *slog.Logger
+
+	// ReadLimit caps a server frame in bytes; default 16 MiB.
+	ReadLimit int64
+	// IdleTimeout drops a connection on which nothing (not even a server
+	// keepalive ping) arrived for this long, then reconnects; default 60s,
+	// three server ping intervals. Negative disables.
+	IdleTimeout time.Duration
+	// DialTimeout bounds one handshake; default 10s.
+	DialTimeout time.Duration
+	// FillGaps makes the client reconnect right after a gap message and
+	// resume from the last event it got, so that the server replays the
+	// skipped events from its history: no holes, at the cost of a
+	// reconnect. The gap is still reported to fn first.
+	FillGaps bool
+}
+
+// UpdateKind says what an Update carries.
+type UpdateKind int
+
+// Update kinds.
+const (
+	UpdateHello  UpdateKind = iota + 1 // Hello set: connected
+	UpdateEvent                        // Event and Raw set
+	UpdateSynced                       // backlog replayed, live from here
+	UpdateGap                          // GapAfter set: events after it were skipped by the server
+	UpdateStats                        // Stats set
+	UpdateState                        // State (and RetryIn, Err) set
+	UpdateError                        // Err set: a server error message or an undecodable frame
+)
+
+func (k UpdateKind) String() string {
+	switch k {
+	case UpdateHello:
+		return "hello"
+	case UpdateEvent:
+		return "event"
+	case UpdateSynced:
+		return "synced"
+	case UpdateGap:
+		return "gap"
+	case UpdateStats:
+		return "stats"
+	case UpdateState:
+		return "state"
+	case UpdateError:
+		return "error"
+	}
+	return fmt.Sprintf("UpdateKind(%d)", int(k))
+}
+
+// ConnState is the client's connection state, reported in UpdateState.
+type ConnState int
+
+// Connection states.
+const (
+	StateConnecting    ConnState = iota + 1 // dialing
+	StateLive                               // subscribed and synced
+	StateReconnecting                       // dropped; retrying in RetryIn
+	StateAuthRefused                        // 401/403: Run returns ErrUnauthorized
+	StateOriginRefused                      // origin refused: Run returns ErrOriginRefused
+	StateClosed                             // Run is returning
+)
+
+func (s ConnState) String() string {
+	switch s {
+	case StateConnecting:
+		return "connecting"
+	case StateLive:
+		return "live"
+	case StateReconnecting:
+		return "reconnecting"
+	case StateAuthRefused:
+		return "unauthorized"
+	case StateOriginRefused:
+		return "origin refused"
+	case StateClosed:
+		return "closed"
+	}
+	return fmt.Sprintf("ConnState(%d)", int(s))
+}
+
+// Update is one thing Run delivers to its callback.
+type Update struct {
+	Kind UpdateKind
+
+	Event event.Event // UpdateEvent: the decoded event
+	Raw   []byte      // UpdateEvent: the event JSON as sent (owned by the receiver)
+
+	Hello *Hello       // UpdateHello
+	Stats *ServerStats // UpdateStats
+
+	GapAfter event.ID // UpdateGap: the last event received before the gap
+
+	State   ConnState     // UpdateState
+	RetryIn time.Duration // UpdateState with StateReconnecting
+	Err     error         // UpdateError; UpdateState: why (reconnecting, refused)
+}
+
+// Client connects to a Server, subscribes and resumes after drops.
+type Client struct {
+	opts    ClientOptions
+	log     *slog.Logger
+	running atomic.Bool
+
+	mu     sync.Mutex
+	lastID event.ID
+}
+
+// NewClient returns a Client; nothing happens until Run.
+func NewClient(opts ClientOptions) *Client {
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = DefaultMinBackoff
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = DefaultMaxBackoff
+	}
+	if opts.MaxBackoff < opts.MinBackoff {
+		opts.MaxBackoff = opts.MinBackoff
+	}
+	if opts.ReadLimit <= 0 {
+		opts.ReadLimit = DefaultClientReadLimit
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = DefaultDialTimeout
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	opts.Filter = opts.Filter.clone()
+	return &Client{opts: opts, log: opts.Logger, lastID: opts.Since}
+}
+
+// LastID returns the ID of the last event delivered (or ClientOptions.Since
+// before any). Safe to call from any goroutine.
+func (c *Client) LastID() event.ID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastID
+}
+
+func (c *Client) setLastID(id event.ID) {
+	c.mu.Lock()
+	c.lastID = id
+	c.mu.Unlock()
+}
+
+// errResync ends a session to resume right away (FillGaps).
+var errResync = errors.New("stream: resync after gap")
+
+// Run connects and delivers updates to fn, called from Run's goroutine, in
+// order, until ctx ends or the server refuses the client. After a drop it
+// reconnects with exponential backoff and full jitter and resumes from
+// LastID: events are delivered in ID order without duplicates, and without
+// holes as long as the server's history still holds them.
+//
+// Run returns an error matching ErrUnauthorized (HTTP 401/403) or
+// ErrOriginRefused without retrying, one matching ErrProtocol when the
+// server does not speak protocol v1, ErrBadURL for a bad URL, and, when ctx
+// ends, one matching both ErrClosed and ctx.Err(). A Client runs once at a
+// time.
+func (c *Client) Run(ctx context.Context, fn func(Update)) error {
+	if !c.running.CompareAndSwap(false, true) {
+		return errors.New("stream: client already running")
+	}
+	defer c.running.Store(false)
+	wsURL, err := normalizeURL(c.opts.URL)
+	if err != nil {
+		return err
+	}
+	attempt := 0
+	for {
+		fn(Update{Kind: UpdateState, State: StateConnecting})
+		err := c.session(ctx, wsURL, fn, &attempt)
+		if ctx.Err() != nil {
+			fn(Update{Kind: UpdateState, State: StateClosed})
+			return fmt.Errorf("%w: %w", ErrClosed, ctx.Err())
+		}
+		switch {
+		case errors.Is(err, ErrOriginRefused):
+			fn(Update{Kind: UpdateState, State: StateOriginRefused, Err: err})
+			return err
+		case errors.Is(err, ErrUnauthorized):
+			fn(Update{Kind: UpdateState, State: StateAuthRefused, Err: err})
+			return err
+		case errors.Is(err, ErrProtocol):
+			fn(Update{Kind: UpdateState, State: StateClosed, Err: err})
+			return err
+		case errors.Is(err, errResync):
+			continue
+		}
+		delay := c.backoff(attempt)
+		attempt++
+		c.log.Debug("stream: disconnected, retrying", "in", delay, "err", err)
+		fn(Update{Kind: UpdateState, State: StateReconnecting, RetryIn: delay, Err: err})
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			fn(Update{Kind: UpdateState, State: StateClosed})
+			return fmt.Errorf("%w: %w", ErrClosed, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// backoff returns a full-jitter delay: uniform in [0, min(max, min*2^n)].
+func (c *Client) backoff(n int) time.Duration {
+	d := c.opts.MaxBackoff
+	if n < 32 {
+		if e := c.opts.MinBackoff << n; e > 0 && e < d {
+			d = e
+		}
+	}
+	return rand.N(d + 1)
+}
+
+func normalizeURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrBadURL, err)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "ws", "wss":
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	default:
+		return "", fmt.Errorf("%w: scheme must be ws, wss, http or https", ErrBadURL)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("%w: missing host", ErrBadURL)
+	}
+	return u.String(), nil
+}
+
+// session is one connection: dial, subscribe, read until it ends.
+func (c *Client) session(ctx context.Context, wsURL string, fn func(Update), attempt *int) error {
+	var seen atomic.Uint64
+	ws, err := c.dial(ctx, wsURL, &seen)
+	if err != nil {
+		return err
+	}
+	// Closing on ctx: a clean close handshake, waited for below.
+	closed := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(closed)
+		_ = ws.Close(websocket.StatusNormalClosure, "client closing")
+	})
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	defer func() {
+		close(done)
+		if !stop() {
+			<-closed
+		}
+		_ = ws.CloseNow()
+		wg.Wait()
+	}()
+	if c.opts.IdleTimeout > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			watchdog(ws, &seen, c.opts.IdleTimeout, done)
+		}()
+	}
+
+	sub := Message{Type: TypeSubscribe, Since: c.LastID(), Filter: c.opts.Filter}
+	if err := ws.Write(ctx, websocket.MessageText, mustMarshal(&sub)); err != nil {
+		return fmt.Errorf("stream: subscribe: %w", err)
+	}
+	for {
+		_, data, err := ws.Read(context.Background())
+		if err != nil {
+			if websocket.CloseStatus(err) == websocket.StatusPolicyViolation {
+				var ce websocket.CloseError
+				if errors.As(err, &ce) && strings.Contains(ce.Reason, "subprotocol") {
+					return fmt.Errorf("%w: server requires another protocol: %s", ErrProtocol, ce.Reason)
+				}
+			}
+			return fmt.Errorf("stream: connection lost: %w", err)
+		}
+		seen.Add(1)
+		if err := c.handle(data, fn, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+func (c *Client) dial(ctx context.Context, wsURL string, seen *atomic.Uint64) (*websocket.Conn, error) {
+	hdr := c.opts.Header.Clone()
+	if hdr == nil {
+		hdr = http.Header{}
+	}
+	if c.opts.Token != "" {
+		hdr.Set("Authorization", "Bearer "+c.opts.Token)
+	}
+	dctx, cancel := context.WithTimeout(ctx, c.opts.DialTimeout)
+	defer cancel()
+	ws, resp, err := websocket.Dial(dctx, wsURL, &websocket.DialOptions{
+		HTTPClient:   c.opts.HTTPClient,
+		HTTPHeader:   hdr,
+		Subprotocols: []string{Subprotocol},
+		OnPingReceived: func(context.Context, []byte) bool {
+			seen.Add(1)
+			return true
+		},
+	})
+	if err != nil {
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			return nil, classifyRefusal(resp)
+		}
+		return nil, fmt.Errorf("stream: dial: %w", err)
+	}
+	if ws.Subprotocol() != Subprotocol {
+		_ = ws.Close(websocket.StatusProtocolError, "subprotocol "+Subprotocol+" required")
+		return nil, fmt.Errorf("%w: server did not select subprotocol %s", ErrProtocol, Subprotocol)
+	}
+	ws.SetReadLimit(c.opts.ReadLimit)
+	return ws, nil
+}
+
+// classifyRefusal turns a non-upgrade handshake answer into an error.
+// coder/websocket answers a refused origin with 403 and a body naming the
+// Origin; the devtools policy answers 401/403 with a fixed body.
+func classifyRefusal(resp *http.Response) error {
+	e := &HTTPError{StatusCode: resp.StatusCode}
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		e.kind = ErrUnauthorized
+	case http.StatusForbidden:
+		e.kind = ErrUnauthorized
+		if resp.Body != nil {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+			if isOriginRefusal(string(b)) {
+				e.kind = ErrOriginRefused
+			}
+		}
+	}
+	return e
+}
+
+func isOriginRefusal(body string) bool {
+	body = strings.ToLower(body)
+	return strings.Contains(body, "request origin") || strings.Contains(body, "origin not allowed") ||
+		strings.Contains(body, "origin refused") || strings.Contains(body, "cross-origin")
+}
+
+// watchdog closes ws when nothing arrived for idle.
+func watchdog(ws *websocket.Conn, seen *atomic.Uint64, idle time.Duration, done <-chan struct{}) {
+	tick := idle / 4
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	last := seen.Load()
+	quiet := time.Duration(0)
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		if n := seen.Load(); n != last {
+			last, quiet = n, 0
+			continue
+		}
+		quiet += tick
+		if quiet >= idle {
+			_ = ws.CloseNow()
+			return
+		}
+	}
+}
+
+// handle decodes one server message and delivers it.
+func (c *Client) handle(data []byte, fn func(Update), attempt *int) error {
+	var m Message
+	if err := json.Unmarshal(data, &m); err != nil {
+		fn(Update{Kind: UpdateError, Err: fmt.Errorf("%w: undecodable message: %w", ErrProtocol, err)})
+		return nil
+	}
+	switch m.Type {
+	case TypeEvent:
+		var e event.Event
+		if err := event.Unmarshal(m.Event, &e); err != nil || e.ID.IsZero() {
+			fn(Update{Kind: UpdateError, Err: fmt.Errorf("%w: undecodable event", ErrProtocol)})
+			return nil
+		}
+		if e.ID.Compare(c.LastID()) <= 0 {
+			return nil // already delivered (replay overlap)
+		}
+		c.setLastID(e.ID)
+		fn(Update{Kind: UpdateEvent, Event: e, Raw: m.Event})
+	case TypeHello:
+		if m.Hello == nil {
+			m.Hello = &Hello{}
+		}
+		fn(Update{Kind: UpdateHello, Hello: m.Hello})
+	case TypeSynced:
+		*attempt = 0
+		fn(Update{Kind: UpdateState, State: StateLive})
+		fn(Update{Kind: UpdateSynced})
+	case TypeGap:
+		fn(Update{Kind: UpdateGap, GapAfter: m.After})
+		if c.opts.FillGaps {
+			return errResync
+		}
+	case TypeStats:
+		if m.Stats != nil {
+			fn(Update{Kind: UpdateStats, Stats: m.Stats})
+		}
+	case TypeError:
+		fn(Update{Kind: UpdateError, Err: &ServerError{Code: m.Code, Message: m.Message}})
+	default:
+		// pong and types from a newer server: ignored.
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+// Package stream implements wire protocol v1 of beignet-devtools: a Hub that
+// fans recorded events out to subscribers, the websocket Server handler that
+// serves them, and the Client that the console and `tail` use.
+//
+// # Protocol
+//
+// Subprotocol "beignet-devtools.v1"; text frames, one JSON Message each,
+// "type" first. The server sends hello on connect; the client sends
+// subscribe{since, filter}; the server registers the subscriber with the Hub
+// first (live events are buffered), replays History after `since` in pages,
+// sends synced, then forwards live events, skipping those the replay already
+// covered: no duplicates, no holes. A subscriber whose bounded buffer fills
+// is marked behind; once it has drained it gets gap{after} (the last event
+// it got) and continues live. Unknown message types get an error message
+// from the server and are ignored by the client. See Message for the exact
+// shapes.
+//
+// # Goroutines
+//
+// Every connection has three goroutines (writer, reader, pinger), owned by
+// the ServeHTTP call that accepted it and stopped before it returns.
+// Shutdown closes all connections with status 1001 and waits for them. The
+// Client's Run owns its goroutines and stops them before returning.
+//
+// # Caveats
+//
+//   - Publish must be called in event ID order (one publisher, or callers
+//     that serialize): the replay/live dedup and the gap bookkeeping compare
+//     IDs.
+//   - "No holes" after a resume needs the History to hold an event before
+//     it is published (store, then publish) and to still hold it (retention).
+//     Without History a resumed subscription goes live without replay and
+//     without a gap.
+//   - A gap tells the client what it missed; fetch it from history, or set
+//     ClientOptions.FillGaps to reconnect and replay it.
+//   - The Server does no authorization: wrap it in a handler that does,
+//     before the upgrade.
+//   - The client's callback runs on Run's goroutine: a slow callback makes
+//     this client's server-side subscriber fall behind (and get a gap),
+//     never the app or other clients.
+package stream

@@ -1,0 +1,551 @@
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/beignet/devtools/event"
+)
+
+// History is what the server replays a resumed subscription from. The
+// recorder adapts *store.Store to it. SinceEncoded returns up to limit
+// events strictly after `after`, oldest first, with their IDs and their
+// JSON exactly as stored.
+//
+// For "no holes" the recorder must make an event visible to SinceEncoded
+// before it publishes it on the Hub (store, then publish).
+type History interface {
+	SinceEncoded(ctx context.Context, after event.ID, limit int) (ids []event.ID, enc [][]byte, err error)
+}
+
+// Defaults of ServerOptions.
+const (
+	DefaultReadLimit     = 64 << 10
+	DefaultPingInterval  = 20 * time.Second
+	DefaultStatsInterval = 2 * time.Second
+	DefaultReplayPage    = 512
+)
+
+// maxBadMessages is how many malformed or unknown messages in a row a
+// client may send before the server closes the connection with a policy
+// violation.
+const maxBadMessages = 32
+
+// ServerOptions configures a Server.
+type ServerOptions struct {
+	// Hub is the live source; required.
+	Hub *Hub
+	// History is replayed for subscriptions with `since`; nil means live
+	// only (a resumed subscription then gets no replay).
+	History History
+	// Hello is sent to every client on connect; Protocol and Version are
+	// filled in.
+	Hello Hello
+	// Stats, if set, is sent periodically (StatsInterval) as a stats
+	// message; the server fills in Subscribers and HubDropped.
+	Stats func() ServerStats
+	// OriginPatterns is passed to websocket.AcceptOptions.OriginPatterns:
+	// host patterns of the cross-origin pages allowed to connect (the
+	// request's own host is always allowed). Origin verification is never
+	// skipped.
+	OriginPatterns []string
+	// ReadLimit caps a client frame in bytes (default 64 KiB). A bigger
+	// frame closes that connection with status 1009 (message too big).
+	ReadLimit int64
+	// PingInterval is the keepalive period (default 20s); a client that
+	// does not answer a ping within the interval is disconnected.
+	// Negative disables keepalive.
+	PingInterval time.Duration
+	// StatsInterval is the stats message period (default 2s).
+	StatsInterval time.Duration
+	// ReplayPage is the page size of history replay (default 512).
+	ReplayPage int
+	// Logger receives diagnostics (never event content); nil discards.
+	Logger *slog.Logger
+}
+
+// Server is the websocket handler of wire protocol v1. Authorization is the
+// caller's job: wrap the Server in a handler that checks the request first.
+type Server struct {
+	opts   ServerOptions
+	log    *slog.Logger
+	hello  []byte
+	accept websocket.AcceptOptions
+
+	mu       sync.Mutex
+	conns    map[*serverConn]struct{}
+	shutdown bool
+	closing  chan struct{} // closed by Shutdown: soft close
+	wg       sync.WaitGroup
+}
+
+// NewServer returns a Server. It panics if opts.Hub is nil, a programming
+// error.
+func NewServer(opts ServerOptions) *Server {
+	if opts.Hub == nil {
+		panic("stream: NewServer: nil Hub")
+	}
+	if opts.ReadLimit <= 0 {
+		opts.ReadLimit = DefaultReadLimit
+	}
+	if opts.PingInterval == 0 {
+		opts.PingInterval = DefaultPingInterval
+	}
+	if opts.StatsInterval <= 0 {
+		opts.StatsInterval = DefaultStatsInterval
+	}
+	if opts.ReplayPage <= 0 {
+		opts.ReplayPage = DefaultReplayPage
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	h := opts.Hello
+	h.Protocol = Subprotocol
+	h.Version = ProtocolVersion
+	return &Server{
+		opts:  opts,
+		log:   opts.Logger,
+		hello: mustMarshal(&Message{Type: TypeHello, Hello: &h}),
+		accept: websocket.AcceptOptions{
+			Subprotocols:    []string{Subprotocol},
+			OriginPatterns:  append([]string(nil), opts.OriginPatterns...),
+			CompressionMode: websocket.CompressionDisabled,
+		},
+		conns:   map[*serverConn]struct{}{},
+		closing: make(chan struct{}),
+	}
+}
+
+// Connections returns the number of open websocket connections.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// ServeHTTP upgrades the request to a websocket and serves it until the
+// client leaves, the connection breaks or the server shuts down. Requests
+// after Shutdown get 503.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		http.Error(w, "stream: server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	ws, err := websocket.Accept(w, r, &s.accept)
+	if err != nil {
+		// Accept has answered (403 for a refused origin, 4xx for a bad
+		// handshake).
+		s.log.Debug("stream: upgrade refused", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	if ws.Subprotocol() != Subprotocol {
+		_ = ws.Close(websocket.StatusPolicyViolation, "subprotocol "+Subprotocol+" required")
+		return
+	}
+	ws.SetReadLimit(s.opts.ReadLimit)
+
+	c := &serverConn{
+		s:          s,
+		ws:         ws,
+		remote:     r.RemoteAddr,
+		replies:    make(chan []byte, 16),
+		pendingSig: make(chan struct{}, 1),
+		readerDone: make(chan struct{}),
+	}
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		_ = ws.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
+	c.serve()
+}
+
+// Shutdown closes every connection with status 1001 (going away), refuses
+// new ones, and waits for all connection goroutines to end. When ctx ends
+// first, remaining connections are dropped without a close handshake and
+// Shutdown returns ctx's error once their goroutines are gone. It does not
+// close the Hub. Shutdown is idempotent.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.shutdown {
+		s.shutdown = true
+		close(s.closing)
+	}
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		_ = c.ws.CloseNow()
+	}
+	s.mu.Unlock()
+	<-done
+	return ctx.Err()
+}
+
+// serverConn is one client connection. Its goroutines: the handler
+// goroutine (writer, owner), the reader and the pinger, both stopped and
+// waited for by serve.
+type serverConn struct {
+	s      *Server
+	ws     *websocket.Conn
+	remote string
+
+	replies chan []byte // reader -> writer: error and pong messages
+
+	pendingMu  sync.Mutex
+	pending    *Message      // latest unprocessed subscribe; a newer one replaces it
+	pendingSig chan struct{} // capacity 1
+
+	readerDone  chan struct{}
+	closeCode   websocket.StatusCode // set by the reader before readerDone closes
+	closeReason string
+
+	// writer state
+	sub      *Subscription
+	spare    []Item
+	lastSent event.ID // last event ID written (or the subscription's since)
+	skipUpTo event.ID // live events at or before this were replayed already
+	buf      []byte
+}
+
+func (c *serverConn) serve() {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.readLoop(ctx)
+	}()
+	if c.s.opts.PingInterval > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.pingLoop(ctx)
+		}()
+	}
+	code, reason := c.writeLoop(ctx)
+	if code != 0 {
+		// The close handshake needs the reader still reading: cancel
+		// after it.
+		_ = c.ws.Close(code, reason)
+	}
+	cancel()
+	_ = c.ws.CloseNow()
+	wg.Wait()
+	if c.sub != nil {
+		c.sub.Close()
+	}
+}
+
+var errStop = errors.New("stream: connection stopping")
+
+// writeLoop is the only writer of data messages. It returns the close code
+// to send, or 0 when the connection is already gone.
+func (c *serverConn) writeLoop(ctx context.Context) (websocket.StatusCode, string) {
+	if err := c.write(c.s.hello); err != nil {
+		return 0, ""
+	}
+	var statsC <-chan time.Time
+	if c.s.opts.Stats != nil {
+		t := time.NewTicker(c.s.opts.StatsInterval)
+		defer t.Stop()
+		statsC = t.C
+	}
+	for {
+		var ready, subDone <-chan struct{}
+		if c.sub != nil {
+			ready, subDone = c.sub.Ready(), c.sub.Done()
+		}
+		select {
+		case <-c.s.closing:
+			return websocket.StatusGoingAway, "server shutting down"
+		case <-c.readerDone:
+			return c.closeCode, c.closeReason
+		case <-subDone:
+			return websocket.StatusGoingAway, "hub closed"
+		case b := <-c.replies:
+			if c.write(b) != nil {
+				return 0, ""
+			}
+		case <-c.pendingSig:
+			if m := c.takePending(); m != nil {
+				if err := c.subscribe(ctx, m); err != nil {
+					if errors.Is(err, errStop) {
+						return websocket.StatusGoingAway, "server shutting down"
+					}
+					return 0, ""
+				}
+			}
+		case <-ready:
+			if c.forward() != nil {
+				return 0, ""
+			}
+		case <-statsC:
+			st := c.s.opts.Stats()
+			st.Subscribers = c.s.opts.Hub.Subscribers()
+			st.HubDropped = c.s.opts.Hub.Dropped()
+			if c.write(mustMarshal(&Message{Type: TypeStats, Stats: &st})) != nil {
+				return 0, ""
+			}
+		}
+	}
+}
+
+// write sends one text message. Writes use a context without deadline so
+// that they cost no timer; a stuck write ends when the connection is closed
+// (ping failure, Shutdown).
+func (c *serverConn) write(b []byte) error {
+	return c.ws.Write(context.Background(), websocket.MessageText, b)
+}
+
+// forward writes the queued live events, skipping replayed ones, and the
+// gap message that follows them when the subscriber fell behind.
+func (c *serverConn) forward() error {
+	items, gap := c.sub.Drain(c.spare)
+	c.spare = items
+	for _, it := range items {
+		if it.ID.Compare(c.skipUpTo) <= 0 {
+			continue
+		}
+		if err := c.write(it.Frame); err != nil {
+			return err
+		}
+		c.lastSent = it.ID
+	}
+	if gap.Dropped > 0 && gap.Last.Compare(c.lastSent) > 0 {
+		c.s.log.Debug("stream: subscriber behind", "remote", c.remote, "dropped", gap.Dropped)
+		return c.write(mustMarshal(&Message{Type: TypeGap, After: c.lastSent}))
+	}
+	return nil
+}
+
+// subscribe (re)registers with the hub first, so that live events are
+// buffered, then replays history after m.Since, then sends synced. Live
+// events already covered by the replay are skipped by forward.
+func (c *serverConn) subscribe(ctx context.Context, m *Message) error {
+	f := m.Filter.clone()
+	if c.sub == nil {
+		c.sub = c.s.opts.Hub.Subscribe(f)
+	} else {
+		c.sub.Reset(f)
+	}
+	c.lastSent = m.Since
+	c.skipUpTo = m.Since
+	if !m.Since.IsZero() && c.s.opts.History != nil {
+		if err := c.replay(ctx, m.Since, f); err != nil {
+			return err
+		}
+	}
+	return c.write([]byte(`{"type":"synced"}`))
+}
+
+func (c *serverConn) replay(ctx context.Context, since event.ID, f *Filter) error {
+	cursor := since
+	page := c.s.opts.ReplayPage
+	for {
+		select {
+		case <-c.s.closing:
+			return errStop
+		case <-c.readerDone:
+			return errStop
+		default:
+		}
+		if c.hasPending() {
+			// A newer subscribe replaces this one; the write loop picks
+			// it up next.
+			return nil
+		}
+		ids, encs, err := c.s.opts.History.SinceEncoded(ctx, cursor, page)
+		if err != nil || len(ids) != len(encs) {
+			if ctx.Err() != nil {
+				return errStop
+			}
+			c.s.log.Warn("stream: history replay failed", "remote", c.remote, "err", err)
+			if werr := c.write(mustMarshal(&Message{Type: TypeError, Code: CodeHistory, Message: "replay from history failed"})); werr != nil {
+				return werr
+			}
+			// Tell the client what it is missing; live continues.
+			return c.write(mustMarshal(&Message{Type: TypeGap, After: c.lastSent}))
+		}
+		for i, id := range ids {
+			if id.Compare(cursor) <= 0 {
+				continue // a History that does not honour "strictly after"
+			}
+			cursor = id
+			if !f.isZero() && !matchEncoded(f, encs[i]) {
+				continue
+			}
+			c.buf = appendEventFrame(c.buf[:0], encs[i])
+			if err := c.write(c.buf); err != nil {
+				return err
+			}
+			c.lastSent = id
+		}
+		c.skipUpTo = cursor
+		if len(ids) < page {
+			return nil
+		}
+	}
+}
+
+// matchEncoded applies f to an encoded event, decoding only what f needs.
+func matchEncoded(f *Filter, enc []byte) bool {
+	var head struct {
+		Kind      event.Kind `json:"kind"`
+		RequestID string     `json:"requestId"`
+	}
+	if json.Unmarshal(enc, &head) != nil {
+		return false
+	}
+	return f.Match(head.Kind, head.RequestID)
+}
+
+func (c *serverConn) setPending(m *Message) {
+	c.pendingMu.Lock()
+	c.pending = m
+	c.pendingMu.Unlock()
+	select {
+	case c.pendingSig <- struct{}{}:
+	default:
+	}
+}
+
+func (c *serverConn) takePending() *Message {
+	c.pendingMu.Lock()
+	defer c.pendingMu.Unlock()
+	m := c.pending
+	c.pending = nil
+	return m
+}
+
+func (c *serverConn) hasPending() bool {
+	c.pendingMu.Lock()
+	defer c.pendingMu.Unlock()
+	return c.pending != nil
+}
+
+// readLoop reads client messages until the connection ends. It never writes
+// itself: answers go through c.replies to the writer.
+func (c *serverConn) readLoop(ctx context.Context) {
+	defer close(c.readerDone)
+	bad := 0
+	for {
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			if websocket.CloseStatus(err) == -1 && ctx.Err() == nil && !errors.Is(err, io.EOF) {
+				c.s.log.Debug("stream: read ended", "remote", c.remote, "err", err)
+			}
+			return // the library has answered oversized frames with 1009
+		}
+		reply, isErr := c.handle(typ, data)
+		if reply == nil {
+			bad = 0
+			continue
+		}
+		if isErr {
+			bad++
+			if bad > maxBadMessages {
+				c.closeCode, c.closeReason = websocket.StatusPolicyViolation, "too many bad messages"
+				return
+			}
+		}
+		select {
+		case c.replies <- reply:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// handle interprets one client message and returns the answer to send, if
+// any, and whether it is an error message.
+func (c *serverConn) handle(typ websocket.MessageType, data []byte) ([]byte, bool) {
+	if typ != websocket.MessageText {
+		return errorMessage(CodeBadRequest, "binary frames are not part of protocol v1"), true
+	}
+	var m Message
+	if err := json.Unmarshal(data, &m); err != nil {
+		return errorMessage(CodeBadRequest, "malformed JSON message"), true
+	}
+	switch m.Type {
+	case TypeSubscribe:
+		c.setPending(&m)
+		return nil, false
+	case TypePing:
+		return []byte(`{"type":"pong"}`), false
+	case TypePong:
+		return nil, false
+	case "":
+		return errorMessage(CodeBadRequest, "message without type"), true
+	}
+	return errorMessage(CodeUnknownType, "unknown message type "+quoteShort(m.Type)), true
+}
+
+func (c *serverConn) pingLoop(ctx context.Context) {
+	iv := c.s.opts.PingInterval
+	t := time.NewTicker(iv)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, iv)
+		err := c.ws.Ping(pctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				c.s.log.Debug("stream: keepalive failed, dropping client", "remote", c.remote, "err", err)
+				_ = c.ws.CloseNow()
+			}
+			return
+		}
+	}
+}
+
+func errorMessage(code, msg string) []byte {
+	return mustMarshal(&Message{Type: TypeError, Code: code, Message: msg})
+}
+
+// quoteShort quotes client-supplied text for an error message, cut short.
+func quoteShort(s string) string {
+	if len(s) > 32 {
+		s = s[:32] + "…"
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
