@@ -159,7 +159,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(s.opts.ReadLimit)
 
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	c := &serverConn{
+		ctx:        ctx,
+		cancel:     cancel,
 		s:          s,
 		ws:         ws,
 		remote:     r.RemoteAddr,
@@ -208,7 +212,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	for c := range s.conns {
-		_ = c.ws.CloseNow()
+		c.kill()
 	}
 	s.mu.Unlock()
 	<-done
@@ -222,6 +226,8 @@ type serverConn struct {
 	s      *Server
 	ws     *websocket.Conn
 	remote string
+	ctx    context.Context
+	cancel context.CancelFunc // ends the reader's Read, which closes ws even mid close handshake
 
 	replies chan []byte // reader -> writer: error and pong messages
 
@@ -241,8 +247,15 @@ type serverConn struct {
 	buf      []byte
 }
 
+// kill drops the connection without a close handshake, also when a Close
+// is already waiting for the peer.
+func (c *serverConn) kill() {
+	c.cancel()
+	_ = c.ws.CloseNow()
+}
+
 func (c *serverConn) serve() {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := c.ctx, c.cancel
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -530,7 +543,7 @@ func (c *serverConn) pingLoop(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() == nil {
 				c.s.log.Debug("stream: keepalive failed, dropping client", "remote", c.remote, "err", err)
-				_ = c.ws.CloseNow()
+				c.kill()
 			}
 			return
 		}

@@ -1,0 +1,158 @@
+package stream
+
+import (
+	"testing"
+	"time"
+
+	"github.com/beignet/devtools/event"
+)
+
+func TestHubFanoutAndFilter(t *testing.T) {
+	hub := NewHub(nil)
+	defer hub.Close()
+	all := hub.Subscribe(nil)
+	audits := hub.Subscribe(&Filter{Kinds: []event.Kind{event.KindAudit}})
+	req := hub.Subscribe(&Filter{RequestID: "r1"})
+	if got := hub.Subscribers(); got != 3 {
+		t.Fatalf("Subscribers = %d, want 3", got)
+	}
+	gen := event.NewGenerator(nil)
+	var ids []event.ID
+	for i, k := range []event.Kind{event.KindRequest, event.KindAudit, event.KindLog} {
+		e, enc := makeEvent(gen, k, "e", 0)
+		rid := ""
+		if i == 2 {
+			rid = "r1"
+		}
+		hub.Publish(e.ID, e.Kind, rid, enc)
+		ids = append(ids, e.ID)
+	}
+	check := func(name string, s *Subscription, want ...event.ID) {
+		t.Helper()
+		items, gap := s.Drain(nil)
+		if gap.Dropped != 0 {
+			t.Errorf("%s: unexpected gap %+v", name, gap)
+		}
+		if len(items) != len(want) {
+			t.Fatalf("%s: got %d items, want %d", name, len(items), len(want))
+		}
+		for i := range want {
+			if items[i].ID != want[i] {
+				t.Errorf("%s: item %d = %s, want %s", name, i, items[i].ID, want[i])
+			}
+		}
+	}
+	check("all", all, ids...)
+	check("audits", audits, ids[1])
+	check("request", req, ids[2])
+
+	req.Close()
+	req.Close() // idempotent
+	if got := hub.Subscribers(); got != 2 {
+		t.Fatalf("Subscribers after Close = %d, want 2", got)
+	}
+	select {
+	case <-req.Done():
+	default:
+		t.Fatal("Done not closed after Close")
+	}
+}
+
+func TestHubEncodedFrame(t *testing.T) {
+	hub := NewHub(nil)
+	defer hub.Close()
+	s := hub.Subscribe(nil)
+	e, enc := makeEvent(event.NewGenerator(nil), event.KindLog, "x", 0)
+	hub.Publish(e.ID, e.Kind, "", enc)
+	enc[0] = 'X' // the hub keeps its own copy
+	items, _ := s.Drain(nil)
+	if len(items) != 1 || string(items[0].Encoded()) != `{`+string(enc[1:]) {
+		t.Fatalf("Encoded = %s", items[0].Encoded())
+	}
+	if want := `{"type":"event","event":{`; string(items[0].Frame[:len(want)]) != want {
+		t.Fatalf("Frame = %s", items[0].Frame)
+	}
+}
+
+// A subscriber that is never drained overflows: Publish does not block, the
+// drops are counted, and once drained the subscriber learns about the gap
+// after the last event it got, then receives live events again.
+func TestHubSlowSubscriberGap(t *testing.T) {
+	hub := NewHub(&HubOptions{Buffer: 8})
+	defer hub.Close()
+	slow := hub.Subscribe(nil)
+	fast := hub.Subscribe(nil)
+	gen := event.NewGenerator(nil)
+	var ids []event.ID
+	var fastGot []Item
+	start := time.Now()
+	for range 10_000 {
+		e, enc := makeEvent(gen, event.KindLog, "e", 0)
+		ids = append(ids, e.ID)
+		hub.Publish(e.ID, e.Kind, "", enc)
+		items, gap := fast.Drain(nil)
+		if gap.Dropped != 0 {
+			t.Fatalf("fast subscriber got a gap")
+		}
+		fastGot = append(fastGot, items...)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("publishing 10k events took %v", d)
+	}
+	if len(fastGot) != len(ids) {
+		t.Fatalf("fast got %d, want %d", len(fastGot), len(ids))
+	}
+	items, gap := slow.Drain(nil)
+	if len(items) != 8 || items[7].ID != ids[7] {
+		t.Fatalf("slow drained %d items", len(items))
+	}
+	if gap.Dropped != uint64(len(ids)-8) || gap.Last != ids[len(ids)-1] {
+		t.Fatalf("gap = %+v, want %d dropped, last %s", gap, len(ids)-8, ids[len(ids)-1])
+	}
+	if slow.Dropped() != uint64(len(ids)-8) || hub.Dropped() != uint64(len(ids)-8) || fast.Dropped() != 0 {
+		t.Fatalf("drop counts: slow %d hub %d fast %d", slow.Dropped(), hub.Dropped(), fast.Dropped())
+	}
+	// Live again after the drain, no further gap.
+	e, enc := makeEvent(gen, event.KindLog, "e", 0)
+	hub.Publish(e.ID, e.Kind, "", enc)
+	items, gap = slow.Drain(items)
+	if len(items) != 1 || items[0].ID != e.ID || gap.Dropped != 0 {
+		t.Fatalf("after drain: %d items, gap %+v", len(items), gap)
+	}
+}
+
+func TestHubResetAndClose(t *testing.T) {
+	hub := NewHub(&HubOptions{Buffer: 2})
+	s := hub.Subscribe(nil)
+	gen := event.NewGenerator(nil)
+	for range 5 {
+		e, enc := makeEvent(gen, event.KindLog, "e", 0)
+		hub.Publish(e.ID, e.Kind, "", enc)
+	}
+	s.Reset(&Filter{Kinds: []event.Kind{event.KindAudit}})
+	e, enc := makeEvent(gen, event.KindLog, "e", 0)
+	hub.Publish(e.ID, e.Kind, "", enc)
+	a, aenc := makeEvent(gen, event.KindAudit, "a", 0)
+	hub.Publish(a.ID, a.Kind, "", aenc)
+	items, gap := s.Drain(nil)
+	if len(items) != 1 || items[0].ID != a.ID || gap.Dropped != 0 {
+		t.Fatalf("after Reset: %d items, gap %+v", len(items), gap)
+	}
+	hub.Close()
+	hub.Close()
+	select {
+	case <-s.Done():
+	default:
+		t.Fatal("subscription not closed by Hub.Close")
+	}
+	if hub.Subscribers() != 0 {
+		t.Fatal("subscribers left after Close")
+	}
+	late := hub.Subscribe(nil)
+	select {
+	case <-late.Done():
+	default:
+		t.Fatal("Subscribe after Close returned an open subscription")
+	}
+	hub.Publish(a.ID, a.Kind, "", aenc) // no-op, no panic
+}
