@@ -1,0 +1,83 @@
+// Package store keeps devtools events in a short-retention bbolt file that
+// never sits in a public directory.
+//
+// The recorder appends every redacted event here (Append, AppendEncoded),
+// the stream replays from here when a console resumes (Since,
+// SinceEncoded), the HTTP routes and the offline console query it (List,
+// Get, Correlated, Stats), and `beignet-devtools purge` prunes it (Purge,
+// PurgeKinds, Trim, CountPurgeable, CompactInPlace).
+//
+// # Location and permissions
+//
+// DefaultPath is <working directory>/.beignet/devtools.db. Open refuses a
+// path inside a public or static directory (any path segment named as in
+// PublicNames, or under one of Options.PublicDirs), checking the path both
+// as written and with the symlinks of its nearest existing ancestor
+// resolved, so ./data -> ./public/x is caught; the *PublicPathError names
+// the path and the directory. New folders are created 0700 and the file
+// 0600. An existing file with any group or other permission bit is refused
+// with ErrPermissions rather than fixed: a wider mode means something
+// widened it, the store cannot know who read the file since, and quietly
+// narrowing it would hide that; the error gives the one-line fix.
+//
+// # Layout
+//
+// Three buckets: meta (schema version, event count), events (key: the
+// 16-byte time-ordered event ID; value: the event JSON exactly as
+// event.Marshal wrote it, the same bytes as on the wire) and requests (key:
+// requestId + 0x00 + event ID; the correlation index, so Correlated and
+// List with a RequestID do not scan). The events bucket fills its pages
+// completely (FillPercent 1.0): keys only ever arrive at the end.
+// A file whose schema is newer than SchemaVersion is refused, never
+// rewritten.
+//
+// # Retention
+//
+// Defaults: 24 hours, 100,000 events, 512 MiB (Options). Every Append
+// deletes, in its own transaction, up to max(1024, 2×batch) of the oldest
+// events that are past MaxAge or beyond MaxEvents, so retention keeps up
+// without a goroutine and at a bounded cost per call. Purge, PurgeKinds and
+// Trim delete in chunks of at most 5,000 events per write transaction (each
+// a few milliseconds), collecting keys before deleting them. Index entries
+// of deleted events are removed by a sweep in index-key order (a contiguous
+// run of pages per transaction, rather than one random page per entry):
+// explicit purges finish a full sweep before returning; automatic retention
+// advances a rolling sweep by a bounded step per Append. Correlated skips
+// entries whose event is already gone.
+//
+// When a write would grow the file past MaxSize, the store deletes its
+// oldest events (in small chunks, until at least MaxSize/16 or four times
+// the batch is freed) and retries the write once; it also keeps a reserve
+// of free pages by trimming early once the file passes 90% of the cap.
+//
+// # Erasure and compaction
+//
+// bbolt neither shrinks its file nor zeroes freed pages: a purged event's
+// bytes stay in the file until the page is reused. Compact (to a new file)
+// and CompactInPlace copy only live records into a new file, fsync it and
+// rename it over the old one, so after purge + compaction no byte of a
+// purged event remains in the file. Compaction runs automatically after a
+// purge (explicit, or automatic every 256 Appends that deleted something)
+// once free pages make up at least Options.CompactFreeRatio (default 0.5)
+// of the file and at least MinAutoCompactBytes (4 MiB).
+//
+// # Caveats
+//
+//   - Erasure is about the file: the old file's blocks are unlinked, not
+//     overwritten, and may survive on the disk (or in snapshots and
+//     backups) until the filesystem reuses them.
+//   - Purge works to the millisecond (IDs carry milliseconds): events in
+//     olderThan's own millisecond are kept. Purge with a zero time purges
+//     everything.
+//   - Retention deletes by ID order, which is record order; an event
+//     appended with an old Time but a fresh ID lives as long as its ID.
+//   - List with selective filters reads records until it fills a page, so
+//     its cost grows with the events it passes over; Stats reads every
+//     record's header.
+//   - CompactInPlace holds writers for the whole rewrite (about a second
+//     per few hundred MB); automatic compaction runs inside Append or Purge.
+//   - One process writes a file at a time (bbolt's lock). Another process
+//     gets ErrLocked after Options.Timeout and should go through the
+//     running app's devtools route instead.
+//   - A requestId longer than MaxIndexedRequestID bytes is not indexed.
+package store

@@ -1,0 +1,410 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/beignet/devtools/event"
+)
+
+// Chunk sizes for deletions. Each chunk is one short write transaction, so
+// the pipeline writer never waits more than one chunk (a few milliseconds
+// to a few tens of milliseconds on slow disks).
+const (
+	// deleteChunk is the most events one purge transaction deletes.
+	deleteChunk = 5000
+	// scanChunk is the most events one purge transaction looks at (for
+	// kind-filtered purges that skip most of what they see).
+	scanChunk = 20000
+	// sweepChunk is the most index entries one sweep transaction looks at.
+	sweepChunk = 10000
+	// autoChunk is the least automatic retention may delete per Append
+	// (at least twice the batch, so retention always catches up).
+	autoChunk = 1024
+	// autoSweep is the least number of index entries automatic retention
+	// sweeps per Append while stale entries may exist.
+	autoSweep = 4096
+)
+
+// retainResult is what a write transaction did beyond its main work; sweep
+// state is applied to the Store only after the transaction committed.
+type retainResult struct {
+	deleted int
+	sweep   sweepState
+}
+
+// sweepState tracks the rolling sweep of the requests index. Deleting
+// events never touches the index directly: requestIds are not time-ordered,
+// so deleting their entries one by one would dirty a page per entry. The
+// index is instead swept in key order, a contiguous run of pages per
+// transaction, dropping entries whose event is gone.
+type sweepState struct {
+	dirty   bool   // events were deleted since the current pass began
+	running bool   // a pass is under way
+	pos     []byte // next index key to look at in the current pass
+}
+
+// retainInTx applies automatic retention inside an Append transaction:
+// deletes at most max(autoChunk, 2*batch) of the oldest events that are
+// past MaxAge or beyond MaxEvents (or, near the size cap, to keep a reserve
+// of free pages), then advances the index sweep by a bounded step.
+func (s *Store) retainInTx(tx *bolt.Tx, batch int) (retainResult, error) {
+	eb, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketMeta)
+	budget := max(autoChunk, 2*batch)
+	excess := 0
+	if s.cfg.maxEvents > 0 {
+		excess = getCount(meta) - s.cfg.maxEvents
+	}
+	if s.nearCap(tx) {
+		excess = max(excess, budget/4)
+	}
+	var cutoff []byte
+	if s.cfg.maxAge > 0 {
+		id := event.IDFromTime(s.cfg.now().Add(-s.cfg.maxAge))
+		cutoff = id[:]
+	}
+	var keys [][]byte
+	c := eb.Cursor()
+	for k, _ := c.First(); k != nil && len(keys) < budget; k, _ = c.Next() {
+		if len(keys) < excess || (cutoff != nil && bytes.Compare(k, cutoff) < 0) {
+			keys = append(keys, bytes.Clone(k))
+			continue
+		}
+		break
+	}
+	res := retainResult{sweep: s.sweep}
+	if len(keys) > 0 {
+		if err := deleteEvents(eb, meta, keys); err != nil {
+			return res, err
+		}
+		res.deleted = len(keys)
+		res.sweep.dirty = true
+	}
+	var err error
+	res.sweep, _, err = sweepStep(tx, res.sweep, max(autoSweep, 4*batch))
+	return res, err
+}
+
+// nearCap reports whether the file is close to MaxSize with little free
+// space left: bbolt writes copies of every page a transaction touches, so
+// even a delete needs free pages, and the store keeps a reserve.
+func (s *Store) nearCap(tx *bolt.Tx) bool {
+	if s.cfg.maxSize <= 0 {
+		return false
+	}
+	if tx.Size() < s.cfg.maxSize*9/10 {
+		return false
+	}
+	st := s.db.Stats()
+	free := int64(st.FreePageN) * int64(s.db.Info().PageSize)
+	return free < s.cfg.maxSize/20
+}
+
+// deleteEvents deletes the collected keys (never through a moving cursor)
+// and updates the count.
+func deleteEvents(eb, meta *bolt.Bucket, keys [][]byte) error {
+	for _, k := range keys {
+		if err := eb.Delete(k); err != nil {
+			return err
+		}
+	}
+	return addCount(meta, -len(keys))
+}
+
+// sweepStep looks at up to limit index entries from st.pos and deletes
+// those whose event is gone. It returns the new state and how many entries
+// it deleted.
+func sweepStep(tx *bolt.Tx, st sweepState, limit int) (sweepState, int, error) {
+	if !st.running {
+		if !st.dirty {
+			return st, 0, nil
+		}
+		st = sweepState{running: true}
+	}
+	eb, rb := tx.Bucket(bucketEvents), tx.Bucket(bucketRequests)
+	first, _ := eb.Cursor().First()
+	first = bytes.Clone(first)
+	c := rb.Cursor()
+	var k []byte
+	if st.pos == nil {
+		k, _ = c.First()
+	} else {
+		k, _ = c.Seek(st.pos)
+	}
+	var stale [][]byte
+	for n := 0; k != nil && n < limit; n++ {
+		if staleIndexKey(eb, first, k) {
+			stale = append(stale, bytes.Clone(k))
+		}
+		k, _ = c.Next()
+	}
+	if k == nil {
+		st.running, st.pos = false, nil
+	} else {
+		st.pos = bytes.Clone(k)
+	}
+	for _, sk := range stale {
+		if err := rb.Delete(sk); err != nil {
+			return st, 0, err
+		}
+	}
+	return st, len(stale), nil
+}
+
+// staleIndexKey reports whether index key k is malformed or points to an
+// event that is no longer stored. first is the oldest stored key (nil when
+// there is none): IDs before it are gone without a lookup.
+func staleIndexKey(eb *bolt.Bucket, first, k []byte) bool {
+	if len(k) < 17 || k[len(k)-17] != 0 {
+		return true
+	}
+	id := k[len(k)-16:]
+	if first == nil || bytes.Compare(id, first) < 0 {
+		return true
+	}
+	return eb.Get(id) == nil
+}
+
+// Purge deletes the events older than olderThan (to the millisecond: events
+// in olderThan's own millisecond are kept) and their index entries, in
+// bounded chunks, and returns how many it deleted. A zero olderThan purges
+// everything stored when the call began.
+func (s *Store) Purge(olderThan time.Time) (int, error) {
+	return s.PurgeKinds(olderThan)
+}
+
+// PurgeKinds is Purge limited to the given kinds (no kinds: all). A zero
+// olderThan deletes every event of those kinds. Records that do not decode
+// are deleted only when no kinds are given.
+func (s *Store) PurgeKinds(olderThan time.Time, kinds ...event.Kind) (int, error) {
+	return s.purge(cutoffKey(olderThan), kindSet(kinds), -1)
+}
+
+// Trim deletes the oldest events until at most maxEvents remain, in bounded
+// chunks, and returns how many it deleted.
+func (s *Store) Trim(maxEvents int) (int, error) {
+	if maxEvents < 0 {
+		return 0, fmt.Errorf("%w: Trim(%d): maxEvents must be >= 0", ErrInvalid, maxEvents)
+	}
+	var count int
+	if err := s.view(func(tx *bolt.Tx) error {
+		count = getCount(tx.Bucket(bucketMeta))
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	if count <= maxEvents {
+		return 0, nil
+	}
+	return s.purge(nil, nil, count-maxEvents)
+}
+
+// CountPurgeable reports how many events Purge or PurgeKinds with the same
+// arguments would delete now (a dry run).
+func (s *Store) CountPurgeable(olderThan time.Time, kinds ...event.Kind) (int, error) {
+	cutoff, set := cutoffKey(olderThan), kindSet(kinds)
+	n := 0
+	err := s.view(func(tx *bolt.Tx) error {
+		eb := tx.Bucket(bucketEvents)
+		if eb == nil {
+			return nil
+		}
+		if cutoff == nil && set == nil {
+			n = getCount(tx.Bucket(bucketMeta))
+			return nil
+		}
+		c := eb.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if cutoff != nil && bytes.Compare(k, cutoff) >= 0 {
+				break
+			}
+			if set == nil {
+				n++
+			} else if h, ok := peek(v); ok && set[h.kind] {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+func cutoffKey(olderThan time.Time) []byte {
+	if olderThan.IsZero() {
+		return nil
+	}
+	id := event.IDFromTime(olderThan)
+	return id[:]
+}
+
+func kindSet(kinds []event.Kind) map[event.Kind]bool {
+	if len(kinds) == 0 {
+		return nil
+	}
+	m := make(map[event.Kind]bool, len(kinds))
+	for _, k := range kinds {
+		m[k] = true
+	}
+	return m
+}
+
+// purge deletes events with keys below cutoff (nil: up to the newest key
+// when the call began) whose kind is in set (nil: any), at most limit of
+// them (< 0: no limit), one chunk per write transaction; then sweeps the
+// index and compacts when the free ratio passes the threshold.
+func (s *Store) purge(cutoff []byte, set map[event.Kind]bool, limit int) (int, error) {
+	if err := s.checkWritable(); err != nil {
+		return 0, err
+	}
+	if cutoff == nil {
+		var last []byte
+		if err := s.view(func(tx *bolt.Tx) error {
+			last, _ = tx.Bucket(bucketEvents).Cursor().Last()
+			last = bytes.Clone(last)
+			return nil
+		}); err != nil {
+			return 0, err
+		}
+		if last == nil {
+			return 0, nil
+		}
+		cutoff = append(last, 0) // just above the newest key
+	}
+	total := 0
+	var resume []byte
+	for done := false; !done; {
+		var keys [][]byte
+		err := s.writeChunk(func(tx *bolt.Tx) error {
+			eb, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketMeta)
+			c := eb.Cursor()
+			var k, v []byte
+			if resume == nil {
+				k, v = c.First()
+			} else if k, v = c.Seek(resume); k != nil && bytes.Equal(k, resume) {
+				k, v = c.Next()
+			}
+			keys = keys[:0]
+			for scanned := 0; ; scanned++ {
+				if k == nil || bytes.Compare(k, cutoff) >= 0 || (limit >= 0 && total+len(keys) >= limit) {
+					done = true
+					break
+				}
+				if scanned >= scanChunk || len(keys) >= deleteChunk {
+					break
+				}
+				if set == nil {
+					keys = append(keys, bytes.Clone(k))
+				} else if h, ok := peek(v); ok && set[h.kind] {
+					keys = append(keys, bytes.Clone(k))
+				}
+				resume = bytes.Clone(k)
+				k, v = c.Next()
+			}
+			if len(keys) == 0 {
+				return nil
+			}
+			return deleteEvents(eb, meta, keys)
+		})
+		if err != nil {
+			return total, fmt.Errorf("store: purge %s: %w", s.path, err)
+		}
+		total += len(keys)
+		if len(keys) > 0 {
+			s.wmu.Lock()
+			s.sweep.dirty = true
+			s.wmu.Unlock()
+		}
+	}
+	if total > 0 {
+		if err := s.sweepIndex(); err != nil {
+			return total, err
+		}
+		s.wmu.Lock()
+		s.maybeCompactLocked()
+		s.wmu.Unlock()
+		s.cfg.log.Info("store: purged", "path", s.path, "events", total)
+	}
+	return total, nil
+}
+
+// writeChunk runs fn as one write transaction under the writer lock and
+// records its duration.
+func (s *Store) writeChunk(fn func(tx *bolt.Tx) error) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	start := time.Now()
+	err := s.update(fn)
+	if d := time.Since(start); d > s.maxTx {
+		s.maxTx = d
+	}
+	return err
+}
+
+// sweepIndex runs a complete pass over the requests index, in chunks.
+func (s *Store) sweepIndex() error {
+	st := sweepState{dirty: true}
+	for {
+		var next sweepState
+		err := s.writeChunk(func(tx *bolt.Tx) error {
+			var err error
+			next, _, err = sweepStep(tx, st, sweepChunk)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: sweep index of %s: %w", s.path, err)
+		}
+		st = next
+		if !st.running {
+			break
+		}
+	}
+	// A complete pass covers every deletion made before it began; the
+	// rolling sweep of Append can restart from scratch only if needed.
+	s.wmu.Lock()
+	if !s.sweep.running {
+		s.sweep.dirty = false
+	}
+	s.wmu.Unlock()
+	return nil
+}
+
+// makeRoomLocked deletes the oldest events, in small chunks (even a delete
+// needs free pages when the file is at its cap), until their bytes add up
+// to enough room for need bytes plus a reserve. The caller holds wmu.
+func (s *Store) makeRoomLocked(need int64) (int, error) {
+	target := max(4*need, s.cfg.maxSize/16)
+	var freed int64
+	deleted := 0
+	chunk := 64
+	for freed < target {
+		var keys [][]byte
+		var bytesInChunk int64
+		err := s.update(func(tx *bolt.Tx) error {
+			eb, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketMeta)
+			c := eb.Cursor()
+			for k, v := c.First(); k != nil && len(keys) < chunk; k, v = c.Next() {
+				keys = append(keys, bytes.Clone(k))
+				bytesInChunk += int64(len(k) + len(v))
+			}
+			if len(keys) == 0 {
+				return nil
+			}
+			return deleteEvents(eb, meta, keys)
+		})
+		if err != nil {
+			return deleted, fmt.Errorf("%w: %s is at its cap of %d bytes and purging old events failed: %w; raise Options.MaxSize, or move the file aside",
+				ErrFull, s.path, s.cfg.maxSize, err)
+		}
+		if len(keys) == 0 {
+			break
+		}
+		deleted += len(keys)
+		freed += bytesInChunk
+		s.sweep.dirty = true
+		chunk = min(chunk*2, deleteChunk)
+	}
+	return deleted, nil
+}
