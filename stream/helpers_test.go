@@ -204,3 +204,5 @@ func newLoopbackServer(t testing.TB, h http.Handler) *httptest.Server {
 	t.Cleanup(ts.Close)
 	return ts
 }
+
+func mustUnmarshal(b []byte, m *Message) error { return json.Unmarshal(b, m) }

@@ -1,0 +1,381 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/beignet/devtools/event"
+)
+
+// runClient runs c in a goroutine; the returned stop cancels it and returns
+// Run's error.
+func runClient(t *testing.T, c *Client, fn func(Update)) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- c.Run(ctx, fn) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-errc:
+			case <-time.After(15 * time.Second):
+				t.Fatal("Run did not return after cancel")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+// The client resumes across forced disconnects while the publisher keeps
+// going: every event exactly once, in order.
+func TestClientResumeUnderLoad(t *testing.T) {
+	hist := &memHistory{}
+	ts := startServer(t, ServerOptions{History: hist, ReplayPage: 64})
+	src := newSource(ts.hub, hist)
+	const total = 6000
+
+	var (
+		mu         sync.Mutex
+		got        []event.ID
+		reconnects int
+		gaps       int
+	)
+	live := make(chan struct{}, 64)
+	done := make(chan struct{})
+	var doneOnce sync.Once
+	finish := func() { doneOnce.Do(func() { close(done) }) }
+	var last atomic.Pointer[event.ID]
+	c := NewClient(ClientOptions{URL: ts.url, MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, FillGaps: true})
+	stop := runClient(t, c, func(u Update) {
+		switch u.Kind {
+		case UpdateEvent:
+			mu.Lock()
+			got = append(got, u.Event.ID)
+			mu.Unlock()
+			if l := last.Load(); l != nil && *l == u.Event.ID {
+				finish()
+			}
+		case UpdateGap:
+			mu.Lock()
+			gaps++
+			mu.Unlock()
+		case UpdateState:
+			switch u.State {
+			case StateLive:
+				select {
+				case live <- struct{}{}:
+				default:
+				}
+			case StateReconnecting:
+				mu.Lock()
+				reconnects++
+				mu.Unlock()
+			}
+		}
+	})
+	<-live
+
+	kills := 0
+	for i := range total {
+		e := src.publish(event.KindRequest, "GET /load", 200)
+		if i == total-1 {
+			id := e.ID
+			last.Store(&id)
+		}
+		if i%1000 == 500 {
+			// Drop the connection mid-stream (a kill may also land
+			// while the client is between connections).
+			if ts.srv.killConnections() > 0 {
+				kills++
+			}
+		}
+		if i%50 == 0 {
+			time.Sleep(time.Millisecond) // pace the publisher: ~50k events/s at most
+		}
+	}
+	// The last event may have arrived before last was stored.
+	if c.LastID() == *last.Load() {
+		finish()
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		mu.Lock()
+		t.Fatalf("client got %d of %d events", len(got), total)
+	}
+	if err := stop(); !errors.Is(err, ErrClosed) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want ErrClosed and context.Canceled", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := src.published()
+	if len(got) != len(want) {
+		t.Fatalf("got %d events, want %d (duplicates or holes)", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("event %d = %s, want %s", i, got[i], want[i])
+		}
+	}
+	if kills == 0 || reconnects == 0 {
+		t.Fatalf("kills %d, reconnects %d: the test did not disconnect the client", kills, reconnects)
+	}
+	t.Logf("%d events, %d kills, %d reconnects, %d gaps filled", len(got), kills, reconnects, gaps)
+}
+
+func TestClientUnauthorizedNoRetry(t *testing.T) {
+	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		var hits atomic.Int64
+		var auth atomic.Value
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			auth.Store(r.Header.Get("Authorization"))
+			http.Error(w, "unauthorized", status)
+		}))
+		var states []ConnState
+		c := NewClient(ClientOptions{URL: ts.URL + "/ws", Token: "tok-123", MinBackoff: time.Millisecond})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := c.Run(ctx, func(u Update) {
+			if u.Kind == UpdateState {
+				states = append(states, u.State)
+			}
+		})
+		cancel()
+		ts.Close()
+		var he *HTTPError
+		if !errors.Is(err, ErrUnauthorized) || !errors.As(err, &he) || he.StatusCode != status {
+			t.Fatalf("HTTP %d: Run = %v, want ErrUnauthorized with the status", status, err)
+		}
+		if errors.Is(err, ErrOriginRefused) {
+			t.Fatalf("HTTP %d: plain refusal reported as origin refusal", status)
+		}
+		if n := hits.Load(); n != 1 {
+			t.Fatalf("HTTP %d: %d dial attempts, want 1", status, n)
+		}
+		if got := auth.Load(); got != "Bearer tok-123" {
+			t.Fatalf("Authorization = %q", got)
+		}
+		if !slices.Equal(states, []ConnState{StateConnecting, StateAuthRefused}) {
+			t.Fatalf("states = %v", states)
+		}
+	}
+}
+
+func TestClientOriginRefused(t *testing.T) {
+	ts := startServer(t, ServerOptions{})
+	c := NewClient(ClientOptions{URL: ts.url, Header: http.Header{"Origin": {"http://evil.example"}}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := c.Run(ctx, func(Update) {})
+	if !errors.Is(err, ErrOriginRefused) {
+		t.Fatalf("Run = %v, want ErrOriginRefused", err)
+	}
+}
+
+func TestClientBadURL(t *testing.T) {
+	for _, u := range []string{"ftp://127.0.0.1/ws", "127.0.0.1:80", "ws://", "http://[::1"} {
+		err := NewClient(ClientOptions{URL: u}).Run(context.Background(), func(Update) {})
+		if !errors.Is(err, ErrBadURL) {
+			t.Errorf("%q: Run = %v, want ErrBadURL", u, err)
+		}
+	}
+}
+
+// fakeServer runs handle for each websocket connection, in the handler
+// goroutine.
+func fakeServer(t *testing.T, handle func(n int, ws *websocket.Conn)) string {
+	t.Helper()
+	var n atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{Subprotocol}})
+		if err != nil {
+			return
+		}
+		defer ws.CloseNow()
+		handle(int(n.Add(1)), ws)
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL // http:// on purpose: the client accepts it
+}
+
+func TestClientIgnoresUnknownTypesAndFillsGaps(t *testing.T) {
+	gen := event.NewGenerator(nil)
+	e1, enc1 := makeEvent(gen, event.KindLog, "one", 0)
+	e2, enc2 := makeEvent(gen, event.KindLog, "two", 0)
+	sinces := make(chan event.ID, 2)
+	url := fakeServer(t, func(n int, ws *websocket.Conn) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = ws.Write(ctx, websocket.MessageText, []byte(`{"type":"hello","hello":{"protocol":"beignet-devtools.v1","version":1}}`))
+		_, b, err := ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		m := Message{}
+		if json := mustUnmarshal(b, &m); json != nil || m.Type != TypeSubscribe {
+			t.Errorf("first client message %s", b)
+			return
+		}
+		sinces <- m.Since
+		frames := [][]byte{
+			[]byte(`{"type":"future-thing","x":{"y":1}}`),
+			[]byte(`{"type":"synced"}`),
+		}
+		if n == 1 {
+			frames = append(frames, EventFrame(enc1), []byte(`{"type":"gap","after":"`+e1.ID.String()+`"}`))
+		} else {
+			frames = append(frames, EventFrame(enc1), EventFrame(enc2)) // e1 again: a replay overlap
+		}
+		for _, f := range frames {
+			if ws.Write(ctx, websocket.MessageText, f) != nil {
+				return
+			}
+		}
+		_, _, _ = ws.Read(ctx) // until the client leaves
+	})
+	var kinds []UpdateKind
+	var events []event.ID
+	done := make(chan struct{})
+	c := NewClient(ClientOptions{URL: url, FillGaps: true, MinBackoff: time.Millisecond})
+	stop := runClient(t, c, func(u Update) {
+		kinds = append(kinds, u.Kind)
+		if u.Kind == UpdateEvent {
+			events = append(events, u.Event.ID)
+			if u.Event.ID == e2.ID {
+				close(done)
+			}
+		}
+	})
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("timeout")
+	}
+	stop()
+	if !slices.Equal(events, []event.ID{e1.ID, e2.ID}) {
+		t.Fatalf("events = %v", events)
+	}
+	if s := <-sinces; !s.IsZero() {
+		t.Fatalf("first subscribe since %s, want zero", s)
+	}
+	if s := <-sinces; s != e1.ID {
+		t.Fatalf("resubscribe since %s, want %s", s, e1.ID)
+	}
+	if !slices.Contains(kinds, UpdateGap) || slices.Contains(kinds, UpdateError) {
+		t.Fatalf("update kinds = %v", kinds)
+	}
+}
+
+func TestClientBackoffJitter(t *testing.T) {
+	// A loopback port with nothing listening.
+	ts := httptest.NewServer(http.NotFoundHandler())
+	url := ts.URL
+	ts.Close()
+	var retries []time.Duration
+	c := NewClient(ClientOptions{URL: url, MinBackoff: time.Millisecond, MaxBackoff: 8 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	err := c.Run(ctx, func(u Update) {
+		if u.Kind == UpdateState && u.State == StateReconnecting {
+			if u.Err == nil {
+				t.Error("reconnecting without a reason")
+			}
+			retries = append(retries, u.RetryIn)
+			if len(retries) == 8 {
+				cancel()
+			}
+		}
+	})
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("Run = %v", err)
+	}
+	for i, d := range retries {
+		limit := min(8*time.Millisecond, time.Millisecond<<i)
+		if d < 0 || d > limit {
+			t.Fatalf("retry %d in %v, want within [0, %v]", i, d, limit)
+		}
+	}
+}
+
+func TestClientReconnectsAfterServerRestartStatus(t *testing.T) {
+	// 503 (a server shutting down) is retried, not fatal.
+	var hits atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+	}))
+	defer ts.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var last error
+	err := NewClient(ClientOptions{URL: ts.URL, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}).Run(ctx, func(u Update) {
+		if u.Kind == UpdateState && u.State == StateReconnecting {
+			last = u.Err
+			if hits.Load() >= 3 {
+				cancel()
+			}
+		}
+	})
+	var he *HTTPError
+	if !errors.Is(err, ErrClosed) || !errors.As(last, &he) || he.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("Run = %v, last reason %v", err, last)
+	}
+}
+
+func TestClientShutdownReconnects(t *testing.T) {
+	// Shutdown sends 1001; a client retries (and gets 503 until a new
+	// server comes up).
+	ts := startServer(t, ServerOptions{})
+	states := make(chan ConnState, 16)
+	c := NewClient(ClientOptions{URL: ts.url, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+	stop := runClient(t, c, func(u Update) {
+		if u.Kind == UpdateState {
+			select {
+			case states <- u.State:
+			default:
+			}
+		}
+	})
+	waitState := func(want ConnState) {
+		t.Helper()
+		for {
+			select {
+			case s := <-states:
+				if s == want {
+					return
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no state %v", want)
+			}
+		}
+	}
+	waitState(StateLive)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ts.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitState(StateReconnecting)
+	if err := stop(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Run = %v", err)
+	}
+}
+
+func TestUpdateAndStateStrings(t *testing.T) {
+	if UpdateGap.String() != "gap" || StateLive.String() != "live" || !strings.Contains(UpdateKind(99).String(), "99") {
+		t.Fatal("String methods")
+	}
+}
