@@ -1,0 +1,195 @@
+package tui
+
+import (
+	"sort"
+
+	"github.com/beignet/devtools/event"
+)
+
+// entry is one event in memory with its filter verdict (computed once, on
+// arrival or when the filter changes) and its cached row rendering.
+type entry struct {
+	seq   int64
+	ev    event.Event
+	match bool
+	rowW  int
+	rowG  int
+	row   string
+}
+
+// buffer is a bounded deque of the events in memory, a contiguous window of
+// the event timeline, plus the ascending list of sequence numbers of the
+// entries the filter lets through. Pushing at one end when full evicts at the
+// other end, so memory stays bounded whichever way the user pages.
+type buffer struct {
+	cap  int
+	buf  []entry // circular, len(buf) grows by doubling up to cap
+	head int
+	n    int
+	// first is the sequence number of the entry at head.
+	first int64
+	// vis holds the seqs of matching entries, ascending, from visHead on.
+	vis     []int64
+	visHead int
+}
+
+func newBuffer(capacity int) *buffer {
+	if capacity <= 0 {
+		capacity = DefaultRingSize
+	}
+	return &buffer{cap: capacity}
+}
+
+func (b *buffer) len() int { return b.n }
+
+func (b *buffer) grow() {
+	size := min(b.cap, max(64, 2*len(b.buf)))
+	nb := make([]entry, size)
+	for i := 0; i < b.n; i++ {
+		nb[i] = b.buf[(b.head+i)%len(b.buf)]
+	}
+	b.buf, b.head = nb, 0
+}
+
+// at returns the entry with sequence seq, or nil when it is not in memory.
+func (b *buffer) at(seq int64) *entry {
+	if b.n == 0 || seq < b.first || seq >= b.first+int64(b.n) {
+		return nil
+	}
+	return &b.buf[(b.head+int(seq-b.first))%len(b.buf)]
+}
+
+func (b *buffer) oldest() *entry { return b.at(b.first) }
+func (b *buffer) newest() *entry { return b.at(b.first + int64(b.n) - 1) }
+
+// pushBack appends a newer event; when full, the oldest entry is evicted.
+func (b *buffer) pushBack(ev event.Event, match bool) {
+	if b.n == b.cap {
+		b.evictFront()
+	}
+	if b.n == len(b.buf) {
+		b.grow()
+	}
+	seq := b.first + int64(b.n)
+	b.buf[(b.head+b.n)%len(b.buf)] = entry{seq: seq, ev: ev, match: match}
+	b.n++
+	if match {
+		b.vis = append(b.vis, seq)
+	}
+}
+
+// pushFront prepends older events, given newest first (as Older returns
+// them). When full, the newest entries are evicted; it reports how many.
+func (b *buffer) pushFront(evs []event.Event, match func(*event.Event) bool) (evicted int) {
+	var front []int64
+	for i := range evs {
+		if b.n == b.cap {
+			b.evictBack()
+			evicted++
+		}
+		if b.n == len(b.buf) {
+			b.grow()
+		}
+		b.head = (b.head - 1 + len(b.buf)) % len(b.buf)
+		b.first--
+		m := match(&evs[i])
+		b.buf[b.head] = entry{seq: b.first, ev: evs[i], match: m}
+		b.n++
+		if m {
+			front = append(front, b.first)
+		}
+	}
+	if len(front) > 0 {
+		// front is descending; reverse and put before vis.
+		for i, j := 0, len(front)-1; i < j; i, j = i+1, j-1 {
+			front[i], front[j] = front[j], front[i]
+		}
+		b.vis = append(front, b.vis[b.visHead:]...)
+		b.visHead = 0
+	}
+	return evicted
+}
+
+func (b *buffer) evictFront() {
+	e := &b.buf[b.head]
+	if e.match && b.visHead < len(b.vis) && b.vis[b.visHead] == e.seq {
+		b.visHead++
+		if b.visHead > 4096 && b.visHead > len(b.vis)/2 {
+			b.vis = append(b.vis[:0], b.vis[b.visHead:]...)
+			b.visHead = 0
+		}
+	}
+	*e = entry{}
+	b.head = (b.head + 1) % len(b.buf)
+	b.first++
+	b.n--
+}
+
+func (b *buffer) evictBack() {
+	i := (b.head + b.n - 1) % len(b.buf)
+	e := &b.buf[i]
+	if e.match && len(b.vis) > b.visHead && b.vis[len(b.vis)-1] == e.seq {
+		b.vis = b.vis[:len(b.vis)-1]
+	}
+	b.buf[i] = entry{}
+	b.n--
+}
+
+// reset empties the buffer (and releases its memory).
+func (b *buffer) reset() {
+	*b = buffer{cap: b.cap}
+}
+
+// refilter recomputes every verdict and the visible list.
+func (b *buffer) refilter(match func(*event.Event) bool) {
+	b.vis = b.vis[:0]
+	b.visHead = 0
+	for i := 0; i < b.n; i++ {
+		e := &b.buf[(b.head+i)%len(b.buf)]
+		e.match = match(&e.ev)
+		if e.match {
+			b.vis = append(b.vis, e.seq)
+		}
+	}
+}
+
+// visLen is the number of entries the filter lets through.
+func (b *buffer) visLen() int { return len(b.vis) - b.visHead }
+
+// visAt returns the i-th visible entry (0 = oldest).
+func (b *buffer) visAt(i int) *entry {
+	if i < 0 || i >= b.visLen() {
+		return nil
+	}
+	return b.at(b.vis[b.visHead+i])
+}
+
+// visIndex returns the position of the first visible entry with seq >= s.
+func (b *buffer) visIndex(s int64) int {
+	v := b.vis[b.visHead:]
+	return sort.Search(len(v), func(i int) bool { return v[i] >= s })
+}
+
+// visible returns copies of the visible events, oldest first.
+func (b *buffer) visible() []event.Event {
+	out := make([]event.Event, 0, b.visLen())
+	for i := 0; i < b.visLen(); i++ {
+		out = append(out, b.visAt(i).ev)
+	}
+	return out
+}
+
+// byRequest returns the events in memory with the given request ID.
+func (b *buffer) byRequest(id string) []event.Event {
+	var out []event.Event
+	if id == "" {
+		return out
+	}
+	for i := 0; i < b.n; i++ {
+		e := &b.buf[(b.head+i)%len(b.buf)]
+		if e.ev.RequestID == id {
+			out = append(out, e.ev)
+		}
+	}
+	return out
+}

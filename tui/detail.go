@@ -1,0 +1,554 @@
+package tui
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/beignet/devtools/event"
+)
+
+// redactedMark is what redaction puts in place of a secret; the detail pane
+// highlights it.
+const redactedMark = "[REDACTED"
+
+type lineKind int
+
+const (
+	lkText lineKind = iota
+	lkHeading
+	lkDim
+	lkNote
+)
+
+// dline is one line of the detail pane: cleaned plain text (what search
+// sees) plus how to style it. keyLen is the width of a "label" prefix.
+type dline struct {
+	text   string
+	keyLen int
+	kind   lineKind
+	styled string // pre-styled form (timeline bars), used when no search hit
+}
+
+type matchPos struct{ line, col, n int }
+
+// detailBuilder accumulates lines wrapped to a width.
+type detailBuilder struct {
+	w     int
+	lines []dline
+}
+
+func (b *detailBuilder) add(kind lineKind, s string) {
+	for _, l := range strings.Split(CleanMultiline(s), "\n") {
+		for _, wl := range wrap(l, b.w) {
+			b.lines = append(b.lines, dline{text: wl, kind: kind})
+		}
+	}
+}
+
+func (b *detailBuilder) heading(s string) {
+	if len(b.lines) > 0 {
+		b.lines = append(b.lines, dline{})
+	}
+	b.lines = append(b.lines, dline{text: ansi.Truncate(s, b.w, "…"), kind: lkHeading})
+}
+
+// kv adds "label  value", wrapping the value under itself.
+func (b *detailBuilder) kv(label, value string) {
+	if value == "" {
+		return
+	}
+	const lw = 14
+	label = fit(Clean(label), lw) + " "
+	vw := max(8, b.w-lw-1)
+	first := true
+	for _, l := range strings.Split(CleanMultiline(value), "\n") {
+		for _, wl := range wrap(l, vw) {
+			if first {
+				b.lines = append(b.lines, dline{text: label + wl, keyLen: lw + 1})
+				first = false
+			} else {
+				b.lines = append(b.lines, dline{text: strings.Repeat(" ", lw+1) + wl})
+			}
+		}
+	}
+}
+
+// wrap hard-wraps a cleaned line at w cells.
+func wrap(s string, w int) []string {
+	if w <= 0 || ansi.StringWidth(s) <= w {
+		return []string{s}
+	}
+	return strings.Split(ansi.Hardwrap(s, w, true), "\n")
+}
+
+// detailEvent is the event the detail pane shows.
+func (m *Model) detailEvent() *event.Event {
+	if e := m.selected(); e != nil {
+		return &e.ev
+	}
+	return nil
+}
+
+// ensureDetail (re)builds the detail lines when what they depend on changed.
+func (m *Model) ensureDetail() {
+	e := m.detailEvent()
+	if e == nil {
+		m.dlines = []dline{{text: "(no event selected)", kind: lkDim}}
+		return
+	}
+	k := detailKey{seq: m.sel, tab: m.tab, width: m.detailWidth(), all: m.bodyAll, corr: len(m.correlated[e.RequestID]) + m.buf.len()*boolInt(m.tab == tabTimeline), styleG: m.styleG, height: 0}
+	if k == m.dkey && m.dlines != nil {
+		return
+	}
+	m.dkey = k
+	b := &detailBuilder{w: max(10, k.width)}
+	switch m.tab {
+	case tabOverview:
+		m.buildOverview(b, e)
+	case tabRequest:
+		m.buildRequest(b, e)
+	case tabResponse:
+		m.buildResponse(b, e)
+	case tabTimeline:
+		m.buildTimeline(b, e)
+	case tabRaw:
+		raw, err := event.Marshal(e)
+		if err != nil {
+			b.add(lkNote, err.Error())
+			break
+		}
+		var out bytes.Buffer
+		if json.Indent(&out, raw, "", "  ") == nil {
+			raw = out.Bytes()
+		}
+		b.add(lkText, string(raw))
+	}
+	m.dlines = b.lines
+	if m.search != "" {
+		m.findMatches()
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (m *Model) buildOverview(b *detailBuilder, e *event.Event) {
+	b.heading(kindLabel(e.Kind) + "  " + Clean(e.Name))
+	b.kv("ID", e.ID.String())
+	b.kv("Time", e.Time.In(m.loc).Format("2006-01-02 15:04:05.000000 MST"))
+	b.kv("Kind", string(e.Kind))
+	b.kv("Name", e.Name)
+	b.kv("Request ID", e.RequestID)
+	b.kv("Trace ID", e.TraceID)
+	b.kv("Span ID", e.SpanID)
+	b.kv("Parent span", e.ParentSpanID)
+	if e.DurationNs > 0 {
+		b.kv("Duration", e.Duration().String())
+	}
+	if s := statusOf(e); s != 0 {
+		b.kv("Status", fmt.Sprint(s))
+	}
+	b.kv("Level", e.Level)
+	b.kv("Message", e.Message)
+	b.kv("App", e.App)
+	b.kv("Instance", e.Instance)
+	if h := e.HTTP; h != nil {
+		b.heading("HTTP")
+		b.kv("Method", h.Method)
+		b.kv("URL", h.URL)
+		b.kv("Route", h.Route)
+		b.kv("Remote", h.RemoteAddr)
+		if h.BytesIn > 0 || h.BytesOut > 0 {
+			b.kv("Bytes", fmt.Sprintf("in %d / out %d", h.BytesIn, h.BytesOut))
+		}
+	}
+	if p := e.Provider; p != nil {
+		b.heading("Provider")
+		b.kv("Name", p.Name)
+		b.kv("Operation", p.Operation)
+		b.kv("Method", p.Method)
+		b.kv("URL", p.URL)
+		if p.Status != 0 {
+			b.kv("Status", fmt.Sprint(p.Status))
+		}
+		b.kv("Error", p.Error)
+	}
+	if a := e.Audit; a != nil {
+		b.heading("Audit")
+		b.kv("Actor", a.Actor)
+		b.kv("Tenant", a.Tenant)
+		b.kv("Action", a.Action)
+		b.kv("Resource", a.Resource)
+		b.kv("Outcome", a.Outcome)
+	}
+	if len(e.Attrs) > 0 {
+		b.heading("Attributes")
+		keys := make([]string, 0, len(e.Attrs))
+		for k := range e.Attrs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			b.kv(k, attrText(e.Attrs[k]))
+		}
+	}
+	if len(e.Redacted) > 0 {
+		b.heading("Redacted by the recorder")
+		for _, p := range e.Redacted {
+			b.add(lkText, "  "+redactedMark+"] "+p)
+		}
+	}
+	if e.RequestID != "" {
+		n := len(m.requestEvents(e))
+		b.heading("Correlated")
+		b.add(lkDim, fmt.Sprintf("%d events share request ID %s (Timeline tab)", n, e.RequestID))
+	}
+}
+
+func attrText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	bs, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(bs)
+}
+
+func statusOf(e *event.Event) int {
+	switch {
+	case e.Status != 0:
+		return e.Status
+	case e.HTTP != nil && e.HTTP.Status != 0:
+		return e.HTTP.Status
+	case e.Provider != nil:
+		return e.Provider.Status
+	}
+	return 0
+}
+
+func (m *Model) headers(b *detailBuilder, title string, h map[string][]string) {
+	b.heading(title)
+	if len(h) == 0 {
+		b.add(lkDim, "(none)")
+		return
+	}
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range h[k] {
+			b.add(lkText, k+": "+v)
+		}
+	}
+}
+
+func (m *Model) body(b *detailBuilder, title string, body *event.Body) {
+	b.heading(title)
+	if body == nil {
+		b.add(lkDim, "(no body captured)")
+		return
+	}
+	if body.ContentType != "" {
+		b.add(lkDim, fmt.Sprintf("%s, %d bytes", body.ContentType, body.Size))
+	}
+	if body.Binary {
+		b.add(lkDim, "(binary content: only type and size were kept)")
+		return
+	}
+	if body.Text == "" {
+		b.add(lkDim, "(empty)")
+		return
+	}
+	text := body.Text
+	if isJSON(body.ContentType, text) {
+		var out bytes.Buffer
+		if json.Indent(&out, []byte(text), "", "  ") == nil {
+			text = out.String()
+		}
+	}
+	lines := strings.Split(CleanMultiline(text), "\n")
+	limit := m.opts.BodyLines
+	more := 0
+	if !m.bodyAll && len(lines) > limit {
+		more = len(lines) - limit
+		lines = lines[:limit]
+	}
+	for _, l := range lines {
+		for _, wl := range wrap(l, b.w) {
+			b.lines = append(b.lines, dline{text: wl})
+		}
+	}
+	if more > 0 {
+		b.add(lkNote, fmt.Sprintf("… %d more lines (press a to show all)", more))
+	}
+	if body.Truncated {
+		b.add(lkNote, fmt.Sprintf("… truncated at capture: %d of %d bytes recorded", len(body.Text), body.Size))
+	}
+}
+
+func isJSON(ct, text string) bool {
+	if strings.Contains(strings.ToLower(ct), "json") {
+		return true
+	}
+	t := strings.TrimSpace(text)
+	return len(t) > 1 && (t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']')
+}
+
+func (m *Model) buildRequest(b *detailBuilder, e *event.Event) {
+	switch {
+	case e.HTTP != nil:
+		h := e.HTTP
+		b.heading(strings.TrimSpace(Clean(h.Method + " " + h.URL)))
+		b.kv("Route", h.Route)
+		b.kv("Remote", h.RemoteAddr)
+		m.headers(b, "Request headers", h.RequestHeaders)
+		m.body(b, "Request body", h.RequestBody)
+	case e.Provider != nil:
+		p := e.Provider
+		b.heading(strings.TrimSpace(Clean(p.Method + " " + p.URL)))
+		b.kv("Provider", p.Name)
+		b.kv("Operation", p.Operation)
+		b.add(lkDim, "(no headers or body captured for this call)")
+	default:
+		b.add(lkDim, "(this event has no HTTP exchange)")
+	}
+}
+
+func (m *Model) buildResponse(b *detailBuilder, e *event.Event) {
+	switch {
+	case e.HTTP != nil:
+		h := e.HTTP
+		st := h.Status
+		if st == 0 {
+			st = e.Status
+		}
+		b.heading(fmt.Sprintf("Status %d", st))
+		if e.DurationNs > 0 {
+			b.kv("Duration", e.Duration().String())
+		}
+		m.headers(b, "Response headers", h.ResponseHeaders)
+		m.body(b, "Response body", h.ResponseBody)
+	case e.Provider != nil:
+		b.heading(fmt.Sprintf("Status %d", e.Provider.Status))
+		b.kv("Error", e.Provider.Error)
+	default:
+		b.add(lkDim, "(this event has no HTTP exchange)")
+	}
+}
+
+// buildTimeline draws every event with the same request ID as bars on a
+// shared time axis.
+func (m *Model) buildTimeline(b *detailBuilder, e *event.Event) {
+	evs := m.requestEvents(e)
+	if e.RequestID == "" {
+		b.add(lkDim, "(this event has no request ID: nothing to correlate)")
+	}
+	t0 := evs[0].Time
+	t1 := t0
+	for i := range evs {
+		if evs[i].Time.Before(t0) {
+			t0 = evs[i].Time
+		}
+		if end := evs[i].Time.Add(evs[i].Duration()); end.After(t1) {
+			t1 = end
+		}
+	}
+	span := t1.Sub(t0)
+	if span <= 0 {
+		span = time.Millisecond
+	}
+	lw := min(32, max(12, b.w/3))
+	bw := max(10, b.w-lw-1-8)
+	b.heading(fmt.Sprintf("Request %s: %d events over %s", Clean(e.RequestID), len(evs), span.Round(time.Microsecond)))
+	axis := fit("", lw) + " " + fit("0", bw/2) + fitRight(span.Round(time.Microsecond).String(), bw-bw/2)
+	b.lines = append(b.lines, dline{text: axis, kind: lkDim})
+	for i := range evs {
+		x := &evs[i]
+		mark := "  "
+		if x.ID == e.ID {
+			mark = "▶ "
+		}
+		_, method, target, _, _, _ := m.cells(x)
+		label := fit(mark+fit(strings.ToLower(kindLabel(x.Kind)), 6)+strings.TrimSpace(method+" "+target), lw)
+		start := int(float64(x.Time.Sub(t0)) / float64(span) * float64(bw))
+		start = max(0, min(start, bw-1))
+		n := int(float64(x.Duration())/float64(span)*float64(bw) + 0.5)
+		glyph := "◆"
+		if x.DurationNs > 0 {
+			glyph = strings.Repeat("█", max(1, min(n, bw-start)))
+		}
+		bar := strings.Repeat(" ", start) + glyph
+		pad := fit("", bw-ansi.StringWidth(bar))
+		dur := ""
+		if x.DurationNs > 0 {
+			dur = fmtDur(x.Duration())
+		}
+		text := label + " " + bar + pad + fitRight(dur, 8)
+		styled := label + " " + strings.Repeat(" ", start) + m.st.BarMarker.Render(glyph) + pad + m.st.Dim.Render(fitRight(dur, 8))
+		b.lines = append(b.lines, dline{text: text, styled: styled})
+	}
+	b.lines = append(b.lines, dline{})
+	b.add(lkDim, "request, provider calls, audit records and logs of one request; ◆ marks an instant")
+}
+
+// renderDetail renders the tab bar and the visible part of the content.
+func (m *Model) renderDetail(w, h int) []string {
+	m.ensureDetail()
+	out := make([]string, 0, h)
+	var tabs strings.Builder
+	for i, name := range tabNames {
+		if i == m.tab {
+			tabs.WriteString(m.st.TabActive.Render(name))
+		} else {
+			tabs.WriteString(m.st.TabInactive.Render(name))
+		}
+	}
+	out = append(out, fit(tabs.String(), w))
+	rows := h - 1
+	maxScroll := max(0, len(m.dlines)-rows)
+	m.dscroll = min(m.dscroll, maxScroll)
+	for i := m.dscroll; i < len(m.dlines) && len(out) < h; i++ {
+		out = append(out, m.renderDLine(i, w))
+	}
+	blank := strings.Repeat(" ", w)
+	for len(out) < h {
+		out = append(out, blank)
+	}
+	return out
+}
+
+func (m *Model) renderDLine(i, w int) string {
+	l := m.dlines[i]
+	var hits []matchPos
+	if m.search != "" {
+		for j, mp := range m.matches {
+			if mp.line == i {
+				hits = append(hits, m.matches[j])
+			}
+		}
+	}
+	if len(hits) == 0 && l.styled != "" {
+		return fit(l.styled, w)
+	}
+	text := l.text
+	var s string
+	switch {
+	case len(hits) > 0:
+		var sb strings.Builder
+		pos := 0
+		for _, h := range hits {
+			if h.col < pos {
+				continue
+			}
+			sb.WriteString(text[pos:h.col])
+			st := m.st.Match
+			if cur := m.currentMatch(); cur != nil && *cur == h {
+				st = m.st.CurrentMatch
+			}
+			sb.WriteString(st.Render(text[h.col : h.col+h.n]))
+			pos = h.col + h.n
+		}
+		sb.WriteString(text[pos:])
+		s = sb.String()
+	case l.kind == lkHeading:
+		s = m.st.Title.Render(text)
+	case l.kind == lkDim:
+		s = m.st.Dim.Render(text)
+	case l.kind == lkNote:
+		s = m.st.New.Render(text)
+	default:
+		s = m.styleLine(text, l.keyLen)
+	}
+	return fit(s, w)
+}
+
+// styleLine styles a label prefix and marks redacted values.
+func (m *Model) styleLine(text string, keyLen int) string {
+	var sb strings.Builder
+	if keyLen > 0 && keyLen <= len(text) {
+		sb.WriteString(m.st.Key.Render(text[:keyLen]))
+		text = text[keyLen:]
+	}
+	for {
+		i := strings.Index(text, redactedMark)
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(text[i:], ']')
+		if j < 0 {
+			break
+		}
+		sb.WriteString(text[:i])
+		sb.WriteString(m.st.Redacted.Render(text[i : i+j+1]))
+		text = text[i+j+1:]
+	}
+	sb.WriteString(text)
+	return sb.String()
+}
+
+func (m *Model) clearSearch() {
+	m.search, m.matches, m.matchIdx = "", nil, 0
+}
+
+func (m *Model) findMatches() {
+	m.matches = m.matches[:0]
+	m.matchIdx = 0
+	if m.search == "" || !m.detail {
+		return
+	}
+	if m.dlines == nil {
+		m.ensureDetail()
+	}
+	q := strings.ToLower(m.search)
+	for i, l := range m.dlines {
+		low := strings.ToLower(l.text)
+		if len(low) != len(l.text) {
+			continue // case folding changed byte offsets; skip such lines
+		}
+		off := 0
+		for {
+			j := strings.Index(low[off:], q)
+			if j < 0 {
+				break
+			}
+			m.matches = append(m.matches, matchPos{line: i, col: off + j, n: len(q)})
+			off += j + len(q)
+		}
+	}
+}
+
+func (m *Model) currentMatch() *matchPos {
+	if len(m.matches) == 0 {
+		return nil
+	}
+	return &m.matches[m.matchIdx]
+}
+
+// jumpMatch moves to the next (d=1), previous (-1) or current (0) match and
+// scrolls it into view.
+func (m *Model) jumpMatch(d int) {
+	if !m.detail || len(m.matches) == 0 {
+		return
+	}
+	n := len(m.matches)
+	m.matchIdx = ((m.matchIdx+d)%n + n) % n
+	line := m.matches[m.matchIdx].line
+	rows := m.bodyHeight() - 1
+	if line < m.dscroll || line >= m.dscroll+rows {
+		m.dscroll = max(0, line-rows/3)
+	}
+}

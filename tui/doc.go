@@ -1,0 +1,31 @@
+// Package tui is the beignet-devtools console: a Bubble Tea v2 program that
+// shows recorded events live (from a recorder's websocket stream) or offline
+// (from a store file opened read-only).
+//
+// The pieces:
+//
+//   - Source feeds the model. NewLiveSource wraps stream.Client; NewOfflineSource
+//     reads a store file newest-first and pages older on demand. Sources batch
+//     arrivals (Pump): the model gets one message per frame, never one per event.
+//   - Model is the one top-level model. The list, detail pane (Overview,
+//     Request, Response, Timeline, Raw), status bar and help overlay only render
+//     its state; every blocking call (Next, Older, Correlated, file writes) runs
+//     in a tea.Cmd.
+//   - Memory is bounded: a deque of Options.RingSize events (default 50,000);
+//     paging back evicts the newest, which come back from history on G.
+//   - filter (subpackage) is the query language of the filter bar.
+//   - Every string from an event goes through Clean before it reaches the
+//     screen: control characters, C1 codes and bidi overrides are escaped.
+//   - Styles (styles.go) holds both palettes; KeyMap generates the help.
+//
+// # Caveats
+//
+//   - The clipboard uses OSC 52; terminals that do not support it (or tmux
+//     without set-clipboard) silently ignore copies.
+//   - Events/s counts arrivals between one-second ticks of Options.Now.
+//   - While the view is paged far back (the newest evicted), live arrivals are
+//     only counted; they are re-read from the source's history on G, so a
+//     source without history never pages back past its ring.
+//   - Detail search is case-insensitive over the rendered (wrapped) text; a
+//     match broken across a wrapped line is not found.
+package tui

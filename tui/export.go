@@ -1,0 +1,276 @@
+package tui
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/beignet/devtools/event"
+)
+
+// createFile creates path for writing with mode 0600 and refuses to replace
+// an existing file.
+func createFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("tui: export: %w", err)
+	}
+	return f, nil
+}
+
+// WriteJSONLines writes events, one JSON object per line, to a new file.
+func WriteJSONLines(path string, evs []event.Event) error {
+	f, err := createFile(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for i := range evs {
+		b, err := event.Marshal(&evs[i])
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("tui: export: %w", err)
+		}
+		w.Write(b)
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("tui: export: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("tui: export: %w", err)
+	}
+	return nil
+}
+
+func exportCmd(path string, evs []event.Event) tea.Cmd {
+	return func() tea.Msg {
+		if err := WriteJSONLines(path, evs); err != nil {
+			return noticeMsg{text: err.Error(), err: true}
+		}
+		return noticeMsg{text: fmt.Sprintf("exported %d events to %s", len(evs), Clean(path))}
+	}
+}
+
+func harCmd(path string, sel *event.Event, evs []event.Event) tea.Cmd {
+	har := BuildHAR(evs)
+	return func() tea.Msg {
+		b, err := json.MarshalIndent(har, "", "  ")
+		if err != nil {
+			return noticeMsg{text: "tui: har: " + err.Error(), err: true}
+		}
+		f, err := createFile(path)
+		if err != nil {
+			return noticeMsg{text: err.Error(), err: true}
+		}
+		_, werr := f.Write(b)
+		cerr := f.Close()
+		if werr != nil || cerr != nil {
+			return noticeMsg{text: fmt.Sprintf("tui: har: write %s failed", Clean(path)), err: true}
+		}
+		return noticeMsg{text: fmt.Sprintf("wrote HAR (%d entries) to %s; curl command copied (OSC 52)", len(har.Log.Entries), Clean(path))}
+	}
+}
+
+// HAR 1.2 (only the parts we can fill).
+type (
+	HAR struct {
+		Log HARLog `json:"log"`
+	}
+	HARLog struct {
+		Version string     `json:"version"`
+		Creator HARCreator `json:"creator"`
+		Entries []HAREntry `json:"entries"`
+		Comment string     `json:"comment,omitempty"`
+	}
+	HARCreator struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	}
+	HAREntry struct {
+		StartedDateTime string      `json:"startedDateTime"`
+		Time            float64     `json:"time"`
+		Request         HARRequest  `json:"request"`
+		Response        HARResponse `json:"response"`
+		Cache           struct{}    `json:"cache"`
+		Timings         HARTimings  `json:"timings"`
+		Comment         string      `json:"comment,omitempty"`
+	}
+	HARRequest struct {
+		Method      string      `json:"method"`
+		URL         string      `json:"url"`
+		HTTPVersion string      `json:"httpVersion"`
+		Cookies     []HARNV     `json:"cookies"`
+		Headers     []HARNV     `json:"headers"`
+		QueryString []HARNV     `json:"queryString"`
+		PostData    *HARContent `json:"postData,omitempty"`
+		HeadersSize int         `json:"headersSize"`
+		BodySize    int64       `json:"bodySize"`
+	}
+	HARResponse struct {
+		Status      int        `json:"status"`
+		StatusText  string     `json:"statusText"`
+		HTTPVersion string     `json:"httpVersion"`
+		Cookies     []HARNV    `json:"cookies"`
+		Headers     []HARNV    `json:"headers"`
+		Content     HARContent `json:"content"`
+		RedirectURL string     `json:"redirectURL"`
+		HeadersSize int        `json:"headersSize"`
+		BodySize    int64      `json:"bodySize"`
+	}
+	HARNV struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	}
+	HARContent struct {
+		Size     int64  `json:"size"`
+		MimeType string `json:"mimeType"`
+		Text     string `json:"text,omitempty"`
+		Comment  string `json:"comment,omitempty"`
+	}
+	HARTimings struct {
+		Send    float64 `json:"send"`
+		Wait    float64 `json:"wait"`
+		Receive float64 `json:"receive"`
+	}
+)
+
+// BuildHAR turns the request and provider events of evs into HAR entries.
+// Values stay as recorded: redacted values stay redacted.
+func BuildHAR(evs []event.Event) HAR {
+	h := HAR{Log: HARLog{Version: "1.2", Creator: HARCreator{Name: "beignet-devtools", Version: "1"}, Entries: []HAREntry{}}}
+	for i := range evs {
+		e := &evs[i]
+		if e.HTTP == nil && e.Provider == nil {
+			continue
+		}
+		ent := HAREntry{StartedDateTime: e.Time.UTC().Format(time.RFC3339Nano), Time: ms(e.Duration())}
+		ent.Timings = HARTimings{Wait: ms(e.Duration())}
+		ent.Comment = string(e.Kind) + " " + e.Name
+		ent.Request = HARRequest{Method: e.Method(), URL: absURL(e), HTTPVersion: "HTTP/1.1", Cookies: []HARNV{}, Headers: []HARNV{}, QueryString: []HARNV{}, HeadersSize: -1, BodySize: -1}
+		ent.Response = HARResponse{Status: statusOf(e), HTTPVersion: "HTTP/1.1", Cookies: []HARNV{}, Headers: []HARNV{}, HeadersSize: -1, BodySize: -1}
+		if u, err := url.Parse(ent.Request.URL); err == nil {
+			for k, vs := range u.Query() {
+				for _, v := range vs {
+					ent.Request.QueryString = append(ent.Request.QueryString, HARNV{k, v})
+				}
+			}
+			sort.Slice(ent.Request.QueryString, func(a, b int) bool { return ent.Request.QueryString[a].Name < ent.Request.QueryString[b].Name })
+		}
+		if x := e.HTTP; x != nil {
+			ent.Request.Headers = nvs(x.RequestHeaders)
+			ent.Response.Headers = nvs(x.ResponseHeaders)
+			if b := x.RequestBody; b != nil {
+				ent.Request.PostData = &HARContent{Size: b.Size, MimeType: b.ContentType, Text: b.Text}
+				ent.Request.BodySize = b.Size
+			}
+			if b := x.ResponseBody; b != nil {
+				ent.Response.Content = HARContent{Size: b.Size, MimeType: b.ContentType, Text: b.Text}
+				if b.Truncated {
+					ent.Response.Content.Comment = "truncated at capture"
+				}
+				ent.Response.BodySize = b.Size
+			}
+		}
+		h.Log.Entries = append(h.Log.Entries, ent)
+	}
+	return h
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func nvs(h map[string][]string) []HARNV {
+	out := []HARNV{}
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range h[k] {
+			out = append(out, HARNV{k, v})
+		}
+	}
+	return out
+}
+
+// absURL returns an absolute URL for e: inbound requests often record only a
+// path, so the Host header (or 127.0.0.1) fills in.
+func absURL(e *event.Event) string {
+	u := e.URL()
+	if strings.Contains(u, "://") {
+		return u
+	}
+	host := "127.0.0.1"
+	if e.HTTP != nil {
+		for k, v := range e.HTTP.RequestHeaders {
+			if strings.EqualFold(k, "host") && len(v) > 0 && v[0] != "" {
+				host = v[0]
+			}
+		}
+	}
+	if !strings.HasPrefix(u, "/") {
+		u = "/" + u
+	}
+	return "http://" + host + u
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// curlCommand returns a curl command replaying the request of the selected
+// event (the request event of its correlation group), with redacted values
+// left redacted, or "".
+func curlCommand(sel *event.Event, evs []event.Event) string {
+	req := sel
+	if sel.Kind != event.KindRequest || sel.HTTP == nil {
+		req = nil
+		for i := range evs {
+			if evs[i].Kind == event.KindRequest && evs[i].HTTP != nil {
+				req = &evs[i]
+				break
+			}
+		}
+		if req == nil && sel.HTTP != nil {
+			req = sel
+		}
+	}
+	if req == nil || req.HTTP == nil {
+		return ""
+	}
+	h := req.HTTP
+	var b strings.Builder
+	b.WriteString("curl")
+	if h.Method != "" && h.Method != "GET" {
+		b.WriteString(" -X " + shellQuote(h.Method))
+	}
+	b.WriteString(" " + shellQuote(absURL(req)))
+	keys := make([]string, 0, len(h.RequestHeaders))
+	for k := range h.RequestHeaders {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		lk := strings.ToLower(k)
+		if lk == "host" || lk == "content-length" || lk == "accept-encoding" || lk == "connection" {
+			continue
+		}
+		for _, v := range h.RequestHeaders[k] {
+			b.WriteString(" -H " + shellQuote(k+": "+v))
+		}
+	}
+	if rb := h.RequestBody; rb != nil && rb.Text != "" && !rb.Binary {
+		b.WriteString(" --data-raw " + shellQuote(rb.Text))
+	}
+	return b.String()
+}

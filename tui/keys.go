@@ -1,0 +1,61 @@
+package tui
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is every binding of the console. The help overlay is generated from
+// it, so changing a binding changes the help.
+type KeyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom, Follow key.Binding
+	Open, Back, NextTab, PrevTab                    key.Binding
+	Filter, NextMatch, PrevMatch, ToggleKind        key.Binding
+	Pause, Clear, Copy, Export, HAR, LoadAll        key.Binding
+	Mouse, Help, Quit                               key.Binding
+}
+
+// DefaultKeyMap returns the default bindings: vim keys and arrows both, and
+// nothing essential only on []{} (they need AltGr on some layouts).
+func DefaultKeyMap() KeyMap {
+	b := func(keys []string, k, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
+	}
+	return KeyMap{
+		Up:         b([]string{"up", "k"}, "↑/k", "up"),
+		Down:       b([]string{"down", "j"}, "↓/j", "down"),
+		PageUp:     b([]string{"pgup", "ctrl+u", "ctrl+b"}, "pgup/^u", "page up"),
+		PageDown:   b([]string{"pgdown", "ctrl+d", "ctrl+f", "space"}, "pgdn/^d", "page down"),
+		Top:        b([]string{"home", "g"}, "home/g", "oldest (pages history)"),
+		Bottom:     b([]string{"end", "G"}, "end/G", "newest + follow"),
+		Follow:     b([]string{"f"}, "f", "follow"),
+		Open:       b([]string{"enter"}, "enter", "detail"),
+		Back:       b([]string{"esc", "backspace"}, "esc", "close / cancel"),
+		NextTab:    b([]string{"tab", "right", "l"}, "tab/→/l", "next tab"),
+		PrevTab:    b([]string{"shift+tab", "left", "h"}, "⇧tab/←/h", "previous tab"),
+		Filter:     b([]string{"/"}, "/", "filter list / search detail"),
+		NextMatch:  b([]string{"n"}, "n", "next match"),
+		PrevMatch:  b([]string{"N"}, "N", "previous match"),
+		ToggleKind: b([]string{"1", "2", "3", "4", "5", "6"}, "1-6", "show/hide a kind (see bar)"),
+		Pause:      b([]string{"p"}, "p", "pause / resume view"),
+		Clear:      b([]string{"c"}, "c", "clear view"),
+		Copy:       b([]string{"y"}, "y", "copy event JSON (OSC 52)"),
+		Export:     b([]string{"e"}, "e", "export list as JSON lines"),
+		HAR:        b([]string{"H"}, "H", "HAR export + copy curl"),
+		LoadAll:    b([]string{"a"}, "a", "show all of a long body"),
+		Mouse:      b([]string{"m"}, "m", "toggle mouse capture"),
+		Help:       b([]string{"?"}, "?", "help"),
+		Quit:       b([]string{"q", "ctrl+c"}, "q/^c", "quit"),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Help, k.Filter, k.Open, k.Follow, k.Pause, k.Quit}
+}
+
+// FullHelp implements help.KeyMap.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow, k.Mouse},
+		{k.Open, k.Back, k.NextTab, k.PrevTab, k.Filter, k.NextMatch, k.PrevMatch, k.LoadAll},
+		{k.ToggleKind, k.Pause, k.Clear, k.Copy, k.Export, k.HAR, k.Help, k.Quit},
+	}
+}
