@@ -1,0 +1,228 @@
+package recorder
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// MinTokenLen is the shortest token TokenAuth accepts.
+const MinTokenLen = 32
+
+// TokenAuth returns an Authorize callback that accepts a request carrying
+// token in "Authorization: Bearer <token>" or "X-Devtools-Token: <token>",
+// compared in constant time (over SHA-256 digests, so the length does not
+// leak either). It refuses tokens shorter than MinTokenLen bytes. Tokens in
+// the query string are never looked at (Handler refuses such requests).
+func TokenAuth(token string) (func(*http.Request) bool, error) {
+	if len(token) < MinTokenLen {
+		return nil, ErrShortToken
+	}
+	want := sha256.Sum256([]byte(token))
+	return func(r *http.Request) bool {
+		got, ok := bearer(r.Header.Get("Authorization"))
+		if !ok {
+			got = r.Header.Get("X-Devtools-Token")
+		}
+		if got == "" {
+			return false
+		}
+		sum := sha256.Sum256([]byte(got))
+		return subtle.ConstantTimeCompare(sum[:], want[:]) == 1
+	}, nil
+}
+
+func bearer(h string) (string, bool) {
+	const prefix = "bearer "
+	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", false
+	}
+	t := strings.TrimSpace(h[len(prefix):])
+	return t, t != ""
+}
+
+// credentialKey reports whether a (normalised) query parameter name looks
+// like a credential. A request carrying one is refused: query strings end up
+// in logs.
+func credentialKey(k string) bool {
+	switch k {
+	case "token", "access_token", "accesstoken", "auth", "auth_token", "authtoken",
+		"authorization", "api_key", "apikey", "key", "bearer", "jwt", "devtools_token",
+		"x_devtools_token", "password", "passwd", "secret", "session", "sessionid",
+		"session_id", "id_token", "refresh_token", "credentials":
+		return true
+	}
+	return false
+}
+
+// queryCredential reports whether a raw query carries a credential-shaped
+// parameter (or one the redactor considers secret).
+func (r *Recorder) queryCredential(raw string) bool {
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, _, _ := strings.Cut(kv, "=")
+		if k == "" {
+			continue
+		}
+		if u, err := url.QueryUnescape(k); err == nil {
+			k = u
+		}
+		norm := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(k)), "-", "_")
+		if credentialKey(norm) {
+			return true
+		}
+		if r != nil && r.redactor != nil && r.redactor.IsSecretKey(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// limiter rate-limits failed authorization attempts per client address with
+// a token bucket each, in a bounded map.
+type limiter struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	buckets map[netip.Addr]*bucket
+	max     int
+	burst   float64
+	every   time.Duration // one attempt regained per interval
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newLimiter(now func() time.Time) *limiter {
+	return &limiter{now: now, buckets: map[netip.Addr]*bucket{}, max: 4096, burst: 10, every: 6 * time.Second}
+}
+
+func (l *limiter) refill(b *bucket, now time.Time) {
+	if d := now.Sub(b.last); d > 0 {
+		b.tokens = min(l.burst, b.tokens+float64(d)/float64(l.every))
+		b.last = now
+	}
+}
+
+// blocked reports whether addr has used up its failed attempts; retry is
+// how long until the next one is allowed.
+func (l *limiter) blocked(addr netip.Addr) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[addr]
+	if b == nil {
+		return false, 0
+	}
+	l.refill(b, l.now())
+	if b.tokens >= 1 {
+		return false, 0
+	}
+	return true, time.Duration((1 - b.tokens) * float64(l.every))
+}
+
+// fail takes one attempt from addr's bucket.
+func (l *limiter) fail(addr netip.Addr) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b := l.buckets[addr]
+	if b == nil {
+		if len(l.buckets) >= l.max {
+			l.evict(now)
+		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[addr] = b
+	}
+	l.refill(b, now)
+	b.tokens = max(0, b.tokens-1)
+}
+
+// evict drops buckets that have refilled completely (they carry no state);
+// if none has, it drops arbitrary ones until there is room.
+func (l *limiter) evict(now time.Time) {
+	for a, b := range l.buckets {
+		l.refill(b, now)
+		if b.tokens >= l.burst {
+			delete(l.buckets, a)
+		}
+	}
+	for a := range l.buckets {
+		if len(l.buckets) < l.max {
+			break
+		}
+		delete(l.buckets, a)
+	}
+}
+
+func (l *limiter) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.buckets)
+}
+
+// clientAddr is the address of the peer (RemoteAddr; forwarding headers are
+// not trusted).
+func clientAddr(r *http.Request) netip.Addr {
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return ap.Addr().Unmap()
+	}
+	if a, err := netip.ParseAddr(r.RemoteAddr); err == nil {
+		return a.Unmap()
+	}
+	return netip.Addr{}
+}
+
+// loopbackRequest is the development policy without Authorize: the peer is
+// a loopback address, the request was not forwarded by a proxy, and the
+// Host header names a loopback host (an attacker's domain resolving to
+// 127.0.0.1 — DNS rebinding — fails here).
+func loopbackRequest(r *http.Request) bool {
+	if a := clientAddr(r); !a.IsValid() || !a.IsLoopback() {
+		return false
+	}
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip"} {
+		if _, ok := r.Header[h]; ok {
+			return false
+		}
+	}
+	return loopbackHost(r.Host)
+}
+
+func loopbackHost(host string) bool {
+	if h, _, ok := splitHostPort(host); ok {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// splitHostPort splits "host:port" and "[v6]:port"; ok is false when there
+// is no port.
+func splitHostPort(s string) (host, port string, ok bool) {
+	if strings.HasPrefix(s, "[") {
+		i := strings.Index(s, "]")
+		if i < 0 {
+			return s, "", false
+		}
+		if len(s) > i+1 && s[i+1] == ':' {
+			return s[1:i], s[i+2:], true
+		}
+		return s[1:i], "", false
+	}
+	if i := strings.LastIndexByte(s, ':'); i >= 0 && strings.Count(s, ":") == 1 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
+}

@@ -1,0 +1,49 @@
+// Package recorder is what an app embeds to feed beignet-devtools.
+//
+// A Recorder captures inbound requests (Middleware), outbound provider calls
+// (Transport), audit records (Audit), log records (SlogHandler) and custom
+// events (Event). Capture copies what it needs on the caller's goroutine and
+// hands it to a bounded queue without ever waiting; one pipeline goroutine,
+// owned by the Recorder, batches the queue, stamps IDs, redacts every field,
+// encodes each event once, appends the batch to the store in one transaction
+// and publishes it to the websocket hub. A full queue drops the event and
+// counts it (Stats, and the stats message on the wire).
+//
+// Handler serves the devtools route (websocket and JSON) behind the policy of
+// DESIGN.md:
+//
+//   - The environment comes from Config.Env, else BEIGNET_ENV, else APP_ENV;
+//     unset means development. "production" and "prod" are production;
+//     "development", "dev" and "local" are development; anything else
+//     (staging, test, ...) is "outside development".
+//   - In production the recorder is a no-op (Middleware returns the next
+//     handler unchanged, nothing allocates, no store is opened) and the route
+//     answers 404, unless explicitly enabled.
+//   - Enabled outside development without an Authorize callback: Handler
+//     returns an error.
+//   - Development without Authorize: loopback clients only, the Host header
+//     must be a loopback name or address (DNS rebinding), and proxied
+//     requests (Forwarded, X-Forwarded-For, X-Real-Ip) are refused.
+//   - TokenAuth compares Authorization: Bearer or X-Devtools-Token in
+//     constant time; credentials in the query string are refused.
+//   - Cross-origin websocket upgrades and cross-origin writes are refused
+//     unless the origin is allow-listed; authorization runs before the
+//     upgrade; failed attempts are rate-limited per client address.
+//
+// # Caveats
+//
+//   - A provider event is recorded when the caller closes the response body
+//     or reads it to EOF; a body that is never closed leaks the connection
+//     and the event.
+//   - Request and response bodies are captured up to Config.BodyLimit (plus
+//     a little slack so redaction sees secrets straddling the cut); binary
+//     content types keep only size and type. Bodies are teed as they stream,
+//     never buffered whole.
+//   - Values passed in attrs, audit metadata and log attrs are copied on the
+//     caller's goroutine: scalars as they are, maps and slices recursively,
+//     anything else through a JSON round trip.
+//   - Loopback mode trusts RemoteAddr; behind a reverse proxy on the same
+//     host use Authorize (proxied requests are refused in loopback mode).
+//   - Events enqueued concurrently with Close may be lost; Close flushes what
+//     was queued before it started.
+package recorder

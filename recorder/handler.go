@@ -1,0 +1,611 @@
+package recorder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/store"
+	"github.com/beignet/devtools/stream"
+)
+
+// HandlerOptions configures the devtools route.
+type HandlerOptions struct {
+	// BasePath is where the route is mounted; default /api/devtools.
+	BasePath string
+	// Enabled: nil follows the recorder (off in production by default).
+	// A disabled route answers 404 to everything.
+	Enabled *bool
+	// Authorize decides whether a request may use the route (see
+	// TokenAuth). Required when the route is enabled outside development;
+	// without it, development serves loopback clients only.
+	Authorize func(*http.Request) bool
+	// AllowedOrigins are the browser origins ("https://console.example")
+	// or host patterns ("console.example", "*.example") allowed besides
+	// the route's own origin, for websocket upgrades and writes.
+	AllowedOrigins []string
+}
+
+// unauthorizedBody is the one body of every refused authorization,
+// whatever the reason.
+const unauthorizedBody = `{"error":"unauthorized"}` + "\n"
+
+// Handler returns the devtools route: the websocket (GET {base}/ws) and the
+// JSON routes GET {base}/events, GET {base}/events/{id}, GET
+// {base}/requests/{requestId}, GET {base}/stats and POST {base}/purge, all
+// behind the policy described in the package documentation. Mount it at
+// BasePath (for example mux.Handle(opts.BasePath+"/", h)); the recorder's
+// middleware skips that path.
+//
+// It fails when the route is enabled outside development without
+// Authorize (ErrNoAuthorize) or when BasePath or AllowedOrigins are
+// malformed.
+func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
+	base := opts.BasePath
+	if base == "" {
+		base = DefaultBasePath
+	}
+	base = strings.TrimRight(base, "/")
+	if base == "" || !strings.HasPrefix(base, "/") || strings.ContainsAny(base, "?#{} \t\r\n%") {
+		return nil, ErrBadBasePath
+	}
+	enabled := r.Enabled()
+	if opts.Enabled != nil {
+		enabled = *opts.Enabled
+	}
+	if !enabled {
+		return http.HandlerFunc(http.NotFound), nil
+	}
+	env := r.Env()
+	if env != EnvDevelopment && opts.Authorize == nil {
+		return nil, fmt.Errorf("%w (environment %q)", ErrNoAuthorize, env)
+	}
+	cop := http.NewCrossOriginProtection()
+	var patterns []string
+	for _, o := range opts.AllowedOrigins {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if strings.Contains(o, "://") {
+			u, err := url.Parse(o)
+			if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+				return nil, fmt.Errorf("recorder: allowed origin %q: want scheme://host[:port]", o)
+			}
+			if err := cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+				return nil, fmt.Errorf("recorder: allowed origin %q: %w", o, err)
+			}
+			patterns = append(patterns, u.Host)
+			continue
+		}
+		if strings.ContainsAny(o, "/?# ") {
+			return nil, fmt.Errorf("recorder: allowed origin %q: want scheme://host[:port] or a host pattern", o)
+		}
+		patterns = append(patterns, o)
+	}
+	if r != nil && r.enabled {
+		r.addIgnore(base)
+	}
+	h := &devtools{
+		r:         r,
+		base:      base,
+		authorize: opts.Authorize,
+		patterns:  patterns,
+		cop:       cop,
+		mux:       http.NewServeMux(),
+	}
+	now := time.Now
+	if r != nil {
+		now = r.now
+	}
+	h.limit = newLimiter(now)
+	if r != nil && r.hub != nil {
+		h.ws = stream.NewServer(stream.ServerOptions{
+			Hub:            r.hub,
+			History:        storeHistory{r.store},
+			Hello:          stream.Hello{App: r.app, Env: r.env, Retention: r.retention, Instance: r.instance},
+			Stats:          r.serverStats,
+			OriginPatterns: patterns,
+			Logger:         r.log,
+		})
+		r.mu.Lock()
+		closed := r.closed.Load()
+		if !closed {
+			r.servers = append(r.servers, h.ws)
+		}
+		r.mu.Unlock()
+		if closed {
+			_ = h.ws.Shutdown(context.Background())
+		}
+	}
+	h.routes()
+	return h, nil
+}
+
+func (r *Recorder) serverStats() stream.ServerStats {
+	s := r.Stats()
+	return stream.ServerStats{Dropped: s.Dropped, Recorded: s.Recorded, StoreErrors: s.StoreErrors}
+}
+
+// storeHistory adapts *store.Store to stream.History.
+type storeHistory struct{ s *store.Store }
+
+func (h storeHistory) SinceEncoded(ctx context.Context, after event.ID, limit int) ([]event.ID, [][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	return h.s.SinceEncoded(after, limit)
+}
+
+type devtools struct {
+	r         *Recorder
+	base      string
+	authorize func(*http.Request) bool
+	patterns  []string
+	cop       *http.CrossOriginProtection
+	limit     *limiter
+	ws        *stream.Server
+	mux       *http.ServeMux
+}
+
+func (h *devtools) routes() {
+	b := h.base
+	h.mux.HandleFunc("GET "+b+"/ws", h.serveWS)
+	h.mux.HandleFunc("GET "+b+"/events", h.listEvents)
+	h.mux.HandleFunc("GET "+b+"/events/{id}", h.getEvent)
+	h.mux.HandleFunc("GET "+b+"/requests/{requestId}", h.correlated)
+	h.mux.HandleFunc("GET "+b+"/stats", h.stats)
+	h.mux.HandleFunc("POST "+b+"/purge", h.purge)
+	h.mux.HandleFunc(b+"/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, "not found")
+	})
+}
+
+func (h *devtools) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	hd := w.Header()
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	addr := clientAddr(req)
+	if blocked, retry := h.limit.blocked(addr); blocked {
+		hd.Set("Retry-After", strconv.Itoa(int(retry/time.Second)+1))
+		writeError(w, http.StatusTooManyRequests, "too many failed attempts; retry later")
+		return
+	}
+	if h.r.queryCredential(req.URL.RawQuery) {
+		h.limit.fail(addr)
+		writeError(w, http.StatusBadRequest, "credentials in the query string are refused; send Authorization: Bearer <token> or X-Devtools-Token")
+		return
+	}
+	var ok bool
+	if h.authorize == nil {
+		ok = loopbackRequest(req)
+	} else {
+		ok = h.authorize(req)
+	}
+	if !ok {
+		h.limit.fail(addr)
+		hd.Set("WWW-Authenticate", `Bearer realm="beignet-devtools"`)
+		hd.Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(unauthorizedBody))
+		return
+	}
+	if !h.originAllowed(req) {
+		writeError(w, http.StatusForbidden, "origin not allowed")
+		return
+	}
+	if err := h.cop.Check(req); err != nil {
+		writeError(w, http.StatusForbidden, "cross-origin request refused")
+		return
+	}
+	h.mux.ServeHTTP(w, req)
+}
+
+// originAllowed checks a browser's Origin: absent (not a browser), the
+// route's own host, or an allowed pattern. The websocket server checks it
+// again on upgrade.
+func (h *devtools) originAllowed(req *http.Request) bool {
+	o := req.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, req.Host) {
+		return true
+	}
+	for _, p := range h.patterns {
+		if matchHost(p, u.Host) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchHost matches a host pattern the way coder/websocket does (path.Match,
+// case-insensitive).
+func matchHost(pattern, host string) bool {
+	pattern, host = strings.ToLower(pattern), strings.ToLower(host)
+	if pattern == host {
+		return true
+	}
+	if strings.HasPrefix(pattern, "*.") {
+		return strings.HasSuffix(host, pattern[1:]) && !strings.Contains(host[:len(host)-len(pattern)+1], "/")
+	}
+	return false
+}
+
+func (h *devtools) serveWS(w http.ResponseWriter, req *http.Request) {
+	if h.ws == nil {
+		writeError(w, http.StatusServiceUnavailable, "recorder disabled: no live stream")
+		return
+	}
+	h.ws.ServeHTTP(w, req)
+}
+
+func (h *devtools) store(w http.ResponseWriter) *store.Store {
+	if h.r == nil || h.r.store == nil {
+		writeError(w, http.StatusServiceUnavailable, "no store")
+		return nil
+	}
+	return h.r.store
+}
+
+type eventsPage struct {
+	Events  []json.RawMessage `json:"events"`
+	Next    string            `json:"next,omitempty"`
+	Skipped int               `json:"skipped,omitempty"`
+}
+
+func (h *devtools) listEvents(w http.ResponseWriter, req *http.Request) {
+	st := h.store(w)
+	if st == nil {
+		return
+	}
+	q, err := parseQuery(req.URL.Query(), h.r.now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	page, err := st.List(q)
+	if err != nil {
+		h.storeError(w, err)
+		return
+	}
+	out := eventsPage{Events: encodeAll(page.Events), Skipped: page.Skipped}
+	if !page.Next.IsZero() {
+		out.Next = page.Next.String()
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func encodeAll(events []event.Event) []json.RawMessage {
+	out := make([]json.RawMessage, 0, len(events))
+	for i := range events {
+		if b, err := event.Marshal(&events[i]); err == nil {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// parseQuery reads the /events filters: kind (repeatable or comma list),
+// since and until (RFC 3339 or a duration ago such as 15m), status (500,
+// >=500, <400, 5xx, 400-499), statusMin, statusMax, method, path (prefix),
+// requestId, q or text, before and after (event IDs), limit.
+func parseQuery(v url.Values, now time.Time) (store.Query, error) {
+	var q store.Query
+	for _, ks := range v["kind"] {
+		for _, k := range strings.Split(ks, ",") {
+			if k = strings.TrimSpace(k); k == "" {
+				continue
+			}
+			kind, err := event.ParseKind(k)
+			if err != nil {
+				return q, errors.New("bad kind: want request, provider, audit, log, error or custom")
+			}
+			q.Kinds = append(q.Kinds, kind)
+		}
+	}
+	var err error
+	if q.Since, err = parseWhen(v.Get("since"), now); err != nil {
+		return q, errors.New("bad since: want RFC 3339 time or a duration such as 15m")
+	}
+	if q.Until, err = parseWhen(v.Get("until"), now); err != nil {
+		return q, errors.New("bad until: want RFC 3339 time or a duration such as 15m")
+	}
+	if s := v.Get("status"); s != "" {
+		if q.StatusMin, q.StatusMax, err = parseStatus(s); err != nil {
+			return q, errors.New("bad status: want 500, >=500, <400, 5xx or 400-499")
+		}
+	}
+	for name, dst := range map[string]*int{"statusMin": &q.StatusMin, "statusMax": &q.StatusMax} {
+		if s := v.Get(name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 || n > 999 {
+				return q, fmt.Errorf("bad %s: want an HTTP status", name)
+			}
+			*dst = n
+		}
+	}
+	q.Method = strings.ToUpper(v.Get("method"))
+	q.PathPrefix = v.Get("path")
+	q.RequestID = v.Get("requestId")
+	q.Text = v.Get("q")
+	if q.Text == "" {
+		q.Text = v.Get("text")
+	}
+	if q.Before, err = event.ParseID(v.Get("before")); err != nil {
+		return q, errors.New("bad before: want an event ID")
+	}
+	if q.After, err = event.ParseID(v.Get("after")); err != nil {
+		return q, errors.New("bad after: want an event ID")
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return q, errors.New("bad limit: want a positive number (max 1000)")
+		}
+		q.Limit = min(n, 1000)
+	}
+	return q, nil
+}
+
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return time.Time{}, errors.New("bad time")
+	}
+	return now.Add(-d), nil
+}
+
+func parseStatus(s string) (lo, hi int, err error) {
+	s = strings.TrimSpace(s)
+	atoi := func(x string) (int, error) {
+		n, err := strconv.Atoi(strings.TrimSpace(x))
+		if err != nil || n < 100 || n > 999 {
+			return 0, errors.New("bad status")
+		}
+		return n, nil
+	}
+	switch {
+	case strings.HasPrefix(s, ">="):
+		lo, err = atoi(s[2:])
+	case strings.HasPrefix(s, "<="):
+		hi, err = atoi(s[2:])
+	case strings.HasPrefix(s, ">"):
+		lo, err = atoi(s[1:])
+		lo++
+	case strings.HasPrefix(s, "<"):
+		hi, err = atoi(s[1:])
+		hi--
+	case len(s) == 3 && strings.HasSuffix(strings.ToLower(s), "xx") && s[0] >= '1' && s[0] <= '9':
+		lo = int(s[0]-'0') * 100
+		hi = lo + 99
+	case strings.Contains(s, "-"):
+		a, b, _ := strings.Cut(s, "-")
+		if lo, err = atoi(a); err == nil {
+			hi, err = atoi(b)
+		}
+	default:
+		lo, err = atoi(s)
+		hi = lo
+	}
+	return lo, hi, err
+}
+
+func (h *devtools) getEvent(w http.ResponseWriter, req *http.Request) {
+	st := h.store(w)
+	if st == nil {
+		return
+	}
+	id, err := event.ParseID(req.PathValue("id"))
+	if err != nil || id.IsZero() {
+		writeError(w, http.StatusBadRequest, "bad event id")
+		return
+	}
+	e, err := st.Get(id)
+	if err != nil {
+		h.storeError(w, err)
+		return
+	}
+	b, err := event.Marshal(&e)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "cannot encode event")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func (h *devtools) correlated(w http.ResponseWriter, req *http.Request) {
+	st := h.store(w)
+	if st == nil {
+		return
+	}
+	id := req.PathValue("requestId")
+	if !validRequestID(id) {
+		writeError(w, http.StatusBadRequest, "bad request id")
+		return
+	}
+	events, err := st.Correlated(id)
+	if err != nil {
+		h.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		RequestID string            `json:"requestId"`
+		Events    []json.RawMessage `json:"events"`
+	}{id, encodeAll(events)})
+}
+
+func (h *devtools) stats(w http.ResponseWriter, _ *http.Request) {
+	out := struct {
+		App         string       `json:"app,omitempty"`
+		Env         string       `json:"env"`
+		Recorder    Stats        `json:"recorder"`
+		Store       *store.Stats `json:"store,omitempty"`
+		StoreError  string       `json:"storeError,omitempty"`
+		Subscribers int          `json:"subscribers"`
+	}{Env: h.r.Env(), Recorder: h.r.Stats()}
+	if h.r != nil {
+		out.App = h.r.app
+		if h.r.hub != nil {
+			out.Subscribers = h.r.hub.Subscribers()
+		}
+		if h.r.store != nil {
+			if s, err := h.r.store.Stats(); err != nil {
+				out.StoreError = storeErrorText(err)
+			} else {
+				out.Store = &s
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// PurgeRequest is the body of POST {base}/purge.
+type PurgeRequest struct {
+	OlderThan string       `json:"olderThan"` // duration; "0" means everything
+	Kinds     []event.Kind `json:"kinds"`
+	Keep      int          `json:"keep"`
+	DryRun    bool         `json:"dryRun"`
+	Compact   bool         `json:"compact"`
+}
+
+// PurgeResult is the answer of POST {base}/purge.
+type PurgeResult struct {
+	Removed   int  `json:"removed"`
+	Trimmed   int  `json:"trimmed"`
+	DryRun    bool `json:"dryRun"`
+	Compacted bool `json:"compacted"`
+}
+
+func (h *devtools) purge(w http.ResponseWriter, req *http.Request) {
+	st := h.store(w)
+	if st == nil {
+		return
+	}
+	if ct := req.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		writeError(w, http.StatusUnsupportedMediaType, "want Content-Type: application/json")
+		return
+	}
+	var p PurgeRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		writeError(w, http.StatusBadRequest, "bad purge request: want {\"olderThan\":\"24h\",\"kinds\":[...],\"keep\":N,\"dryRun\":bool,\"compact\":bool}")
+		return
+	}
+	for _, k := range p.Kinds {
+		if !k.Valid() {
+			writeError(w, http.StatusBadRequest, "bad kind: want request, provider, audit, log, error or custom")
+			return
+		}
+	}
+	if p.Keep < 0 {
+		writeError(w, http.StatusBadRequest, "bad keep: want a number >= 0")
+		return
+	}
+	var cutoff time.Time
+	if p.OlderThan != "" {
+		d, err := time.ParseDuration(p.OlderThan)
+		if p.OlderThan == "0" {
+			d, err = 0, nil
+		}
+		if err != nil || d < 0 {
+			writeError(w, http.StatusBadRequest, "bad olderThan: want a duration such as 24h")
+			return
+		}
+		cutoff = h.r.now().Add(-d)
+	}
+	if cutoff.IsZero() && len(p.Kinds) == 0 && p.Keep == 0 && !p.Compact {
+		writeError(w, http.StatusBadRequest, "nothing to purge: give olderThan, kinds, keep or compact")
+		return
+	}
+	res := PurgeResult{DryRun: p.DryRun}
+	var err error
+	switch {
+	case cutoff.IsZero() && len(p.Kinds) == 0:
+	case p.DryRun:
+		res.Removed, err = st.CountPurgeable(cutoff, p.Kinds...)
+	case len(p.Kinds) > 0:
+		res.Removed, err = st.PurgeKinds(cutoff, p.Kinds...)
+	default:
+		res.Removed, err = st.Purge(cutoff)
+	}
+	if err == nil && p.Keep > 0 {
+		if p.DryRun {
+			var s store.Stats
+			if s, err = st.Stats(); err == nil {
+				res.Trimmed = max(0, s.Count-res.Removed-p.Keep)
+			}
+		} else {
+			res.Trimmed, err = st.Trim(p.Keep)
+		}
+	}
+	if err == nil && p.Compact && !p.DryRun {
+		if err = st.CompactInPlace(); err == nil {
+			res.Compacted = true
+		}
+	}
+	if err != nil {
+		h.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (h *devtools) storeError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not found")
+	case errors.Is(err, store.ErrClosed):
+		writeError(w, http.StatusServiceUnavailable, "store closed")
+	default:
+		if h.r != nil {
+			h.r.log.Warn("recorder: devtools route store error", "error", storeErrorText(err))
+		}
+		writeError(w, http.StatusInternalServerError, "store error")
+	}
+}
+
+// storeErrorText is an error's text for logs and stats: store errors name
+// the store, not event content.
+func storeErrorText(err error) string { return err.Error() }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "cannot encode answer")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	b, _ := json.Marshal(struct {
+		Error string `json:"error"`
+	}{msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

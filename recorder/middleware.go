@@ -1,0 +1,347 @@
+package recorder
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/beignet/devtools/event"
+)
+
+// Middleware records every request that next serves (except IgnorePaths):
+// a request ID (a valid incoming X-Request-Id is reused, else one is
+// generated; it is set on the response), a W3C traceparent (continued or
+// started; set on the response), method, URL, route pattern, status, bytes
+// in and out, duration, headers, and bodies up to the capture limit. A panic
+// is recorded as an error event, then re-panicked.
+//
+// The response writer passed to next keeps http.Flusher, http.Hijacker and
+// http.ResponseController working (it implements Unwrap), so streaming
+// responses, SSE and websocket upgrades work through it. Bodies are teed as
+// they stream: at most the capture limit plus a little slack is copied.
+//
+// A disabled recorder returns next unchanged.
+func (r *Recorder) Middleware(next http.Handler) http.Handler {
+	if !r.Enabled() {
+		return next
+	}
+	return &middleware{r: r, next: next}
+}
+
+type middleware struct {
+	r    *Recorder
+	next http.Handler
+}
+
+func (r *Recorder) captureMax() int {
+	if r.bodyLimit < 0 {
+		return 0
+	}
+	return r.bodyLimit + bodySlack
+}
+
+func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r := m.r
+	if r.closed.Load() || r.ignored(req.URL.Path) {
+		m.next.ServeHTTP(w, req)
+		return
+	}
+	start := r.now()
+	rec := &record{}
+	info := &rec.info
+	if id := req.Header.Get("X-Request-Id"); validRequestID(id) {
+		info.requestID = id
+	} else {
+		info.requestID = r.reqIDs.New().String()
+	}
+	info.traceparent, info.parentSpan = newTraceparent(req.Header.Get("Traceparent"))
+	h := w.Header()
+	h["X-Request-Id"] = []string{info.requestID}
+	h["Traceparent"] = []string{info.traceparent}
+
+	capMax := r.captureMax()
+	rw := &rec.w
+	rw.w = w
+	rw.capMax = capMax
+
+	req2 := req.WithContext(context.WithValue(req.Context(), ctxKey{}, info))
+	if req.Body != nil && req.Body != http.NoBody {
+		t := &rec.body
+		t.rc = req.Body
+		t.capMax = capMax
+		t.hint = req.ContentLength
+		t.capturing = capMax > 0 && !binaryType(req.Header.Get("Content-Type")) && identity(req.Header.Get("Content-Encoding"))
+		req2.Body = t
+		rec.reqBody.present = true
+	}
+
+	done := false
+	defer func() {
+		if done {
+			return
+		}
+		p := recover()
+		if p == nil {
+			// runtime.Goexit (t.FailNow in a test handler): record and go on.
+			r.finishRequest(rec, req, req2, start)
+			return
+		}
+		if p != http.ErrAbortHandler {
+			r.recordPanic(rec, req2, p, debug.Stack())
+		}
+		if !rw.wroteHeader {
+			rw.status = http.StatusInternalServerError
+		}
+		r.finishRequest(rec, req, req2, start)
+		panic(p)
+	}()
+	m.next.ServeHTTP(rw, req2)
+	done = true
+	r.finishRequest(rec, req, req2, start)
+}
+
+func identity(encoding string) bool {
+	return encoding == "" || strings.EqualFold(encoding, "identity")
+}
+
+// finishRequest fills the request event with copies of what it needs and
+// hands it to the pipeline. URL and name are assembled in the pipeline.
+func (r *Recorder) finishRequest(rec *record, orig, req *http.Request, start time.Time) {
+	end := r.now()
+	rw := &rec.w
+	e := &rec.ev
+	info := &rec.info
+	e.Kind = event.KindRequest
+	e.Time = start
+	e.DurationNs = int64(end.Sub(start))
+	e.RequestID = info.requestID
+	e.TraceID = info.traceID()
+	e.SpanID = info.spanID()
+	e.ParentSpanID = info.parentSpan
+	status := rw.status
+	if status == 0 {
+		if rw.hijacked {
+			status = http.StatusSwitchingProtocols
+		} else {
+			status = http.StatusOK
+		}
+	}
+	e.Status = status
+	hp := &rec.http
+	hp.Method = req.Method
+	hp.Route = req.Pattern
+	hp.Status = status
+	hp.RequestHeaders = orig.Header.Clone()
+	hp.ResponseHeaders = rw.w.Header().Clone()
+	hp.BytesOut = rw.bytes
+	hp.RemoteAddr = req.RemoteAddr
+	e.HTTP = hp
+	rec.scheme, rec.host, rec.uri, rec.path = schemeOf(req), req.Host, req.RequestURI, req.URL.Path
+	if req.URL.IsAbs() || rec.uri == "" {
+		rec.fullURL = req.URL.String()
+	}
+	if rec.reqBody.present {
+		t := &rec.body
+		size := t.n
+		if req.ContentLength > size {
+			size = req.ContentLength
+		}
+		hp.BytesIn = size
+		rec.reqBody.size = size
+		rec.reqBody.raw = t.buf
+		rec.reqBody.contentType = orig.Header.Get("Content-Type")
+		rec.reqBody.encoding = orig.Header.Get("Content-Encoding")
+	}
+	if rw.bytes > 0 {
+		rec.respBody = capture{
+			present:     true,
+			size:        rw.bytes,
+			raw:         rw.buf,
+			contentType: rw.contentType,
+			encoding:    rw.encoding,
+		}
+	}
+	r.enqueue(rec)
+}
+
+func schemeOf(req *http.Request) string {
+	if req.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// recordPanic records a panic as an error event correlated to the request.
+func (r *Recorder) recordPanic(rec *record, req *http.Request, p any, stack []byte) {
+	info := &rec.info
+	pr := &record{}
+	e := &pr.ev
+	e.Kind = event.KindError
+	e.Time = r.now()
+	e.Name = "panic"
+	e.Level = "ERROR"
+	e.RequestID = info.requestID
+	e.TraceID = info.traceID()
+	e.SpanID = info.spanID()
+	e.ParentSpanID = info.parentSpan
+	e.Status = http.StatusInternalServerError
+	var msg string
+	switch v := p.(type) {
+	case error:
+		msg = v.Error()
+	case string:
+		msg = v
+	default:
+		msg = fmt.Sprint(v)
+	}
+	e.Message = "panic: " + msg
+	e.Attrs = event.Attrs{
+		"stack":  string(stack),
+		"method": req.Method,
+		"route":  req.Pattern,
+		"path":   req.URL.Path,
+	}
+	r.enqueue(pr)
+}
+
+// bodyTee counts and tees (up to capMax bytes) a request body as the
+// handler reads it.
+type bodyTee struct {
+	rc        io.ReadCloser
+	buf       []byte
+	capMax    int
+	hint      int64
+	n         int64
+	capturing bool
+}
+
+func (t *bodyTee) Read(p []byte) (int, error) {
+	n, err := t.rc.Read(p)
+	if n > 0 {
+		t.n += int64(n)
+		if t.capturing && len(t.buf) < t.capMax {
+			if t.buf == nil {
+				c := t.capMax
+				if t.hint > 0 && t.hint < int64(c) {
+					c = int(t.hint)
+				}
+				t.buf = make([]byte, 0, c)
+			}
+			t.buf = append(t.buf, p[:min(n, t.capMax-len(t.buf))]...)
+		}
+	}
+	return n, err
+}
+
+func (t *bodyTee) Close() error { return t.rc.Close() }
+
+// responseWriter records status and size and tees the first capMax bytes.
+type responseWriter struct {
+	w           http.ResponseWriter
+	status      int
+	bytes       int64
+	buf         []byte
+	capMax      int
+	contentType string
+	encoding    string
+	wroteHeader bool
+	capturing   bool
+	hijacked    bool
+}
+
+var (
+	_ http.Flusher  = (*responseWriter)(nil)
+	_ http.Hijacker = (*responseWriter)(nil)
+)
+
+func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
+
+func (rw *responseWriter) commit(code int) {
+	rw.wroteHeader = true
+	rw.status = code
+	h := rw.w.Header()
+	rw.contentType = h.Get("Content-Type")
+	rw.encoding = h.Get("Content-Encoding")
+	rw.capturing = rw.capMax > 0 && !binaryType(rw.contentType) && identity(rw.encoding)
+}
+
+func (rw *responseWriter) WriteHeader(code int) {
+	if !rw.wroteHeader && !(code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols) {
+		rw.commit(code)
+	}
+	rw.w.WriteHeader(code)
+}
+
+func (rw *responseWriter) Write(p []byte) (int, error) {
+	if !rw.wroteHeader {
+		rw.commit(http.StatusOK)
+	}
+	n, err := rw.w.Write(p)
+	if n > 0 {
+		rw.bytes += int64(n)
+		if rw.capturing && len(rw.buf) < rw.capMax {
+			rw.grow(n)
+			rw.buf = append(rw.buf, p[:min(n, rw.capMax-len(rw.buf))]...)
+		}
+	}
+	return n, err
+}
+
+func (rw *responseWriter) grow(n int) {
+	if rw.buf == nil {
+		rw.buf = make([]byte, 0, min(rw.capMax, max(n, 512)))
+	}
+}
+
+// WriteString keeps io.WriteString from converting when the underlying
+// writer has WriteString.
+func (rw *responseWriter) WriteString(s string) (int, error) {
+	sw, ok := rw.w.(io.StringWriter)
+	if !ok {
+		return rw.Write([]byte(s))
+	}
+	if !rw.wroteHeader {
+		rw.commit(http.StatusOK)
+	}
+	n, err := sw.WriteString(s)
+	if n > 0 {
+		rw.bytes += int64(n)
+		if rw.capturing && len(rw.buf) < rw.capMax {
+			rw.grow(n)
+			rw.buf = append(rw.buf, s[:min(n, rw.capMax-len(rw.buf))]...)
+		}
+	}
+	return n, err
+}
+
+// Flush implements http.Flusher; it is a no-op when the underlying writer
+// cannot flush.
+func (rw *responseWriter) Flush() { _ = rw.FlushError() }
+
+// FlushError is what http.ResponseController.Flush calls.
+func (rw *responseWriter) FlushError() error {
+	if !rw.wroteHeader {
+		rw.commit(http.StatusOK)
+	}
+	return http.NewResponseController(rw.w).Flush()
+}
+
+// Hijack implements http.Hijacker through the underlying writer; it returns
+// http.ErrNotSupported when that one cannot hijack.
+func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, b, err := http.NewResponseController(rw.w).Hijack()
+	if err == nil {
+		rw.hijacked = true
+	}
+	return c, b, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer
+// (deadlines, full duplex).
+func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }

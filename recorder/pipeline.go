@@ -1,0 +1,279 @@
+package recorder
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/beignet/devtools/event"
+)
+
+// record is one captured event on its way through the queue. Bodies travel
+// raw (capture limit plus slack) and are redacted, then cut, in the
+// pipeline. One allocation per request holds the event, its HTTP part, the
+// request context data and the writer and body wrappers.
+type record struct {
+	ev   event.Event
+	http event.HTTP
+	prov event.Provider
+
+	reqBody  capture
+	respBody capture
+
+	// flushed, when set, marks a Flush: closed once everything before it
+	// was processed. Such a record carries no event.
+	flushed chan struct{}
+
+	// request URL parts, assembled in the pipeline
+	scheme, host, uri, path, fullURL string
+
+	// middleware state, on the request goroutine only
+	info reqInfo
+	w    responseWriter
+	body bodyTee
+}
+
+// capture is a body as captured: raw bytes up to the capture limit plus
+// slack, its full size, and whether raw holds all of it.
+type capture struct {
+	present     bool
+	contentType string
+	encoding    string // Content-Encoding: anything but identity makes it binary
+	raw         []byte
+	size        int64
+}
+
+func (r *Recorder) run() {
+	defer close(r.done)
+	batch := make([]*record, 0, maxBatch)
+	events := make([]event.Event, 0, maxBatch)
+	encs := make([][]byte, 0, maxBatch)
+	failing := false
+	flush := func() {
+		events, encs = r.process(batch, events[:0], encs[:0], &failing)
+		clear(batch)
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case rec := <-r.queue:
+			batch = append(batch, rec)
+			batch = r.drain(batch)
+			flush()
+		case <-r.quit:
+			for !r.abort.Load() {
+				batch = r.drain(batch)
+				if len(batch) == 0 {
+					return
+				}
+				flush()
+			}
+			return
+		}
+	}
+}
+
+func (r *Recorder) drain(batch []*record) []*record {
+	for len(batch) < maxBatch {
+		select {
+		case rec := <-r.queue:
+			batch = append(batch, rec)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// process stamps, redacts, encodes, stores and publishes one batch.
+func (r *Recorder) process(batch []*record, events []event.Event, encs [][]byte, failing *bool) ([]event.Event, [][]byte) {
+	now := r.now()
+	var flushes []chan struct{}
+	defer func() {
+		for _, c := range flushes {
+			close(c)
+		}
+	}()
+	for _, rec := range batch {
+		if rec.flushed != nil {
+			flushes = append(flushes, rec.flushed)
+			continue
+		}
+		e := &rec.ev
+		e.Stamp(r.ids, now)
+		if e.App == "" {
+			e.App = r.app
+		}
+		if e.Instance == "" {
+			e.Instance = r.instance
+		}
+		if rec.scheme != "" || rec.fullURL != "" {
+			finishURL(rec)
+		}
+		paths := r.redactor.Event(e)
+		if e.HTTP != nil {
+			if b, p := r.finishBody(&rec.reqBody, "http.requestBody"); b != nil {
+				e.HTTP.RequestBody = b
+				paths = append(paths, p...)
+			}
+			if b, p := r.finishBody(&rec.respBody, "http.responseBody"); b != nil {
+				e.HTTP.ResponseBody = b
+				paths = append(paths, p...)
+			}
+		}
+		if len(paths) > 0 {
+			slices.Sort(paths)
+			e.Redacted = slices.Compact(paths)
+		}
+		enc, err := event.Marshal(e)
+		if err != nil {
+			r.encodeErrors.Add(1)
+			continue
+		}
+		events = append(events, *e)
+		encs = append(encs, enc)
+	}
+	if len(events) == 0 {
+		return events, encs
+	}
+	var err error
+	if r.sink != nil {
+		err = r.sink(events, encs)
+	} else {
+		err = r.store.AppendEncoded(events, encs)
+	}
+	if err != nil {
+		r.storeErrors.Add(1)
+		r.storeFailed.Add(uint64(len(events)))
+		if !*failing {
+			*failing = true
+			// Store errors describe the store, not event content; pass
+			// them through the redactor anyway.
+			msg, _ := r.redactor.String(err.Error())
+			r.log.Warn("recorder: store write failed; events are still streamed live and requests keep being served", "error", msg, "events", len(events))
+		}
+	} else {
+		r.recorded.Add(uint64(len(events)))
+		if *failing {
+			*failing = false
+			r.log.Info("recorder: store writes recovered", "failedBatches", r.storeErrors.Load())
+		}
+	}
+	for i := range events {
+		e := &events[i]
+		r.hub.Publish(e.ID, e.Kind, e.RequestID, encs[i])
+	}
+	r.published.Add(uint64(len(events)))
+	clear(events)
+	clear(encs)
+	return events[:0], encs[:0]
+}
+
+// finishBody redacts a captured body and cuts it to the body limit at a
+// UTF-8 boundary. Redaction runs on the capture with its slack, so a secret
+// that straddles the limit is replaced before the cut.
+func (r *Recorder) finishBody(c *capture, path string) (*event.Body, []string) {
+	if !c.present {
+		return nil, nil
+	}
+	ct := c.contentType
+	b := &event.Body{ContentType: ct, Size: c.size}
+	if c.size < int64(len(c.raw)) {
+		b.Size = int64(len(c.raw))
+	}
+	if ct == "" && len(c.raw) > 0 {
+		ct = http.DetectContentType(c.raw)
+		b.ContentType = ct
+	}
+	if c.encoding != "" && !strings.EqualFold(c.encoding, "identity") || !isText(ct) {
+		b.Binary = true // size and type only
+		return b, nil
+	}
+	if r.bodyLimit < 0 {
+		b.Truncated = b.Size > 0 // capture disabled
+		return b, nil
+	}
+	if len(c.raw) == 0 {
+		return b, nil
+	}
+	truncated := int64(len(c.raw)) < b.Size
+	red, paths := r.redactor.Body(ct, c.raw, truncated)
+	if len(paths) > 0 {
+		// The redactor reports paths inside the body; the event reports
+		// the body itself.
+		paths = []string{path}
+	}
+	if len(red) > r.bodyLimit {
+		red = cutUTF8(red, r.bodyLimit)
+		truncated = true
+	}
+	b.Text = string(red)
+	b.Truncated = truncated
+	return b, paths
+}
+
+// cutUTF8 returns b cut to at most n bytes without splitting a rune.
+func cutUTF8(b []byte, n int) []byte {
+	if len(b) <= n {
+		return b
+	}
+	i := n
+	for i > 0 && i > n-utf8.UTFMax && !utf8.RuneStart(b[i]) {
+		i--
+	}
+	return b[:i]
+}
+
+// isText reports whether a content type is text-like enough to keep.
+func isText(ct string) bool {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.ToLower(strings.TrimSpace(ct))
+	switch {
+	case ct == "":
+		return false
+	case strings.HasPrefix(ct, "text/"):
+		return true
+	case strings.HasSuffix(ct, "+json"), strings.HasSuffix(ct, "+xml"):
+		return true
+	}
+	switch ct {
+	case "application/json", "application/xml", "application/x-www-form-urlencoded",
+		"application/javascript", "application/ecmascript", "application/graphql",
+		"application/x-ndjson", "application/ndjson", "application/jsonl",
+		"application/problem+json", "application/x-yaml", "application/yaml",
+		"application/toml", "application/csp-report", "application/soap+xml":
+		return true
+	}
+	return false
+}
+
+// binaryType reports, cheaply on the request goroutine, that a declared
+// content type is definitely not text, so capture can skip copying bytes.
+func binaryType(ct string) bool {
+	return ct != "" && !isText(ct)
+}
+
+// finishURL assembles the request URL and the event name off the request
+// path (both are redacted afterwards with the rest of the event).
+func finishURL(rec *record) {
+	e := &rec.ev
+	u := rec.fullURL
+	if u == "" {
+		u = rec.scheme + "://" + rec.host + rec.uri
+	}
+	e.HTTP.URL = u
+	route := e.HTTP.Route
+	switch {
+	case route == "":
+		e.Name = e.HTTP.Method + " " + rec.path
+	case strings.HasPrefix(route, e.HTTP.Method+" "):
+		e.Name = route
+	case strings.IndexByte(route, ' ') >= 0:
+		e.Name = route // "METHOD host/path" of another method set (HEAD via GET)
+	default:
+		e.Name = e.HTTP.Method + " " + route
+	}
+}

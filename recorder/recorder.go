@@ -1,0 +1,419 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/redaction"
+	"github.com/beignet/devtools/store"
+	"github.com/beignet/devtools/stream"
+)
+
+// Defaults of Config and HandlerOptions.
+const (
+	DefaultQueueSize = 8192
+	DefaultBodyLimit = 64 << 10
+	DefaultBasePath  = "/api/devtools"
+
+	// bodySlack is how much more than BodyLimit is captured, so that the
+	// redactor sees a secret that straddles the cut before the body is cut
+	// to BodyLimit.
+	bodySlack = 256
+	// maxBatch is the largest batch the pipeline writes in one transaction.
+	maxBatch = 256
+)
+
+// Environments as resolved by ResolveEnv.
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+)
+
+// Config configures a Recorder. The zero value is usable: development unless
+// the environment says otherwise, a store at store.DefaultPath.
+type Config struct {
+	// App and Instance name the emitting app and process (multi-instance staging).
+	App, Instance string
+	// Env: this, else BEIGNET_ENV, else APP_ENV; unset means "development".
+	Env string
+	// Enabled: nil means on outside production and off in production.
+	Enabled *bool
+
+	// Store is an open store to write to; the Recorder does not close it.
+	// When nil, the Recorder opens StorePath (store.DefaultPath when empty)
+	// with StoreOptions and closes it on Close.
+	Store        *store.Store
+	StorePath    string
+	StoreOptions *store.Options
+
+	// Redaction adds options to the redaction defaults.
+	Redaction []redaction.Option
+
+	// QueueSize bounds the hand-off queue; default 8192.
+	QueueSize int
+	// BodyLimit caps captured bodies in bytes; default 64 KiB. Negative
+	// disables body capture (size and type are still recorded).
+	BodyLimit int
+	// IgnorePaths are path prefixes the middleware does not record. Default:
+	// the devtools base path. Handler adds its own base path in any case.
+	IgnorePaths []string
+
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Stats counts what the pipeline did. Dropped and StoreErrors are the numbers
+// to watch: a dropped event was never recorded (queue full), a store error
+// means a batch could not be persisted (it was still published live).
+type Stats struct {
+	Enabled      bool   `json:"enabled"`
+	Recorded     uint64 `json:"recorded"`     // events persisted
+	Dropped      uint64 `json:"dropped"`      // events dropped because the queue was full
+	StoreErrors  uint64 `json:"storeErrors"`  // failed store writes (batches)
+	StoreFailed  uint64 `json:"storeFailed"`  // events in failed batches
+	EncodeErrors uint64 `json:"encodeErrors"` // events that could not be encoded
+	Published    uint64 `json:"published"`    // events handed to the live hub
+	Queued       int    `json:"queued"`       // events waiting in the queue now
+	QueueSize    int    `json:"queueSize"`
+}
+
+// Recorder captures events and runs the pipeline. A Recorder is safe for
+// concurrent use; a nil or disabled Recorder is a cheap no-op.
+type Recorder struct {
+	enabled   bool
+	env       string
+	app       string
+	instance  string
+	bodyLimit int
+	retention string
+	log       *slog.Logger
+	now       func() time.Time
+
+	store    *store.Store
+	ownStore bool
+	redactor *redaction.Redactor
+	hub      *stream.Hub
+	ids      *event.Generator // stamps events in the pipeline
+	reqIDs   *event.Generator // request IDs on request goroutines
+
+	ignore atomic.Pointer[[]string]
+
+	queue     chan *record
+	quit      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closed    atomic.Bool
+	abort     atomic.Bool
+
+	// sink replaces the store in tests (failing store).
+	sink func(events []event.Event, enc [][]byte) error
+
+	recorded     atomic.Uint64
+	dropped      atomic.Uint64
+	storeErrors  atomic.Uint64
+	storeFailed  atomic.Uint64
+	encodeErrors atomic.Uint64
+	published    atomic.Uint64
+
+	mu      sync.Mutex
+	servers []*stream.Server
+}
+
+// ResolveEnv returns the environment: configured if not empty, else
+// BEIGNET_ENV, else APP_ENV, else "development". The result is lower-cased
+// and "prod" is normalised to "production", "dev" and "local" to
+// "development".
+func ResolveEnv(configured string) string {
+	env := strings.TrimSpace(configured)
+	if env == "" {
+		env = strings.TrimSpace(os.Getenv("BEIGNET_ENV"))
+	}
+	if env == "" {
+		env = strings.TrimSpace(os.Getenv("APP_ENV"))
+	}
+	env = strings.ToLower(env)
+	switch env {
+	case "", "dev", "local", EnvDevelopment:
+		return EnvDevelopment
+	case "prod", EnvProduction:
+		return EnvProduction
+	}
+	return env
+}
+
+// New returns a Recorder. A disabled recorder (production by default) opens
+// no store and starts no goroutine. An enabled one opens the store (unless
+// Config.Store is given) and starts its pipeline goroutine; call Close.
+func New(cfg Config) (*Recorder, error) {
+	return newRecorder(cfg, hooks{})
+}
+
+// hooks let tests replace the store write and the pipeline.
+type hooks struct {
+	sink       func(events []event.Event, enc [][]byte) error
+	noPipeline bool // tests drain the queue themselves
+}
+
+func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
+	r := &Recorder{
+		sink:      hk.sink,
+		env:       ResolveEnv(cfg.Env),
+		app:       cfg.App,
+		instance:  cfg.Instance,
+		bodyLimit: cfg.BodyLimit,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		store:     cfg.Store,
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.bodyLimit == 0 {
+		r.bodyLimit = DefaultBodyLimit
+	}
+	if cfg.Enabled != nil {
+		r.enabled = *cfg.Enabled
+	} else {
+		r.enabled = r.env != EnvProduction
+	}
+	ignore := cfg.IgnorePaths
+	if ignore == nil {
+		ignore = []string{DefaultBasePath}
+	}
+	ignore = cleanPrefixes(ignore)
+	r.ignore.Store(&ignore)
+	r.retention = retentionText(cfg.StoreOptions)
+	if !r.enabled {
+		return r, nil
+	}
+
+	if r.store == nil {
+		path := cfg.StorePath
+		if path == "" {
+			p, err := store.DefaultPath()
+			if err != nil {
+				return nil, fmt.Errorf("recorder: store path: %w", err)
+			}
+			path = p
+		}
+		st, err := store.Open(path, cfg.StoreOptions)
+		if err != nil {
+			return nil, fmt.Errorf("recorder: open store: %w", err)
+		}
+		r.store = st
+		r.ownStore = true
+	}
+	qs := cfg.QueueSize
+	if qs <= 0 {
+		qs = DefaultQueueSize
+	}
+	r.redactor = redaction.New(cfg.Redaction...)
+	r.hub = stream.NewHub(&stream.HubOptions{Logger: r.log})
+	r.ids = event.NewGenerator(r.now)
+	r.reqIDs = event.NewGenerator(r.now)
+	r.queue = make(chan *record, qs)
+	r.quit = make(chan struct{})
+	r.done = make(chan struct{})
+	if hk.noPipeline {
+		close(r.done)
+		return r, nil
+	}
+	go r.run()
+	return r, nil
+}
+
+func retentionText(o *store.Options) string {
+	if o == nil || o.MaxAge == 0 {
+		return "24h"
+	}
+	if o.MaxAge < 0 {
+		return "off"
+	}
+	return o.MaxAge.String()
+}
+
+func cleanPrefixes(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, p := range in {
+		p = strings.TrimRight(strings.TrimSpace(p), "/")
+		if p == "" {
+			continue
+		}
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// addIgnore adds a path prefix the middleware skips (Handler's base path).
+func (r *Recorder) addIgnore(prefix string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur := *r.ignore.Load()
+	for _, p := range cur {
+		if p == prefix {
+			return
+		}
+	}
+	next := append(append([]string(nil), cur...), prefix)
+	r.ignore.Store(&next)
+}
+
+func (r *Recorder) ignored(path string) bool {
+	for _, p := range *r.ignore.Load() {
+		if strings.HasPrefix(path, p) && (len(path) == len(p) || path[len(p)] == '/') {
+			return true
+		}
+	}
+	return false
+}
+
+// Enabled reports whether the recorder records anything.
+func (r *Recorder) Enabled() bool { return r != nil && r.enabled }
+
+// Env returns the resolved environment.
+func (r *Recorder) Env() string {
+	if r == nil {
+		return ResolveEnv("")
+	}
+	return r.env
+}
+
+// Store returns the store the recorder writes to (nil when disabled and
+// none was configured).
+func (r *Recorder) Store() *store.Store {
+	if r == nil {
+		return nil
+	}
+	return r.store
+}
+
+// Stats returns the pipeline counters.
+func (r *Recorder) Stats() Stats {
+	if !r.Enabled() {
+		return Stats{}
+	}
+	return Stats{
+		Enabled:      true,
+		Recorded:     r.recorded.Load(),
+		Dropped:      r.dropped.Load(),
+		StoreErrors:  r.storeErrors.Load(),
+		StoreFailed:  r.storeFailed.Load(),
+		EncodeErrors: r.encodeErrors.Load(),
+		Published:    r.published.Load(),
+		Queued:       len(r.queue),
+		QueueSize:    cap(r.queue),
+	}
+}
+
+// Close stops recording, flushes what is queued to the store and the hub,
+// shuts the websocket servers of Handler down, and closes the store when
+// the recorder opened it. When ctx ends first, the pipeline stops after its
+// current batch, the rest of the queue is dropped (counted) and ctx's error
+// is returned. Close is idempotent.
+func (r *Recorder) Close(ctx context.Context) error {
+	if !r.Enabled() {
+		return nil
+	}
+	first := false
+	r.closeOnce.Do(func() {
+		first = true
+		r.closed.Store(true)
+		close(r.quit)
+	})
+	if !first {
+		<-r.done
+		return nil
+	}
+	var errs []error
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		r.abort.Store(true)
+		<-r.done
+		errs = append(errs, fmt.Errorf("recorder: close: %w", ctx.Err()))
+	}
+	// Whatever is still queued was not written.
+	for {
+		select {
+		case <-r.queue:
+			r.dropped.Add(1)
+			continue
+		default:
+		}
+		break
+	}
+
+	r.mu.Lock()
+	servers := r.servers
+	r.servers = nil
+	r.mu.Unlock()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.Shutdown(sctx); err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, fmt.Errorf("recorder: shutdown stream server: %w", err))
+		}
+	}
+	r.hub.Close()
+	if r.ownStore {
+		if err := r.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("recorder: close store: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Flush waits until everything captured before the call has been
+// stored and published (or dropped), or ctx ends. Unlike capture, Flush
+// waits for room in the queue.
+func (r *Recorder) Flush(ctx context.Context) error {
+	if !r.Enabled() {
+		return nil
+	}
+	if r.closed.Load() {
+		return ErrClosed
+	}
+	done := make(chan struct{})
+	select {
+	case r.queue <- &record{flushed: done}:
+	case <-r.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("recorder: flush: %w", ctx.Err())
+	}
+	select {
+	case <-done:
+		return nil
+	case <-r.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("recorder: flush: %w", ctx.Err())
+	}
+}
+
+// enqueue hands rec to the pipeline without waiting: a full queue drops it
+// and counts the drop.
+func (r *Recorder) enqueue(rec *record) {
+	if r.closed.Load() {
+		return
+	}
+	select {
+	case r.queue <- rec:
+	default:
+		r.dropped.Add(1)
+	}
+}

@@ -1,0 +1,165 @@
+package recorder
+
+import (
+	"context"
+	"math/rand/v2"
+)
+
+// reqInfo is what the middleware puts in the request context: the
+// correlation of everything recorded while the request is served. It is
+// read-only once the context carries it.
+type reqInfo struct {
+	requestID   string
+	traceparent string // 00-<trace>-<span>-<flags> of the request's own span
+	parentSpan  string // the caller's span when the trace was continued
+}
+
+func (i *reqInfo) traceID() string { return i.traceparent[3:35] }
+func (i *reqInfo) spanID() string  { return i.traceparent[36:52] }
+func (i *reqInfo) flags() string   { return i.traceparent[53:55] }
+
+type ctxKey struct{}
+type opKey struct{}
+
+func infoFrom(ctx context.Context) *reqInfo {
+	if ctx == nil {
+		return nil
+	}
+	i, _ := ctx.Value(ctxKey{}).(*reqInfo)
+	return i
+}
+
+// RequestID returns the request ID the middleware assigned to the request
+// that ctx belongs to, or "".
+func RequestID(ctx context.Context) string {
+	if i := infoFrom(ctx); i != nil {
+		return i.requestID
+	}
+	return ""
+}
+
+// TraceParent returns the W3C traceparent of the request span that ctx
+// belongs to, or "".
+func TraceParent(ctx context.Context) string {
+	if i := infoFrom(ctx); i != nil {
+		return i.traceparent
+	}
+	return ""
+}
+
+// WithOperation names the provider operation (e.g. "charges.create") of
+// outbound calls made with the returned context; Transport uses it for the
+// event's name and Provider.Operation instead of "METHOD /path".
+func WithOperation(ctx context.Context, operation string) context.Context {
+	return context.WithValue(ctx, opKey{}, operation)
+}
+
+func operationFrom(ctx context.Context) string {
+	s, _ := ctx.Value(opKey{}).(string)
+	return s
+}
+
+const hexDigits = "0123456789abcdef"
+
+func putHex(dst []byte, v uint64) {
+	for i := len(dst) - 1; i >= 0; i-- {
+		dst[i] = hexDigits[v&15]
+		v >>= 4
+	}
+}
+
+// nonZero returns a random uint64 that is not zero (W3C forbids all-zero IDs).
+func nonZero() uint64 {
+	for {
+		if v := rand.Uint64(); v != 0 {
+			return v
+		}
+	}
+}
+
+// newTraceparent builds "00-<trace>-<span>-<flags>": a new span in the trace
+// of parent (a valid incoming traceparent), or a new trace when parent is
+// not valid. It returns the parent's span ID when the trace was continued.
+func newTraceparent(parent string) (tp, parentSpan string) {
+	var b [55]byte
+	copy(b[:], "00-")
+	b[35], b[52] = '-', '-'
+	putHex(b[36:52], nonZero())
+	if validTraceparent(parent) {
+		copy(b[3:35], parent[3:35])
+		copy(b[53:55], parent[53:55])
+		return string(b[:]), parent[36:52]
+	}
+	putHex(b[3:19], rand.Uint64())
+	putHex(b[19:35], nonZero())
+	copy(b[53:55], "01")
+	return string(b[:]), ""
+}
+
+// childTraceparent returns a traceparent for a new span under tp.
+func childTraceparent(tp string) string {
+	var b [55]byte
+	copy(b[:], tp)
+	putHex(b[36:52], nonZero())
+	return string(b[:])
+}
+
+// validTraceparent checks a W3C trace-context header: version 00 (exactly
+// 55 bytes) or a later version (55 bytes, or more after a '-'), lower-case
+// hex, trace and parent IDs not all zero, version not ff.
+func validTraceparent(s string) bool {
+	if len(s) < 55 || s[2] != '-' || s[35] != '-' || s[52] != '-' {
+		return false
+	}
+	if !isLowerHex(s[0:2]) || s[0:2] == "ff" || !isLowerHex(s[3:35]) || !isLowerHex(s[36:52]) || !isLowerHex(s[53:55]) {
+		return false
+	}
+	if s[0:2] == "00" && len(s) != 55 {
+		return false
+	}
+	if len(s) > 55 && s[55] != '-' {
+		return false
+	}
+	return !allZero(s[3:35]) && !allZero(s[36:52])
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func allZero(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '0' {
+			return false
+		}
+	}
+	return true
+}
+
+// maxRequestIDLen bounds an incoming X-Request-Id that is reused.
+const maxRequestIDLen = 128
+
+// validRequestID accepts 1 to 128 bytes of letters, digits and - _ . : + = @ /.
+// Anything else (spaces, quotes, control characters, non-ASCII) is replaced
+// by a generated ID, so a request ID is always safe to log and to echo.
+func validRequestID(s string) bool {
+	if len(s) == 0 || len(s) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '-', c == '_', c == '.', c == ':', c == '+', c == '=', c == '@', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
