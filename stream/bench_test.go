@@ -1,0 +1,312 @@
+package stream
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/beignet/devtools/event"
+)
+
+// benchFrames returns n encoded request events of a realistic size (about
+// 450 bytes) with increasing IDs.
+func benchFrames(n int) ([]event.ID, [][]byte) {
+	gen := event.NewGenerator(nil)
+	ids := make([]event.ID, n)
+	encs := make([][]byte, n)
+	for i := range n {
+		e := event.Event{
+			Kind: event.KindRequest, Name: "GET /notes/{id}", RequestID: "req-0123456789", Status: 200, DurationNs: 1234567,
+			HTTP: &event.HTTP{Method: "GET", URL: "http://127.0.0.1:8080/notes/42?page=2", Route: "/notes/{id}", Status: 200,
+				RequestHeaders: map[string][]string{"Accept": {"application/json"}, "User-Agent": {"bench/1.0"}}, BytesOut: 512},
+			Attrs: event.Attrs{"tenant": "acme", "note": strings.Repeat("n", 120)},
+			App:   "notes", Instance: "bench-1",
+		}
+		e.Stamp(gen, time.Now())
+		enc, err := event.Marshal(&e)
+		if err != nil {
+			panic(err)
+		}
+		ids[i], encs[i] = e.ID, enc
+	}
+	return ids, encs
+}
+
+// counter is a benchmark client's progress; poke wakes a waiting publisher.
+type counter struct {
+	n    atomic.Int64
+	poke chan struct{}
+}
+
+// readAll counts data messages on ws until it fails.
+func (c *counter) readAll(ws *websocket.Conn) {
+	for {
+		_, r, err := ws.Reader(context.Background())
+		if err != nil {
+			return
+		}
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return
+		}
+		if c.n.Add(1)%256 == 0 {
+			select {
+			case c.poke <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+func minCount(cs []*counter) int64 {
+	m := cs[0].n.Load()
+	for _, c := range cs[1:] {
+		m = min(m, c.n.Load())
+	}
+	return m
+}
+
+func waitAll(b *testing.B, cs []*counter, n int64) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for minCount(cs) < n {
+		select {
+		case <-cs[0].poke:
+		case <-time.After(time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("clients got %d of %d messages", minCount(cs), n)
+		}
+	}
+}
+
+func startReaders(b *testing.B, conns []*websocket.Conn) ([]*counter, func()) {
+	poke := make(chan struct{}, 1)
+	cs := make([]*counter, len(conns))
+	done := make(chan struct{}, len(conns))
+	for i, ws := range conns {
+		cs[i] = &counter{poke: poke}
+		go func() {
+			defer func() { done <- struct{}{} }()
+			cs[i].readAll(ws)
+		}()
+	}
+	return cs, func() {
+		for _, ws := range conns {
+			_ = ws.CloseNow()
+		}
+		for range conns {
+			<-done
+		}
+	}
+}
+
+// benchFanout publishes b.N events on a hub served to `clients` websocket
+// clients and reports the messages delivered per second, all clients
+// together. The publisher keeps at most `window` events ahead of the
+// slowest client so that the benchmark measures delivery, not drops.
+func benchFanout(b *testing.B, clients int) {
+	const window = 2048
+	ids, encs := benchFrames(1024)
+	hub := NewHub(&HubOptions{Buffer: 2 * window})
+	ts := startServer(b, ServerOptions{Hub: hub})
+	conns := make([]*websocket.Conn, clients)
+	for i := range conns {
+		ws := dialRaw(b, ts.url)
+		expectType(b, ws, TypeHello)
+		writeMsg(b, ws, Message{Type: TypeSubscribe})
+		expectType(b, ws, TypeSynced)
+		conns[i] = ws
+	}
+	cs, stop := startReaders(b, conns)
+	defer stop()
+	b.SetBytes(int64(len(EventFrame(encs[0])) * clients))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		for int64(i)-minCount(cs) > window {
+			select {
+			case <-cs[0].poke:
+			case <-time.After(100 * time.Microsecond):
+			}
+		}
+		k := i % len(ids)
+		hub.Publish(ids[k], event.KindRequest, "req-0123456789", encs[k])
+	}
+	waitAll(b, cs, int64(b.N))
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if d := hub.Dropped(); d != 0 {
+		b.Fatalf("hub dropped %d deliveries", d)
+	}
+	b.ReportMetric(float64(b.N*clients)/elapsed.Seconds(), "msgs/s")
+}
+
+// benchBareFanout is the baseline: one bare coder/websocket writer per
+// client writing the same frames, no hub, no server.
+func benchBareFanout(b *testing.B, clients int) {
+	ids, encs := benchFrames(1024)
+	frames := make([][]byte, len(ids))
+	for i := range encs {
+		frames[i] = EventFrame(encs[i])
+	}
+	accepted := make(chan *websocket.Conn, clients)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{Subprotocol}})
+		if err != nil {
+			return
+		}
+		accepted <- ws
+	}))
+	defer ts.Close()
+	url := "ws" + strings.TrimPrefix(ts.URL, "http")
+	conns := make([]*websocket.Conn, clients)
+	servers := make([]*websocket.Conn, clients)
+	for i := range conns {
+		conns[i] = dialRaw(b, url)
+		servers[i] = <-accepted
+	}
+	cs, stop := startReaders(b, conns)
+	defer stop()
+	b.SetBytes(int64(len(frames[0]) * clients))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	writersDone := make(chan struct{}, clients)
+	for _, ws := range servers {
+		go func() {
+			defer func() { writersDone <- struct{}{} }()
+			for i := range b.N {
+				if ws.Write(context.Background(), websocket.MessageText, frames[i%len(frames)]) != nil {
+					return
+				}
+			}
+		}()
+	}
+	for range servers {
+		<-writersDone
+	}
+	waitAll(b, cs, int64(b.N))
+	elapsed := time.Since(start)
+	b.StopTimer()
+	for _, ws := range servers {
+		_ = ws.CloseNow()
+	}
+	b.ReportMetric(float64(b.N*clients)/elapsed.Seconds(), "msgs/s")
+}
+
+func BenchmarkFanout1(b *testing.B)      { benchFanout(b, 1) }
+func BenchmarkBareFanout1(b *testing.B)  { benchBareFanout(b, 1) }
+func BenchmarkFanout10(b *testing.B)     { benchFanout(b, 10) }
+func BenchmarkBareFanout10(b *testing.B) { benchBareFanout(b, 10) }
+
+// BenchmarkPublishNoSubscribers is the publisher's cost with nobody
+// listening.
+func BenchmarkPublishNoSubscribers(b *testing.B) {
+	ids, encs := benchFrames(64)
+	hub := NewHub(nil)
+	defer hub.Close()
+	b.ReportAllocs()
+	for i := range b.N {
+		k := i % len(ids)
+		hub.Publish(ids[k], event.KindRequest, "", encs[k])
+	}
+}
+
+// measureLatency publishes n events at `rate` per second through a Hub, a
+// Server and a Client, and returns the publish -> callback latencies,
+// sorted. The event's time is its publish time.
+func measureLatency(tb testing.TB, n, rate int) []time.Duration {
+	hub := NewHub(nil)
+	ts := startServer(tb, ServerOptions{Hub: hub})
+	gen := event.NewGenerator(nil)
+	lat := make([]time.Duration, 0, n)
+	live := make(chan struct{})
+	done := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	c := NewClient(ClientOptions{URL: ts.url})
+	go func() {
+		errc <- c.Run(ctx, func(u Update) {
+			switch u.Kind {
+			case UpdateSynced:
+				close(live)
+			case UpdateEvent:
+				lat = append(lat, time.Since(u.Event.Time))
+				if len(lat) == n {
+					close(done)
+				}
+			}
+		})
+	}()
+	select {
+	case <-live:
+	case err := <-errc:
+		tb.Fatalf("client: %v", err)
+	}
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	for range n {
+		<-tick.C
+		e := event.Event{Kind: event.KindRequest, Name: "GET /latency"}
+		e.Stamp(gen, time.Now())
+		enc, err := event.Marshal(&e)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		hub.Publish(e.ID, e.Kind, "", enc)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		tb.Fatalf("client got %d of %d events", len(lat), n)
+	}
+	cancel()
+	<-errc
+	slices.Sort(lat)
+	return lat
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted)-1) * p)
+	return sorted[i]
+}
+
+// BenchmarkLiveLatency1000 measures publish -> client callback latency at
+// 1,000 events/s (one op = one event, so run it with -benchtime=3000x or
+// so). Reports p50 and p99 in milliseconds.
+func BenchmarkLiveLatency1000(b *testing.B) {
+	lat := measureLatency(b, max(b.N, 100), 1000)
+	b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+}
+
+// TestLiveLatency checks the live latency target (p99 < 50 ms at 1,000
+// events/s); the race detector's slowdown gets a wider bound.
+func TestLiveLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 2s")
+	}
+	lat := measureLatency(t, 2000, 1000)
+	p50, p99 := percentile(lat, 0.50), percentile(lat, 0.99)
+	t.Logf("live latency at 1000 events/s: p50 %v, p99 %v, max %v", p50, p99, lat[len(lat)-1])
+	limit := 50 * time.Millisecond
+	if raceEnabled {
+		limit = 250 * time.Millisecond
+	}
+	if p99 > limit {
+		t.Fatalf("p99 latency %v over %v", p99, limit)
+	}
+}
