@@ -42,6 +42,7 @@ type capture struct {
 	encoding    string // Content-Encoding: anything but identity makes it binary
 	raw         []byte
 	size        int64
+	partial     bool // the reader stopped before the end: size is a lower bound
 }
 
 func (r *Recorder) run() {
@@ -197,7 +198,7 @@ func (r *Recorder) finishBody(c *capture, path string) (*event.Body, []string) {
 	if len(c.raw) == 0 {
 		return b, nil
 	}
-	truncated := int64(len(c.raw)) < b.Size
+	truncated := int64(len(c.raw)) < b.Size || c.partial
 	red, paths := r.redactor.Body(ct, c.raw, truncated)
 	if len(paths) > 0 {
 		// The redactor reports paths inside the body; the event reports

@@ -160,6 +160,7 @@ type respTee struct {
 	length    int64
 	capMax    int
 	capturing bool
+	eof       bool
 	done      atomic.Bool
 }
 
@@ -179,6 +180,7 @@ func (b *respTee) Read(p []byte) (int, error) {
 		}
 	}
 	if err == io.EOF {
+		b.eof = true
 		b.finish()
 	}
 	return n, err
@@ -205,6 +207,7 @@ func (b *respTee) finish() {
 		rec.respBody.present = true
 		rec.respBody.size = size
 		rec.respBody.raw = b.buf
+		rec.respBody.partial = !b.eof
 	}
 	rec.ev.DurationNs = int64(b.r.now().Sub(b.start))
 	b.r.enqueue(rec)

@@ -1,0 +1,169 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/store"
+)
+
+// TestQueueFullDrops blocks the pipeline inside a store write, fills the
+// queue and checks that every event beyond its capacity is dropped and
+// counted while the callers never wait.
+func TestQueueFullDrops(t *testing.T) {
+	const qs = 8
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var stored atomic.Int64
+	r := newTestRecorderHooks(t, Config{QueueSize: qs}, hooks{sink: func(evs []event.Event, _ [][]byte) error {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+		stored.Add(int64(len(evs)))
+		return nil
+	}})
+	ctx := context.Background()
+	r.Event(ctx, event.KindCustom, "first", nil)
+	<-entered // the pipeline holds "first" and waits in the store
+	h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {}))
+	const extra = 100
+	start := time.Now()
+	for i := range extra {
+		if i%2 == 0 {
+			r.Event(ctx, event.KindCustom, "more", nil)
+		} else {
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		}
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("callers waited on a full queue: %v", d)
+	}
+	st := r.Stats()
+	if st.Dropped != extra-qs || st.Queued != qs {
+		t.Fatalf("dropped %d queued %d, want %d and %d", st.Dropped, st.Queued, extra-qs, qs)
+	}
+	close(release)
+	flush(t, r)
+	st = r.Stats()
+	if st.Recorded != 1+qs || stored.Load() != 1+qs || st.Dropped != extra-qs || st.Published != 1+qs {
+		t.Fatalf("after release: %+v (stored %d)", st, stored.Load())
+	}
+}
+
+// TestStoreFailureKeepsServing makes the store fail, checks that requests
+// keep being answered, failures are counted and logged once per state
+// change, and that recording recovers when the store works again.
+func TestStoreFailureKeepsServing(t *testing.T) {
+	var failing atomic.Bool
+	var stored atomic.Int64
+	logs := &lockedBuffer{}
+	r := newTestRecorderHooks(t, Config{Logger: testLogger(logs)}, hooks{sink: func(evs []event.Event, _ [][]byte) error {
+		if failing.Load() {
+			return errors.New("store: write: no space left on device")
+		}
+		stored.Add(int64(len(evs)))
+		return nil
+	}})
+	srv := httptest.NewServer(r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	})))
+	defer srv.Close()
+	get := func() {
+		t.Helper()
+		resp, err := http.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != "ok" {
+			t.Fatalf("request failed while the store fails: %d %q", resp.StatusCode, b)
+		}
+	}
+	get()
+	flush(t, r)
+	failing.Store(true)
+	for range 5 {
+		get()
+		flush(t, r) // one batch per request: five failures
+	}
+	st := r.Stats()
+	if st.StoreErrors != 5 || st.StoreFailed != 5 || st.Recorded != 1 {
+		t.Fatalf("while failing: %+v", st)
+	}
+	if n := strings.Count(logs.String(), "store write failed"); n != 1 {
+		t.Fatalf("failure logged %d times:\n%s", n, logs.String())
+	}
+	failing.Store(false)
+	for range 3 {
+		get()
+		flush(t, r)
+	}
+	st = r.Stats()
+	if st.Recorded != 4 || stored.Load() != 4 || st.StoreErrors != 5 || st.Published != 9 {
+		t.Fatalf("after recovery: %+v", st)
+	}
+	if n := strings.Count(logs.String(), "store writes recovered"); n != 1 {
+		t.Fatalf("recovery logged %d times:\n%s", n, logs.String())
+	}
+}
+
+// TestClosedStoreKeepsServing closes the real store under the recorder.
+func TestClosedStoreKeepsServing(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "devtools.db"), &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newTestRecorder(t, Config{Store: st})
+	h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { w.WriteHeader(204) }))
+	_ = st.Close()
+	for range 3 {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		if w.Code != 204 {
+			t.Fatalf("status %d", w.Code)
+		}
+	}
+	flush(t, r)
+	if s := r.Stats(); s.StoreErrors == 0 || s.Recorded != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestCloseFlushesAndOwnsStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "devtools.db")
+	r, err := New(Config{Env: "development", StorePath: path, StoreOptions: &store.Options{NoSync: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 500 {
+		r.Event(context.Background(), event.KindCustom, "e", nil)
+	}
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatal("second Close:", err)
+	}
+	r.Event(context.Background(), event.KindCustom, "after close", nil) // no-op, no panic
+	st, err := store.Open(path, &store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal("store not closed by Close:", err)
+	}
+	defer st.Close()
+	s, err := st.Stats()
+	if err != nil || s.Count != 500 {
+		t.Fatalf("stored %d (%v), want 500", s.Count, err)
+	}
+}
