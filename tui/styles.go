@@ -13,11 +13,11 @@ import (
 type Styles struct {
 	Dark, NoColor bool
 
-	Header, Row, Selected, Dim, Title, Key, Redacted, Escaped, Match, CurrentMatch lipgloss.Style
+	Header, Row, Selected, Dim, Title, Key, Redacted, Escaped, Match, CurrentMatch         lipgloss.Style
 	TabActive, TabInactive, StatusBar, StatusOK, StatusWarn, StatusErr, Error, Notice, New lipgloss.Style
-	Status2xx, Status3xx, Status4xx, Status5xx, Bar, BarMarker                           lipgloss.Style
-	Badge                                                                                map[event.Kind]lipgloss.Style
-	Border                                                                               lipgloss.Style
+	Status2xx, Status3xx, Status4xx, Status5xx, Bar, BarMarker                             lipgloss.Style
+	Badge                                                                                  map[event.Kind]lipgloss.Style
+	Border                                                                                 lipgloss.Style
 }
 
 type palette struct {

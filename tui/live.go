@@ -1,0 +1,164 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/stream"
+)
+
+// LiveSource follows a recorder's websocket stream through stream.Client:
+// connect, subscribe, resume after drops from the last event seen. Updates
+// are accumulated in a Pump and delivered one batch per frame. A refused
+// token or origin ends the source (no retry loop).
+type LiveSource struct {
+	opts stream.ClientOptions
+	pump *Pump
+	hist Source // optional history for paging back; nil: none
+
+	start  sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// NewLiveSource returns a Source following the stream at opts.URL. Nothing
+// connects until the console asks for the first batch. Setting
+// opts.FillGaps is recommended: the client then re-reads skipped events from
+// the server's history instead of leaving holes.
+func NewLiveSource(opts stream.ClientOptions) *LiveSource {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &LiveSource{opts: opts, pump: NewPump(0, 0), ctx: ctx, cancel: cancel}
+}
+
+// WithHistory lets the live source page back through hist (for example an
+// offline source on the same store file) when the ring is exhausted.
+func (s *LiveSource) WithHistory(hist Source) *LiveSource {
+	s.hist = hist
+	return s
+}
+
+// Describe returns the stream URL.
+func (s *LiveSource) Describe() string { return s.opts.URL }
+
+func mapState(st stream.ConnState) ConnState {
+	switch st {
+	case stream.StateConnecting:
+		return StateConnecting
+	case stream.StateLive:
+		return StateLive
+	case stream.StateReconnecting:
+		return StateReconnecting
+	case stream.StateAuthRefused:
+		return StateAuthRefused
+	case stream.StateOriginRefused:
+		return StateOriginRefused
+	}
+	return StateClosed
+}
+
+func (s *LiveSource) run() {
+	defer s.wg.Done()
+	client := stream.NewClient(s.opts)
+	err := client.Run(s.ctx, func(u stream.Update) {
+		switch u.Kind {
+		case stream.UpdateEvent:
+			// Blocks while the console is behind: back-pressure to the
+			// websocket reader; the server reports a gap if it must skip.
+			_ = s.pump.Push(s.ctx, u.Event)
+		case stream.UpdateState:
+			c := &Conn{State: mapState(u.State), RetryIn: u.RetryIn, Since: time.Now(), Err: u.Err}
+			s.pump.Update(func(b *Batch) { b.Conn = c })
+		case stream.UpdateHello:
+			if h := u.Hello; h != nil {
+				info := h.App
+				if h.Env != "" {
+					info += " (" + h.Env
+					if h.Retention != "" {
+						info += ", retention " + h.Retention
+					}
+					info += ")"
+				}
+				if h.Instance != "" {
+					info += " " + h.Instance
+				}
+				s.pump.Update(func(b *Batch) { b.Info = info })
+			}
+		case stream.UpdateSynced:
+			c := &Conn{State: StateLive, Since: time.Now()}
+			s.pump.Update(func(b *Batch) { b.Conn = c })
+		case stream.UpdateGap:
+			s.pump.Update(func(b *Batch) { b.Gaps++ })
+		case stream.UpdateStats:
+			if st := u.Stats; st != nil {
+				ss := &ServerStats{Recorded: st.Recorded, Dropped: st.Dropped, StoreErrors: st.StoreErrors, Subscribers: st.Subscribers}
+				s.pump.Update(func(b *Batch) { b.Stats = ss })
+			}
+		case stream.UpdateError:
+			if u.Err != nil {
+				err := u.Err
+				s.pump.Update(func(b *Batch) { b.Err = err })
+			}
+		}
+	})
+	if err != nil && s.ctx.Err() == nil {
+		// Refusals were already reported as states; anything else (bad
+		// URL, protocol) is shown as an error. Either way: no retry loop.
+		if !errors.Is(err, stream.ErrUnauthorized) && !errors.Is(err, stream.ErrOriginRefused) {
+			e := fmt.Errorf("tui: live source stopped: %w", err)
+			s.pump.Update(func(b *Batch) { b.Conn = &Conn{State: StateClosed, Since: time.Now(), Err: e}; b.Err = e })
+		}
+	}
+}
+
+// Next starts the client on first use and returns the next batch.
+func (s *LiveSource) Next(ctx context.Context) (Batch, error) {
+	s.start.Do(func() {
+		if s.ctx.Err() != nil {
+			return
+		}
+		s.wg.Add(1)
+		go s.run()
+	})
+	return s.pump.Next(ctx)
+}
+
+// Older pages back through the history source, if any.
+func (s *LiveSource) Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
+	if s.hist == nil {
+		return nil, ErrNoHistory
+	}
+	return s.hist.Older(ctx, before, limit)
+}
+
+// Newer pages forward through the history source, if any.
+func (s *LiveSource) Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
+	if s.hist == nil {
+		return nil, ErrNoHistory
+	}
+	return s.hist.Newer(ctx, after, limit)
+}
+
+// Correlated asks the history source, if any.
+func (s *LiveSource) Correlated(ctx context.Context, requestID string) ([]event.Event, error) {
+	if s.hist == nil {
+		return nil, ErrNoHistory
+	}
+	return s.hist.Correlated(ctx, requestID)
+}
+
+// Close stops the client, waits for it and closes the history source.
+func (s *LiveSource) Close() error {
+	s.start.Do(func() {}) // never start after Close
+	s.cancel()
+	s.pump.Close()
+	s.wg.Wait()
+	if s.hist != nil {
+		return s.hist.Close()
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/store"
+)
+
+// OfflineSource reads a store file opened read-only: the newest page first,
+// older pages on demand.
+type OfflineSource struct {
+	st    *store.Store
+	owned bool
+	first int
+
+	mu   sync.Mutex
+	sent bool
+	done chan struct{}
+	once sync.Once
+}
+
+// NewOfflineSource opens the store at path read-only.
+func NewOfflineSource(path string) (*OfflineSource, error) {
+	st, err := store.Open(path, &store.Options{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("tui: offline source: %w", err)
+	}
+	s := NewOfflineSourceFrom(st)
+	s.owned = true
+	return s, nil
+}
+
+// NewOfflineSourceFrom reads an already open store; Close does not close it.
+func NewOfflineSourceFrom(st *store.Store) *OfflineSource {
+	return &OfflineSource{st: st, first: 2 * pageSize, done: make(chan struct{})}
+}
+
+// Describe returns the store's path.
+func (s *OfflineSource) Describe() string { return s.st.Path() }
+
+// Next returns the newest page (and the offline state) once, then blocks
+// until ctx ends or the source closes.
+func (s *OfflineSource) Next(ctx context.Context) (Batch, error) {
+	s.mu.Lock()
+	sent := s.sent
+	s.sent = true
+	s.mu.Unlock()
+	if !sent {
+		b := Batch{Conn: &Conn{State: StateOffline}}
+		page, err := s.st.List(store.Query{Limit: s.first})
+		if err != nil {
+			b.Err = fmt.Errorf("tui: offline source: %w", err)
+			return b, nil
+		}
+		if page.Skipped > 0 {
+			b.Err = fmt.Errorf("tui: offline source: %d undecodable records skipped", page.Skipped)
+		}
+		b.Events = make([]event.Event, len(page.Events))
+		for i, e := range page.Events {
+			b.Events[len(page.Events)-1-i] = e
+		}
+		return b, nil
+	}
+	select {
+	case <-ctx.Done():
+		return Batch{}, ctx.Err()
+	case <-s.done:
+		return Batch{}, ErrClosed
+	}
+}
+
+// Older returns up to limit events older than before, newest first.
+func (s *OfflineSource) Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
+	page, err := s.st.List(store.Query{Before: before, Limit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("tui: offline source: %w", err)
+	}
+	return page.Events, nil
+}
+
+// Newer returns up to limit events newer than after, oldest first.
+func (s *OfflineSource) Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
+	evs, err := s.st.Since(after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("tui: offline source: %w", err)
+	}
+	return evs, nil
+}
+
+// Correlated returns the events of one request, oldest first.
+func (s *OfflineSource) Correlated(ctx context.Context, requestID string) ([]event.Event, error) {
+	evs, err := s.st.Correlated(requestID)
+	if err != nil {
+		return nil, fmt.Errorf("tui: offline source: %w", err)
+	}
+	return evs, nil
+}
+
+// Close unblocks Next and closes the store if this source opened it.
+func (s *OfflineSource) Close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.done)
+		if s.owned {
+			err = s.st.Close()
+		}
+	})
+	return err
+}

@@ -1,0 +1,323 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/store"
+	"github.com/beignet/devtools/stream"
+)
+
+func TestPumpBatchesArrivals(t *testing.T) {
+	p := NewPump(20*time.Millisecond, 0)
+	defer p.Close()
+	ctx := context.Background()
+	evs := sampleEvents(0, 5000)
+	done := make(chan error, 1)
+	go func() {
+		for i := range evs {
+			if err := p.Push(ctx, evs[i]); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	got, batches := 0, 0
+	for got < len(evs) {
+		b, err := p.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range b.Events {
+			if b.Events[i].ID != evs[got+i].ID {
+				t.Fatalf("event %d out of order", got+i)
+			}
+		}
+		got += len(b.Events)
+		batches++
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if batches > len(evs)/10 {
+		t.Fatalf("%d batches for %d events: not batched", batches, len(evs))
+	}
+}
+
+func TestPumpBackPressureAndClose(t *testing.T) {
+	p := NewPump(time.Millisecond, 10)
+	ctx := context.Background()
+	pushed := make(chan error, 1)
+	go func() { pushed <- p.Push(ctx, sampleEvents(0, 25)...) }()
+	total := 0
+	for total < 25 {
+		b, err := p.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Events) > 10 {
+			t.Fatalf("batch of %d exceeds the bound", len(b.Events))
+		}
+		total += len(b.Events)
+	}
+	if err := <-pushed; err != nil {
+		t.Fatal(err)
+	}
+	// A full pump blocks Push until Close.
+	if err := p.Push(ctx, sampleEvents(0, 10)...); err != nil {
+		t.Fatal(err)
+	}
+	go func() { pushed <- p.Push(ctx, sampleEvents(10, 1)...) }()
+	p.Close()
+	if err := <-pushed; !errors.Is(err, ErrClosed) {
+		t.Fatalf("Push after Close = %v", err)
+	}
+	if _, err := p.Next(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Next after Close = %v", err)
+	}
+}
+
+func writeStore(t *testing.T, evs []event.Event) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "devtools.db")
+	st, err := store.Open(path, &store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Append(evs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestOfflineSourcePages(t *testing.T) {
+	evs := sampleEvents(0, 2500)
+	path := writeStore(t, evs)
+	src, err := NewOfflineSource(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	ctx := context.Background()
+	b, err := src.Next(ctx)
+	if err != nil || b.Conn == nil || b.Conn.State != StateOffline {
+		t.Fatalf("first batch: %+v, %v", b.Conn, err)
+	}
+	if len(b.Events) != 1000 || b.Events[0].ID != evs[1500].ID || b.Events[999].ID != evs[2499].ID {
+		t.Fatalf("first batch holds %d events, want the newest 1000 oldest first", len(b.Events))
+	}
+	older, err := src.Older(ctx, b.Events[0].ID, 500)
+	if err != nil || len(older) != 500 || older[0].ID != evs[1499].ID || older[499].ID != evs[1000].ID {
+		t.Fatalf("Older = %d, %v", len(older), err)
+	}
+	newer, err := src.Newer(ctx, evs[10].ID, 3)
+	if err != nil || len(newer) != 3 || newer[0].ID != evs[11].ID {
+		t.Fatalf("Newer = %d, %v", len(newer), err)
+	}
+	corr, err := src.Correlated(ctx, evs[8].RequestID)
+	if err != nil || len(corr) != 4 {
+		t.Fatalf("Correlated = %d, %v", len(corr), err)
+	}
+	// Next then blocks until Close.
+	go src.Close()
+	if _, err := src.Next(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Next after close = %v", err)
+	}
+}
+
+func TestOfflineSourceMissingFile(t *testing.T) {
+	if _, err := NewOfflineSource(filepath.Join(t.TempDir(), "nope", "devtools.db")); err == nil {
+		t.Fatal("opening a missing store read-only should fail")
+	}
+}
+
+// The model pages older events in from history when the user reaches the
+// top, evicting the newest when the ring is full, and G reloads the newest.
+func TestModelPagesHistoryWithBoundedRing(t *testing.T) {
+	evs := sampleEvents(0, 3000)
+	path := writeStore(t, evs)
+	src, err := NewOfflineSource(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dark := true
+	m := NewModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: 1200})
+	defer m.Close()
+	m.Update(tea_WindowSize(80, 24))
+	b, _ := src.Next(context.Background())
+	m.Update(batchMsg{b: b})
+	if m.buf.len() != 1000 || !m.follow {
+		t.Fatalf("loaded %d, follow %v", m.buf.len(), m.follow)
+	}
+	// Home: to the oldest in memory, which asks for an older page.
+	_, cmd := m.Update(press("g"))
+	if cmd == nil {
+		t.Fatal("no history request at the top")
+	}
+	m.Update(cmd())
+	if m.buf.len() != 1200 || m.atEdge {
+		t.Fatalf("after one page: %d in memory, atEdge %v", m.buf.len(), m.atEdge)
+	}
+	if m.buf.oldest().ev.ID != evs[1500].ID || m.buf.newest().ev.ID != evs[2699].ID {
+		t.Fatalf("window [%s, %s]", m.buf.oldest().ev.ID, m.buf.newest().ev.ID)
+	}
+	if sel := m.selected(); sel == nil || sel.ev.ID != evs[2000].ID {
+		t.Fatalf("selection moved while paging")
+	}
+	// G goes back to the newest page.
+	_, cmd = m.Update(press("G"))
+	if cmd == nil {
+		t.Fatal("G did not reload the newest events")
+	}
+	m.Update(cmd())
+	if !m.atEdge || !m.follow || m.buf.newest().ev.ID != evs[2999].ID {
+		t.Fatalf("after G: atEdge %v follow %v", m.atEdge, m.follow)
+	}
+}
+
+func TestBufferRing(t *testing.T) {
+	b := newBuffer(100)
+	evs := sampleEvents(0, 250)
+	for i := range evs {
+		b.pushBack(evs[i], evs[i].Kind == event.KindRequest)
+	}
+	if b.len() != 100 || b.oldest().ev.ID != evs[150].ID || b.newest().ev.ID != evs[249].ID {
+		t.Fatalf("ring holds %d", b.len())
+	}
+	if b.visLen() != 25 {
+		t.Fatalf("visible %d, want 25 requests", b.visLen())
+	}
+	for i := 0; i < b.visLen(); i++ {
+		if e := b.visAt(i); e.ev.Kind != event.KindRequest {
+			t.Fatalf("visible %d is %s", i, e.ev.Kind)
+		}
+	}
+	older := make([]event.Event, 0, 30)
+	for i := 149; i >= 120; i-- {
+		older = append(older, evs[i])
+	}
+	if ev := b.pushFront(older, func(e *event.Event) bool { return e.Kind == event.KindRequest }); ev != 30 {
+		t.Fatalf("pushFront evicted %d, want 30", ev)
+	}
+	if b.oldest().ev.ID != evs[120].ID || b.newest().ev.ID != evs[219].ID || b.visLen() != 25 {
+		t.Fatalf("window after pushFront wrong (vis %d)", b.visLen())
+	}
+	prev := int64(-1 << 62)
+	for i := 0; i < b.visLen(); i++ {
+		e := b.visAt(i)
+		if e.seq <= prev {
+			t.Fatal("visible list not ascending")
+		}
+		prev = e.seq
+	}
+	b.refilter(func(e *event.Event) bool { return true })
+	if b.visLen() != 100 {
+		t.Fatalf("refilter: %d", b.visLen())
+	}
+}
+
+// A live source over a real stream server on loopback: events arrive in
+// batches with the live state.
+func TestLiveSourceReceivesBatches(t *testing.T) {
+	hub := stream.NewHub(nil)
+	srv := stream.NewServer(stream.ServerOptions{Hub: hub, Hello: stream.Hello{App: "notes", Env: "development"}})
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer hub.Close()
+	defer srv.Shutdown(context.Background())
+
+	src := NewLiveSource(stream.ClientOptions{URL: hs.URL + "/ws"})
+	defer src.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Wait until live, then publish.
+	var info string
+	for {
+		b, err := src.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Info != "" {
+			info = b.Info
+		}
+		if b.Conn != nil && b.Conn.State == StateLive {
+			break
+		}
+	}
+	for hub.Subscribers() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	evs := sampleEvents(0, 2000)
+	for i := range evs {
+		enc, _ := event.Marshal(&evs[i])
+		hub.Publish(evs[i].ID, evs[i].Kind, evs[i].RequestID, enc)
+	}
+	got, batches := 0, 0
+	for got < len(evs) {
+		b, err := src.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range b.Events {
+			if b.Events[i].ID != evs[got+i].ID {
+				t.Fatalf("event %d out of order", got+i)
+			}
+		}
+		got += len(b.Events)
+		if len(b.Events) > 0 {
+			batches++
+		}
+	}
+	if batches >= len(evs)/2 {
+		t.Errorf("%d batches for %d events", batches, len(evs))
+	}
+	if info == "" {
+		t.Errorf("hello not reported")
+	}
+}
+
+// A refused token is reported as such and not retried.
+func TestLiveSourceAuthRefusedNoRetry(t *testing.T) {
+	var hits atomic.Int32
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+	}))
+	defer hs.Close()
+	src := NewLiveSource(stream.ClientOptions{URL: hs.URL + "/ws", Token: "wrong-token-wrong-token-wrong-token", MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	defer src.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		b, err := src.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Conn != nil && b.Conn.State == StateAuthRefused {
+			if b.Conn.Err == nil || !errors.Is(b.Conn.Err, stream.ErrUnauthorized) {
+				t.Fatalf("refused without the reason: %v", b.Conn.Err)
+			}
+			break
+		}
+	}
+	// Nothing more arrives: Next blocks (no retry loop).
+	short, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel2()
+	if b, err := src.Next(short); err == nil {
+		t.Fatalf("unexpected batch after refusal: %+v", b)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("server hit %d times, want 1", n)
+	}
+}
