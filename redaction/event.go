@@ -1,0 +1,412 @@
+package redaction
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/beignet/devtools/event"
+)
+
+// Headers redacts HTTP headers: every value of a secret-shaped header
+// (Authorization keeps its scheme, "Bearer [REDACTED]"; Cookie and
+// Set-Cookie keep cookie names and attributes) and secret-shaped values in
+// any other header. Paths are lower-case header names. When nothing is
+// replaced, h itself is returned; otherwise a new map that shares the
+// unchanged value slices.
+func (r *Redactor) Headers(h http.Header) (http.Header, []string) {
+	var paths []string
+	out, _ := r.headers(h, "", nil, &paths)
+	return http.Header(out), paths
+}
+
+// HeaderMap is Headers for a plain map (as in event.HTTP).
+func (r *Redactor) HeaderMap(h map[string][]string) (map[string][]string, []string) {
+	var paths []string
+	out, _ := r.headers(h, "", nil, &paths)
+	return out, paths
+}
+
+func (r *Redactor) headers(h map[string][]string, prefix string, hookBase []string, paths *[]string) (map[string][]string, bool) {
+	var out map[string][]string
+	for name, vals := range h {
+		var nv []string
+		if r.hook != nil {
+			if v, ok := r.hook(appendPath(hookBase, strings.ToLower(name)), vals); ok {
+				nv = hookStrings(v)
+				if nv == nil {
+					nv = []string{}
+				}
+			}
+		}
+		if nv == nil {
+			nv = r.headerValues(name, vals)
+		}
+		if nv == nil {
+			continue
+		}
+		if out == nil {
+			out = make(map[string][]string, len(h))
+			for k, v := range h {
+				out[k] = v
+			}
+		}
+		out[name] = nv
+		*paths = append(*paths, prefix+strings.ToLower(name))
+	}
+	if out == nil {
+		return h, false
+	}
+	return out, true
+}
+
+func hookStrings(v any) []string {
+	switch x := v.(type) {
+	case []string:
+		return slices.Clone(x)
+	case string:
+		return []string{x}
+	case nil:
+		return []string{}
+	}
+	return []string{Replacement}
+}
+
+// headerValues returns the redacted values, or nil when none changed.
+func (r *Redactor) headerValues(name string, vals []string) []string {
+	secret := r.keys.isSecret(name)
+	var out []string
+	for i, v := range vals {
+		var nv string
+		var ch bool
+		if secret {
+			nv, ch = r.secretHeader(name, v)
+		} else {
+			var spans []span
+			nv, spans = r.str(v, false)
+			ch = spans != nil
+		}
+		if !ch {
+			continue
+		}
+		if out == nil {
+			out = make([]string, len(vals))
+			copy(out, vals)
+		}
+		out[i] = nv
+	}
+	return out
+}
+
+// secretHeader redacts one value of a secret-shaped header.
+func (r *Redactor) secretHeader(name, v string) (string, bool) {
+	if v == "" || isMarked(v) {
+		return v, false
+	}
+	switch {
+	case strings.EqualFold(name, "cookie"):
+		return r.cookies(v, false)
+	case strings.EqualFold(name, "set-cookie"):
+		return r.cookies(v, true)
+	}
+	if sl := schemeLen(v); sl > 0 {
+		if isMarked(v[sl:]) {
+			return v, false
+		}
+		return v[:sl] + r.mask(v[sl:]), true
+	}
+	return r.mask(v), true
+}
+
+// cookies keeps cookie names (and Set-Cookie attributes) and replaces
+// cookie values.
+func (r *Redactor) cookies(v string, set bool) (string, bool) {
+	var b strings.Builder
+	b.Grow(len(v) + 16)
+	changed := false
+	for i, part := range strings.Split(v, ";") {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		if set && i > 0 {
+			b.WriteString(part) // Path, Domain, Expires, SameSite ...
+			continue
+		}
+		eq := strings.IndexByte(part, '=')
+		if eq < 0 {
+			if strings.TrimSpace(part) == "" {
+				b.WriteString(part)
+				continue
+			}
+			b.WriteString(r.mask(part))
+			changed = true
+			continue
+		}
+		val := part[eq+1:]
+		b.WriteString(part[:eq+1])
+		if strings.TrimSpace(val) == "" || isMarked(val) {
+			b.WriteString(val)
+			continue
+		}
+		b.WriteString(r.mask(val))
+		changed = true
+	}
+	if !changed {
+		return v, false
+	}
+	return b.String(), true
+}
+
+// Body redacts a captured body by content type: JSON (application/json,
+// +json, and text that starts like JSON), NDJSON line by line, form bodies,
+// multipart form fields, anything else as text. truncated=true means b was
+// cut at a capture limit: a partial secret match at the end is redacted too.
+// Paths are JSON paths, form field names, or rule names for text. When
+// nothing is replaced, b itself is returned.
+func (r *Redactor) Body(contentType string, b []byte, truncated bool) ([]byte, []string) {
+	var paths []string
+	out, changed := r.body(contentType, string(b), truncated, "", nil, &paths)
+	if !changed {
+		return b, paths
+	}
+	return []byte(out), paths
+}
+
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Redactor) body(ct, s string, trunc bool, prefix string, hookBase []string, paths *[]string) (string, bool) {
+	switch {
+	case containsFold(ct, "ndjson") || containsFold(ct, "jsonl") || containsFold(ct, "json-seq"):
+		return r.lines(s, trunc, prefix, hookBase, paths)
+	case containsFold(ct, "json"):
+		return r.json(s, trunc, prefix, hookBase, paths)
+	case containsFold(ct, "x-www-form-urlencoded"):
+		return r.params(s, prefix, trunc, hookBase, paths)
+	case containsFold(ct, "multipart/"):
+		return r.multipart(s, trunc, prefix, paths)
+	}
+	t := strings.TrimLeft(s, " \t\r\n")
+	if t != "" && (t[0] == '{' || t[0] == '[') {
+		return r.json(s, trunc, prefix, hookBase, paths)
+	}
+	out, spans := r.str(s, trunc)
+	if spans == nil {
+		return s, false
+	}
+	for _, n := range spanNames(spans) {
+		*paths = append(*paths, prefix+n)
+	}
+	return out, true
+}
+
+// lines redacts newline-delimited JSON.
+func (r *Redactor) lines(s string, trunc bool, prefix string, hookBase []string, paths *[]string) (string, bool) {
+	var b strings.Builder
+	changed := false
+	for i := 0; len(s) > 0 || i == 0; i++ {
+		line, rest, found := strings.Cut(s, "\n")
+		out, ch := line, false
+		if strings.TrimSpace(line) != "" {
+			out, ch = r.json(line, trunc && !found, prefix, hookBase, paths)
+		}
+		if ch && !changed {
+			changed = true
+		}
+		b.WriteString(out)
+		if found {
+			b.WriteByte('\n')
+		}
+		s = rest
+		if !found {
+			break
+		}
+	}
+	if !changed {
+		return "", false
+	}
+	return b.String(), true
+}
+
+// multipart redacts the text, plus the content of parts whose form field
+// name is secret-shaped (name="password").
+func (r *Redactor) multipart(s string, trunc bool, prefix string, paths *[]string) (string, bool) {
+	st := scanState{s: s, trunc: trunc}
+	for p := 0; ; {
+		k := strings.Index(s[p:], "name=\"")
+		if k < 0 {
+			break
+		}
+		ns := p + k + 6
+		ne := strings.IndexByte(s[ns:], '"')
+		if ne < 0 {
+			break
+		}
+		name := s[ns : ns+ne]
+		p = ns + ne
+		if !r.keys.isSecret(name) {
+			continue
+		}
+		hdrEnd := strings.Index(s[p:], "\r\n\r\n")
+		sep := 4
+		if hdrEnd < 0 {
+			if hdrEnd = strings.Index(s[p:], "\n\n"); hdrEnd < 0 {
+				if trunc {
+					break
+				}
+				continue
+			}
+			sep = 2
+		}
+		cs := p + hdrEnd + sep
+		ce := len(s)
+		if e := strings.Index(s[cs:], "\n--"); e >= 0 {
+			ce = cs + e
+			if ce > cs && s[ce-1] == '\r' {
+				ce--
+			}
+		}
+		if ce > cs {
+			st.add(cs, ce, "multipart")
+			*paths = append(*paths, prefix+r.safeName(name))
+		}
+		p = ce
+	}
+	text := r.scan(s, trunc)
+	for _, n := range spanNames(text) {
+		*paths = append(*paths, prefix+n)
+	}
+	spans := append(st.spans, text...)
+	if len(spans) == 0 {
+		return s, false
+	}
+	return r.apply(s, spans), true
+}
+
+// Event redacts every field of *e. It assigns new strings, maps, slices and
+// structs to e's fields and never writes into maps, slices or structs that
+// e points to (and the caller may share). It sets e.Redacted to the sorted,
+// deduplicated union of what was there and the paths it replaced, such as
+// "http.requestHeaders.authorization", "http.url.query.token",
+// "http.requestBody", "attrs.password" and "message", and returns e.Redacted.
+func (r *Redactor) Event(e *event.Event) []string {
+	if e == nil {
+		return nil
+	}
+	var paths []string
+	str := func(p *string, path string) {
+		if *p == "" {
+			return
+		}
+		if out, spans := r.str(*p, false); spans != nil {
+			*p = out
+			paths = append(paths, path)
+		}
+	}
+	str(&e.Name, "name")
+	str(&e.RequestID, "requestId")
+	str(&e.TraceID, "traceId")
+	str(&e.SpanID, "spanId")
+	str(&e.ParentSpanID, "parentSpanId")
+	str(&e.Level, "level")
+	str(&e.Message, "message")
+	str(&e.App, "app")
+	str(&e.Instance, "instance")
+	if e.HTTP != nil {
+		h := *e.HTTP
+		n := len(paths)
+		str(&h.Method, "http.method")
+		if out, ch := r.url(h.URL, "http.url.", []string{"http", "url"}, &paths); ch {
+			h.URL = out
+		}
+		str(&h.Route, "http.route")
+		str(&h.RemoteAddr, "http.remoteAddr")
+		if out, ch := r.headers(h.RequestHeaders, "http.requestHeaders.", []string{"http", "requestHeaders"}, &paths); ch {
+			h.RequestHeaders = out
+		}
+		if out, ch := r.headers(h.ResponseHeaders, "http.responseHeaders.", []string{"http", "responseHeaders"}, &paths); ch {
+			h.ResponseHeaders = out
+		}
+		if b, ch := r.eventBody(h.RequestBody, "http.requestBody", &paths); ch {
+			h.RequestBody = b
+		}
+		if b, ch := r.eventBody(h.ResponseBody, "http.responseBody", &paths); ch {
+			h.ResponseBody = b
+		}
+		if len(paths) > n {
+			e.HTTP = &h
+		}
+	}
+	if e.Provider != nil {
+		p := *e.Provider
+		n := len(paths)
+		str(&p.Name, "provider.name")
+		str(&p.Operation, "provider.operation")
+		str(&p.Method, "provider.method")
+		if out, ch := r.url(p.URL, "provider.url.", []string{"provider", "url"}, &paths); ch {
+			p.URL = out
+		}
+		str(&p.Error, "provider.error")
+		if len(paths) > n {
+			e.Provider = &p
+		}
+	}
+	if e.Audit != nil {
+		a := *e.Audit
+		n := len(paths)
+		str(&a.Actor, "audit.actor")
+		str(&a.Tenant, "audit.tenant")
+		str(&a.Action, "audit.action")
+		str(&a.Resource, "audit.resource")
+		str(&a.Outcome, "audit.outcome")
+		if len(paths) > n {
+			e.Audit = &a
+		}
+	}
+	if len(e.Attrs) > 0 {
+		w := valueWalker{r: r, prefix: "attrs.", hookBase: []string{"attrs"}}
+		if out, ch := w.stringMap(map[string]any(e.Attrs), map[string]any(e.Attrs)); ch {
+			if m, ok := out.(map[string]any); ok {
+				e.Attrs = event.Attrs(m)
+			}
+			paths = append(paths, w.paths...)
+		}
+	}
+	if len(paths) == 0 && len(e.Redacted) == 0 {
+		return nil
+	}
+	all := make([]string, 0, len(e.Redacted)+len(paths))
+	all = append(all, e.Redacted...)
+	all = append(all, paths...)
+	slices.Sort(all)
+	all = slices.Compact(all)
+	e.Redacted = all
+	return all
+}
+
+// eventBody redacts a captured body; any replacement inside is reported as
+// the body's path.
+func (r *Redactor) eventBody(b *event.Body, path string, paths *[]string) (*event.Body, bool) {
+	if b == nil || b.Text == "" {
+		return b, false
+	}
+	var inner []string
+	var hookBase []string
+	if r.hook != nil {
+		hookBase = strings.Split(path, ".")
+	}
+	out, ch := r.body(b.ContentType, b.Text, b.Truncated, "", hookBase, &inner)
+	if !ch {
+		return b, false
+	}
+	nb := *b
+	nb.Text = out
+	*paths = append(*paths, path)
+	return &nb, true
+}

@@ -1,0 +1,232 @@
+package redaction
+
+import "strings"
+
+// Key matching works on words: a key is split at separators (anything not a
+// letter or digit) and at camelCase boundaries, lower-cased, and then
+// compared word by word. A key is secret when a secret word (or word
+// sequence) occurs in it and every word after the last such occurrence is a
+// "still secret" qualifier (id, value, hash, confirmation ...). That keeps
+// "token", "access_token", "sessionId" and "password_confirmation" secret
+// while "token_count", "token_type", "password_policy", "max_tokens" (plural
+// "tokens" is only secret after a credential word), "author", "secretary"
+// and "tokenizer" (different words) stay readable.
+
+// defaultSecretWords are single words whose presence makes a key secret.
+var defaultSecretWords = []string{
+	"authorization", "auth", "cookie", "cookies", "password", "passwords",
+	"passwd", "pwd", "passphrase", "passcode", "secret", "secrets", "token",
+	"credential", "credentials", "creds", "csrf", "xsrf", "jwt", "bearer",
+	"session", "sessid", "phpsessid", "jsessionid", "signature", "sig",
+	"otp", "totp",
+}
+
+// defaultSecretSeqs are word sequences; their concatenations ("apikey") are
+// secret single words too.
+var defaultSecretSeqs = [][]string{
+	{"api", "key"}, {"api", "keys"}, {"private", "key"}, {"private", "keys"},
+	{"secret", "key"}, {"access", "key"}, {"access", "keys"}, {"signing", "key"},
+	{"encryption", "key"}, {"decryption", "key"}, {"master", "key"},
+	{"auth", "key"}, {"client", "key"}, {"session", "key"}, {"session", "id"},
+	{"access", "tokens"}, {"refresh", "tokens"}, {"id", "tokens"},
+	{"auth", "tokens"}, {"api", "tokens"}, {"bearer", "tokens"},
+	{"session", "tokens"}, {"set", "cookie"},
+}
+
+// secretSuffixes catch run-on compounds such as "githubtoken" or
+// "webhooksecret" (a whole word ending in one of these).
+var secretSuffixes = []string{"token", "secret", "password", "passwd", "apikey", "privatekey"}
+
+// stillSecret are words that may follow a secret word without making the
+// key harmless: "session_id", "password_hash", "token_value" ...
+var stillSecret = map[string]bool{
+	"id": true, "ids": true, "value": true, "values": true, "val": true,
+	"string": true, "str": true, "data": true, "hash": true, "hashed": true,
+	"b64": true, "base64": true, "hex": true, "raw": true, "plain": true,
+	"plaintext": true, "text": true, "enc": true, "encrypted": true,
+	"header": true, "key": true, "keys": true, "list": true, "bytes": true,
+	"confirm": true, "confirmation": true, "again": true, "repeat": true,
+	"retype": true, "verify": true, "new": true, "old": true, "current": true,
+	"pair": true, "content": true, "contents": true, "code": true,
+	"assertion": true, "jwt": true, "digest": true, "set": true, "map": true,
+	"pem": true, "der": true, "secret": true, "token": true, "cookie": true,
+	"cookies": true,
+}
+
+type keyRules struct {
+	singles map[string]bool
+	seqs    map[string][][]string // first word -> sequences of 2+ words
+	allow   [][]string            // whole keys never redacted, as words
+}
+
+func newKeyRules(extra, allow []string) keyRules {
+	k := keyRules{singles: map[string]bool{}, seqs: map[string][][]string{}}
+	for _, w := range defaultSecretWords {
+		k.singles[w] = true
+	}
+	add := func(seq []string) {
+		switch len(seq) {
+		case 0:
+			return
+		case 1:
+			k.singles[seq[0]] = true
+			return
+		}
+		k.seqs[seq[0]] = append(k.seqs[seq[0]], seq)
+		k.singles[strings.Join(seq, "")] = true
+	}
+	for _, s := range defaultSecretSeqs {
+		add(s)
+	}
+	for _, key := range extra {
+		add(splitWords(key))
+	}
+	for _, key := range allow {
+		if w := splitWords(key); len(w) > 0 {
+			k.allow = append(k.allow, w)
+		}
+	}
+	return k
+}
+
+// wspan is a word of a key: a [start, end) range in the lower-cased key.
+type wspan struct{ s, e int }
+
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// isWordByte: ASCII letters and digits, and every non-ASCII byte (so that
+// UTF-8 letters stay inside words).
+func isWordByte(c byte) bool { return isLower(c) || isUpper(c) || isDigit(c) || c >= 0x80 }
+
+// words splits key into lower-cased words, appending to lower and ws.
+func words(key string, lower []byte, ws []wspan) ([]byte, []wspan) {
+	start := -1
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !isWordByte(c) {
+			if start >= 0 {
+				ws = append(ws, wspan{start, len(lower)})
+				start = -1
+			}
+			continue
+		}
+		if start >= 0 && isUpper(c) {
+			p := key[i-1]
+			// fooBar, foo1Bar | APIKey (boundary before K)
+			if isLower(p) || isDigit(p) || (isUpper(p) && i+1 < len(key) && isLower(key[i+1])) {
+				ws = append(ws, wspan{start, len(lower)})
+				start = -1
+			}
+		}
+		if start < 0 {
+			start = len(lower)
+		}
+		if isUpper(c) {
+			c += 'a' - 'A'
+		}
+		lower = append(lower, c)
+	}
+	if start >= 0 {
+		ws = append(ws, wspan{start, len(lower)})
+	}
+	return lower, ws
+}
+
+// splitWords returns the lower-cased words of key.
+func splitWords(key string) []string {
+	lower, ws := words(key, nil, nil)
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = string(lower[w.s:w.e])
+	}
+	return out
+}
+
+func allDigits(w []byte) bool {
+	for _, c := range w {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return len(w) > 0
+}
+
+// isSecret reports whether key names a secret (and is not allowed).
+func (k *keyRules) isSecret(key string) bool {
+	if len(key) == 0 || len(key) > 256 {
+		// Very long "keys" are text, not keys; the value scanner still runs.
+		return false
+	}
+	var lbuf [128]byte
+	var wbuf [16]wspan
+	lower, ws := words(key, lbuf[:0], wbuf[:0])
+	last := -1
+	for i, w := range ws {
+		word := lower[w.s:w.e]
+		if k.singles[string(word)] {
+			last = i + 1
+		} else {
+			for _, suf := range secretSuffixes {
+				if len(word) > len(suf) && string(word[len(word)-len(suf):]) == suf {
+					last = i + 1
+					break
+				}
+			}
+		}
+		if seqs := k.seqs[string(word)]; seqs != nil {
+		next:
+			for _, seq := range seqs {
+				if i+len(seq) > len(ws) || i+len(seq) <= last {
+					continue
+				}
+				for j := 1; j < len(seq); j++ {
+					x := ws[i+j]
+					if string(lower[x.s:x.e]) != seq[j] {
+						continue next
+					}
+				}
+				last = i + len(seq)
+			}
+		}
+	}
+	if last < 0 {
+		return false
+	}
+	for _, w := range ws[last:] {
+		word := lower[w.s:w.e]
+		if !stillSecret[string(word)] && !allDigits(word) {
+			return false
+		}
+	}
+	return !k.allowedWords(lower, ws)
+}
+
+// allowed reports whether key is on the allow list.
+func (k *keyRules) allowed(key string) bool {
+	if len(k.allow) == 0 {
+		return false
+	}
+	lower, ws := words(key, nil, nil)
+	return k.allowedWords(lower, ws)
+}
+
+func (k *keyRules) allowedWords(lower []byte, ws []wspan) bool {
+	for _, a := range k.allow {
+		if len(a) != len(ws) {
+			continue
+		}
+		same := true
+		for i, w := range ws {
+			if string(lower[w.s:w.e]) != a[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return true
+		}
+	}
+	return false
+}

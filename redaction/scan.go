@@ -1,0 +1,666 @@
+package redaction
+
+import (
+	"strings"
+)
+
+// span is a byte range of a string to replace, with the name of the rule
+// that found it.
+type span struct {
+	start, end int
+	name       string
+}
+
+// Byte classes, built once; read-only afterwards.
+var (
+	wordTab  [256]bool // [A-Za-z0-9_]: a detector only starts after a non-word byte
+	credTab  [256]bool // credential characters after Bearer/Basic: token68
+	b64uTab  [256]bool // base64url: JWT segments
+	alnumTab [256]bool
+	upNumTab [256]bool // [A-Z0-9]: AWS key ids
+	keyTab   [256]bool // characters of a key before = or :
+	startTab [256]bool // first bytes of the literal-prefix detectors
+	stopTab  [256]bool // ends an unquoted value
+	urlStop  [256]bool // ends a URL in free text
+	authStop [256]bool // ends the authority of a URL
+	mailTab  [256]bool // e-mail local part and domain characters
+)
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		an := isLower(b) || isUpper(b) || isDigit(b)
+		alnumTab[c] = an
+		wordTab[c] = an || b == '_'
+		b64uTab[c] = an || b == '_' || b == '-'
+		credTab[c] = an || strings.IndexByte("-._~+/=", b) >= 0
+		upNumTab[c] = isUpper(b) || isDigit(b)
+		keyTab[c] = an || strings.IndexByte("_-.[]", b) >= 0
+		mailTab[c] = an || strings.IndexByte("._%+-", b) >= 0
+		ws := b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v'
+		stopTab[c] = ws || strings.IndexByte(",;&\"'(){}[]<>`", b) >= 0
+		urlStop[c] = ws || c < 0x20 || strings.IndexByte("\"'<>`\\", b) >= 0
+		authStop[c] = urlStop[c] || strings.IndexByte("/?#", b) >= 0
+	}
+	for _, b := range []byte("bBeAgsrwxhn") {
+		startTab[b] = true
+	}
+}
+
+// scanState carries one scan's progress.
+type scanState struct {
+	s     string
+	trunc bool
+	spans []span
+	// Positions before which a detector kind does not start again: keeps
+	// the scan linear on adversarial input such as "eyJ.eyJ.eyJ...".
+	tokSkip, kvCovered, urlCovered, pemCovered int
+	done                                       bool // a span reached the end of s
+}
+
+func (st *scanState) add(start, end int, name string) {
+	if end <= start {
+		return
+	}
+	st.spans = append(st.spans, span{start, end, name})
+	if end >= len(st.s) {
+		st.done = true
+	}
+}
+
+// scan finds the secret-shaped values in s. trunc says s was cut at a
+// capture limit: partial matches that reach the end are reported too.
+func (r *Redactor) scan(s string, trunc bool) []span {
+	if len(s) < 3 {
+		return nil
+	}
+	st := scanState{s: s, trunc: trunc}
+	n := len(s)
+	prevWord := false
+	for i := 0; i < n && !st.done; i++ {
+		c := s[i]
+		if !prevWord && i >= st.tokSkip {
+			if startTab[c] {
+				if end := r.tokenAt(&st, i); end > i {
+					st.tokSkip = end
+				}
+			} else if r.cards && isDigit(c) {
+				if end := cardAt(&st, i); end > i {
+					st.tokSkip = end
+				}
+			}
+		}
+		switch c {
+		case ':':
+			if i+2 < n && s[i+1] == '/' && s[i+2] == '/' {
+				if i >= st.urlCovered {
+					r.urlAt(&st, i)
+				}
+				break
+			}
+			if i >= st.kvCovered {
+				r.kvAt(&st, i)
+			}
+		case '=':
+			if i >= st.kvCovered {
+				r.kvAt(&st, i)
+			}
+		case '-':
+			if i >= st.pemCovered && strings.HasPrefix(s[i:], "-----BEGIN ") {
+				pemAt(&st, i)
+			}
+		case '@':
+			if r.emails {
+				emailAt(&st, i)
+			}
+		}
+		prevWord = wordTab[c]
+	}
+	for _, p := range r.patterns {
+		if len(p.prefilter) > 0 {
+			hit := false
+			for _, lit := range p.prefilter {
+				if strings.Contains(s, lit) {
+					hit = true
+					break
+				}
+			}
+			if !hit {
+				continue
+			}
+		}
+		for _, m := range p.re.FindAllStringSubmatchIndex(s, -1) {
+			if len(m) >= 4 && m[2] >= 0 {
+				st.add(m[2], m[3], p.name)
+			} else {
+				st.add(m[0], m[1], p.name)
+			}
+		}
+	}
+	return st.spans
+}
+
+// run returns the end of the run of tab bytes starting at i.
+func run(s string, i int, tab *[256]bool) int {
+	for i < len(s) && tab[s[i]] {
+		i++
+	}
+	return i
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// boundary reports whether the token ending at e ends at a word boundary.
+func boundary(s string, e int) bool { return e >= len(s) || !alnumTab[s[e]] }
+
+// prefixed handles "<prefix><run of tab, at least min long>": returns the
+// end of the token, or -1. With trunc, a shorter run reaching the end of
+// the text counts too (the tail was cut off).
+func prefixed(st *scanState, i int, prefix string, tab *[256]bool, min int, name string) int {
+	s := st.s
+	if !strings.HasPrefix(s[i:], prefix) {
+		return -1
+	}
+	e := run(s, i+len(prefix), tab)
+	if e-(i+len(prefix)) >= min || (st.trunc && e == len(s)) {
+		st.add(i, e, name)
+		return e
+	}
+	return -1
+}
+
+// tokenAt runs the literal-prefix detectors at a word start i.
+func (r *Redactor) tokenAt(st *scanState, i int) int {
+	s := st.s
+	switch s[i] {
+	case 'B', 'b':
+		if hasPrefixFold(s[i:], "bearer") {
+			return credAt(st, i, i+6, "bearer")
+		}
+		if hasPrefixFold(s[i:], "basic") {
+			return credAt(st, i, i+5, "basic")
+		}
+	case 'e':
+		if strings.HasPrefix(s[i:], "eyJ") {
+			return jwtAt(st, i)
+		}
+	case 'A':
+		if strings.HasPrefix(s[i:], "AIza") {
+			return prefixed(st, i, "AIza", &b64uTab, 30, "google-api-key")
+		}
+		if len(s)-i >= 4 {
+			switch s[i : i+4] {
+			case "AKIA", "ASIA", "ABIA", "ACCA":
+				e := run(s, i+4, &upNumTab)
+				if (e-i == 20 && boundary(s, e)) || (st.trunc && e == len(s) && e-i < 20) {
+					st.add(i, e, "aws-access-key-id")
+					return e
+				}
+			}
+		}
+	case 'g':
+		if len(s)-i > 4 && s[i+1] == 'h' && s[i+3] == '_' && strings.IndexByte("pousr", s[i+2]) >= 0 {
+			return prefixed(st, i, s[i:i+4], &alnumTab, 30, "github-token")
+		}
+		if e := prefixed(st, i, "github_pat_", &wordTab, 22, "github-token"); e > 0 {
+			return e
+		}
+		return prefixed(st, i, "glpat-", &b64uTab, 20, "gitlab-token")
+	case 's':
+		if strings.HasPrefix(s[i:], "sk_live_") || strings.HasPrefix(s[i:], "sk_test_") {
+			return prefixed(st, i, s[i:i+8], &alnumTab, 10, "stripe-key")
+		}
+		if strings.HasPrefix(s[i:], "sk-") {
+			e := run(s, i+3, &b64uTab)
+			if (e-i-3 >= 20 && hasDigit(s[i+3:e])) || (st.trunc && e == len(s)) {
+				st.add(i, e, "api-key")
+				return e
+			}
+		}
+	case 'r':
+		if strings.HasPrefix(s[i:], "rk_live_") || strings.HasPrefix(s[i:], "rk_test_") {
+			return prefixed(st, i, s[i:i+8], &alnumTab, 10, "stripe-key")
+		}
+	case 'w':
+		return prefixed(st, i, "whsec_", &alnumTab, 16, "stripe-webhook-secret")
+	case 'n':
+		return prefixed(st, i, "npm_", &alnumTab, 30, "npm-token")
+	case 'x':
+		if len(s)-i > 5 && strings.HasPrefix(s[i:], "xox") && strings.IndexByte("abposre", s[i+3]) >= 0 && s[i+4] == '-' {
+			return prefixed(st, i, s[i:i+5], &b64uTab, 10, "slack-token")
+		}
+		return prefixed(st, i, "xapp-", &b64uTab, 10, "slack-token")
+	case 'h':
+		const hook = "hooks.slack.com/"
+		if strings.HasPrefix(s[i:], hook) {
+			start := i + len(hook)
+			e := start
+			for e < len(s) && !urlStop[s[e]] {
+				e++
+			}
+			st.add(start, e, "slack-webhook")
+			return e
+		}
+	}
+	return -1
+}
+
+func hasDigit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// credentialLike: long enough and not a plain lower-case word, so that
+// "Bearer authentication" or "basic information" stay.
+func credentialLike(v string) bool {
+	if len(v) < 8 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if isDigit(c) || (i > 0 && isUpper(c)) || !alnumTab[c] {
+			return true
+		}
+	}
+	return false
+}
+
+// credAt handles "Bearer <credential>" / "Basic <credential>" where the
+// scheme ends at j.
+func credAt(st *scanState, i, j int, name string) int {
+	s := st.s
+	if j < len(s) && wordTab[s[j]] {
+		return -1 // "Bearers", "basically"
+	}
+	k := j
+	for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+		k++
+	}
+	if k == j || k >= len(s) {
+		return -1
+	}
+	e := run(s, k, &credTab)
+	if e > k && (credentialLike(s[k:e]) || (st.trunc && e == len(s))) {
+		st.add(k, e, name)
+		return e
+	}
+	return -1
+}
+
+// jwtAt handles eyJ... (header.payload.signature, and JWE's five parts).
+func jwtAt(st *scanState, i int) int {
+	s := st.s
+	e := run(s, i, &b64uTab)
+	if e-i < 10 && !(st.trunc && e == len(s)) {
+		return -1
+	}
+	dots := 0
+	for e < len(s) && s[e] == '.' && dots < 4 {
+		dots++
+		e = run(s, e+1, &b64uTab)
+	}
+	if dots >= 2 || (st.trunc && e == len(s)) {
+		st.add(i, e, "jwt")
+		return e
+	}
+	return -1
+}
+
+// pemAt handles "-----BEGIN ... PRIVATE KEY-----": the body up to the END
+// line (or the end of the text) is redacted; the BEGIN/END lines are kept.
+func pemAt(st *scanState, i int) {
+	s := st.s
+	h := i + len("-----BEGIN ")
+	lim := min(len(s), h+80)
+	hdrEnd := -1
+	bodyStart := -1
+	for k := h; k < lim; k++ {
+		if s[k] == '\n' || s[k] == '\\' {
+			hdrEnd, bodyStart = k, k
+			break
+		}
+		if strings.HasPrefix(s[k:], "-----") {
+			hdrEnd, bodyStart = k, k+5
+			break
+		}
+	}
+	if hdrEnd < 0 {
+		if lim == len(s) && st.trunc && strings.Contains(s[h:], "PRIVATE") {
+			hdrEnd, bodyStart = len(s), len(s)
+		} else {
+			return
+		}
+	}
+	if !strings.Contains(s[h:hdrEnd], "PRIVATE") {
+		return
+	}
+	end := len(s)
+	if k := strings.Index(s[bodyStart:], "-----END"); k >= 0 {
+		end = bodyStart + k
+	}
+	st.pemCovered = end
+	for bodyStart < end && (s[bodyStart] == '\n' || s[bodyStart] == '\r') {
+		bodyStart++
+	}
+	for end > bodyStart && end < len(s) && (s[end-1] == '\n' || s[end-1] == '\r') {
+		end--
+	}
+	st.add(bodyStart, end, "private-key")
+}
+
+// urlAt handles a URL whose "://" is at i: userinfo (user and password) and
+// sensitive query parameters.
+func (r *Redactor) urlAt(st *scanState, i int) {
+	s := st.s
+	a := i + 3
+	e := a
+	for e < len(s) && !authStop[s[e]] {
+		e++
+	}
+	if at := strings.LastIndexByte(s[a:e], '@'); at > 0 {
+		st.add(a, a+at, "userinfo")
+	} else if at < 0 && st.trunc && e == len(s) && strings.IndexByte(s[a:e], ':') >= 0 {
+		st.add(a, e, "userinfo")
+	}
+	u := e
+	for u < len(s) && !urlStop[s[u]] {
+		u++
+	}
+	st.urlCovered = u
+	if q := strings.IndexAny(s[e:u], "?#"); q >= 0 {
+		r.paramSpans(st, e+q+1, u)
+	}
+}
+
+// paramSpans reports the values of sensitive parameters in s[start:end]
+// (a query string or fragment).
+func (r *Redactor) paramSpans(st *scanState, start, end int) {
+	s := st.s
+	for p := start; p < end; {
+		amp := strings.IndexAny(s[p:end], "&#")
+		stop := end
+		if amp >= 0 {
+			stop = p + amp
+		}
+		if eq := strings.IndexByte(s[p:stop], '='); eq > 0 {
+			name := s[p : p+eq]
+			v := s[p+eq+1 : stop]
+			if v != "" && !isMarked(v) && r.sensitiveParam(unescapeName(name)) {
+				st.add(p+eq+1, stop, "query")
+			}
+		}
+		p = stop + 1
+	}
+}
+
+// sensitiveParam: secret-shaped keys plus the query-only names.
+func (r *Redactor) sensitiveParam(name string) bool {
+	switch strings.ToLower(name) {
+	case "code", "key", "sig", "apikey", "x-amz-signature", "x-amz-credential",
+		"x-amz-security-token", "x-goog-signature", "x-goog-credential":
+		return !r.keys.allowed(name)
+	}
+	return r.keys.isSecret(name)
+}
+
+// schemeLen returns the length of an authorization scheme and the blanks
+// after it at the start of v ("Bearer ", "AWS4-HMAC-SHA256 "), or 0.
+func schemeLen(v string) int {
+	i := 0
+	for i < len(v) && i < 32 && (alnumTab[v[i]] || v[i] == '-') {
+		i++
+	}
+	if i == 0 || i >= len(v) || v[i] != ' ' {
+		return 0
+	}
+	switch strings.ToLower(v[:i]) {
+	case "bearer", "basic", "token", "digest", "negotiate", "ntlm", "hoba", "mutual",
+		"aws4-hmac-sha256", "apikey", "sso-key", "key", "dpop", "gosign", "oauth", "mac":
+	default:
+		return 0
+	}
+	j := i
+	for j < len(v) && v[j] == ' ' {
+		j++
+	}
+	if j >= len(v) {
+		return 0
+	}
+	return j
+}
+
+// kvAt handles "key=value", "key: value", "\"key\":\"value\"" at the
+// separator i when key is secret-shaped.
+func (r *Redactor) kvAt(st *scanState, i int) {
+	s := st.s
+	n := len(s)
+	j := i
+	for j > 0 && i-j < 4 && (s[j-1] == ' ' || s[j-1] == '\t') {
+		j--
+	}
+	for j > 0 && i-j < 8 && (s[j-1] == '"' || s[j-1] == '\'' || s[j-1] == '\\') {
+		j--
+	}
+	k := j
+	for k > 0 && j-k < 64 && keyTab[s[k-1]] {
+		k--
+	}
+	if k == j || !r.keys.isSecret(s[k:j]) {
+		return
+	}
+	v := i + 1
+	if s[i] == '=' && v < n && s[v] == '=' {
+		return // "==" is an operator, not an assignment
+	}
+	for v < n && (s[v] == ' ' || s[v] == '\t') {
+		v++
+	}
+	if v >= n {
+		return
+	}
+	var vs, ve int
+	quoted := true
+	switch {
+	case s[v] == '\\' && v+1 < n && s[v+1] == '"':
+		vs = v + 2
+		ve = n
+		if c := strings.Index(s[vs:], `\"`); c >= 0 {
+			ve = vs + c
+		}
+	case s[v] == '"' || s[v] == '\'':
+		q := s[v]
+		vs = v + 1
+		ve = n
+		for c := vs; c < n; c++ {
+			if s[c] == '\\' {
+				c++
+				continue
+			}
+			if s[c] == q {
+				ve = c
+				break
+			}
+		}
+	case s[v] == '{' || s[v] == '[':
+		return
+	default:
+		quoted = false
+		vs = v
+		ve = v
+		for ve < n && !stopTab[s[ve]] {
+			ve++
+		}
+		switch s[vs:ve] {
+		case "null", "true", "false":
+			return
+		}
+		if sl := schemeLen(s[vs:]); sl > 0 && sl <= ve-vs+1 {
+			// "Authorization: Bearer abc": the credential runs to the end
+			// of the line.
+			vs += sl
+			ve = vs
+			for ve < n && s[ve] != '\n' && s[ve] != '\r' && s[ve] != '"' && s[ve] != '\'' {
+				ve++
+			}
+		}
+	}
+	if ve <= vs || isMarked(s[vs:ve]) {
+		return
+	}
+	if quoted {
+		if sl := schemeLen(s[vs:ve]); sl > 0 {
+			vs += sl
+		}
+	}
+	st.kvCovered = ve
+	st.add(vs, ve, "key-value")
+}
+
+// emailAt handles an e-mail address whose '@' is at i.
+func emailAt(st *scanState, i int) {
+	s := st.s
+	a := i
+	for a > 0 && i-a < 64 && mailTab[s[a-1]] {
+		a--
+	}
+	e := i + 1
+	dot := -1
+	for e < len(s) && (alnumTab[s[e]] || s[e] == '-' || s[e] == '.') {
+		if s[e] == '.' {
+			dot = e
+		}
+		e++
+	}
+	for e > i+1 && s[e-1] == '.' {
+		e--
+	}
+	if a == i || dot < 0 || dot >= e-2 || dot == i+1 {
+		return
+	}
+	st.add(a, e, "email")
+}
+
+// cardAt handles a payment card number starting at i: 13-19 digits,
+// optionally grouped by single spaces or dashes, passing the Luhn check.
+func cardAt(st *scanState, i int) int {
+	s := st.s
+	var digits [19]byte
+	nd := 0
+	e := i
+	last := i
+	for e < len(s) && nd < 20 {
+		c := s[e]
+		if isDigit(c) {
+			if nd == 19 {
+				return -1
+			}
+			digits[nd] = c - '0'
+			nd++
+			e++
+			last = e
+			continue
+		}
+		if (c == ' ' || c == '-') && e+1 < len(s) && isDigit(s[e+1]) {
+			e++
+			continue
+		}
+		break
+	}
+	if nd < 13 || !boundary(s, last) || !luhn(digits[:nd]) {
+		return -1
+	}
+	st.add(i, last, "card-number")
+	return last
+}
+
+func luhn(d []byte) bool {
+	sum := 0
+	double := false
+	for i := len(d) - 1; i >= 0; i-- {
+		x := int(d[i])
+		if double {
+			x *= 2
+			if x > 9 {
+				x -= 9
+			}
+		}
+		sum += x
+		double = !double
+	}
+	return sum%10 == 0
+}
+
+// apply replaces spans (merged where they overlap or touch) in s.
+func (r *Redactor) apply(s string, spans []span) string {
+	if len(spans) == 0 {
+		return s
+	}
+	// Insertion sort: spans arrive nearly sorted and are few.
+	for i := 1; i < len(spans); i++ {
+		for j := i; j > 0 && spans[j].start < spans[j-1].start; j-- {
+			spans[j], spans[j-1] = spans[j-1], spans[j]
+		}
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16*len(spans))
+	last := 0
+	for i := 0; i < len(spans); {
+		start, end := spans[i].start, spans[i].end
+		i++
+		for i < len(spans) && spans[i].start <= end {
+			end = max(end, spans[i].end)
+			i++
+		}
+		start = max(start, last)
+		end = min(end, len(s))
+		if end <= start {
+			continue
+		}
+		b.WriteString(s[last:start])
+		b.WriteString(r.mask(s[start:end]))
+		last = end
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// spanNames returns the distinct rule names of spans, in order of appearance.
+func spanNames(spans []span) []string {
+	var names []string
+outer:
+	for _, sp := range spans {
+		for _, n := range names {
+			if n == sp.name {
+				continue outer
+			}
+		}
+		names = append(names, sp.name)
+	}
+	return names
+}
+
+// str redacts secret-shaped values in s; changed says whether it did.
+func (r *Redactor) str(s string, trunc bool) (string, []span) {
+	spans := r.scan(s, trunc)
+	if len(spans) == 0 {
+		return s, nil
+	}
+	return r.apply(s, spans), spans
+}
+
+// String redacts secret-shaped values in free text (log messages, error
+// strings, any field). The returned names are those of the rules that
+// matched ("bearer", "jwt", "key-value", "userinfo" ...), each once.
+func (r *Redactor) String(s string) (string, []string) {
+	out, spans := r.str(s, false)
+	if spans == nil {
+		return s, nil
+	}
+	return out, spanNames(spans)
+}
