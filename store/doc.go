@@ -46,7 +46,7 @@
 // entries whose event is already gone.
 //
 // When a write would grow the file past MaxSize, the store deletes its
-// oldest events (in small chunks, until at least MaxSize/16 or four times
+// oldest events (in small chunks, until at least MaxSize/16 or twice
 // the batch is freed) and retries the write once; it also keeps a reserve
 // of free pages by trimming early once the file passes 90% of the cap.
 //

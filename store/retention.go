@@ -375,7 +375,7 @@ func (s *Store) sweepIndex() error {
 // needs free pages when the file is at its cap), until their bytes add up
 // to enough room for need bytes plus a reserve. The caller holds wmu.
 func (s *Store) makeRoomLocked(need int64) (int, error) {
-	target := max(4*need, s.cfg.maxSize/16)
+	target := max(2*need, s.cfg.maxSize/16)
 	var freed int64
 	deleted := 0
 	chunk := 64

@@ -1,0 +1,101 @@
+package store_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/store"
+)
+
+func Example() {
+	dir, _ := os.MkdirTemp("", "store-example")
+	defer os.RemoveAll(dir)
+
+	s, err := store.Open(filepath.Join(dir, ".beignet", "devtools.db"), &store.Options{MaxAge: time.Hour})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+
+	gen := event.NewGenerator(nil)
+	var evs []event.Event
+	for _, name := range []string{"GET /notes", "stripe charges.create", "POST /notes"} {
+		e := event.Event{Kind: event.KindRequest, Name: name, RequestID: "req-1"}
+		e.Stamp(gen, time.Now())
+		evs = append(evs, e)
+	}
+	if err := s.Append(evs...); err != nil { // one transaction
+		fmt.Println(err)
+		return
+	}
+
+	page, _ := s.List(store.Query{Limit: 2})
+	for _, e := range page.Events {
+		fmt.Println(e.Name)
+	}
+	fmt.Println("more:", !page.Next.IsZero())
+	// Output:
+	// POST /notes
+	// stripe charges.create
+	// more: true
+}
+
+func ExampleStore_Correlated() {
+	dir, _ := os.MkdirTemp("", "store-example")
+	defer os.RemoveAll(dir)
+	s, _ := store.Open(filepath.Join(dir, "devtools.db"), nil)
+	defer s.Close()
+
+	gen := event.NewGenerator(nil)
+	for _, e := range []event.Event{
+		{Kind: event.KindRequest, Name: "POST /checkout", RequestID: "req-7"},
+		{Kind: event.KindLog, Name: "unrelated"},
+		{Kind: event.KindProvider, Name: "stripe charges.create", RequestID: "req-7"},
+	} {
+		e.Stamp(gen, time.Now())
+		_ = s.Append(e)
+	}
+	evs, _ := s.Correlated("req-7") // through the index, oldest first
+	for _, e := range evs {
+		fmt.Println(e.Kind, e.Name)
+	}
+	// Output:
+	// request POST /checkout
+	// provider stripe charges.create
+}
+
+func ExampleOpen_publicDir() {
+	dir, _ := os.MkdirTemp("", "store-example")
+	defer os.RemoveAll(dir)
+	_, err := store.Open(filepath.Join(dir, "public", "devtools.db"), nil)
+	var pe *store.PublicPathError
+	fmt.Println(errors.As(err, &pe), filepath.Base(pe.PublicDir))
+	// Output: true public
+}
+
+func ExampleStore_Purge() {
+	dir, _ := os.MkdirTemp("", "store-example")
+	defer os.RemoveAll(dir)
+	s, _ := store.Open(filepath.Join(dir, "devtools.db"), nil)
+	defer s.Close()
+
+	old := time.Now().Add(-2 * time.Hour)
+	e := event.Event{Kind: event.KindAudit, Name: "note.delete"}
+	e.Stamp(event.NewGenerator(func() time.Time { return old }), old)
+	_ = s.Append(e)
+
+	cutoff := time.Now().Add(-time.Hour)
+	n, _ := s.CountPurgeable(cutoff) // dry run
+	fmt.Println("would purge", n)
+	n, _ = s.Purge(cutoff)
+	fmt.Println("purged", n)
+	_ = s.CompactInPlace() // so the purged bytes leave the file
+	// Output:
+	// would purge 1
+	// purged 1
+}
