@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -223,6 +224,9 @@ func (c *Client) Run(ctx context.Context, fn func(Update)) error {
 	if err != nil {
 		return err
 	}
+	if c.opts.Token != "" && strings.HasPrefix(wsURL, "ws://") && !isLoopbackURL(wsURL) {
+		c.log.Warn("stream: sending the devtools token over an unencrypted connection to a non-loopback host; use https/wss")
+	}
 	attempt := 0
 	for {
 		fn(Update{Kind: UpdateState, State: StateConnecting})
@@ -242,20 +246,34 @@ func (c *Client) Run(ctx context.Context, fn func(Update)) error {
 			fn(Update{Kind: UpdateState, State: StateClosed, Err: err})
 			return err
 		case errors.Is(err, errResync):
+			// Resume right away, with a little jitter so that a client
+			// that keeps falling behind cannot hammer the server.
+			if !sleepCtx(ctx, c.backoff(0)) {
+				fn(Update{Kind: UpdateState, State: StateClosed})
+				return fmt.Errorf("%w: %w", ErrClosed, ctx.Err())
+			}
 			continue
 		}
 		delay := c.backoff(attempt)
 		attempt++
 		c.log.Debug("stream: disconnected, retrying", "in", delay, "err", err)
 		fn(Update{Kind: UpdateState, State: StateReconnecting, RetryIn: delay, Err: err})
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleepCtx(ctx, delay) {
 			fn(Update{Kind: UpdateState, State: StateClosed})
 			return fmt.Errorf("%w: %w", ErrClosed, ctx.Err())
-		case <-t.C:
 		}
+	}
+}
+
+// sleepCtx waits for d or ctx, and reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -288,6 +306,19 @@ func normalizeURL(s string) (string, error) {
 		return "", fmt.Errorf("%w: missing host", ErrBadURL)
 	}
 	return u.String(), nil
+}
+
+func isLoopbackURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // session is one connection: dial, subscribe, read until it ends.

@@ -379,3 +379,48 @@ func TestUpdateAndStateStrings(t *testing.T) {
 		t.Fatal("String methods")
 	}
 }
+
+func TestClientRequiresSubprotocol(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, nil) // selects no subprotocol
+		if err != nil {
+			return
+		}
+		defer ws.CloseNow()
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		_, _, _ = ws.Read(ctx)
+	}))
+	defer ts.Close()
+	err := NewClient(ClientOptions{URL: ts.URL}).Run(context.Background(), func(Update) {})
+	if !errors.Is(err, ErrProtocol) {
+		t.Fatalf("Run = %v, want ErrProtocol", err)
+	}
+}
+
+// A connection on which nothing arrives (no events, no keepalive) is
+// dropped by the client's watchdog and redialled.
+func TestClientIdleWatchdog(t *testing.T) {
+	dials := make(chan int, 8)
+	url := fakeServer(t, func(n int, ws *websocket.Conn) {
+		dials <- n
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = ws.Write(ctx, websocket.MessageText, []byte(`{"type":"hello","hello":{"protocol":"beignet-devtools.v1","version":1}}`))
+		_, _, _ = ws.Read(ctx) // the subscribe; then silence until the client leaves
+		_, _, _ = ws.Read(ctx)
+	})
+	c := NewClient(ClientOptions{URL: url, IdleTimeout: 40 * time.Millisecond, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	stop := runClient(t, c, func(Update) {})
+	for want := 1; want <= 2; want++ {
+		select {
+		case n := <-dials:
+			if n != want {
+				t.Fatalf("dial %d, want %d", n, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no dial %d: the idle connection was not dropped", want)
+		}
+	}
+	stop()
+}

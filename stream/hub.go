@@ -112,6 +112,12 @@ func (h *Hub) Close() {
 	}
 }
 
+func (h *Hub) isClosed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closed
+}
+
 // Subscribe registers a new subscription with filter f (nil: everything).
 // Events published from now on are queued for it until Close. The caller
 // must drain it (Ready, Drain) and Close it when done.

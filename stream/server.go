@@ -137,7 +137,7 @@ func (s *Server) Connections() int {
 // after Shutdown get 503.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	if s.shutdown {
+	if s.shutdown || s.opts.Hub.isClosed() {
 		s.mu.Unlock()
 		http.Error(w, "stream: server shutting down", http.StatusServiceUnavailable)
 		return
@@ -358,7 +358,8 @@ func (c *serverConn) forward() error {
 		}
 		c.lastSent = it.ID
 	}
-	if gap.Dropped > 0 && gap.Last.Compare(c.lastSent) > 0 {
+	// No gap when every skipped event was already covered by the replay.
+	if gap.Dropped > 0 && gap.Last.Compare(c.lastSent) > 0 && gap.Last.Compare(c.skipUpTo) > 0 {
 		c.s.log.Debug("stream: subscriber behind", "remote", c.remote, "dropped", gap.Dropped)
 		return c.write(mustMarshal(&Message{Type: TypeGap, After: c.lastSent}))
 	}
@@ -374,6 +375,11 @@ func (c *serverConn) subscribe(ctx context.Context, m *Message) error {
 		c.sub = c.s.opts.Hub.Subscribe(f)
 	} else {
 		c.sub.Reset(f)
+	}
+	select {
+	case <-c.sub.Done():
+		return errStop // the hub is closed: no synced, so clients back off
+	default:
 	}
 	c.lastSent = m.Since
 	c.skipUpTo = m.Since

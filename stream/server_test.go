@@ -481,3 +481,33 @@ func TestShutdownDeadline(t *testing.T) {
 		t.Fatalf("%d connections left", n)
 	}
 }
+
+// A client that stops answering pings (it never reads) is dropped.
+func TestKeepaliveDropsUnresponsiveClient(t *testing.T) {
+	ts := startServer(t, ServerOptions{PingInterval: 20 * time.Millisecond})
+	ws := dialRaw(t, ts.url) // never read: pings go unanswered
+	_ = ws
+	waitFor(t, "connection", func() bool { return ts.srv.Connections() == 1 })
+	waitFor(t, "unresponsive client dropped", func() bool { return ts.srv.Connections() == 0 })
+	if n := ts.hub.Subscribers(); n != 0 {
+		t.Fatalf("%d subscribers left", n)
+	}
+}
+
+func TestClosedHubRefusesAndCloses(t *testing.T) {
+	ts := startServer(t, ServerOptions{})
+	ws := dialRaw(t, ts.url)
+	expectType(t, ws, TypeHello)
+	writeMsg(t, ws, Message{Type: TypeSubscribe})
+	expectType(t, ws, TypeSynced)
+	ts.hub.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, _, err := ws.Read(ctx); websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Fatalf("after Hub.Close: %v, want close 1001", err)
+	}
+	_, resp, err := websocket.Dial(ctx, ts.url, &websocket.DialOptions{Subprotocols: []string{Subprotocol}})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("dial after Hub.Close: %v, %v; want 503", err, resp)
+	}
+}
