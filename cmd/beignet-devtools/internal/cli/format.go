@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/beignet/devtools/event"
+)
+
+// FormatLine renders one event as a single readable line for `tail`:
+//
+//	2026-11-29T09:00:00.123Z request  POST /checkout 402 41.2ms  req=… id=01J…
+//
+// time (UTC, milliseconds), kind padded to 8, a kind-specific summary, then
+// req= and id= for grep. Control characters are replaced, so a line is
+// always one terminal line.
+func FormatLine(e *event.Event) string {
+	var b strings.Builder
+	b.WriteString(e.Time.UTC().Format("2006-01-02T15:04:05.000Z"))
+	b.WriteByte(' ')
+	fmt.Fprintf(&b, "%-8s ", e.Kind)
+	b.WriteString(summary(e))
+	if e.RequestID != "" {
+		b.WriteString("  req=")
+		b.WriteString(e.RequestID)
+	}
+	b.WriteString("  id=")
+	b.WriteString(e.ID.String())
+	return clean(b.String())
+}
+
+func summary(e *event.Event) string {
+	var parts []string
+	add := func(s ...string) {
+		for _, x := range s {
+			if x != "" {
+				parts = append(parts, x)
+			}
+		}
+	}
+	status := ""
+	if e.Status != 0 {
+		status = fmt.Sprint(e.Status)
+	}
+	dur := ""
+	if e.DurationNs > 0 {
+		dur = fmtDuration(e.Duration())
+	}
+	switch e.Kind {
+	case event.KindRequest:
+		m, p := e.Method(), e.Path()
+		if e.HTTP != nil && e.HTTP.Status != 0 && status == "" {
+			status = fmt.Sprint(e.HTTP.Status)
+		}
+		if m == "" && p == "" {
+			add(e.Name)
+		} else {
+			add(m, p)
+		}
+		add(status, dur)
+	case event.KindProvider:
+		if e.Provider != nil {
+			add(e.Provider.Name, e.Provider.Operation, e.Provider.Method)
+			if status == "" && e.Provider.Status != 0 {
+				status = fmt.Sprint(e.Provider.Status)
+			}
+			add(status, dur)
+			if e.Provider.Error != "" {
+				add("error=" + e.Provider.Error)
+			}
+		} else {
+			add(e.Name, status, dur)
+		}
+	case event.KindAudit:
+		if a := e.Audit; a != nil {
+			add(a.Actor, a.Action, a.Resource, a.Outcome)
+			if a.Tenant != "" {
+				add("tenant=" + a.Tenant)
+			}
+		} else {
+			add(e.Name)
+		}
+	case event.KindLog:
+		add(strings.ToUpper(e.Level), firstNonEmpty(e.Message, e.Name))
+	case event.KindError:
+		add(e.Name)
+		if e.Message != "" && e.Message != e.Name {
+			add(e.Message)
+		}
+		add(status)
+	default:
+		add(e.Name, e.Message, status, dur)
+	}
+	return strings.Join(parts, " ")
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%dµs", d/time.Microsecond)
+	}
+}
+
+// clean replaces control characters (including ESC, so no terminal escape
+// sequences get through) and line breaks with a visible placeholder.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\t' {
+			return ' '
+		}
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return '�'
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,219 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/store"
+	"github.com/beignet/devtools/stream"
+	"github.com/beignet/devtools/tui/filter"
+)
+
+func newTailCmd(env *Env) *cobra.Command {
+	var (
+		t        target
+		ts       tokenSource
+		since    string
+		query    string
+		asJSON   bool
+		count    int
+		noFollow bool
+		retry    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "tail --url URL | --db PATH [--since ID] [--filter QUERY] [--json]",
+		Short: "Print events as JSON lines or one readable line each",
+		Long: `tail prints events to stdout, for grep, jq and other tools: with --json one
+event per line exactly as stored (schema v1), else one readable line each:
+
+  2026-11-29T09:00:00.123Z request  POST /checkout 402 41.2ms  req=4bf9… id=01J…
+
+With --url it follows a running app live (Ctrl-C stops); --since replays from
+the store first (an event ID, a duration such as 10m or 2d, or "all"), then
+goes live without duplicates or holes. --no-follow stops once the replay is
+done; --count stops after N events. If the first connection fails or the token
+is refused, tail exits 1 with the reason.
+
+With --db it prints the matching events of a store file, oldest first, and
+exits.
+
+--filter takes the console's query language: kind:request status:>=500
+method:POST path:/api/* provider:stripe actor:alice level:error req:ID
+dur:>200ms, and free words.`,
+		Example: `  BEIGNET_DEVTOOLS_TOKEN=... beignet-devtools tail --url http://127.0.0.1:8080 --json | jq .name
+  beignet-devtools tail --url https://staging.example.com --token-file ~/.t --since 15m --filter 'status:>=500'
+  beignet-devtools tail --db .beignet/devtools.db --filter 'kind:audit actor:ada*'`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := t.check(cmd); err != nil {
+				return err
+			}
+			f, err := filter.Parse(query)
+			if err != nil {
+				return usageErr("--filter: %w", err)
+			}
+			after, err := parseSince(since, env.now())
+			if err != nil {
+				return usageErr("%w", err)
+			}
+			if count < 0 {
+				return usageErr("--count must be >= 0")
+			}
+			out := &eventPrinter{w: env.Stdout, json: asJSON, filter: f, max: count}
+			if t.db != "" {
+				return tailDB(t.db, after, out)
+			}
+			ep, err := t.endpoint()
+			if err != nil {
+				return err
+			}
+			tok, err := ts.token(env, ep.Base, true)
+			if err != nil {
+				return err
+			}
+			return tailURL(cmd.Context(), env, ep.WS, tok, after, noFollow, retry, out)
+		},
+	}
+	t.flags(cmd, "to read (the app must not hold its lock)")
+	ts.flags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&since, "since", "", "replay after this event ID, or this long ago (10m, 2d), or all")
+	f.StringVar(&query, "filter", "", "filter query in the console's language, e.g. 'kind:request status:>=500'")
+	f.BoolVar(&asJSON, "json", false, "print each event as one line of JSON (schema v1)")
+	f.IntVarP(&count, "count", "n", 0, "stop after this many events (0: no limit)")
+	f.BoolVar(&noFollow, "no-follow", false, "with --url, stop once the replay (--since) is done instead of following live")
+	f.BoolVar(&retry, "retry", false, "with --url, keep retrying when the first connection fails")
+	return cmd
+}
+
+// errEnough ends a tail that printed --count events or finished its replay.
+var errEnough = errors.New("tail: done")
+
+type eventPrinter struct {
+	w      io.Writer
+	json   bool
+	filter *filter.Filter
+	max    int
+	n      int
+}
+
+// print writes e if it matches; it returns errEnough once max events were
+// written, or the write error.
+func (p *eventPrinter) print(e *event.Event, raw []byte) error {
+	if !p.filter.Match(e) {
+		return nil
+	}
+	var err error
+	if p.json {
+		if raw == nil {
+			if raw, err = event.Marshal(e); err != nil {
+				return err
+			}
+		}
+		_, err = fmt.Fprintf(p.w, "%s\n", raw)
+	} else {
+		_, err = fmt.Fprintln(p.w, FormatLine(e))
+	}
+	if err != nil {
+		return err
+	}
+	p.n++
+	if p.max > 0 && p.n >= p.max {
+		return errEnough
+	}
+	return nil
+}
+
+func tailDB(path string, after event.ID, out *eventPrinter) error {
+	s, err := store.Open(path, &store.Options{ReadOnly: true, MaxAge: -1, MaxEvents: -1})
+	if err != nil {
+		return failErr("tail: %w", storeHint(err, path))
+	}
+	defer s.Close()
+	for {
+		ids, encs, err := s.SinceEncoded(after, 1000)
+		if err != nil {
+			return failErr("tail: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		for i := range ids {
+			var e event.Event
+			if err := event.Unmarshal(encs[i], &e); err != nil {
+				continue
+			}
+			if err := out.print(&e, encs[i]); err != nil {
+				if errors.Is(err, errEnough) {
+					return nil
+				}
+				return failErr("tail: write: %w", err)
+			}
+		}
+		after = ids[len(ids)-1]
+	}
+}
+
+// connectError is the reason tail gives up before its first connection.
+type connectError struct{ err error }
+
+func (c *connectError) Error() string { return c.err.Error() }
+
+func tailURL(ctx context.Context, env *Env, wsURL, token string, since event.ID, noFollow, retry bool, out *eventPrinter) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	c := stream.NewClient(stream.ClientOptions{URL: wsURL, Token: token, Since: since, FillGaps: true})
+	connected := false
+	err := c.Run(ctx, func(u stream.Update) {
+		switch u.Kind {
+		case stream.UpdateHello:
+			connected = true
+		case stream.UpdateEvent:
+			if err := out.print(&u.Event, u.Raw); err != nil {
+				cancel(err)
+			}
+		case stream.UpdateSynced:
+			if noFollow {
+				cancel(errEnough)
+			}
+		case stream.UpdateGap:
+			fmt.Fprintf(env.Stderr, "tail: the server skipped events after %s (slow reader); refetching them\n", u.GapAfter)
+		case stream.UpdateError:
+			if u.Err != nil {
+				fmt.Fprintf(env.Stderr, "tail: %v\n", u.Err)
+			}
+		case stream.UpdateState:
+			if u.State == stream.StateReconnecting {
+				if !connected && !retry {
+					cancel(&connectError{u.Err})
+					return
+				}
+				fmt.Fprintf(env.Stderr, "tail: connection lost (%v); reconnecting in %s\n", u.Err, u.RetryIn.Round(1e6))
+			}
+		}
+	})
+	cause := context.Cause(ctx)
+	var ce *connectError
+	switch {
+	case errors.Is(err, stream.ErrUnauthorized):
+		return failErr("tail: the devtools route refused the token (%v); check --token-file or $%s", err, TokenEnv)
+	case errors.Is(err, stream.ErrOriginRefused):
+		return failErr("tail: the devtools route refused this client's origin (%v)", err)
+	case errors.As(cause, &ce):
+		return failErr("tail: cannot connect to %s: %v (is the app running? --retry keeps trying)", wsURL, ce.err)
+	case errors.Is(cause, errEnough):
+		return nil
+	case cause != nil && !errors.Is(cause, context.Canceled):
+		return failErr("tail: write: %w", cause)
+	case errors.Is(err, stream.ErrClosed):
+		return nil // interrupted
+	case err != nil:
+		return failErr("tail: %w", err)
+	}
+	return nil
+}
