@@ -283,7 +283,12 @@ func (c *serverConn) serve() {
 	}
 }
 
-var errStop = errors.New("stream: connection stopping")
+// Reasons for the writer to stop that are not write failures.
+var (
+	errStop       = errors.New("stream: server shutting down")
+	errHubClosed  = errors.New("stream: hub closed")
+	errReaderGone = errors.New("stream: reader ended")
+)
 
 // writeLoop is the only writer of data messages. It returns the close code
 // to send, or 0 when the connection is already gone.
@@ -315,10 +320,15 @@ func (c *serverConn) writeLoop(ctx context.Context) (websocket.StatusCode, strin
 			}
 		case <-c.pendingSig:
 			if m := c.takePending(); m != nil {
-				if err := c.subscribe(ctx, m); err != nil {
-					if errors.Is(err, errStop) {
-						return websocket.StatusGoingAway, "server shutting down"
-					}
+				switch err := c.subscribe(ctx, m); {
+				case err == nil:
+				case errors.Is(err, errStop):
+					return websocket.StatusGoingAway, "server shutting down"
+				case errors.Is(err, errHubClosed):
+					return websocket.StatusGoingAway, "hub closed"
+				case errors.Is(err, errReaderGone):
+					return c.closeCode, c.closeReason
+				default:
 					return 0, ""
 				}
 			}
@@ -378,7 +388,7 @@ func (c *serverConn) subscribe(ctx context.Context, m *Message) error {
 	}
 	select {
 	case <-c.sub.Done():
-		return errStop // the hub is closed: no synced, so clients back off
+		return errHubClosed // no synced, so clients back off
 	default:
 	}
 	c.lastSent = m.Since
@@ -399,7 +409,7 @@ func (c *serverConn) replay(ctx context.Context, since event.ID, f *Filter) erro
 		case <-c.s.closing:
 			return errStop
 		case <-c.readerDone:
-			return errStop
+			return errReaderGone
 		default:
 		}
 		if c.hasPending() {
@@ -410,7 +420,7 @@ func (c *serverConn) replay(ctx context.Context, since event.ID, f *Filter) erro
 		ids, encs, err := c.s.opts.History.SinceEncoded(ctx, cursor, page)
 		if err != nil || len(ids) != len(encs) {
 			if ctx.Err() != nil {
-				return errStop
+				return errReaderGone
 			}
 			c.s.log.Warn("stream: history replay failed", "remote", c.remote, "err", err)
 			if werr := c.write(mustMarshal(&Message{Type: TypeError, Code: CodeHistory, Message: "replay from history failed"})); werr != nil {
