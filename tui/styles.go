@@ -2,6 +2,7 @@ package tui
 
 import (
 	"image/color"
+	"strings"
 
 	"charm.land/lipgloss/v2"
 
@@ -18,6 +19,8 @@ type Styles struct {
 	Status2xx, Status3xx, Status4xx, Status5xx, Bar, BarMarker                             lipgloss.Style
 	Badge                                                                                  map[event.Kind]lipgloss.Style
 	Border                                                                                 lipgloss.Style
+
+	sp *spanSet
 }
 
 type palette struct {
@@ -147,4 +150,62 @@ func (s *Styles) badge(k event.Kind) lipgloss.Style {
 		return st
 	}
 	return s.Dim
+}
+
+// span is a style's escape sequences around a text, computed once: rows are
+// built by concatenation instead of a lipgloss Render per cell.
+type span struct{ pre, suf string }
+
+func spanOf(st lipgloss.Style) span {
+	r := st.Render("\x01")
+	i := strings.IndexByte(r, 1)
+	if i < 0 {
+		return span{}
+	}
+	return span{pre: r[:i], suf: r[i+1:]}
+}
+
+func (s span) wrap(b *strings.Builder, text string) {
+	b.WriteString(s.pre)
+	b.WriteString(text)
+	b.WriteString(s.suf)
+}
+
+type spanSet struct {
+	dim, row, s2, s3, s4, s5 span
+	badges                   map[event.Kind]span
+}
+
+func (ss *spanSet) status(code int) span {
+	switch {
+	case code >= 500:
+		return ss.s5
+	case code >= 400:
+		return ss.s4
+	case code >= 300:
+		return ss.s3
+	case code >= 200:
+		return ss.s2
+	}
+	return ss.dim
+}
+
+func (ss *spanSet) badge(k event.Kind) span {
+	if b, ok := ss.badges[k]; ok {
+		return b
+	}
+	return ss.dim
+}
+
+// spans returns the precomputed spans of the list's cell styles.
+func (s *Styles) spans() *spanSet {
+	if s.sp == nil {
+		ss := &spanSet{dim: spanOf(s.Dim), row: spanOf(s.Row), s2: spanOf(s.Status2xx), s3: spanOf(s.Status3xx),
+			s4: spanOf(s.Status4xx), s5: spanOf(s.Status5xx), badges: map[event.Kind]span{}}
+		for k, st := range s.Badge {
+			ss.badges[k] = spanOf(st)
+		}
+		s.sp = ss
+	}
+	return s.sp
 }

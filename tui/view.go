@@ -87,12 +87,22 @@ func (m *Model) Render() string {
 	return sb.String()
 }
 
+// width is ansi.StringWidth with a fast path for plain ASCII.
+func width(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
+}
+
 // fit truncates s (plain text, already cleaned) to width w and pads it.
 func fit(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	sw := ansi.StringWidth(s)
+	sw := width(s)
 	if sw > w {
 		s = ansi.Truncate(s, w, "…")
 		sw = ansi.StringWidth(s)
@@ -105,7 +115,7 @@ func fit(s string, w int) string {
 
 // fitRight right-aligns s in width w.
 func fitRight(s string, w int) string {
-	sw := ansi.StringWidth(s)
+	sw := width(s)
 	if sw > w {
 		return ansi.Truncate(s, w, "")
 	}
@@ -250,16 +260,18 @@ func (m *Model) row(e *entry, w int, selected bool) string {
 		return m.st.Selected.Render(fit(line, w))
 	}
 	var b strings.Builder
+	b.Grow(w + 128)
+	sp := m.st.spans()
 	b.WriteString(" ")
-	b.WriteString(m.st.Dim.Render(fit(tm, colTime)))
+	sp.dim.wrap(&b, fit(tm, colTime))
 	b.WriteByte(' ')
-	b.WriteString(m.st.badge(e.ev.Kind).Render(fit(" "+kindLabel(e.ev.Kind), colBadge)))
+	sp.badge(e.ev.Kind).wrap(&b, fit(" "+kindLabel(e.ev.Kind), colBadge))
 	b.WriteByte(' ')
-	b.WriteString(m.st.Row.Render(fit(method, colMethod) + " " + fit(target, tw)))
+	sp.row.wrap(&b, fit(method, colMethod)+" "+fit(target, tw))
 	b.WriteByte(' ')
-	b.WriteString(m.st.status(code).Render(fit(status, colStatus)))
+	sp.status(code).wrap(&b, fit(status, colStatus))
 	b.WriteByte(' ')
-	b.WriteString(m.st.Dim.Render(fitRight(dur, colDur)))
+	sp.dim.wrap(&b, fitRight(dur, colDur))
 	used := 1 + colTime + 1 + colBadge + 1 + colMethod + 1 + tw + 1 + colStatus + 1 + colDur
 	if used < w {
 		b.WriteString(strings.Repeat(" ", w-used))
