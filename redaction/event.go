@@ -52,12 +52,26 @@ func (r *Redactor) headers(h map[string][]string, prefix string, hookBase []stri
 			}
 		}
 		out[name] = nv
-		*paths = append(*paths, prefix+strings.ToLower(name))
+		*paths = append(*paths, lowerJoin(prefix, name))
 	}
 	if out == nil {
 		return h, false
 	}
 	return out, true
+}
+
+// lowerJoin returns prefix + strings.ToLower(name) in one allocation.
+func lowerJoin(prefix, name string) string {
+	b := make([]byte, 0, len(prefix)+len(name))
+	b = append(b, prefix...)
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if isUpper(c) {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 func hookStrings(v any) []string {
@@ -122,34 +136,36 @@ func (r *Redactor) secretHeader(name, v string) (string, bool) {
 // cookie values.
 func (r *Redactor) cookies(v string, set bool) (string, bool) {
 	var b strings.Builder
-	b.Grow(len(v) + 16)
 	changed := false
-	for i, part := range strings.Split(v, ";") {
+	rest := v
+	for i := 0; ; i++ {
+		part, tail, more := strings.Cut(rest, ";")
 		if i > 0 {
 			b.WriteByte(';')
 		}
-		if set && i > 0 {
+		switch eq := strings.IndexByte(part, '='); {
+		case set && i > 0, strings.TrimSpace(part) == "":
 			b.WriteString(part) // Path, Domain, Expires, SameSite ...
-			continue
-		}
-		eq := strings.IndexByte(part, '=')
-		if eq < 0 {
-			if strings.TrimSpace(part) == "" {
-				b.WriteString(part)
-				continue
-			}
+		case eq < 0:
 			b.WriteString(r.mask(part))
 			changed = true
-			continue
+		default:
+			val := part[eq+1:]
+			b.WriteString(part[:eq+1])
+			if strings.TrimSpace(val) == "" || isMarked(val) {
+				b.WriteString(val)
+			} else {
+				b.WriteString(r.mask(val))
+				changed = true
+			}
 		}
-		val := part[eq+1:]
-		b.WriteString(part[:eq+1])
-		if strings.TrimSpace(val) == "" || isMarked(val) {
-			b.WriteString(val)
-			continue
+		if i == 0 {
+			b.Grow(len(v) + 16)
 		}
-		b.WriteString(r.mask(val))
-		changed = true
+		if !more {
+			break
+		}
+		rest = tail
 	}
 	if !changed {
 		return v, false
@@ -201,7 +217,7 @@ func (r *Redactor) body(ct, s string, trunc bool, prefix string, hookBase []stri
 		return s, false
 	}
 	for _, n := range spanNames(spans) {
-		*paths = append(*paths, prefix+n)
+		addPath(paths, prefix, n)
 	}
 	return out, true
 }
@@ -274,13 +290,13 @@ func (r *Redactor) multipart(s string, trunc bool, prefix string, paths *[]strin
 		}
 		if ce > cs {
 			st.add(cs, ce, "multipart")
-			*paths = append(*paths, prefix+r.safeName(name))
+			addPath(paths, prefix, r.safeName(name))
 		}
 		p = ce
 	}
 	text := r.scan(s, trunc)
 	for _, n := range spanNames(text) {
-		*paths = append(*paths, prefix+n)
+		addPath(paths, prefix, n)
 	}
 	spans := append(st.spans, text...)
 	if len(spans) == 0 {
@@ -299,7 +315,7 @@ func (r *Redactor) Event(e *event.Event) []string {
 	if e == nil {
 		return nil
 	}
-	var paths []string
+	paths := make([]string, 0, 8)
 	str := func(p *string, path string) {
 		if *p == "" {
 			return
@@ -340,7 +356,8 @@ func (r *Redactor) Event(e *event.Event) []string {
 			h.ResponseBody = b
 		}
 		if len(paths) > n {
-			e.HTTP = &h
+			c := h
+			e.HTTP = &c
 		}
 	}
 	if e.Provider != nil {
@@ -354,7 +371,8 @@ func (r *Redactor) Event(e *event.Event) []string {
 		}
 		str(&p.Error, "provider.error")
 		if len(paths) > n {
-			e.Provider = &p
+			c := p
+			e.Provider = &c
 		}
 	}
 	if e.Audit != nil {
@@ -366,7 +384,8 @@ func (r *Redactor) Event(e *event.Event) []string {
 		str(&a.Resource, "audit.resource")
 		str(&a.Outcome, "audit.outcome")
 		if len(paths) > n {
-			e.Audit = &a
+			c := a
+			e.Audit = &c
 		}
 	}
 	if len(e.Attrs) > 0 {
@@ -381,9 +400,12 @@ func (r *Redactor) Event(e *event.Event) []string {
 	if len(paths) == 0 && len(e.Redacted) == 0 {
 		return nil
 	}
-	all := make([]string, 0, len(e.Redacted)+len(paths))
-	all = append(all, e.Redacted...)
-	all = append(all, paths...)
+	all := paths
+	if len(e.Redacted) > 0 {
+		all = make([]string, 0, len(e.Redacted)+len(paths))
+		all = append(all, e.Redacted...)
+		all = append(all, paths...)
+	}
 	slices.Sort(all)
 	all = slices.Compact(all)
 	e.Redacted = all
@@ -396,12 +418,11 @@ func (r *Redactor) eventBody(b *event.Body, path string, paths *[]string) (*even
 	if b == nil || b.Text == "" {
 		return b, false
 	}
-	var inner []string
 	var hookBase []string
 	if r.hook != nil {
 		hookBase = strings.Split(path, ".")
 	}
-	out, ch := r.body(b.ContentType, b.Text, b.Truncated, "", hookBase, &inner)
+	out, ch := r.body(b.ContentType, b.Text, b.Truncated, "", hookBase, nil)
 	if !ch {
 		return b, false
 	}

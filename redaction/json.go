@@ -57,7 +57,10 @@ type edit struct {
 // prefix is prepended to reported paths.
 func (r *Redactor) json(s string, trunc bool, prefix string, hookBase []string, paths *[]string) (string, bool) {
 	p := jsonRW{r: r, s: s, prefix: prefix, hookBase: hookBase, paths: paths}
-	mark := len(*paths)
+	mark := 0
+	if paths != nil {
+		mark = len(*paths)
+	}
 	if p.value() {
 		p.ws()
 		if p.pos == len(s) {
@@ -65,13 +68,15 @@ func (r *Redactor) json(s string, trunc bool, prefix string, hookBase []string, 
 		}
 	}
 	// Not valid JSON: forget what the rewriter reported and scan the text.
-	*paths = (*paths)[:mark]
 	out, spans := r.str(s, true)
+	if paths != nil {
+		*paths = (*paths)[:mark]
+		for _, n := range spanNames(spans) {
+			addPath(paths, prefix, n)
+		}
+	}
 	if spans == nil {
 		return s, false
-	}
-	for _, n := range spanNames(spans) {
-		*paths = append(*paths, prefix+n)
 	}
 	return out, true
 }
@@ -111,6 +116,9 @@ func (p *jsonRW) path() string {
 		}
 		return "$"
 	}
+	if len(p.stack) == 1 && p.prefix == "" && p.stack[0].idx < 0 {
+		return p.stack[0].key
+	}
 	var b strings.Builder
 	b.WriteString(p.prefix)
 	for i, e := range p.stack {
@@ -139,7 +147,11 @@ func (p *jsonRW) hookPath() []string {
 	return out
 }
 
-func (p *jsonRW) report() { *p.paths = append(*p.paths, p.path()) }
+func (p *jsonRW) report() {
+	if p.paths != nil {
+		*p.paths = append(*p.paths, p.path())
+	}
+}
 
 // value parses (and rewrites) one value; false means invalid JSON.
 func (p *jsonRW) value() bool {
@@ -401,7 +413,7 @@ func (p *jsonRW) member(key string) bool {
 		if raw[0] == '"' {
 			secret = raw[1 : len(raw)-1]
 		}
-		p.edits = append(p.edits, edit{vStart, p.pos, `"` + p.r.mask(secret) + `"`})
+		p.edits = append(p.edits, edit{vStart, p.pos, p.r.quotedMask(secret)})
 		p.report()
 		return true
 	}

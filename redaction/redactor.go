@@ -143,5 +143,21 @@ func (r *Redactor) mask(secret string) string {
 	return "[REDACTED:" + string(hx[:]) + "]"
 }
 
+// quotedMask is mask as a JSON string token.
+func (r *Redactor) quotedMask(secret string) string {
+	if r.fpKey == nil {
+		return `"` + Replacement + `"`
+	}
+	return `"` + r.mask(secret) + `"`
+}
+
 // isMarked reports whether v is already a replacement.
 func isMarked(v string) bool { return strings.HasPrefix(v, markerPrefix) }
+
+// addPath appends prefix+name to *paths unless paths is nil (the caller
+// does not want paths).
+func addPath(paths *[]string, prefix, name string) {
+	if paths != nil {
+		*paths = append(*paths, prefix+name)
+	}
+}

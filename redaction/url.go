@@ -59,7 +59,7 @@ func (r *Redactor) url(s, prefix string, hookBase []string, paths *[]string) (st
 			userPart = r.mask(base[a:a+at]) + "@"
 			hostPath = base[a+at+1:]
 			changed = true
-			*paths = append(*paths, prefix+"userinfo")
+			addPath(paths, prefix, "userinfo")
 		} else if at == 0 {
 			userPart, hostPath = "@", base[a+1:]
 		}
@@ -67,7 +67,7 @@ func (r *Redactor) url(s, prefix string, hookBase []string, paths *[]string) (st
 	if red, spans := r.str(hostPath, false); spans != nil {
 		hostPath = red
 		changed = true
-		*paths = append(*paths, prefix+"path")
+		addPath(paths, prefix, "path")
 	}
 	newQuery := query
 	if hasQ {
@@ -84,7 +84,7 @@ func (r *Redactor) url(s, prefix string, hookBase []string, paths *[]string) (st
 		} else if red, spans := r.str(frag, false); spans != nil {
 			newFrag = red
 			changed = true
-			*paths = append(*paths, prefix+"fragment")
+			addPath(paths, prefix, "fragment")
 		}
 	}
 	if !changed {
@@ -150,7 +150,7 @@ func (r *Redactor) params(s, prefix string, trunc bool, hookBase []string, paths
 			b.WriteString(s[last:valStart])
 			b.WriteString(repl)
 			last = stop
-			*paths = append(*paths, prefix+r.safeName(name))
+			addPath(paths, prefix, r.safeName(name))
 		}
 		p = stop + 1
 	}
