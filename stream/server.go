@@ -357,6 +357,22 @@ func (c *serverConn) write(b []byte) error {
 // forward writes the queued live events, skipping replayed ones, and the
 // gap message that follows them when the subscriber fell behind.
 func (c *serverConn) forward() error {
+	for {
+		n, err := c.forwardOnce()
+		if err != nil || n == 0 {
+			return err
+		}
+		// More may have been queued while writing: keep going without a
+		// trip through the select.
+		select {
+		case <-c.sub.Ready():
+		default:
+			return nil
+		}
+	}
+}
+
+func (c *serverConn) forwardOnce() (int, error) {
 	items, gap := c.sub.Drain(c.spare)
 	c.spare = items
 	for _, it := range items {
@@ -364,16 +380,16 @@ func (c *serverConn) forward() error {
 			continue
 		}
 		if err := c.write(it.Frame); err != nil {
-			return err
+			return 0, err
 		}
 		c.lastSent = it.ID
 	}
 	// No gap when every skipped event was already covered by the replay.
 	if gap.Dropped > 0 && gap.Last.Compare(c.lastSent) > 0 && gap.Last.Compare(c.skipUpTo) > 0 {
 		c.s.log.Debug("stream: subscriber behind", "remote", c.remote, "dropped", gap.Dropped)
-		return c.write(mustMarshal(&Message{Type: TypeGap, After: c.lastSent}))
+		return len(items), c.write(mustMarshal(&Message{Type: TypeGap, After: c.lastSent}))
 	}
-	return nil
+	return len(items), nil
 }
 
 // subscribe (re)registers with the hub first, so that live events are
