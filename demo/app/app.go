@@ -126,7 +126,9 @@ func New(opts Options) (*App, error) {
 	}
 	baseLogger := opts.Logger
 	if baseLogger == nil {
-		baseLogger = slog.New(slog.DiscardHandler)
+		// Not slog.DiscardHandler: its Enabled is false, and the
+		// recorder's handler asks the next one whether to record.
+		baseLogger = slog.New(discardHandler{level: slog.LevelInfo})
 	}
 	on := true
 	rec, err := recorder.New(recorder.Config{
@@ -325,3 +327,12 @@ func trimNL(p []byte) []byte {
 }
 
 var _ io.Writer = (*logAdapter)(nil)
+
+// discardHandler drops records but is enabled from level on, so that the
+// recorder's slog handler in front of it still records them.
+type discardHandler struct{ level slog.Level }
+
+func (d discardHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= d.level }
+func (discardHandler) Handle(context.Context, slog.Record) error      { return nil }
+func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler           { return d }
+func (d discardHandler) WithGroup(string) slog.Handler                { return d }

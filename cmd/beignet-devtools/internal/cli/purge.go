@@ -138,7 +138,7 @@ type purgeResult struct {
 
 // storeHint turns ErrLocked into advice to go through the app.
 func storeHint(err error, path string) error {
-	if errors.Is(err, store.ErrLocked) {
+	if errors.Is(err, store.ErrLocked) && !strings.Contains(err.Error(), "--url") {
 		return fmt.Errorf("%w: %s is held by a running app; go through the app instead, e.g. beignet-devtools purge --url http://127.0.0.1:PORT/api/devtools ... (or console/tail --url)", err, path)
 	}
 	return err

@@ -105,6 +105,9 @@ type eventPrinter struct {
 // print writes e if it matches; it returns errEnough once max events were
 // written, or the write error.
 func (p *eventPrinter) print(e *event.Event, raw []byte) error {
+	if p.max > 0 && p.n >= p.max {
+		return errEnough
+	}
 	if !p.filter.Match(e) {
 		return nil
 	}
