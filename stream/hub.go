@@ -78,9 +78,10 @@ func (h *Hub) Publish(id event.ID, kind event.Kind, requestID string, enc []byte
 	if len(subs) == 0 {
 		return
 	}
-	it := Item{ID: id, Frame: EventFrame(enc)}
+	// The frame is built once, and only if some subscriber takes it.
+	it := Item{ID: id}
 	for _, s := range subs {
-		s.offer(it, kind, requestID)
+		s.offer(&it, enc, kind, requestID)
 	}
 }
 
@@ -183,7 +184,7 @@ type Gap struct {
 	Last    event.ID // the newest skipped event
 }
 
-func (s *Subscription) offer(it Item, kind event.Kind, requestID string) {
+func (s *Subscription) offer(it *Item, enc []byte, kind event.Kind, requestID string) {
 	s.mu.Lock()
 	if !s.filter.Match(kind, requestID) {
 		s.mu.Unlock()
@@ -198,7 +199,10 @@ func (s *Subscription) offer(it Item, kind event.Kind, requestID string) {
 		s.hub.dropped.Add(1)
 		return
 	}
-	s.queue = append(s.queue, it)
+	if it.Frame == nil {
+		it.Frame = EventFrame(enc)
+	}
+	s.queue = append(s.queue, *it)
 	s.mu.Unlock()
 	select {
 	case s.ready <- struct{}{}:
