@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"runtime"
+	"slices"
+	"sync"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -509,5 +511,68 @@ func TestClosedHubRefusesAndCloses(t *testing.T) {
 	_, resp, err := websocket.Dial(ctx, ts.url, &websocket.DialOptions{Subprotocols: []string{Subprotocol}})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("dial after Hub.Close: %v, %v; want 503", err, resp)
+	}
+}
+
+// hookHistory runs hook once, on the first SinceEncoded call, before
+// answering it.
+type hookHistory struct {
+	*memHistory
+	once sync.Once
+	hook func()
+}
+
+func (h *hookHistory) SinceEncoded(ctx context.Context, after event.ID, limit int) ([]event.ID, [][]byte, error) {
+	h.once.Do(h.hook)
+	return h.memHistory.SinceEncoded(ctx, after, limit)
+}
+
+// Events published during the replay land both in the subscriber's queue
+// (which overflows) and in the history: the replay covers them, so the
+// client gets each exactly once and no spurious gap.
+func TestReplayCoversOverflowNoGap(t *testing.T) {
+	mem := &memHistory{}
+	hist := &hookHistory{memHistory: mem}
+	ts := startServer(t, ServerOptions{Hub: NewHub(&HubOptions{Buffer: 4}), History: hist, ReplayPage: 5})
+	src := newSource(ts.hub, mem)
+	first := src.publish(event.KindLog, "first", 0)
+	for range 10 {
+		src.publish(event.KindLog, "old", 0)
+	}
+	hist.hook = func() {
+		for range 20 {
+			src.publish(event.KindLog, "during replay", 0)
+		}
+	}
+	ws := dialRaw(t, ts.url)
+	expectType(t, ws, TypeHello)
+	writeMsg(t, ws, Message{Type: TypeSubscribe, Since: first.ID})
+	want := src.published
+	var got []event.ID
+	for {
+		m, raw := readMsg(t, ws)
+		if m.Type == TypeSynced {
+			break
+		}
+		if m.Type != TypeEvent {
+			t.Fatalf("got %s", raw)
+		}
+		var e event.Event
+		if err := event.Unmarshal(m.Event, &e); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.ID)
+	}
+	live := src.publish(event.KindLog, "live", 0)
+	m, raw := readMsg(t, ws)
+	if m.Type != TypeEvent || !bytes.Contains(m.Event, []byte(live.ID.String())) {
+		t.Fatalf("after synced: %s (want the live event, no gap)", raw)
+	}
+	all := want()
+	if !slices.Equal(got, all[1:len(all)-1]) {
+		t.Fatalf("replayed %d events, want %d in order", len(got), len(all)-2)
+	}
+	if ts.hub.Dropped() == 0 {
+		t.Fatal("the queue did not overflow; the test proves nothing")
 	}
 }
