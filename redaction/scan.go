@@ -236,6 +236,12 @@ func (r *Redactor) tokenAt(st *scanState, i int) int {
 		const hook = "hooks.slack.com/"
 		if strings.HasPrefix(s[i:], hook) {
 			start := i + len(hook)
+			for _, seg := range []string{"services/", "workflows/", "triggers/", "commands/"} {
+				if strings.HasPrefix(s[start:], seg) {
+					start += len(seg)
+					break
+				}
+			}
 			e := start
 			for e < len(s) && !urlStop[s[e]] {
 				e++
@@ -503,9 +509,12 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 		if sl := schemeLen(s[vs:]); sl > 0 && sl <= ve-vs+1 {
 			// "Authorization: Bearer abc": the credential runs to the end
 			// of the line.
+			// Single-token schemes end at a quote; parameter lists
+			// (Digest, AWS4-HMAC-SHA256) run to the end of the line.
+			single := hasPrefixFold(s[vs:], "bearer") || hasPrefixFold(s[vs:], "basic") || hasPrefixFold(s[vs:], "token")
 			vs += sl
 			ve = vs
-			for ve < n && s[ve] != '\n' && s[ve] != '\r' && s[ve] != '"' && s[ve] != '\'' {
+			for ve < n && s[ve] != '\n' && s[ve] != '\r' && !(single && (s[ve] == '"' || s[ve] == '\'')) {
 				ve++
 			}
 		}

@@ -193,25 +193,29 @@ func (r *Redactor) paramValue(name, raw string, trunc bool, hookBase []string) (
 	if !escaped {
 		return r.apply(raw, spans), true
 	}
-	// Re-encode the parts between replacements; keep replacements literal.
-	red := r.apply(dec, spans)
-	var b strings.Builder
-	for red != "" {
-		k := strings.Index(red, markerPrefix)
-		if k < 0 {
-			b.WriteString(url.QueryEscape(red))
-			break
-		}
-		b.WriteString(url.QueryEscape(red[:k]))
-		e := strings.IndexByte(red[k:], ']')
-		if e < 0 {
-			b.WriteString(url.QueryEscape(red[k:]))
-			break
-		}
-		b.WriteString(red[k : k+e+1])
-		red = red[k+e+1:]
+	// Map the spans back onto the raw (encoded) text so that everything
+	// outside them keeps its original encoding.
+	off := decodedOffsets(raw)
+	rs := make([]span, len(spans))
+	for i, sp := range spans {
+		rs[i] = span{off[sp.start], off[sp.end], sp.name}
 	}
-	return b.String(), true
+	return r.apply(raw, rs), true
+}
+
+// decodedOffsets returns, for each byte offset of the query-decoded form of
+// raw (and one past the end), the matching offset in raw.
+func decodedOffsets(raw string) []int {
+	off := make([]int, 0, len(raw)+1)
+	for i := 0; i < len(raw); {
+		off = append(off, i)
+		if raw[i] == '%' && i+2 < len(raw) && isHex(raw[i+1]) && isHex(raw[i+2]) {
+			i += 3
+		} else {
+			i++
+		}
+	}
+	return append(off, len(raw))
 }
 
 // appendPath returns base+name in a new slice (nil base is fine).
