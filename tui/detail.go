@@ -411,10 +411,12 @@ func (m *Model) renderDetail(w, h int) []string {
 	out := make([]string, 0, h)
 	var tabs strings.Builder
 	for i, name := range tabNames {
+		// Brackets mark the active tab without colour too (NO_COLOR,
+		// screen readers, capture-pane).
 		if i == m.tab {
-			tabs.WriteString(m.st.TabActive.Render(name))
+			tabs.WriteString(m.st.TabActive.Render("[" + name + "]"))
 		} else {
-			tabs.WriteString(m.st.TabInactive.Render(name))
+			tabs.WriteString(m.st.TabInactive.Render(" " + name + " "))
 		}
 	}
 	out = append(out, fit(tabs.String(), w))

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"os"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"go.uber.org/goleak"
@@ -145,3 +147,9 @@ func requireGolden(t *testing.T, m *Model) {
 var _ = os.Getenv
 
 func tea_WindowSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
+
+func itoa(i int) string { return fmt.Sprint(i) }
+
+func sprint(v any) string { return fmt.Sprint(v) }
+
+func lipglossColor(s string) color.Color { return lipgloss.Color(s) }

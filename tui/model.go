@@ -204,7 +204,7 @@ func NewModel(opts Options) *Model {
 		mouse: opts.Mouse, totals: map[event.Kind]int{}, correlated: map[string][]event.Event{},
 		atEdge: true, rateAt: opts.Now(),
 	}
-	m.help.Styles = help.DefaultStyles(dark)
+	m.help.Styles = helpStyles(dark, opts.NoColor)
 	if opts.Filter != "" {
 		if f, err := filter.Parse(opts.Filter); err == nil {
 			m.filter = f
@@ -307,7 +307,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.BackgroundColorMsg:
 		if m.opts.Dark == nil {
 			m.st = NewStyles(msg.IsDark(), m.opts.NoColor)
-			m.help.Styles = help.DefaultStyles(msg.IsDark())
+			m.help.Styles = helpStyles(msg.IsDark(), m.opts.NoColor)
 			m.styleG++
 		}
 		return m, nil

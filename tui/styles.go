@@ -4,6 +4,7 @@ import (
 	"image/color"
 	"strings"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
 
 	"github.com/beignet/devtools/event"
@@ -81,8 +82,8 @@ func NewStyles(dark, noColor bool) *Styles {
 		s.Escaped = n().Underline(true)
 		s.Match = n().Underline(true)
 		s.CurrentMatch = n().Reverse(true)
-		s.TabActive = n().Bold(true).Reverse(true).Padding(0, 1)
-		s.TabInactive = n().Padding(0, 1)
+		s.TabActive = n().Bold(true).Reverse(true)
+		s.TabInactive = n()
 		s.StatusBar = n().Reverse(true)
 		s.StatusOK, s.StatusWarn, s.StatusErr = n().Reverse(true), n().Reverse(true).Bold(true), n().Reverse(true).Bold(true)
 		s.Error = n().Bold(true)
@@ -107,8 +108,8 @@ func NewStyles(dark, noColor bool) *Styles {
 	s.Escaped = n().Foreground(p.escaped)
 	s.Match = n().Background(p.match).Foreground(p.matchFg)
 	s.CurrentMatch = n().Background(p.err).Foreground(p.selFg).Bold(true)
-	s.TabActive = n().Bold(true).Foreground(p.selFg).Background(p.accent).Padding(0, 1)
-	s.TabInactive = n().Foreground(p.dim).Padding(0, 1)
+	s.TabActive = n().Bold(true).Foreground(p.selFg).Background(p.accent)
+	s.TabInactive = n().Foreground(p.dim)
 	s.StatusBar = n().Background(p.barBg).Foreground(p.fg)
 	s.StatusOK = n().Background(p.barBg).Foreground(p.ok).Bold(true)
 	s.StatusWarn = n().Background(p.barBg).Foreground(p.warn).Bold(true)
@@ -208,4 +209,13 @@ func (s *Styles) spans() *spanSet {
 		s.sp = ss
 	}
 	return s.sp
+}
+
+// helpStyles returns the help bubble's styles for the palette.
+func helpStyles(dark, noColor bool) help.Styles {
+	if noColor {
+		n := lipgloss.NewStyle()
+		return help.Styles{Ellipsis: n, ShortKey: n.Bold(true), ShortDesc: n, ShortSeparator: n, FullKey: n.Bold(true), FullDesc: n, FullSeparator: n}
+	}
+	return help.DefaultStyles(dark)
 }

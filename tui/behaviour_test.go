@@ -1,0 +1,344 @@
+package tui
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/beignet/devtools/event"
+)
+
+func unitModel(t *testing.T, w, h int) *Model {
+	t.Helper()
+	dark := true
+	m := NewModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark})
+	t.Cleanup(func() { m.Close() })
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m.Update(batchMsg{b: live()})
+	return m
+}
+
+// run executes cmd (and nested batches/sequences) and feeds the resulting
+// messages back, the way the program would, skipping the blocking source
+// and tick commands. It returns the messages for inspection.
+func runCmd(m *Model, cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	switch msg := msg.(type) {
+	case tea.BatchMsg:
+		var out []tea.Msg
+		for _, c := range msg {
+			out = append(out, runCmd(m, c)...)
+		}
+		return out
+	case nil:
+		return nil
+	default:
+		_, next := m.Update(msg)
+		_ = next
+		return []tea.Msg{msg}
+	}
+}
+
+func typeInto(m *Model, s string) {
+	for _, r := range s {
+		m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+func TestPauseHoldsViewAndBuffers(t *testing.T) {
+	m := unitModel(t, 80, 24)
+	m.Update(batchMsg{b: Batch{Events: sampleEvents(0, 10)}})
+	m.Update(press("p"))
+	before := m.Render()
+	m.Update(batchMsg{b: Batch{Events: sampleEvents(10, 5)}})
+	if m.buf.len() != 10 || len(m.pending) != 5 {
+		t.Fatalf("paused: %d in view, %d pending", m.buf.len(), len(m.pending))
+	}
+	after := m.Render()
+	if strings.Split(before, "\n")[5] != strings.Split(after, "\n")[5] || !strings.Contains(ansi.Strip(after), "PAUSED +5 buffered") {
+		t.Fatalf("paused view changed or lacks the indicator:\n%s", ansi.Strip(after))
+	}
+	m.Update(press("p"))
+	if m.buf.len() != 15 || len(m.pending) != 0 || !m.follow {
+		t.Fatalf("resume: %d in view, %d pending", m.buf.len(), len(m.pending))
+	}
+}
+
+func TestClearEmptiesView(t *testing.T) {
+	m := unitModel(t, 80, 24)
+	m.Update(batchMsg{b: Batch{Events: sampleEvents(0, 10)}})
+	m.Update(press("c"))
+	if m.buf.len() != 0 || m.buf.visLen() != 0 {
+		t.Fatal("clear kept events")
+	}
+	m.Update(batchMsg{b: Batch{Events: sampleEvents(10, 2)}})
+	if m.buf.len() != 2 {
+		t.Fatal("arrivals after clear not shown")
+	}
+	if m.totals[event.KindRequest] != 3 {
+		t.Fatalf("totals reset by clear: %v", m.totals)
+	}
+}
+
+func TestCopySelectedEventAsJSON(t *testing.T) {
+	m := unitModel(t, 80, 24)
+	evs := sampleEvents(0, 4)
+	m.Update(batchMsg{b: Batch{Events: evs}})
+	_, cmd := m.Update(press("y"))
+	if cmd == nil {
+		t.Fatal("y returned no command")
+	}
+	// tea.SetClipboard's message is internal to bubbletea: check its text.
+	msg := cmd()
+	want, _ := event.Marshal(&evs[3])
+	if got := ansiString(msg); got != string(want) {
+		t.Fatalf("clipboard = %q, want the event JSON", got)
+	}
+}
+
+// ansiString extracts the text of a tea.SetClipboard message (an unexported
+// string type in bubbletea).
+func ansiString(msg tea.Msg) string {
+	if v := reflect.ValueOf(msg); v.Kind() == reflect.String {
+		return v.String()
+	}
+	return ""
+}
+
+func TestExportFilteredJSONLines(t *testing.T) {
+	m := unitModel(t, 80, 24)
+	m.Update(batchMsg{b: Batch{Events: sampleEvents(0, 40)}})
+	m.Update(press("/"))
+	typeInto(m, "kind:request")
+	m.Update(press("enter"))
+	m.Update(press("e"))
+	path := filepath.Join(t.TempDir(), "out.jsonl")
+	m.input = ""
+	typeInto(m, path)
+	_, cmd := m.Update(press("enter"))
+	runCmd(m, cmd)
+	if m.msgErr || !strings.Contains(m.message, "exported 10 events") {
+		t.Fatalf("notice %q", m.message)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("export mode %v, want 0600", st.Mode().Perm())
+	}
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var e event.Event
+		if err := event.Unmarshal(sc.Bytes(), &e); err != nil || e.Kind != event.KindRequest {
+			t.Fatalf("line %d: %v %s", n, err, e.Kind)
+		}
+		n++
+	}
+	if n != 10 {
+		t.Fatalf("%d lines, want 10", n)
+	}
+	// A second export to the same path refuses to overwrite.
+	m.Update(press("e"))
+	m.input = path
+	_, cmd = m.Update(press("enter"))
+	runCmd(m, cmd)
+	if !m.msgErr {
+		t.Fatalf("overwrite not refused: %q", m.message)
+	}
+}
+
+func TestHARAndCurlKeepRedaction(t *testing.T) {
+	m := unitModel(t, 80, 24)
+	evs := sampleEvents(0, 8)
+	m.Update(batchMsg{b: Batch{Events: evs}})
+	for range 7 {
+		m.Update(press("k"))
+	}
+	if m.selected().ev.ID != evs[0].ID {
+		t.Fatal("selection not on the first request")
+	}
+	m.Update(press("H"))
+	path := filepath.Join(t.TempDir(), "req.har")
+	m.input = path
+	_, cmd := m.Update(press("enter"))
+	var curl string
+	for _, msg := range runCmdAll(cmd) {
+		if s := ansiString(msg); strings.HasPrefix(s, "curl ") {
+			curl = s
+		} else {
+			m.Update(msg)
+		}
+	}
+	if !strings.Contains(curl, `-H 'Authorization: [REDACTED]'`) || !strings.Contains(curl, "'http://127.0.0.1:8080/api/notes/0?view=full'") ||
+		!strings.Contains(curl, `--data-raw '{"title":"hello","token":"[REDACTED]","n":1}'`) {
+		t.Fatalf("curl = %s", curl)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("HAR not written: %v (%s)", err, m.message)
+	}
+	var har HAR
+	if err := json.Unmarshal(b, &har); err != nil {
+		t.Fatal(err)
+	}
+	if len(har.Log.Entries) != 2 || har.Log.Entries[0].Request.Method != "GET" || har.Log.Entries[1].Request.URL != "https://api.stripe.com/v1/charges" {
+		t.Fatalf("HAR entries: %+v", har.Log.Entries)
+	}
+	if !strings.Contains(string(b), `"value": "[REDACTED]"`) {
+		t.Fatal("HAR lost the redaction marker")
+	}
+}
+
+func runCmdAll(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		var out []tea.Msg
+		for _, c := range b {
+			out = append(out, runCmdAll(c)...)
+		}
+		return out
+	}
+	if msg == nil {
+		return nil
+	}
+	return []tea.Msg{msg}
+}
+
+func TestDetailSearchAndLongBodies(t *testing.T) {
+	dark := true
+	m := NewModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark, BodyLines: 20})
+	defer m.Close()
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	ev := sampleEvents(0, 1)[0]
+	var lines []string
+	for i := range 100 {
+		lines = append(lines, "line "+itoa(i)+" needle")
+	}
+	ev.HTTP.ResponseBody = &event.Body{ContentType: "text/plain", Size: 5000, Text: strings.Join(lines, "\n"), Truncated: true}
+	m.Update(batchMsg{b: Batch{Events: []event.Event{ev}}})
+	m.Update(press("enter"))
+	m.Update(press("tab"))
+	m.Update(press("tab")) // Response
+	m.Update(press("G"))
+	out := ansi.Strip(m.Render())
+	if !strings.Contains(out, "80 more lines (press a to show all)") || !strings.Contains(out, "truncated at capture") {
+		t.Fatalf("long body not cut with a hint:\n%s", out)
+	}
+	m.Update(press("a"))
+	m.Update(press("G"))
+	if out := ansi.Strip(m.Render()); !strings.Contains(out, "line 99 needle") {
+		t.Fatalf("a did not show the whole body:\n%s", out)
+	}
+	m.Update(press("/"))
+	typeInto(m, "NEEDLE")
+	m.Update(press("enter"))
+	if len(m.matches) != 100 || m.matchIdx != 0 {
+		t.Fatalf("matches %d idx %d", len(m.matches), m.matchIdx)
+	}
+	m.Update(press("n"))
+	m.Update(press("n"))
+	if m.matchIdx != 2 {
+		t.Fatalf("n: idx %d", m.matchIdx)
+	}
+	m.Update(press("N"))
+	m.Update(press("N"))
+	m.Update(press("N"))
+	if m.matchIdx != 99 {
+		t.Fatalf("N wraps: idx %d", m.matchIdx)
+	}
+	if out := ansi.Strip(m.Render()); !strings.Contains(out, "line 99 needle") || !strings.Contains(out, "match 100/100") {
+		t.Fatalf("current match not in view:\n%s", out)
+	}
+}
+
+func TestMouseOffByDefaultToggles(t *testing.T) {
+	m := unitModel(t, 80, 24)
+	m.Update(batchMsg{b: Batch{Events: sampleEvents(0, 40)}})
+	if v := m.View(); v.MouseMode != tea.MouseModeNone {
+		t.Fatal("mouse captured by default")
+	}
+	m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelUp})
+	if !m.follow {
+		t.Fatal("wheel acted with mouse capture off")
+	}
+	m.Update(press("m"))
+	if v := m.View(); v.MouseMode != tea.MouseModeCellMotion {
+		t.Fatal("m did not turn mouse capture on")
+	}
+	m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelUp})
+	if m.follow {
+		t.Fatal("wheel up did not stop follow")
+	}
+	m.Update(tea.MouseClickMsg{Button: tea.MouseLeft, X: 10, Y: 2})
+	if sel := m.selected(); sel == nil || sel.seq != m.top {
+		t.Fatal("click did not select the first shown row")
+	}
+}
+
+func TestResizeAndSmallTerminal(t *testing.T) {
+	m := unitModel(t, 200, 50)
+	m.Update(batchMsg{b: Batch{Events: sampleEvents(0, 100)}})
+	for _, sz := range [][2]int{{80, 24}, {40, 10}, {200, 50}, {20, 6}} {
+		m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		out := m.Render()
+		lines := strings.Split(out, "\n")
+		if len(lines) != sz[1] {
+			t.Fatalf("%dx%d: %d lines", sz[0], sz[1], len(lines))
+		}
+		for i, l := range lines {
+			if w := ansi.StringWidth(l); w > sz[0] {
+				t.Fatalf("%dx%d: line %d is %d wide", sz[0], sz[1], i, w)
+			}
+		}
+	}
+}
+
+func TestBackgroundColorPicksPalette(t *testing.T) {
+	m := NewModel(Options{Source: newFake(nil), Now: fixedNow})
+	defer m.Close()
+	m.Update(tea.BackgroundColorMsg{Color: lipglossColor("#ffffff")})
+	if m.st.Dark {
+		t.Fatal("light background gave the dark palette")
+	}
+	m.Update(tea.BackgroundColorMsg{Color: lipglossColor("#000000")})
+	if !m.st.Dark {
+		t.Fatal("dark background gave the light palette")
+	}
+	dark := false
+	forced := NewModel(Options{Source: newFake(nil), Dark: &dark})
+	defer forced.Close()
+	forced.Update(tea.BackgroundColorMsg{Color: lipglossColor("#000000")})
+	if forced.st.Dark {
+		t.Fatal("Options.Dark override ignored")
+	}
+}
+
+func TestNoColorHasNoColours(t *testing.T) {
+	dark := true
+	m := NewModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark, NoColor: true})
+	defer m.Close()
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 20})
+	m.Update(batchMsg{b: Batch{Events: sampleEvents(0, 20), Conn: &Conn{State: StateLive}}})
+	out := m.Render()
+	if strings.Contains(out, "38;2;") || strings.Contains(out, "48;2;") || strings.Contains(out, "38;5;") {
+		t.Fatal("NO_COLOR output carries colours")
+	}
+}
