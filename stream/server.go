@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -61,9 +62,12 @@ type ServerOptions struct {
 	// frame closes that connection with status 1009 (message too big).
 	ReadLimit int64
 	// PingInterval is the keepalive period (default 20s); a client that
-	// does not answer a ping within the interval is disconnected.
-	// Negative disables keepalive.
+	// does not answer a ping within PingTimeout is disconnected. Negative
+	// disables keepalive.
 	PingInterval time.Duration
+	// PingTimeout is how long a client has to answer a keepalive ping;
+	// default PingInterval, at least 5s.
+	PingTimeout time.Duration
 	// StatsInterval is the stats message period (default 2s).
 	StatsInterval time.Duration
 	// ReplayPage is the page size of history replay (default 512).
@@ -98,6 +102,9 @@ func NewServer(opts ServerOptions) *Server {
 	}
 	if opts.PingInterval == 0 {
 		opts.PingInterval = DefaultPingInterval
+	}
+	if opts.PingTimeout <= 0 {
+		opts.PingTimeout = max(opts.PingInterval, 5*time.Second)
 	}
 	if opts.StatsInterval <= 0 {
 		opts.StatsInterval = DefaultStatsInterval
@@ -235,6 +242,7 @@ type serverConn struct {
 	pending    *Message      // latest unprocessed subscribe; a newer one replaces it
 	pendingSig chan struct{} // capacity 1
 
+	closing     atomic.Bool // the writer is performing the close handshake
 	readerDone  chan struct{}
 	closeCode   websocket.StatusCode // set by the reader before readerDone closes
 	closeReason string
@@ -272,7 +280,9 @@ func (c *serverConn) serve() {
 	code, reason := c.writeLoop(ctx)
 	if code != 0 {
 		// The close handshake needs the reader still reading: cancel
-		// after it.
+		// after it. The pinger must not kill the connection meanwhile
+		// (a reset could destroy the close frame in flight).
+		c.closing.Store(true)
 		_ = c.ws.Close(code, reason)
 	}
 	cancel()
@@ -569,11 +579,11 @@ func (c *serverConn) pingLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		pctx, cancel := context.WithTimeout(ctx, iv)
+		pctx, cancel := context.WithTimeout(ctx, c.s.opts.PingTimeout)
 		err := c.ws.Ping(pctx)
 		cancel()
 		if err != nil {
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && !c.closing.Load() {
 				c.s.log.Debug("stream: keepalive failed, dropping client", "remote", c.remote, "err", err)
 				c.kill()
 			}

@@ -7,13 +7,14 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
-	"sync"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"go.uber.org/goleak"
 
 	"github.com/beignet/devtools/event"
 )
@@ -410,6 +411,7 @@ func TestSlowSubscriberGetsGap(t *testing.T) {
 }
 
 func TestShutdownClosesEverything(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
 	hub := NewHub(nil)
 	defer hub.Close()
 	srv := NewServer(ServerOptions{Hub: hub, PingInterval: 10 * time.Millisecond})
@@ -444,8 +446,9 @@ func TestShutdownClosesEverything(t *testing.T) {
 		t.Errorf("Shutdown took %v", d)
 	}
 	for range conns {
-		if got := websocket.CloseStatus(<-errc); got != websocket.StatusGoingAway {
-			t.Fatalf("close status %v, want 1001", got)
+		err := <-errc
+		if got := websocket.CloseStatus(err); got != websocket.StatusGoingAway {
+			t.Fatalf("close status %v (%v), want 1001", got, err)
 		}
 	}
 	if n := srv.Connections(); n != 0 || hub.Subscribers() != 0 {
@@ -462,6 +465,8 @@ func TestShutdownClosesEverything(t *testing.T) {
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatalf("second Shutdown: %v", err)
 	}
+	ts.Close()
+	goleak.VerifyNone(t, ignore)
 }
 
 // Shutdown with an expired context drops connections whose peer does not
@@ -486,7 +491,7 @@ func TestShutdownDeadline(t *testing.T) {
 
 // A client that stops answering pings (it never reads) is dropped.
 func TestKeepaliveDropsUnresponsiveClient(t *testing.T) {
-	ts := startServer(t, ServerOptions{PingInterval: 20 * time.Millisecond})
+	ts := startServer(t, ServerOptions{PingInterval: 20 * time.Millisecond, PingTimeout: 20 * time.Millisecond})
 	ws := dialRaw(t, ts.url) // never read: pings go unanswered
 	_ = ws
 	waitFor(t, "connection", func() bool { return ts.srv.Connections() == 1 })
