@@ -2,7 +2,6 @@ package recorder
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -53,24 +52,29 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	start := r.now()
-	rec := &record{}
-	info := &rec.info
+	rec := r.getRecord()
+	ictx := &infoCtx{Context: req.Context()}
+	info := &ictx.info
+	info.traceparent, info.parentSpan = newTraceparent(req.Header.Get("Traceparent"))
 	if id := req.Header.Get("X-Request-Id"); validRequestID(id) {
 		info.requestID = id
 	} else {
-		info.requestID = r.reqIDs.New().String()
+		// The request's own span ID: unique (64 random bits), no extra
+		// allocation.
+		info.requestID = info.spanID()
 	}
-	info.traceparent, info.parentSpan = newTraceparent(req.Header.Get("Traceparent"))
 	h := w.Header()
-	h["X-Request-Id"] = []string{info.requestID}
-	h["Traceparent"] = []string{info.traceparent}
+	vals := make([]string, 2)
+	vals[0], vals[1] = info.requestID, info.traceparent
+	h["X-Request-Id"] = vals[0:1:1]
+	h["Traceparent"] = vals[1:2:2]
 
 	capMax := r.captureMax()
 	rw := &rec.w
 	rw.w = w
 	rw.capMax = capMax
 
-	req2 := req.WithContext(context.WithValue(req.Context(), ctxKey{}, info))
+	req2 := req.WithContext(ictx)
 	if req.Body != nil && req.Body != http.NoBody {
 		t := &rec.body
 		t.rc = req.Body
@@ -89,21 +93,21 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		p := recover()
 		if p == nil {
 			// runtime.Goexit (t.FailNow in a test handler): record and go on.
-			r.finishRequest(rec, req, req2, start)
+			r.finishRequest(rec, info, req, req2, start)
 			return
 		}
 		if p != http.ErrAbortHandler {
-			r.recordPanic(rec, req2, p, debug.Stack())
+			r.recordPanic(info, req2, p, debug.Stack())
 		}
 		if !rw.wroteHeader {
 			rw.status = http.StatusInternalServerError
 		}
-		r.finishRequest(rec, req, req2, start)
+		r.finishRequest(rec, info, req, req2, start)
 		panic(p)
 	}()
 	m.next.ServeHTTP(rw, req2)
 	done = true
-	r.finishRequest(rec, req, req2, start)
+	r.finishRequest(rec, info, req, req2, start)
 }
 
 func identity(encoding string) bool {
@@ -112,11 +116,10 @@ func identity(encoding string) bool {
 
 // finishRequest fills the request event with copies of what it needs and
 // hands it to the pipeline. URL and name are assembled in the pipeline.
-func (r *Recorder) finishRequest(rec *record, orig, req *http.Request, start time.Time) {
+func (r *Recorder) finishRequest(rec *record, info *reqInfo, orig, req *http.Request, start time.Time) {
 	end := r.now()
 	rw := &rec.w
 	e := &rec.ev
-	info := &rec.info
 	e.Kind = event.KindRequest
 	e.Time = start
 	e.DurationNs = int64(end.Sub(start))
@@ -137,8 +140,9 @@ func (r *Recorder) finishRequest(rec *record, orig, req *http.Request, start tim
 	hp.Method = req.Method
 	hp.Route = req.Pattern
 	hp.Status = status
-	hp.RequestHeaders = orig.Header.Clone()
-	hp.ResponseHeaders = rw.w.Header().Clone()
+	rec.reqHdr = flatten(rec.reqHdr, orig.Header)
+	rec.respHdr = flatten(rec.respHdr, rw.w.Header())
+	rec.hdrs = true
 	hp.BytesOut = rw.bytes
 	hp.RemoteAddr = req.RemoteAddr
 	e.HTTP = hp
@@ -178,8 +182,7 @@ func schemeOf(req *http.Request) string {
 }
 
 // recordPanic records a panic as an error event correlated to the request.
-func (r *Recorder) recordPanic(rec *record, req *http.Request, p any, stack []byte) {
-	info := &rec.info
+func (r *Recorder) recordPanic(info *reqInfo, req *http.Request, p any, stack []byte) {
 	pr := &record{}
 	e := &pr.ev
 	e.Kind = event.KindError
@@ -226,7 +229,7 @@ func (t *bodyTee) Read(p []byte) (int, error) {
 	if n > 0 {
 		t.n += int64(n)
 		if t.capturing && len(t.buf) < t.capMax {
-			if t.buf == nil {
+			if cap(t.buf) == 0 {
 				c := t.capMax
 				if t.hint > 0 && t.hint < int64(c) {
 					c = int(t.hint)
@@ -293,9 +296,11 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// grow sizes the capture buffer for the first write exactly; later
+// writes grow it by append, never beyond capMax (plus append's rounding).
 func (rw *responseWriter) grow(n int) {
-	if rw.buf == nil {
-		rw.buf = make([]byte, 0, min(rw.capMax, max(n, 512)))
+	if cap(rw.buf) == 0 {
+		rw.buf = make([]byte, 0, min(rw.capMax, n))
 	}
 }
 

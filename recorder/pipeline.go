@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/beignet/devtools/event"
@@ -16,7 +17,12 @@ import (
 type record struct {
 	ev   event.Event
 	http event.HTTP
-	prov event.Provider
+
+	// headers flattened on the request goroutine (name, value, name,
+	// value, ...): one allocation instead of a map clone; the maps are
+	// built in the pipeline.
+	reqHdr, respHdr []string
+	hdrs            bool // reqHdr and respHdr are set
 
 	reqBody  capture
 	respBody capture
@@ -29,9 +35,47 @@ type record struct {
 	scheme, host, uri, path, fullURL string
 
 	// middleware state, on the request goroutine only
-	info reqInfo
 	w    responseWriter
 	body bodyTee
+
+	// pooled records come back to the Recorder's pool once processed
+	// (middleware records only: nothing outside the request holds them).
+	pooled bool
+}
+
+// maxPooledBuf caps the capture buffers a pooled record keeps.
+const maxPooledBuf = 4 << 10
+
+func (r *Recorder) getRecord() *record {
+	if rec, ok := r.pool.Get().(*record); ok {
+		return rec
+	}
+	return &record{pooled: true}
+}
+
+// putRecord returns a processed record to the pool, keeping its small
+// buffers (emptied) for the next request.
+func (r *Recorder) putRecord(rec *record) {
+	if !rec.pooled {
+		return
+	}
+	wbuf, tbuf, rh, sh := rec.w.buf, rec.body.buf, rec.reqHdr, rec.respHdr
+	*rec = record{pooled: true}
+	if cap(wbuf) <= maxPooledBuf {
+		rec.w.buf = wbuf[:0]
+	}
+	if cap(tbuf) <= maxPooledBuf {
+		rec.body.buf = tbuf[:0]
+	}
+	if cap(rh) <= 256 {
+		clear(rh)
+		rec.reqHdr = rh[:0]
+	}
+	if cap(sh) <= 256 {
+		clear(sh)
+		rec.respHdr = sh[:0]
+	}
+	r.pool.Put(rec)
 }
 
 // capture is a body as captured: raw bytes up to the capture limit plus
@@ -45,6 +89,12 @@ type capture struct {
 	partial     bool // the reader stopped before the end: size is a lower bound
 }
 
+// linger is how long the pipeline lets a partial batch's successors
+// accumulate before looking again. Under load this turns one wake-up per
+// event (a futex call on the request goroutine's side) into one per
+// linger; an idle pipeline blocks on the queue.
+const linger = 2 * time.Millisecond
+
 func (r *Recorder) run() {
 	defer close(r.done)
 	batch := make([]*record, 0, maxBatch)
@@ -52,25 +102,54 @@ func (r *Recorder) run() {
 	encs := make([][]byte, 0, maxBatch)
 	failing := false
 	flush := func() {
-		events, encs = r.process(batch, events[:0], encs[:0], &failing)
+		if r.processHook != nil {
+			r.processHook(batch)
+		} else {
+			events, encs = r.process(batch, events[:0], encs[:0], &failing)
+		}
+		for _, rec := range batch {
+			r.putRecord(rec)
+		}
 		clear(batch)
 		batch = batch[:0]
 	}
+	final := func() {
+		for !r.abort.Load() {
+			batch = r.drain(batch)
+			if len(batch) == 0 {
+				return
+			}
+			flush()
+		}
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
-		select {
+		select { // idle: wait for the first event
 		case rec := <-r.queue:
 			batch = append(batch, rec)
-			batch = r.drain(batch)
-			flush()
 		case <-r.quit:
-			for !r.abort.Load() {
-				batch = r.drain(batch)
-				if len(batch) == 0 {
-					return
-				}
-				flush()
-			}
+			final()
 			return
+		}
+		for {
+			batch = r.drain(batch)
+			full := len(batch) == maxBatch
+			flush()
+			if full {
+				continue
+			}
+			timer.Reset(linger)
+			select {
+			case <-r.quit:
+				timer.Stop()
+				final()
+				return
+			case <-timer.C:
+			}
+			if len(r.queue) == 0 {
+				break
+			}
 		}
 	}
 }
@@ -111,6 +190,10 @@ func (r *Recorder) process(batch []*record, events []event.Event, encs [][]byte,
 		}
 		if rec.scheme != "" || rec.fullURL != "" {
 			finishURL(rec)
+		}
+		if rec.hdrs {
+			e.HTTP.RequestHeaders = unflatten(rec.reqHdr)
+			e.HTTP.ResponseHeaders = unflatten(rec.respHdr)
 		}
 		paths := r.redactor.Event(e)
 		if e.HTTP != nil {
@@ -277,4 +360,29 @@ func finishURL(rec *record) {
 	default:
 		e.Name = e.HTTP.Method + " " + route
 	}
+}
+
+// flatten copies a header into one slice of name/value pairs. Strings are
+// immutable, so sharing them with the caller's map is safe.
+func flatten(out []string, h map[string][]string) []string {
+	if cap(out) == 0 {
+		out = make([]string, 0, 2*len(h)+4)
+	}
+	for k, vs := range h {
+		for _, v := range vs {
+			out = append(out, k, v)
+		}
+	}
+	return out
+}
+
+func unflatten(f []string) map[string][]string {
+	if len(f) == 0 {
+		return nil
+	}
+	m := make(map[string][]string, len(f)/2)
+	for i := 0; i+1 < len(f); i += 2 {
+		m[f[i]] = append(m[f[i]], f[i+1])
+	}
+	return m
 }

@@ -102,7 +102,6 @@ type Recorder struct {
 	redactor *redaction.Redactor
 	hub      *stream.Hub
 	ids      *event.Generator // stamps events in the pipeline
-	reqIDs   *event.Generator // request IDs on request goroutines
 
 	ignore atomic.Pointer[[]string]
 
@@ -114,7 +113,8 @@ type Recorder struct {
 	abort     atomic.Bool
 
 	// sink replaces the store in tests (failing store).
-	sink func(events []event.Event, enc [][]byte) error
+	sink        func(events []event.Event, enc [][]byte) error
+	processHook func(batch []*record)
 
 	recorded     atomic.Uint64
 	dropped      atomic.Uint64
@@ -122,6 +122,8 @@ type Recorder struct {
 	storeFailed  atomic.Uint64
 	encodeErrors atomic.Uint64
 	published    atomic.Uint64
+
+	pool sync.Pool // *record
 
 	mu      sync.Mutex
 	servers []*stream.Server
@@ -160,18 +162,22 @@ func New(cfg Config) (*Recorder, error) {
 type hooks struct {
 	sink       func(events []event.Event, enc [][]byte) error
 	noPipeline bool // tests drain the queue themselves
+	// process replaces the pipeline's work on a batch (benchmarks of the
+	// hand-off).
+	process func(batch []*record)
 }
 
 func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	r := &Recorder{
-		sink:      hk.sink,
-		env:       ResolveEnv(cfg.Env),
-		app:       cfg.App,
-		instance:  cfg.Instance,
-		bodyLimit: cfg.BodyLimit,
-		log:       cfg.Logger,
-		now:       cfg.Now,
-		store:     cfg.Store,
+		sink:        hk.sink,
+		processHook: hk.process,
+		env:         ResolveEnv(cfg.Env),
+		app:         cfg.App,
+		instance:    cfg.Instance,
+		bodyLimit:   cfg.BodyLimit,
+		log:         cfg.Logger,
+		now:         cfg.Now,
+		store:       cfg.Store,
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -221,7 +227,6 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	r.redactor = redaction.New(cfg.Redaction...)
 	r.hub = stream.NewHub(&stream.HubOptions{Logger: r.log})
 	r.ids = event.NewGenerator(r.now)
-	r.reqIDs = event.NewGenerator(r.now)
 	r.queue = make(chan *record, qs)
 	r.quit = make(chan struct{})
 	r.done = make(chan struct{})

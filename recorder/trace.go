@@ -21,6 +21,21 @@ func (i *reqInfo) flags() string   { return i.traceparent[53:55] }
 type ctxKey struct{}
 type opKey struct{}
 
+// infoCtx carries a reqInfo: one allocation where context.WithValue plus
+// the info would be two. Cancellation and other values come from the
+// embedded parent.
+type infoCtx struct {
+	context.Context
+	info reqInfo
+}
+
+func (c *infoCtx) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return &c.info
+	}
+	return c.Context.Value(key)
+}
+
 func infoFrom(ctx context.Context) *reqInfo {
 	if ctx == nil {
 		return nil

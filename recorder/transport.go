@@ -83,8 +83,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	e.Name = t.provider + " " + op
 	u := req.URL.String()
-	rec.prov = event.Provider{Name: t.provider, Operation: op, Method: req.Method, URL: u}
-	e.Provider = &rec.prov
+	prov := &event.Provider{Name: t.provider, Operation: op, Method: req.Method, URL: u}
+	e.Provider = prov
 	rec.http = event.HTTP{Method: req.Method, URL: u, RequestHeaders: out.Header}
 	e.HTTP = &rec.http
 
@@ -92,9 +92,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			rec.prov.Error = ue.Err.Error() // url.Error repeats the URL unredacted
+			prov.Error = ue.Err.Error() // url.Error repeats the URL unredacted
 		} else {
-			rec.prov.Error = err.Error()
+			prov.Error = err.Error()
 		}
 		e.Level = "ERROR"
 		t.finishRequestBody(rec, req)
@@ -102,7 +102,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.enqueue(rec)
 		return nil, err
 	}
-	rec.prov.Status = resp.StatusCode
+	prov.Status = resp.StatusCode
 	rec.http.Status = resp.StatusCode
 	e.Status = resp.StatusCode
 	rec.http.ResponseHeaders = resp.Header.Clone()
