@@ -328,10 +328,16 @@ func (c *Client) session(ctx context.Context, wsURL string, fn func(Update), att
 	if err != nil {
 		return err
 	}
-	// Closing on ctx: a clean close handshake, waited for below.
+	// Closing on ctx: a clean close handshake, waited for below, cut
+	// short after a second by ending the read (which closes the socket)
+	// when the server does not answer.
+	readCtx, cancelRead := context.WithCancel(context.Background())
+	defer cancelRead()
 	closed := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(closed)
+		t := time.AfterFunc(time.Second, cancelRead)
+		defer t.Stop()
 		_ = ws.Close(websocket.StatusNormalClosure, "client closing")
 	})
 	var wg sync.WaitGroup
@@ -357,7 +363,7 @@ func (c *Client) session(ctx context.Context, wsURL string, fn func(Update), att
 		return fmt.Errorf("stream: subscribe: %w", err)
 	}
 	for {
-		_, data, err := ws.Read(context.Background())
+		_, data, err := ws.Read(readCtx)
 		if err != nil {
 			if websocket.CloseStatus(err) == websocket.StatusPolicyViolation {
 				var ce websocket.CloseError

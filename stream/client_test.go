@@ -424,3 +424,32 @@ func TestClientIdleWatchdog(t *testing.T) {
 	}
 	stop()
 }
+
+// Cancelling Run against a server that never answers the close handshake
+// still returns promptly.
+func TestClientCancelWithUnresponsiveServer(t *testing.T) {
+	release := make(chan struct{})
+	url := fakeServer(t, func(n int, ws *websocket.Conn) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = ws.Write(ctx, websocket.MessageText, []byte(`{"type":"hello","hello":{"protocol":"beignet-devtools.v1","version":1}}`))
+		_ = ws.Write(ctx, websocket.MessageText, []byte(`{"type":"synced"}`))
+		<-release // never reads: the client's close frame goes unanswered
+	})
+	defer close(release)
+	live := make(chan struct{}, 1)
+	c := NewClient(ClientOptions{URL: url})
+	stop := runClient(t, c, func(u Update) {
+		if u.Kind == UpdateSynced {
+			live <- struct{}{}
+		}
+	})
+	<-live
+	start := time.Now()
+	if err := stop(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Run = %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("Run took %v to return after cancel", d)
+	}
+}
