@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 type LiveSource struct {
 	opts stream.ClientOptions
 	pump *Pump
-	hist Source // optional history for paging back; nil: none
+	hist History // optional history for paging back; nil: none
 
 	start  sync.Once
 	ctx    context.Context
@@ -27,17 +28,23 @@ type LiveSource struct {
 }
 
 // NewLiveSource returns a Source following the stream at opts.URL. Nothing
-// connects until the console asks for the first batch. Setting
-// opts.FillGaps is recommended: the client then re-reads skipped events from
-// the server's history instead of leaving holes.
+// connects until the console asks for the first batch. When the URL is a
+// devtools websocket route ({base}/ws), history (paging back, correlated
+// events) comes from the same route's JSON API ({base}/events,
+// {base}/requests/{id}) with the same token; WithHistory replaces it.
+// Setting opts.FillGaps is recommended: the client then re-reads skipped
+// events from the server's history instead of leaving holes.
 func NewLiveSource(opts stream.ClientOptions) *LiveSource {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &LiveSource{opts: opts, pump: NewPump(0, 0), ctx: ctx, cancel: cancel}
+	s := &LiveSource{opts: opts, pump: NewPump(0, 0), ctx: ctx, cancel: cancel}
+	if base := historyBase(opts.URL); base != "" {
+		s.hist = NewHTTPHistory(base, opts.Token, opts.HTTPClient)
+	}
+	return s
 }
 
-// WithHistory lets the live source page back through hist (for example an
-// offline source on the same store file) when the ring is exhausted.
-func (s *LiveSource) WithHistory(hist Source) *LiveSource {
+// WithHistory sets where the live source pages back from (nil: nowhere).
+func (s *LiveSource) WithHistory(hist History) *LiveSource {
 	s.hist = hist
 	return s
 }
@@ -157,8 +164,8 @@ func (s *LiveSource) Close() error {
 	s.cancel()
 	s.pump.Close()
 	s.wg.Wait()
-	if s.hist != nil {
-		return s.hist.Close()
+	if c, ok := s.hist.(io.Closer); ok {
+		return c.Close()
 	}
 	return nil
 }

@@ -1,0 +1,138 @@
+package tui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/stream"
+)
+
+// fakeRecorderAPI serves GET /api/devtools/events and /requests/{id} from evs
+// (oldest first) the way the recorder does, behind a bearer token.
+func fakeRecorderAPI(t *testing.T, evs []event.Event, token string) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	auth := func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+			return false
+		}
+		return true
+	}
+	write := func(w http.ResponseWriter, list []event.Event) {
+		raws := make([]json.RawMessage, 0, len(list))
+		for i := range list {
+			b, _ := event.Marshal(&list[i])
+			raws = append(raws, b)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"events": raws})
+	}
+	mux.HandleFunc("GET /api/devtools/events", func(w http.ResponseWriter, r *http.Request) {
+		if !auth(w, r) {
+			return
+		}
+		q := r.URL.Query()
+		limit, _ := strconv.Atoi(q.Get("limit"))
+		var before, after event.ID
+		if s := q.Get("before"); s != "" {
+			before = event.MustParseID(s)
+		}
+		if s := q.Get("after"); s != "" {
+			after = event.MustParseID(s)
+		}
+		var out []event.Event // newest first
+		if !after.IsZero() {
+			var asc []event.Event
+			for i := range evs {
+				if evs[i].ID.Compare(after) > 0 && len(asc) < limit {
+					asc = append(asc, evs[i])
+				}
+			}
+			for i := len(asc) - 1; i >= 0; i-- {
+				out = append(out, asc[i])
+			}
+		} else {
+			for i := len(evs) - 1; i >= 0 && len(out) < limit; i-- {
+				if before.IsZero() || evs[i].ID.Compare(before) < 0 {
+					out = append(out, evs[i])
+				}
+			}
+		}
+		write(w, out)
+	})
+	mux.HandleFunc("GET /api/devtools/requests/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if !auth(w, r) {
+			return
+		}
+		var out []event.Event
+		for i := range evs {
+			if evs[i].RequestID == r.PathValue("id") {
+				out = append(out, evs[i])
+			}
+		}
+		write(w, out)
+	})
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	return hs
+}
+
+func TestLiveSourceHistoryOverHTTP(t *testing.T) {
+	evs := sampleEvents(0, 100)
+	const token = "0123456789abcdef0123456789abcdef"
+	hs := fakeRecorderAPI(t, evs, token)
+	wsURL := strings.Replace(hs.URL, "http://", "ws://", 1) + "/api/devtools/ws"
+	src := NewLiveSource(stream.ClientOptions{URL: wsURL, Token: token})
+	defer src.Close()
+	ctx := context.Background()
+
+	older, err := src.Older(ctx, evs[50].ID, 10)
+	if err != nil || len(older) != 10 || older[0].ID != evs[49].ID || older[9].ID != evs[40].ID {
+		t.Fatalf("Older = %d events, %v", len(older), err)
+	}
+	newest, err := src.Older(ctx, event.ID{}, 5)
+	if err != nil || len(newest) != 5 || newest[0].ID != evs[99].ID {
+		t.Fatalf("Older(zero) = %d, %v", len(newest), err)
+	}
+	newer, err := src.Newer(ctx, evs[10].ID, 3)
+	if err != nil || len(newer) != 3 || newer[0].ID != evs[11].ID || newer[2].ID != evs[13].ID {
+		t.Fatalf("Newer = %d, %v", len(newer), err)
+	}
+	corr, err := src.Correlated(ctx, evs[8].RequestID)
+	if err != nil || len(corr) != 4 || corr[0].ID != evs[8].ID {
+		t.Fatalf("Correlated = %d, %v", len(corr), err)
+	}
+
+	bad := NewLiveSource(stream.ClientOptions{URL: wsURL, Token: "wrong"})
+	defer bad.Close()
+	if _, err := bad.Older(ctx, event.ID{}, 5); err == nil || !strings.Contains(err.Error(), "refused (HTTP 401)") {
+		t.Fatalf("wrong token: %v", err)
+	}
+	plain := NewLiveSource(stream.ClientOptions{URL: "ws://127.0.0.1:1/stream"})
+	defer plain.Close()
+	if _, err := plain.Older(ctx, event.ID{}, 5); !errors.Is(err, ErrNoHistory) {
+		t.Fatalf("non-devtools URL: %v, want ErrNoHistory", err)
+	}
+}
+
+func TestHistoryBase(t *testing.T) {
+	for in, want := range map[string]string{
+		"ws://127.0.0.1:8080/api/devtools/ws":    "http://127.0.0.1:8080/api/devtools",
+		"wss://staging.example.com/devtools/ws":  "https://staging.example.com/devtools",
+		"http://127.0.0.1:8080/api/devtools/ws?": "http://127.0.0.1:8080/api/devtools",
+		"ws://127.0.0.1:8080/stream":             "",
+		"ftp://x/ws":                             "",
+	} {
+		if got := historyBase(in); got != want {
+			t.Errorf("historyBase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
