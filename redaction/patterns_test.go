@@ -223,3 +223,14 @@ func TestCustomPattern(t *testing.T) {
 		t.Fatalf("got %q %v", out, names)
 	}
 }
+
+func TestNestedURL(t *testing.T) {
+	r := New()
+	in := "redirect https://a.test/?next=https://bob:pw123456@b.test/x?sig=s1gn4ture done"
+	out, _ := r.String(in)
+	for _, g := range []string{"pw123456", "bob", "s1gn4ture"} {
+		if strings.Contains(out, g) {
+			t.Errorf("%s survived in a nested URL", fp(g))
+		}
+	}
+}

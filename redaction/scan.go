@@ -55,7 +55,9 @@ type scanState struct {
 	// Positions before which a detector kind does not start again: keeps
 	// the scan linear on adversarial input such as "eyJ.eyJ.eyJ...".
 	tokSkip, kvCovered, urlCovered, pemCovered int
-	done                                       bool // a span reached the end of s
+	// endFrom is the start of the earliest span that runs to the end of
+	// s: from there on everything is redacted, so scanning stops.
+	endFrom int
 }
 
 func (st *scanState) add(start, end int, name string) {
@@ -63,8 +65,8 @@ func (st *scanState) add(start, end int, name string) {
 		return
 	}
 	st.spans = append(st.spans, span{start, end, name})
-	if end >= len(st.s) {
-		st.done = true
+	if end >= len(st.s) && start < st.endFrom {
+		st.endFrom = start
 	}
 }
 
@@ -74,10 +76,10 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 	if len(s) < 3 {
 		return nil
 	}
-	st := scanState{s: s, trunc: trunc}
 	n := len(s)
+	st := scanState{s: s, trunc: trunc, endFrom: n}
 	prevWord := false
-	for i := 0; i < n && !st.done; i++ {
+	for i := 0; i < st.endFrom; i++ {
 		c := s[i]
 		if !prevWord && i >= st.tokSkip {
 			if startTab[c] {
@@ -93,9 +95,7 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 		switch c {
 		case ':':
 			if i+2 < n && s[i+1] == '/' && s[i+2] == '/' {
-				if i >= st.urlCovered {
-					r.urlAt(&st, i)
-				}
+				r.urlAt(&st, i)
 				break
 			}
 			if i >= st.kvCovered {
@@ -337,13 +337,13 @@ func pemAt(st *scanState, i int) {
 		}
 	}
 	if hdrEnd < 0 {
-		if lim == len(s) && st.trunc && strings.Contains(s[h:], "PRIVATE") {
+		if lim == len(s) && st.trunc && strings.Contains(s[h:], "PRIVATE KEY") {
 			hdrEnd, bodyStart = len(s), len(s)
 		} else {
 			return
 		}
 	}
-	if !strings.Contains(s[h:hdrEnd], "PRIVATE") {
+	if !strings.Contains(s[h:hdrEnd], "PRIVATE KEY") {
 		return
 	}
 	end := len(s)
@@ -373,6 +373,11 @@ func (r *Redactor) urlAt(st *scanState, i int) {
 		st.add(a, a+at, "userinfo")
 	} else if at < 0 && st.trunc && e == len(s) && strings.IndexByte(s[a:e], ':') >= 0 {
 		st.add(a, e, "userinfo")
+	}
+	if a < st.urlCovered {
+		// A URL inside a URL ("?next=https://u:p@h"): its userinfo is
+		// handled above, its parameters were seen with the outer one.
+		return
 	}
 	u := e
 	for u < len(s) && !urlStop[s[u]] {
