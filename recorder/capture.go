@@ -137,11 +137,12 @@ func snapshot(v any, depth int) any {
 	return out
 }
 
-// SlogHandler wraps next so that every log record it handles is also
-// recorded as a log event (level, message, attrs including those of
-// WithAttrs and WithGroup), correlated to the request of the record's
-// context, and then passed on to next unchanged. A disabled recorder
-// returns next itself.
+// SlogHandler wraps next so that log records are also recorded as log
+// events (level, message, attrs including those of WithAttrs and
+// WithGroup), correlated to the request of the record's context, and then
+// passed on to next unchanged when next is enabled for their level. Records
+// at Info and above are recorded even when next drops them; lower levels
+// only when next handles them. A disabled recorder returns next itself.
 func (r *Recorder) SlogHandler(next slog.Handler) slog.Handler {
 	if !r.Enabled() {
 		return next
@@ -161,8 +162,10 @@ type groupAttrs struct {
 	attrs  []slog.Attr
 }
 
+// Enabled is true for Info and above (recorded even when next would drop
+// them) and for whatever next handles.
 func (h *slogHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return h.next.Enabled(ctx, l)
+	return l >= slog.LevelInfo || h.next.Enabled(ctx, l)
 }
 
 func (h *slogHandler) Handle(ctx context.Context, rec slog.Record) error {
@@ -201,6 +204,9 @@ func (h *slogHandler) Handle(ctx context.Context, rec slog.Record) error {
 			}
 		}
 		r.enqueue(pr)
+	}
+	if !h.next.Enabled(ctx, rec.Level) {
+		return nil
 	}
 	return h.next.Handle(ctx, rec)
 }

@@ -193,3 +193,31 @@ func TestEventUnknownKindIsCustom(t *testing.T) {
 		t.Fatal(e.Name)
 	}
 }
+
+type secretValuer struct{}
+
+func (secretValuer) LogValue() slog.Value { return slog.StringValue("resolved") }
+
+func TestSlogHandlerLevelsAndGroups(t *testing.T) {
+	r := newTestRecorder(t, Config{})
+	out := &lockedBuffer{}
+	next := slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn})
+	l := slog.New(r.SlogHandler(next)).With("a", 1).WithGroup("g").With("b", 2)
+	ctx := context.Background()
+	l.DebugContext(ctx, "debug dropped")
+	l.InfoContext(ctx, "info recorded", slog.Group("", slog.String("inline", "x")), "v", secretValuer{}, slog.Group("empty"))
+	l.WarnContext(ctx, "warn both")
+	flush(t, r)
+	logs := byKind(allEvents(t, r.Store()), event.KindLog)
+	if len(logs) != 2 || logs[0].Message != "info recorded" || logs[1].Message != "warn both" || logs[1].Level != "WARN" {
+		t.Fatalf("logs: %s", dump(logs))
+	}
+	a := logs[0].Attrs
+	g, _ := a["g"].(map[string]any)
+	if a["a"] == nil || g == nil || g["b"] == nil || g["inline"] != "x" || g["v"] != "resolved" || g["empty"] != nil {
+		t.Fatalf("attrs %v", a)
+	}
+	if s := out.String(); strings.Contains(s, "info recorded") || !strings.Contains(s, "warn both") || strings.Contains(s, "debug") {
+		t.Fatalf("next got: %s", s)
+	}
+}
