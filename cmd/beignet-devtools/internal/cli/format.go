@@ -62,7 +62,10 @@ func summary(e *event.Event) string {
 		add(status, dur)
 	case event.KindProvider:
 		if e.Provider != nil {
-			add(e.Provider.Name, e.Provider.Operation, e.Provider.Method)
+			add(e.Provider.Name, e.Provider.Operation)
+			if !strings.HasPrefix(e.Provider.Operation, e.Provider.Method+" ") {
+				add(e.Provider.Method)
+			}
 			if status == "" && e.Provider.Status != 0 {
 				status = fmt.Sprint(e.Provider.Status)
 			}
