@@ -59,9 +59,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if id := req.Header.Get("X-Request-Id"); validRequestID(id) {
 		info.requestID = id
 	} else {
-		// The request's own span ID: unique (64 random bits), no extra
-		// allocation.
-		info.requestID = info.spanID()
+		info.requestID = newRequestID(start)
 	}
 	h := w.Header()
 	vals := make([]string, 2)

@@ -270,15 +270,16 @@ func (r *Recorder) finishBody(c *capture, path string) (*event.Body, []string) {
 		ct = http.DetectContentType(c.raw)
 		b.ContentType = ct
 	}
+	if r.bodyLimit < 0 || len(c.raw) == 0 && b.Size > 0 && ct == "" {
+		b.Truncated = b.Size > 0 // capture disabled, or the handler read nothing
+		return b, nil
+	}
 	if c.encoding != "" && !strings.EqualFold(c.encoding, "identity") || !isText(ct) {
 		b.Binary = true // size and type only
 		return b, nil
 	}
-	if r.bodyLimit < 0 {
-		b.Truncated = b.Size > 0 // capture disabled
-		return b, nil
-	}
 	if len(c.raw) == 0 {
+		b.Truncated = b.Size > 0 // nothing of it was read
 		return b, nil
 	}
 	truncated := int64(len(c.raw)) < b.Size || c.partial

@@ -2,7 +2,11 @@ package recorder
 
 import (
 	"context"
+	"encoding/binary"
 	"math/rand/v2"
+	"time"
+
+	"github.com/beignet/devtools/event"
 )
 
 // reqInfo is what the middleware puts in the request context: the
@@ -72,6 +76,18 @@ func WithOperation(ctx context.Context, operation string) context.Context {
 func operationFrom(ctx context.Context) string {
 	s, _ := ctx.Value(opKey{}).(string)
 	return s
+}
+
+// newRequestID returns a ULID-shaped request ID (26 Crockford base32
+// characters): the start time's millisecond, then 80 random bits. It is
+// time-ordered, so the store's request index grows at its end, and needs
+// no lock (unlike event.Generator, no monotonic order within a
+// millisecond is promised).
+func newRequestID(t time.Time) string {
+	id := event.IDFromTime(t)
+	binary.BigEndian.PutUint64(id[6:14], rand.Uint64())
+	binary.BigEndian.PutUint16(id[14:16], uint16(rand.Uint32()))
+	return id.String()
 }
 
 const hexDigits = "0123456789abcdef"
