@@ -48,7 +48,8 @@ type ClientOptions struct {
 	// MinBackoff, capped at MaxBackoff, with full jitter. Defaults 250ms
 	// and 10s.
 	MinBackoff, MaxBackoff time.Duration
-	// HTTPClient dials; nil means http.DefaultClient.
+	// HTTPClient dials; nil means a private client without keep-alive
+	// pool that honours the proxy environment variables.
 	HTTPClient *http.Client
 	// Logger receives diagnostics (never event content); nil discards.
 	Logger *slog.Logger
@@ -227,10 +228,14 @@ func (c *Client) Run(ctx context.Context, fn func(Update)) error {
 	if c.opts.Token != "" && strings.HasPrefix(wsURL, "ws://") && !isLoopbackURL(wsURL) {
 		c.log.Warn("stream: sending the devtools token over an unencrypted connection to a non-loopback host; use https/wss")
 	}
+	hc := c.opts.HTTPClient
+	if hc == nil {
+		hc = newHTTPClient(c.opts.DialTimeout)
+	}
 	attempt := 0
 	for {
 		fn(Update{Kind: UpdateState, State: StateConnecting})
-		err := c.session(ctx, wsURL, fn, &attempt)
+		err := c.session(ctx, hc, wsURL, fn, &attempt)
 		if ctx.Err() != nil {
 			fn(Update{Kind: UpdateState, State: StateClosed})
 			return fmt.Errorf("%w: %w", ErrClosed, ctx.Err())
@@ -322,21 +327,25 @@ func isLoopbackURL(s string) bool {
 }
 
 // session is one connection: dial, subscribe, read until it ends.
-func (c *Client) session(ctx context.Context, wsURL string, fn func(Update), attempt *int) error {
+func (c *Client) session(ctx context.Context, hc *http.Client, wsURL string, fn func(Update), attempt *int) error {
 	var seen atomic.Uint64
-	ws, err := c.dial(ctx, wsURL, &seen)
+	var raw rawConn
+	ws, err := c.dial(ctx, hc, wsURL, &seen, &raw)
 	if err != nil {
 		return err
 	}
 	// Closing on ctx: a clean close handshake, waited for below, cut
-	// short after a second by ending the read (which closes the socket)
-	// when the server does not answer.
+	// short after a second (closing the socket) when the server does not
+	// answer.
 	readCtx, cancelRead := context.WithCancel(context.Background())
 	defer cancelRead()
 	closed := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(closed)
-		t := time.AfterFunc(time.Second, cancelRead)
+		t := time.AfterFunc(time.Second, func() {
+			cancelRead()
+			raw.close()
+		})
 		defer t.Stop()
 		_ = ws.Close(websocket.StatusNormalClosure, "client closing")
 	})
@@ -380,7 +389,52 @@ func (c *Client) session(ctx context.Context, wsURL string, fn func(Update), att
 	}
 }
 
-func (c *Client) dial(ctx context.Context, wsURL string, seen *atomic.Uint64) (*websocket.Conn, error) {
+// rawConn records the socket under a websocket, when the client's own
+// transport dialled it, so that a stuck close handshake can be cut short.
+type rawConn struct {
+	mu sync.Mutex
+	nc net.Conn
+}
+
+func (r *rawConn) set(nc net.Conn) {
+	r.mu.Lock()
+	r.nc = nc
+	r.mu.Unlock()
+}
+
+func (r *rawConn) close() {
+	r.mu.Lock()
+	nc := r.nc
+	r.mu.Unlock()
+	if nc != nil {
+		_ = nc.Close()
+	}
+}
+
+type rawConnKey struct{}
+
+// newHTTPClient is the default dialer: no keep-alive pool (every dial is a
+// fresh socket, nothing idles after Run returns), proxies from the
+// environment, and a hook that records the socket.
+func newHTTPClient(timeout time.Duration) *http.Client {
+	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	return &http.Client{Transport: &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DisableKeepAlives:   true,
+		TLSHandshakeTimeout: timeout,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := d.DialContext(ctx, network, addr)
+			if err == nil {
+				if r, ok := ctx.Value(rawConnKey{}).(*rawConn); ok {
+					r.set(nc)
+				}
+			}
+			return nc, err
+		},
+	}}
+}
+
+func (c *Client) dial(ctx context.Context, hc *http.Client, wsURL string, seen *atomic.Uint64, raw *rawConn) (*websocket.Conn, error) {
 	hdr := c.opts.Header.Clone()
 	if hdr == nil {
 		hdr = http.Header{}
@@ -388,10 +442,10 @@ func (c *Client) dial(ctx context.Context, wsURL string, seen *atomic.Uint64) (*
 	if c.opts.Token != "" {
 		hdr.Set("Authorization", "Bearer "+c.opts.Token)
 	}
-	dctx, cancel := context.WithTimeout(ctx, c.opts.DialTimeout)
+	dctx, cancel := context.WithTimeout(context.WithValue(ctx, rawConnKey{}, raw), c.opts.DialTimeout)
 	defer cancel()
 	ws, resp, err := websocket.Dial(dctx, wsURL, &websocket.DialOptions{
-		HTTPClient:   c.opts.HTTPClient,
+		HTTPClient:   hc,
 		HTTPHeader:   hdr,
 		Subprotocols: []string{Subprotocol},
 		OnPingReceived: func(context.Context, []byte) bool {

@@ -453,3 +453,20 @@ func TestClientCancelWithUnresponsiveServer(t *testing.T) {
 		t.Fatalf("Run took %v to return after cancel", d)
 	}
 }
+
+func TestClientDialRecordsSocket(t *testing.T) {
+	ts := startServer(t, ServerOptions{})
+	c := NewClient(ClientOptions{URL: ts.url})
+	var raw rawConn
+	var seen atomic.Uint64
+	ws, err := c.dial(context.Background(), newHTTPClient(time.Second), ts.url, &seen, &raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	raw.mu.Lock()
+	defer raw.mu.Unlock()
+	if raw.nc == nil {
+		t.Fatal("the dial hook did not record the socket")
+	}
+}

@@ -309,10 +309,14 @@ func TestStatsMessages(t *testing.T) {
 	ws := dialRaw(t, ts.url)
 	expectType(t, ws, TypeHello)
 	writeMsg(t, ws, Message{Type: TypeSubscribe})
+	synced := false
 	for {
 		m, _ := readMsg(t, ws)
-		if m.Type != TypeStats {
-			continue
+		if m.Type == TypeSynced {
+			synced = true
+		}
+		if m.Type != TypeStats || !synced {
+			continue // stats can come before the subscription is in place
 		}
 		if m.Stats.Recorded != 42 || m.Stats.Dropped != 3 || m.Stats.Subscribers != 1 {
 			t.Fatalf("stats = %+v", m.Stats)
