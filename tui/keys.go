@@ -7,6 +7,7 @@ import "charm.land/bubbles/v2/key"
 type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom, Follow key.Binding
 	Open, Back, NextTab, PrevTab                    key.Binding
+	DetailUp, DetailDown                            key.Binding
 	Filter, NextMatch, PrevMatch, ToggleKind        key.Binding
 	Pause, Clear, Copy, Export, HAR, LoadAll        key.Binding
 	Mouse, Help, Quit                               key.Binding
@@ -23,23 +24,25 @@ func DefaultKeyMap() KeyMap {
 		Down:       b([]string{"down", "j"}, "↓/j", "down"),
 		PageUp:     b([]string{"pgup", "ctrl+u", "ctrl+b"}, "pgup/^u", "page up"),
 		PageDown:   b([]string{"pgdown", "ctrl+d", "ctrl+f", "space"}, "pgdn/^d", "page down"),
-		Top:        b([]string{"home", "g"}, "home/g", "oldest (pages history)"),
+		Top:        b([]string{"home", "g"}, "home/g", "oldest (loads history)"),
 		Bottom:     b([]string{"end", "G"}, "end/G", "newest + follow"),
 		Follow:     b([]string{"f"}, "f", "follow"),
 		Open:       b([]string{"enter"}, "enter", "detail"),
-		Back:       b([]string{"esc", "backspace"}, "esc", "close / cancel"),
+		DetailUp:   b([]string{"K", "shift+up"}, "K/⇧↑", "scroll detail up (split)"),
+		DetailDown: b([]string{"J", "shift+down"}, "J/⇧↓", "scroll detail down (split)"),
+		Back:       b([]string{"esc", "backspace"}, "esc", "back / cancel"),
 		NextTab:    b([]string{"tab", "right", "l"}, "tab/→/l", "next tab"),
 		PrevTab:    b([]string{"shift+tab", "left", "h"}, "⇧tab/←/h", "previous tab"),
-		Filter:     b([]string{"/"}, "/", "filter list / search detail"),
+		Filter:     b([]string{"/"}, "/", "filter / search"),
 		NextMatch:  b([]string{"n"}, "n", "next match"),
 		PrevMatch:  b([]string{"N"}, "N", "previous match"),
 		ToggleKind: b([]string{"1", "2", "3", "4", "5", "6"}, "1-6", "show/hide a kind (see bar)"),
-		Pause:      b([]string{"p"}, "p", "pause / resume view"),
+		Pause:      b([]string{"p"}, "p", "pause"),
 		Clear:      b([]string{"c"}, "c", "clear view"),
-		Copy:       b([]string{"y"}, "y", "copy event JSON (OSC 52)"),
-		Export:     b([]string{"e"}, "e", "export list as JSON lines"),
-		HAR:        b([]string{"H"}, "H", "HAR export + copy curl"),
-		LoadAll:    b([]string{"a"}, "a", "show all of a long body"),
+		Copy:       b([]string{"y"}, "y", "copy JSON (OSC 52)"),
+		Export:     b([]string{"e"}, "e", "export JSON lines"),
+		HAR:        b([]string{"H"}, "H", "HAR + curl"),
+		LoadAll:    b([]string{"a"}, "a", "whole body"),
 		Mouse:      b([]string{"m"}, "m", "toggle mouse capture"),
 		Help:       b([]string{"?"}, "?", "help"),
 		Quit:       b([]string{"q", "ctrl+c"}, "q/^c", "quit"),
@@ -51,11 +54,16 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Help, k.Filter, k.Open, k.Follow, k.Pause, k.Quit}
 }
 
+// DetailHelp is the short help shown while a detail is open.
+func (k KeyMap) DetailHelp() []key.Binding {
+	return []key.Binding{k.Back, k.NextTab, k.Filter, k.NextMatch, k.LoadAll, k.HAR, k.Help}
+}
+
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow, k.Mouse},
-		{k.Open, k.Back, k.NextTab, k.PrevTab, k.Filter, k.NextMatch, k.PrevMatch, k.LoadAll},
+		{k.Open, k.Back, k.NextTab, k.PrevTab, k.DetailUp, k.DetailDown, k.Filter, k.NextMatch, k.PrevMatch, k.LoadAll},
 		{k.ToggleKind, k.Pause, k.Clear, k.Copy, k.Export, k.HAR, k.Help, k.Quit},
 	}
 }

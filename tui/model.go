@@ -346,11 +346,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if !m.mouse {
 			return m, nil
 		}
-		if msg.Button == tea.MouseWheelUp {
-			m.scroll(-3)
-		} else if msg.Button == tea.MouseWheelDown {
-			m.scroll(3)
+		d := 0
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			d = -3
+		case tea.MouseWheelDown:
+			d = 3
 		}
+		if m.split() && msg.X > m.listWidth() {
+			m.dscroll = max(0, m.dscroll+d)
+			return m, nil
+		}
+		m.scroll(d)
 		return m, m.maybeLoadOlder()
 	case tea.MouseClickMsg:
 		if m.mouse && msg.Button == tea.MouseLeft {
@@ -628,6 +635,14 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.quit()
 	case key.Matches(msg, k.Help):
 		m.showHelp = true
+	case key.Matches(msg, k.DetailUp):
+		if m.detail {
+			m.dscroll = max(0, m.dscroll-1)
+		}
+	case key.Matches(msg, k.DetailDown):
+		if m.detail {
+			m.dscroll++
+		}
 	case key.Matches(msg, k.Up):
 		if inDetail {
 			m.dscroll = max(0, m.dscroll-1)
@@ -691,8 +706,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.clearSearch()
 		case m.detail:
 			m.closeDetail()
-		case m.message != "":
+		case m.message != "" || m.inputErr != "":
 			m.setNotice("", false)
+			m.inputErr = ""
 		}
 	case key.Matches(msg, k.NextTab):
 		if m.detail {

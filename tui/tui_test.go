@@ -168,7 +168,7 @@ func TestGoldenFilterApplied(t *testing.T) {
 }
 
 func TestGoldenHelp(t *testing.T) {
-	m := runTea(t, newTestModel(newFake(nil), true), 100, 30, func(tm *teatest.TestModel) {
+	m := runTea(t, newTestModel(newFake(nil), true), 80, 24, func(tm *teatest.TestModel) {
 		tm.Send(batchMsg{b: live()})
 		keys(tm, "?")
 	})

@@ -123,7 +123,10 @@ func fitRight(s string, w int) string {
 }
 
 func (m *Model) renderTitle() string {
-	left := " beignet-devtools  " + Clean(m.src.Describe())
+	left := " beignet-devtools"
+	if m.src != nil {
+		left += "  " + Clean(m.src.Describe())
+	}
 	if m.info != "" {
 		left += "  " + m.info
 	}
@@ -394,19 +397,16 @@ func (m *Model) renderFooter() string {
 	if m.inputErr != "" {
 		return m.st.Error.Render(fit(Clean(m.inputErr), w))
 	}
-	var hint string
-	if m.detail {
-		hint = "esc back · tab next tab · / search · n/N next/prev · a full body · H har+curl · y copy · ? help"
-		if len(m.matches) > 0 {
-			hint = fmt.Sprintf("match %d/%d · ", m.matchIdx+1, len(m.matches)) + hint
-		} else if m.search != "" {
-			hint = "no match · " + hint
-		}
-	} else {
-		hint = m.help.ShortHelpView(m.keys.ShortHelp())
-		return ansi.Truncate(hint, w, "…")
+	if !m.detail {
+		return ansi.Truncate(m.help.ShortHelpView(m.keys.ShortHelp()), w, "…")
 	}
-	return m.st.Dim.Render(fit(hint, w))
+	prefix := ""
+	if len(m.matches) > 0 {
+		prefix = fmt.Sprintf("match %d/%d · ", m.matchIdx+1, len(m.matches))
+	} else if m.search != "" {
+		prefix = "no match for " + Clean(m.search) + " · "
+	}
+	return ansi.Truncate(m.st.New.Render(prefix)+m.help.ShortHelpView(m.keys.DetailHelp()), w, "…")
 }
 
 func (m *Model) renderHelp(h int) []string {
@@ -414,10 +414,8 @@ func (m *Model) renderHelp(h int) []string {
 	lines = append(lines, m.helpColumns(m.width-2)...)
 	lines = append(lines, "", "  "+m.st.Title.Render("Filter")+m.st.Dim.Render("  (/ opens the filter bar; terms AND together)"))
 	for _, l := range []string{
-		"kind:request  status:>=500  status:4xx  method:POST  path:/api/*",
-		"provider:stripe  actor:alice  tenant:acme  level:error  req:ID  dur:>200ms",
-		"free words  \"quoted text\"  -term negates;  1-6 toggle request/provider/",
-		"audit/log/error/custom",
+		"kind:request status:>=500 status:4xx method:POST path:/api/* provider:stripe",
+		"actor:alice tenant:acme level:error req:ID dur:>200ms  words \"quoted\" -negate",
 	} {
 		lines = append(lines, "  "+l)
 	}
