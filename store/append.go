@@ -117,6 +117,7 @@ func (s *Store) putBatch(tx *bolt.Tx, events []event.Event, enc [][]byte) (retai
 		return retainResult{}, fmt.Errorf("%w: %s is missing its buckets", ErrCorrupt, s.path)
 	}
 	eb.FillPercent = eventsFill
+	rb.FillPercent = indexFill
 	var last [16]byte
 	if k, _ := eb.Cursor().Last(); k != nil {
 		copy(last[:], k)

@@ -142,7 +142,7 @@ func (s *Store) compactInPlaceLocked() error {
 }
 
 // maybeCompactLocked compacts in place when free pages make up at least
-// CompactFreeRatio of the file and at least MinAutoCompactBytes. The
+// CompactFreeRatio of the used file and at least MinAutoCompactBytes. The
 // caller holds wmu.
 func (s *Store) maybeCompactLocked() {
 	if s.cfg.readOnly || s.cfg.compactFreeRatio < 0 {
@@ -160,8 +160,10 @@ func (s *Store) maybeCompactLocked() {
 	s.cfg.log.Info("store: compacted", "path", s.path, "freeBefore", free, "sizeBefore", size, "sizeAfter", after)
 }
 
-// freeSpace returns the free-page bytes and the file size.
-func (s *Store) freeSpace() (free, size int64) {
+// freeSpace returns the free-page bytes and the used size of the file (its
+// high-water mark: bbolt grows the file ahead in steps of up to 16 MiB, and
+// that unused tail comes back after a compaction, so it does not count).
+func (s *Store) freeSpace() (free, used int64) {
 	s.dbmu.RLock()
 	defer s.dbmu.RUnlock()
 	if s.closed {
@@ -169,8 +171,9 @@ func (s *Store) freeSpace() (free, size int64) {
 	}
 	st := s.db.Stats()
 	free = int64(st.FreePageN+st.PendingPageN) * int64(s.db.Info().PageSize)
-	if fi, err := os.Stat(s.path); err == nil {
-		size = fi.Size()
-	}
-	return free, size
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		used = tx.Size()
+		return nil
+	})
+	return free, used
 }

@@ -37,8 +37,10 @@
 // deletes, in its own transaction, up to max(1024, 2×batch) of the oldest
 // events that are past MaxAge or beyond MaxEvents, so retention keeps up
 // without a goroutine and at a bounded cost per call. Purge, PurgeKinds and
-// Trim delete in chunks of at most 5,000 events per write transaction (each
-// a few milliseconds), collecting keys before deleting them. Index entries
+// Trim delete in chunks, one short write transaction each, collecting keys
+// before deleting them; the chunk (250 to 10,000 events, starting at 2,000)
+// adapts to the measured transaction time, aiming at 20 ms, so the writer
+// waits no longer than that between chunks even on a slow disk. Index entries
 // of deleted events are removed by a sweep in index-key order (a contiguous
 // run of pages per transaction, rather than one random page per entry):
 // explicit purges finish a full sweep before returning; automatic retention

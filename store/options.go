@@ -42,10 +42,11 @@ type Options struct {
 	// default 512 MiB; < 0 disables. When a write would grow the file past
 	// it the store purges its oldest events and retries once.
 	MaxSize int64
-	// CompactFreeRatio is the share of the file that may be free pages
-	// before a purge (explicit or automatic) compacts the file in place;
-	// default 0.5; < 0 disables. Compaction also needs at least
-	// MinAutoCompactBytes of free space.
+	// CompactFreeRatio is the share of the file's used pages (up to its
+	// high-water mark) that may be free before a purge (explicit, or
+	// automatic retention, checked every 256 Appends that deleted
+	// something) compacts the file in place; default 0.5; < 0 disables.
+	// Compaction also needs at least MinAutoCompactBytes of free space.
 	CompactFreeRatio float64
 	// NoSync skips fsync on commit: for tests and benchmarks only, a crash
 	// can lose or corrupt data.

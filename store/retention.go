@@ -11,16 +11,22 @@ import (
 )
 
 // Chunk sizes for deletions. Each chunk is one short write transaction, so
-// the pipeline writer never waits more than one chunk (a few milliseconds
-// to a few tens of milliseconds on slow disks).
+// the pipeline writer never waits for more than one chunk. Explicit purges
+// adapt the chunk to the measured transaction time, aiming at chunkTarget
+// (so a slow disk or a busy machine gets smaller chunks), between
+// minChunk and maxChunk events.
 const (
-	// deleteChunk is the most events one purge transaction deletes.
-	deleteChunk = 5000
-	// scanChunk is the most events one purge transaction looks at (for
-	// kind-filtered purges that skip most of what they see).
-	scanChunk = 20000
-	// sweepChunk is the most index entries one sweep transaction looks at.
-	sweepChunk = 10000
+	chunkTarget = 20 * time.Millisecond
+	minChunk    = 250
+	maxChunk    = 10000
+	// firstChunk is the first explicit purge chunk, before any measurement.
+	firstChunk = 2000
+	// scanFactor: a kind-filtered purge looks at up to this many times its
+	// chunk per transaction (it skips most of what it sees).
+	scanFactor = 4
+	// sweepFactor: index entries are small and deleted in key order, so a
+	// sweep transaction handles this many times the event chunk.
+	sweepFactor = 4
 	// autoChunk is the least automatic retention may delete per Append
 	// (at least twice the batch, so retention always catches up).
 	autoChunk = 1024
@@ -28,6 +34,18 @@ const (
 	// sweeps per Append while stale entries may exist.
 	autoSweep = 4096
 )
+
+// adapt returns the next chunk size after a transaction of chunk items
+// took d.
+func adapt(chunk int, d time.Duration) int {
+	switch {
+	case d > chunkTarget*3/2:
+		chunk = chunk * 2 / 3
+	case d < chunkTarget/2:
+		chunk = chunk * 3 / 2
+	}
+	return min(max(chunk, minChunk), maxChunk)
+}
 
 // retainResult is what a write transaction did beyond its main work; sweep
 // state is applied to the Store only after the transaction committed.
@@ -274,10 +292,11 @@ func (s *Store) purge(cutoff []byte, set map[event.Kind]bool, limit int) (int, e
 		cutoff = append(last, 0) // just above the newest key
 	}
 	total := 0
+	chunk := firstChunk
 	var resume []byte
 	for done := false; !done; {
 		var keys [][]byte
-		err := s.writeChunk(func(tx *bolt.Tx) error {
+		d, err := s.writeChunk(func(tx *bolt.Tx) error {
 			eb, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketMeta)
 			c := eb.Cursor()
 			var k, v []byte
@@ -292,7 +311,7 @@ func (s *Store) purge(cutoff []byte, set map[event.Kind]bool, limit int) (int, e
 					done = true
 					break
 				}
-				if scanned >= scanChunk || len(keys) >= deleteChunk {
+				if scanned >= scanFactor*chunk || len(keys) >= chunk {
 					break
 				}
 				if set == nil {
@@ -312,6 +331,7 @@ func (s *Store) purge(cutoff []byte, set map[event.Kind]bool, limit int) (int, e
 			return total, fmt.Errorf("store: purge %s: %w", s.path, err)
 		}
 		total += len(keys)
+		chunk = adapt(chunk, d)
 		if len(keys) > 0 {
 			s.wmu.Lock()
 			s.sweep.dirty = true
@@ -331,28 +351,34 @@ func (s *Store) purge(cutoff []byte, set map[event.Kind]bool, limit int) (int, e
 }
 
 // writeChunk runs fn as one write transaction under the writer lock and
-// records its duration.
-func (s *Store) writeChunk(fn func(tx *bolt.Tx) error) error {
+// records and returns its duration.
+func (s *Store) writeChunk(fn func(tx *bolt.Tx) error) (time.Duration, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	start := time.Now()
 	err := s.update(fn)
-	if d := time.Since(start); d > s.maxTx {
+	d := time.Since(start)
+	if d > s.maxTx {
 		s.maxTx = d
 	}
-	return err
+	if s.txLog != nil {
+		s.txLog(d)
+	}
+	return d, err
 }
 
 // sweepIndex runs a complete pass over the requests index, in chunks.
 func (s *Store) sweepIndex() error {
 	st := sweepState{dirty: true}
+	chunk := firstChunk
 	for {
 		var next sweepState
-		err := s.writeChunk(func(tx *bolt.Tx) error {
+		d, err := s.writeChunk(func(tx *bolt.Tx) error {
 			var err error
-			next, _, err = sweepStep(tx, st, sweepChunk)
+			next, _, err = sweepStep(tx, st, sweepFactor*chunk)
 			return err
 		})
+		chunk = adapt(chunk, d)
 		if err != nil {
 			return fmt.Errorf("store: sweep index of %s: %w", s.path, err)
 		}
@@ -404,7 +430,7 @@ func (s *Store) makeRoomLocked(need int64) (int, error) {
 		deleted += len(keys)
 		freed += bytesInChunk
 		s.sweep.dirty = true
-		chunk = min(chunk*2, deleteChunk)
+		chunk = min(chunk*2, firstChunk)
 	}
 	return deleted, nil
 }

@@ -1,0 +1,288 @@
+package store
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/beignet/devtools/event"
+)
+
+// Benchmarks. The append benchmarks compare the store with a bare bbolt put
+// loop of the same bytes in the same run:
+//
+//	go test -run '^$' -bench 'Append|BareBolt' -benchtime 2s -count 5 ./store
+//
+// The 1,000,000-event benchmarks share a fixture built once per benchmark
+// process by a bulk loader (big NoSync transactions) in a temporary folder,
+// removed by TestMain; plain `go test` never builds it:
+//
+//	go test -run '^$' -bench 'Correlated|NewestPage|Purge1M' -benchtime 1x -count 5 ./store
+
+// benchEvents returns n stamped ~600-byte events and their encodings: about
+// four events per request (request, provider, log, custom), request IDs
+// generated like the recorder's (time-ordered).
+func benchEvents(gen, reqGen *event.Generator, n int) ([]event.Event, [][]byte) {
+	evs := make([]event.Event, n)
+	enc := make([][]byte, n)
+	rid := ""
+	kinds := []event.Kind{event.KindRequest, event.KindProvider, event.KindLog, event.KindCustom}
+	for i := range evs {
+		if i%4 == 0 {
+			rid = reqGen.New().String()
+		}
+		evs[i] = mkEvent(gen, time.Now(), kinds[i%4], rid, i)
+		enc[i], _ = event.Marshal(&evs[i])
+	}
+	return evs, enc
+}
+
+func reportRate(b *testing.B, events int) {
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
+
+var batchSizes = []int{1, 100, 1000}
+
+func BenchmarkAppend(b *testing.B) {
+	for _, batch := range batchSizes {
+		b.Run(fmt.Sprint("batch=", batch), func(b *testing.B) {
+			s := openTemp(b, &Options{MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1, NoSync: benchNoSync})
+			gen, reqGen := event.NewGenerator(nil), event.NewGenerator(nil)
+			evs, enc := benchEvents(gen, reqGen, batch)
+			rid := ""
+			b.SetBytes(int64(len(enc[0])))
+			b.ResetTimer()
+			for done := 0; done < b.N; done += batch {
+				for i := range evs { // fresh IDs and requests; same bytes as the bare loop
+					evs[i].ID = gen.New()
+					if i%4 == 0 {
+						rid = reqGen.New().String()
+					}
+					evs[i].RequestID = rid
+				}
+				if err := s.AppendEncoded(evs, enc); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRate(b, b.N)
+		})
+	}
+}
+
+func BenchmarkBareBoltPut(b *testing.B) {
+	for _, batch := range batchSizes {
+		b.Run(fmt.Sprint("batch=", batch), func(b *testing.B) {
+			db, err := bolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType, NoSync: benchNoSync})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			gen, reqGen := event.NewGenerator(nil), event.NewGenerator(nil)
+			evs, enc := benchEvents(gen, reqGen, batch)
+			b.SetBytes(int64(len(enc[0])))
+			b.ResetTimer()
+			for done := 0; done < b.N; done += batch {
+				for i := range evs {
+					evs[i].ID = gen.New()
+				}
+				if err := db.Update(func(tx *bolt.Tx) error {
+					bk, err := tx.CreateBucketIfNotExists([]byte("events"))
+					if err != nil {
+						return err
+					}
+					bk.FillPercent = 1.0
+					for i := range evs {
+						if err := bk.Put(evs[i].ID[:], enc[i]); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRate(b, b.N)
+		})
+	}
+}
+
+// The 1M fixture.
+const fixtureEvents = 1_000_000
+
+var fixture struct {
+	once sync.Once
+	dir  string
+	path string
+	rids []string // every request ID, in order
+	err  error
+}
+
+func cleanupFixture() {
+	if fixture.dir != "" {
+		os.RemoveAll(fixture.dir)
+	}
+}
+
+// loadFixture builds the 1M-event store once per process: events 1 ms
+// apart starting 30 days ago (so all are past the default retention), four
+// per request, loaded 100,000 per NoSync transaction.
+func loadFixture(b *testing.B) string {
+	b.Helper()
+	fixture.once.Do(func() {
+		start := time.Now()
+		fixture.dir, fixture.err = os.MkdirTemp("", "store-bench-")
+		if fixture.err != nil {
+			return
+		}
+		fixture.path = filepath.Join(fixture.dir, "devtools.db")
+		s, err := Open(fixture.path, &Options{NoSync: true, MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1})
+		if err != nil {
+			fixture.err = err
+			return
+		}
+		defer s.Close()
+		base := time.Now().Add(-30 * 24 * time.Hour)
+		var tick int64
+		clock := func() time.Time { return base.Add(time.Duration(tick) * time.Millisecond) }
+		gen, reqGen := event.NewGenerator(clock), event.NewGenerator(clock)
+		kinds := []event.Kind{event.KindRequest, event.KindProvider, event.KindLog, event.KindCustom}
+		const perTx = 100_000
+		for done := 0; done < fixtureEvents; done += perTx {
+			evs := make([]event.Event, perTx)
+			enc := make([][]byte, perTx)
+			for i := range evs {
+				tick++
+				if i%4 == 0 {
+					fixture.rids = append(fixture.rids, reqGen.New().String())
+				}
+				evs[i] = mkEvent(gen, clock(), kinds[i%4], fixture.rids[len(fixture.rids)-1], i)
+				enc[i], _ = event.Marshal(&evs[i])
+			}
+			if err := s.AppendEncoded(evs, enc); err != nil {
+				fixture.err = err
+				return
+			}
+		}
+		if err := s.db.Sync(); err != nil { // flush the NoSync load before timing anything
+			fixture.err = err
+			return
+		}
+		fi, _ := os.Stat(fixture.path)
+		fmt.Fprintf(os.Stderr, "store bench fixture: %d events, %d MiB, built in %v\n", fixtureEvents, fi.Size()>>20, time.Since(start).Round(time.Millisecond))
+	})
+	if fixture.err != nil {
+		b.Fatal(fixture.err)
+	}
+	return fixture.path
+}
+
+func openFixture(b *testing.B, path string) *Store {
+	b.Helper()
+	s, err := Open(path, &Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+func BenchmarkCorrelated(b *testing.B) {
+	s := openFixture(b, loadFixture(b))
+	rnd := rand.New(rand.NewPCG(1, 2))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rid := fixture.rids[rnd.IntN(len(fixture.rids))]
+		evs, err := s.Correlated(rid)
+		if err != nil || len(evs) != 4 {
+			b.Fatalf("Correlated = %d, %v", len(evs), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
+}
+
+func BenchmarkNewestPage(b *testing.B) {
+	s := openFixture(b, loadFixture(b))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p, err := s.List(Query{Limit: 1000})
+		if err != nil || len(p.Events) != 1000 || p.Next.IsZero() {
+			b.Fatalf("List = %d, %v", len(p.Events), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
+}
+
+// BenchmarkPurge1M purges all 1,000,000 expired events (and their index
+// entries) from a fresh copy of the fixture, with fsync on, and reports the
+// longest single write transaction.
+func BenchmarkPurge1M(b *testing.B) {
+	src := loadFixture(b)
+	b.ResetTimer()
+	var maxTx time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		dst := filepath.Join(b.TempDir(), "purge.db")
+		if err := copyFile(src, dst); err != nil {
+			b.Fatal(err)
+		}
+		s, err := Open(dst, &Options{MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var txs []time.Duration
+		s.txLog = func(d time.Duration) { txs = append(txs, d) }
+		b.StartTimer()
+		n, err := s.Purge(time.Now().Add(-24 * time.Hour))
+		b.StopTimer()
+		if err != nil || n != fixtureEvents {
+			b.Fatalf("Purge = %d, %v", n, err)
+		}
+		maxTx = max(maxTx, s.maxTx)
+		if os.Getenv("STORE_BENCH_TXLOG") != "" {
+			var sum time.Duration
+			for _, d := range txs {
+				sum += d
+			}
+			fmt.Fprintln(os.Stderr, len(txs), "txs, sum", sum, txs)
+		}
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/1000/float64(b.N), "s/purge")
+	b.ReportMetric(float64(maxTx.Microseconds())/1000, "max-tx-ms")
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	// Flush the copy now, or the purge's first fsync would write it all.
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// benchNoSync (STORE_BENCH_NOSYNC=1) runs the append benchmarks without
+// fsync, to compare CPU cost alone on a machine whose disk is noisy.
+var benchNoSync = os.Getenv("STORE_BENCH_NOSYNC") == "1"
