@@ -342,6 +342,10 @@ func TestPurgeURL(t *testing.T) {
 	if r.code != ExitFailure || !strings.Contains(r.stderr, "refused the token") {
 		t.Fatalf("wrong token: %d %s", r.code, r.stderr)
 	}
+	r = run(t, tok, "scan", "--url", srv.URL)
+	if r.code != ExitOK || !strings.Contains(r.stderr, "0 finding(s)") {
+		t.Fatalf("scan --url: %d %q %s", r.code, r.stdout, r.stderr)
+	}
 	r = run(t, tok, "purge", "--url", "http://127.0.0.1:1", "--keep", "1")
 	if r.code != ExitFailure || !strings.Contains(r.stderr, "cannot reach") {
 		t.Fatalf("unreachable: %d %s", r.code, r.stderr)
