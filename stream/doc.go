@@ -35,6 +35,13 @@
 //     ClientOptions.FillGaps to reconnect and replay it.
 //   - The Server does no authorization: wrap it in a handler that does,
 //     before the upgrade.
+//   - A subscribe replaces the connection's previous one, and subscribes
+//     that arrive while one is being processed are coalesced (the latest
+//     wins): repeated subscribes cost neither memory nor hub subscribers,
+//     but each processed one with `since` replays history again.
+//   - When Run's context ends the client sends a normal close and waits at
+//     most about a second for the server's answer (with a caller-supplied
+//     HTTPClient the library's own timeouts apply, up to 10s).
 //   - The client's callback runs on Run's goroutine: a slow callback makes
 //     this client's server-side subscriber fall behind (and get a gap),
 //     never the app or other clients.
