@@ -54,7 +54,7 @@ func (s *Store) compactTo(tmp string) (_ *bolt.DB, err error) {
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("store: compact: remove stale %s: %w", tmp, err)
 	}
-	ndb, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: s.cfg.timeout, NoSync: true, FreelistType: bolt.FreelistMapType})
+	ndb, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: s.cfg.timeout, NoSync: true, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("store: compact: create %s: %w", tmp, err)
 	}

@@ -31,8 +31,10 @@ const (
 	// (at least twice the batch, so retention always catches up).
 	autoChunk = 1024
 	// autoSweep is the least number of index entries automatic retention
-	// sweeps per Append while stale entries may exist.
-	autoSweep = 4096
+	// sweeps per Append while stale entries may exist; it sweeps four times
+	// what the Append deleted when that is more, so a pass over an index
+	// of N entries leaves at most about N/4 stale entries behind.
+	autoSweep = 64
 )
 
 // adapt returns the next chunk size after a transaction of chunk items
@@ -102,7 +104,7 @@ func (s *Store) retainInTx(tx *bolt.Tx, batch int) (retainResult, error) {
 		res.sweep.dirty = true
 	}
 	var err error
-	res.sweep, _, err = sweepStep(tx, res.sweep, max(autoSweep, 4*batch))
+	res.sweep, _, err = sweepStep(tx, res.sweep, max(autoSweep, 4*res.deleted))
 	return res, err
 }
 
