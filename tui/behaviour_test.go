@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -340,5 +341,24 @@ func TestNoColorHasNoColours(t *testing.T) {
 	out := m.Render()
 	if strings.Contains(out, "38;2;") || strings.Contains(out, "48;2;") || strings.Contains(out, "38;5;") {
 		t.Fatal("NO_COLOR output carries colours")
+	}
+}
+
+// shellQuote round-trips through a real shell, hostile bytes included, and
+// never lets a control character through unescaped.
+func TestShellQuoteRoundTrip(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash not installed")
+	}
+	for _, s := range []string{"plain", "it's", "a\nrm -rf ~\n", "\x1b]52;c;evil\x07", "tab\there", `back\slash 'q'`, "héllo \u202e"} {
+		q := shellQuote(s)
+		if strings.ContainsAny(q, "\n\r\x1b\x07\t") {
+			t.Errorf("quoted form of %q carries a raw control character: %q", s, q)
+		}
+		out, err := exec.Command(bash, "-c", "printf %s "+q).Output()
+		if err != nil || string(out) != s {
+			t.Errorf("bash printf %s = %q (%v), want %q", q, out, err, s)
+		}
 	}
 }

@@ -383,6 +383,9 @@ func (m *Model) buildTimeline(b *detailBuilder, e *event.Event) {
 			mark = "▶ "
 		}
 		_, method, target, _, _, _ := m.cells(x)
+		if a := x.Audit; a != nil {
+			method, target = "", Clean(strings.TrimSpace(a.Action+" "+a.Resource+" "+a.Outcome))
+		}
 		label := fit(mark+fit(strings.ToLower(kindLabel(x.Kind)), 6)+strings.TrimSpace(method+" "+target), lw)
 		start := int(float64(x.Time.Sub(t0)) / float64(span) * float64(bw))
 		start = max(0, min(start, bw-1))
@@ -402,7 +405,7 @@ func (m *Model) buildTimeline(b *detailBuilder, e *event.Event) {
 		b.lines = append(b.lines, dline{text: text, styled: styled})
 	}
 	b.lines = append(b.lines, dline{})
-	b.add(lkDim, "request, provider calls, audit records and logs of one request; ◆ marks an instant")
+	b.add(lkDim, "bars: start and duration on a shared axis; ◆ an instant (no duration)")
 }
 
 // renderDetail renders the tab bar and the visible part of the content.

@@ -223,9 +223,30 @@ func absURL(e *event.Event) string {
 	return "http://" + host + u
 }
 
-// shellQuote quotes s for a POSIX shell.
+// shellQuote quotes s for a shell. Plain text gets POSIX single quotes;
+// text with control characters (a recorded value could carry a newline or an
+// escape sequence aimed at the terminal it is pasted into) gets ANSI-C
+// quoting ($'...', bash and zsh) with every such byte escaped.
 func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	if Clean(s) == s {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	var b strings.Builder
+	b.WriteString("$'")
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' || c == '\'':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c >= 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
 }
 
 // curlCommand returns a curl command replaying the request of the selected
