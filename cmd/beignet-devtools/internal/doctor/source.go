@@ -189,6 +189,11 @@ func fields(cl *ast.CompositeLit) map[string]*ast.KeyValueExpr {
 	return m
 }
 
+func isFalse(e ast.Expr) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == "false"
+}
+
 func isNil(e ast.Expr) bool {
 	id, ok := e.(*ast.Ident)
 	return ok && id.Name == "nil"
@@ -216,7 +221,11 @@ func (c *sourceChecker) checkFile(f *ast.File, pi *pkgInfo) []Finding {
 					out = append(out, c.storePath(kv.Value, ev)...)
 				}
 			case isSel(x.Type, st, "Options"):
-				if kv := fields(x)["MaxAge"]; kv != nil {
+				fs := fields(x)
+				if ro, ok := fs["ReadOnly"]; ok && !isFalse(ro.Value) {
+					break // a reader (console, tail, a tool) does not enforce retention
+				}
+				if kv := fs["MaxAge"]; kv != nil {
 					out = append(out, c.maxAge(kv.Value, ev)...)
 				}
 			}
