@@ -55,17 +55,11 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	rec := r.getRecord()
 	ictx := &infoCtx{Context: req.Context()}
 	info := &ictx.info
-	info.traceparent, info.parentSpan = newTraceparent(req.Header.Get("Traceparent"))
-	if id := req.Header.Get("X-Request-Id"); validRequestID(id) {
-		info.requestID = id
-	} else {
-		info.requestID = newRequestID(start)
-	}
+	info.traceparent, info.parentSpan, info.requestID = newIDs(req.Header.Get("Traceparent"), req.Header.Get("X-Request-Id"), start)
 	h := w.Header()
-	vals := make([]string, 2)
-	vals[0], vals[1] = info.requestID, info.traceparent
-	h["X-Request-Id"] = vals[0:1:1]
-	h["Traceparent"] = vals[1:2:2]
+	ictx.hdr = [2]string{info.requestID, info.traceparent}
+	h["X-Request-Id"] = ictx.hdr[0:1:1]
+	h["Traceparent"] = ictx.hdr[1:2:2]
 
 	capMax := r.captureMax()
 	rw := &rec.w

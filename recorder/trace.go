@@ -31,6 +31,7 @@ type opKey struct{}
 type infoCtx struct {
 	context.Context
 	info reqInfo
+	hdr  [2]string // response header values, X-Request-Id and Traceparent
 }
 
 func (c *infoCtx) Value(key any) any {
@@ -78,16 +79,42 @@ func operationFrom(ctx context.Context) string {
 	return s
 }
 
-// newRequestID returns a ULID-shaped request ID (26 Crockford base32
-// characters): the start time's millisecond, then 80 random bits. It is
-// time-ordered, so the store's request index grows at its end, and needs
-// no lock (unlike event.Generator, no monotonic order within a
-// millisecond is promised).
-func newRequestID(t time.Time) string {
+// crockford is the alphabet of event.ID's text form.
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// putRequestID writes a ULID-shaped request ID (26 Crockford base32
+// characters, the form of event.ID) into dst: the start time's
+// millisecond, then 80 random bits. It is time-ordered, so the store's
+// request index grows at its end, and needs no lock (unlike
+// event.Generator, no order within a millisecond is promised).
+func putRequestID(dst []byte, t time.Time) {
 	id := event.IDFromTime(t)
-	binary.BigEndian.PutUint64(id[6:14], rand.Uint64())
-	binary.BigEndian.PutUint16(id[14:16], uint16(rand.Uint32()))
-	return id.String()
+	hi := binary.BigEndian.Uint64(id[:8])&^0xffff | uint64(uint16(rand.Uint32()))
+	lo := rand.Uint64()
+	for i := event.IDLen - 1; i >= 0; i-- {
+		dst[i] = crockford[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+}
+
+// newIDs returns the traceparent of a new span (continuing parent when it
+// is valid), the parent span ID, and the request ID: incoming when valid,
+// else generated. One allocation holds both generated strings.
+func newIDs(parent, incomingID string, t time.Time) (tp, parentSpan, requestID string) {
+	var b [55 + event.IDLen]byte
+	n := 55
+	if !validRequestID(incomingID) {
+		putRequestID(b[55:], t)
+		n += event.IDLen
+	}
+	parentSpan = fillTraceparent(b[:55], parent)
+	s := string(b[:n])
+	tp = s[:55]
+	if n > 55 {
+		return tp, parentSpan, s[55:]
+	}
+	return tp, parentSpan, incomingID
 }
 
 const hexDigits = "0123456789abcdef"
@@ -113,18 +140,24 @@ func nonZero() uint64 {
 // not valid. It returns the parent's span ID when the trace was continued.
 func newTraceparent(parent string) (tp, parentSpan string) {
 	var b [55]byte
-	copy(b[:], "00-")
+	parentSpan = fillTraceparent(b[:], parent)
+	return string(b[:]), parentSpan
+}
+
+// fillTraceparent writes a new span's traceparent into b (55 bytes).
+func fillTraceparent(b []byte, parent string) (parentSpan string) {
+	copy(b, "00-")
 	b[35], b[52] = '-', '-'
 	putHex(b[36:52], nonZero())
 	if validTraceparent(parent) {
 		copy(b[3:35], parent[3:35])
 		copy(b[53:55], parent[53:55])
-		return string(b[:]), parent[36:52]
+		return parent[36:52]
 	}
 	putHex(b[3:19], rand.Uint64())
 	putHex(b[19:35], nonZero())
 	copy(b[53:55], "01")
-	return string(b[:]), ""
+	return ""
 }
 
 // childTraceparent returns a traceparent for a new span under tp.
