@@ -99,15 +99,18 @@ func (s *Store) appendEncoded(events []event.Event, enc [][]byte) error {
 	}
 	s.appends++
 	s.sweep = res.sweep
-	if res.deleted > 0 && s.appends%autoCompactEvery == 0 {
+	s.autoDeleted += res.deleted
+	if s.appends%autoCompactEvery == 0 && s.autoDeleted > 0 {
+		s.autoDeleted = 0
 		s.maybeCompactLocked()
 	}
 	return nil
 }
 
-// autoCompactEvery: appends that deleted something check the free ratio
-// every this many Append calls (the check itself is cheap; the point is not
-// to compact twice in a row while a burst of retention frees pages).
+// autoCompactEvery: every this many Append calls, if automatic retention
+// deleted something since the last look, the free ratio is checked (the
+// check is cheap; the point is not to compact twice in a row while a burst
+// of retention frees pages).
 const autoCompactEvery = 256
 
 // putBatch writes one batch and applies automatic retention, in tx.

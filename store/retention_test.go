@@ -396,3 +396,84 @@ func TestSizeCapPurgesOldest(t *testing.T) {
 		t.Fatal("an event larger than the cap was accepted")
 	}
 }
+
+func TestCompactInPlaceWhileWritingAndReading(t *testing.T) {
+	s := openTemp(t, nil)
+	gen := event.NewGenerator(nil)
+	appendN(t, s, gen, t0, 2000, event.KindRequest, "seed")
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var appended []event.ID
+	wg.Add(2)
+	go func() { // the pipeline writer
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			e := mkEvent(gen, t0, event.KindLog, fmt.Sprint("w", i), i)
+			if err := s.Append(e); err != nil {
+				t.Error(err)
+				return
+			}
+			appended = append(appended, e.ID)
+		}
+	}()
+	go func() { // a console reading
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := s.List(Query{Limit: 50}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for i := 0; i < 3; i++ {
+		if err := s.CompactInPlace(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	for _, id := range appended {
+		if _, err := s.Get(id); err != nil {
+			t.Fatalf("event appended around a compaction is missing: %v", err)
+		}
+	}
+	if st, _ := s.Stats(); st.Count != 2000+len(appended) {
+		t.Fatalf("count %d, want %d", st.Count, 2000+len(appended))
+	}
+	if _, err := os.Stat(s.Path() + ".compact.tmp"); !os.IsNotExist(err) {
+		t.Fatal("temporary compaction file left behind")
+	}
+}
+
+func TestAutoCompactionFromAppendRetention(t *testing.T) {
+	clock := newClock(t0)
+	s := openTemp(t, &Options{NoSync: true, MaxAge: time.Minute, MaxEvents: -1, Now: clock.Now})
+	gen := event.NewGenerator(clock.Now)
+	for i := 0; i < 15; i++ {
+		appendN(t, s, gen, clock.Now(), 1000, event.KindRequest, fmt.Sprint("r", i))
+	}
+	_, before := s.freeSpace()
+	// Everything expires; small appends delete it over the following calls
+	// and the periodic check compacts.
+	clock.Set(t0.Add(time.Hour))
+	for i := 0; i < 2*autoCompactEvery; i++ {
+		appendN(t, s, gen, clock.Now(), 1, event.KindLog, "")
+	}
+	_, after := s.freeSpace()
+	if after > before/4 {
+		t.Fatalf("no automatic compaction from Append: used %d -> %d bytes", before, after)
+	}
+	if st, _ := s.Stats(); st.Count != 2*autoCompactEvery {
+		t.Fatalf("count %d", st.Count)
+	}
+}

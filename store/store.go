@@ -60,9 +60,10 @@ type Store struct {
 	closed bool
 
 	// Under wmu.
-	appends int           // Append calls since open, for periodic checks
-	maxTx   time.Duration // longest retention write tx since open
-	sweep   sweepState    // rolling sweep of the requests index
+	appends     int           // Append calls since open, for periodic checks
+	autoDeleted int           // events automatic retention deleted since the last compaction check
+	maxTx       time.Duration // longest retention write tx since open
+	sweep       sweepState    // rolling sweep of the requests index
 	// txLog, when set (tests, benchmarks), gets each purge/sweep write
 	// transaction's duration.
 	txLog func(time.Duration)
