@@ -30,6 +30,9 @@ const (
 // returns what it finds. Files that do not parse are skipped with an info
 // finding; a missing dir is an error.
 func CheckSource(dir string) ([]Finding, error) {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs // findings name files relative to it
+	}
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("doctor: source dir: %w", err)
