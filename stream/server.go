@@ -367,19 +367,26 @@ func (c *serverConn) write(b []byte) error {
 // forward writes the queued live events, skipping replayed ones, and the
 // gap message that follows them when the subscriber fell behind.
 func (c *serverConn) forward() error {
-	for {
+	// More may be queued while writing: keep going a few rounds without a
+	// trip through the select, but not forever, so that shutdown, replies
+	// and re-subscribes are seen under a steady stream.
+	for range 4 {
 		n, err := c.forwardOnce()
 		if err != nil || n == 0 {
 			return err
 		}
-		// More may have been queued while writing: keep going without a
-		// trip through the select.
 		select {
 		case <-c.sub.Ready():
 		default:
 			return nil
 		}
 	}
+	// Still busy: re-arm the signal for the next select round.
+	select {
+	case c.sub.ready <- struct{}{}:
+	default:
+	}
+	return nil
 }
 
 func (c *serverConn) forwardOnce() (int, error) {

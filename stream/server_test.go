@@ -585,3 +585,50 @@ func TestReplayCoversOverflowNoGap(t *testing.T) {
 		t.Fatal("the queue did not overflow; the test proves nothing")
 	}
 }
+
+// Shutdown closes cleanly even while events stream without pause.
+func TestShutdownUnderSteadyStream(t *testing.T) {
+	hub := NewHub(nil)
+	defer hub.Close()
+	srv := NewServer(ServerOptions{Hub: hub})
+	ts := newLoopbackServer(t, srv)
+	ws := dialRaw(t, "ws"+strings.TrimPrefix(ts.URL, "http"))
+	expectType(t, ws, TypeHello)
+	writeMsg(t, ws, Message{Type: TypeSubscribe})
+	expectType(t, ws, TypeSynced)
+	stop := make(chan struct{})
+	pubDone := make(chan struct{})
+	go func() {
+		defer close(pubDone)
+		ids, encs := benchFrames(1024)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			// Pre-encoded: faster than the connection can write.
+			hub.Publish(ids[i%len(ids)], event.KindRequest, "", encs[i%len(ids)])
+		}
+	}()
+	defer func() { close(stop); <-pubDone }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := ws.Read(ctx); err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	expectNoDeadline, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	if err := srv.Shutdown(expectNoDeadline); err != nil {
+		t.Fatalf("Shutdown: %v (the writer never saw it)", err)
+	}
+	if got := websocket.CloseStatus(<-errc); got != websocket.StatusGoingAway {
+		t.Fatalf("close status %v, want 1001", got)
+	}
+}
