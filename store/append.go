@@ -127,6 +127,7 @@ func (s *Store) putBatch(tx *bolt.Tx, events []event.Event, enc [][]byte) (retai
 	}
 	added := 0
 	empty := []byte{}
+	var ikey []byte // reused: Put copies keys
 	for i := range events {
 		key := events[i].ID[:]
 		if bytes.Compare(key, last[:]) > 0 {
@@ -143,7 +144,8 @@ func (s *Store) putBatch(tx *bolt.Tx, events []event.Event, enc [][]byte) (retai
 			return retainResult{}, err
 		}
 		if rid := events[i].RequestID; indexable(rid) {
-			if err := rb.Put(indexKey(rid, key), empty); err != nil {
+			ikey = append(append(append(ikey[:0], rid...), 0), key...)
+			if err := rb.Put(ikey, empty); err != nil {
 				return retainResult{}, err
 			}
 		}
