@@ -45,6 +45,7 @@ type jsonRW struct {
 	prefix   string
 	hookBase []string
 	paths    *[]string
+	hpath    []string // hookBase + the path, when there is a hook
 	dry      bool // validating only: no rewriting, no hooks
 }
 
@@ -57,6 +58,9 @@ type edit struct {
 // prefix is prepended to reported paths.
 func (r *Redactor) json(s string, trunc bool, prefix string, hookBase []string, paths *[]string) (string, bool) {
 	p := jsonRW{r: r, s: s, prefix: prefix, hookBase: hookBase, paths: paths}
+	if r.hook != nil {
+		p.hpath = append([]string(nil), hookBase...)
+	}
 	mark := 0
 	if paths != nil {
 		mark = len(*paths)
@@ -108,6 +112,10 @@ func (p *jsonRW) ws() {
 	}
 }
 
+// maxPathDepth caps the elements of a reported path; deeper paths end in
+// "..." (so that reporting stays linear on deeply nested input).
+const maxPathDepth = 32
+
 // path returns the current path, dotted.
 func (p *jsonRW) path() string {
 	if len(p.stack) == 0 {
@@ -125,6 +133,10 @@ func (p *jsonRW) path() string {
 		if i > 0 {
 			b.WriteByte('.')
 		}
+		if i == maxPathDepth {
+			b.WriteString("...")
+			break
+		}
 		if e.idx >= 0 {
 			b.WriteString(strconv.Itoa(e.idx))
 		} else {
@@ -134,17 +146,24 @@ func (p *jsonRW) path() string {
 	return b.String()
 }
 
-func (p *jsonRW) hookPath() []string {
-	out := make([]string, 0, len(p.hookBase)+len(p.stack))
-	out = append(out, p.hookBase...)
-	for _, e := range p.stack {
+// push and pop maintain the path; hpath (the hook's view) only when there
+// is a hook.
+func (p *jsonRW) push(e pathElem) {
+	p.stack = append(p.stack, e)
+	if p.r.hook != nil && !p.dry {
 		if e.idx >= 0 {
-			out = append(out, strconv.Itoa(e.idx))
+			p.hpath = append(p.hpath, strconv.Itoa(e.idx))
 		} else {
-			out = append(out, e.key)
+			p.hpath = append(p.hpath, e.key)
 		}
 	}
-	return out
+}
+
+func (p *jsonRW) pop() {
+	p.stack = p.stack[:len(p.stack)-1]
+	if p.r.hook != nil && !p.dry {
+		p.hpath = p.hpath[:len(p.hpath)-1]
+	}
 }
 
 func (p *jsonRW) report() {
@@ -354,11 +373,11 @@ func (p *jsonRW) object() bool {
 		}
 		p.pos++
 		p.ws()
-		p.stack = append(p.stack, pathElem{key: key, idx: -1})
+		p.push(pathElem{key: key, idx: -1})
 		if !p.member(key) {
 			return false
 		}
-		p.stack = p.stack[:len(p.stack)-1]
+		p.pop()
 		p.ws()
 		if p.pos >= len(p.s) {
 			return false
@@ -387,7 +406,7 @@ func (p *jsonRW) member(key string) bool {
 			return false
 		}
 		raw := p.s[vStart:p.pos]
-		if v, ok := p.r.hook(p.hookPath(), decodeJSONValue(raw)); ok {
+		if v, ok := p.r.hook(p.hpath, decodeJSONValue(raw)); ok {
 			enc, err := json.Marshal(v)
 			if err != nil {
 				enc = []byte(`"` + Replacement + `"`)
@@ -434,7 +453,7 @@ func (p *jsonRW) array() bool {
 	}
 	for i := 0; ; i++ {
 		p.ws()
-		p.stack = append(p.stack, pathElem{idx: i})
+		p.push(pathElem{idx: i})
 		var ok bool
 		if p.r.hook != nil && !p.dry {
 			ok = p.member("")
@@ -444,7 +463,7 @@ func (p *jsonRW) array() bool {
 		if !ok {
 			return false
 		}
-		p.stack = p.stack[:len(p.stack)-1]
+		p.pop()
 		p.ws()
 		if p.pos >= len(p.s) {
 			return false

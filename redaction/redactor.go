@@ -74,6 +74,8 @@ func WithPattern(name string, re *regexp.Regexp, prefilter ...string) Option {
 // json.Number, bool, nil) and objects or arrays as json.RawMessage. Returning
 // (replacement, true) replaces the value with replacement as is (it is not
 // scanned again); returning false leaves the value to the other rules.
+// The hook must not keep or modify path after it returns, and must be safe
+// for concurrent use when the Redactor is used concurrently.
 func WithHook(hook func(path []string, v any) (any, bool)) Option {
 	return func(o *options) { o.hook = hook }
 }

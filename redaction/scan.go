@@ -55,6 +55,9 @@ type scanState struct {
 	// Positions before which a detector kind does not start again: keeps
 	// the scan linear on adversarial input such as "eyJ.eyJ.eyJ...".
 	tokSkip, kvCovered, urlCovered, pemCovered int
+	// memo remembers the last run computed per byte class: a run that
+	// starts inside it ends where it ends (keeps "sk-sk-sk-..." linear).
+	memo [4]runMemo
 	// endFrom is the start of the earliest span that runs to the end of
 	// s: from there on everything is redacted, so scanning stops.
 	endFrom int
@@ -140,6 +143,35 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 	return st.spans
 }
 
+type runMemo struct {
+	tab        *[256]bool
+	start, end int
+}
+
+// run is run(st.s, i, tab), memoized per class.
+func (st *scanState) run(i int, tab *[256]bool) int {
+	slot := -1
+	for k := range st.memo {
+		m := &st.memo[k]
+		if m.tab == tab {
+			if i >= m.start && i <= m.end {
+				return m.end
+			}
+			slot = k
+			break
+		}
+		if m.tab == nil {
+			slot = k
+			break
+		}
+	}
+	e := run(st.s, i, tab)
+	if slot >= 0 {
+		st.memo[slot] = runMemo{tab, i, e}
+	}
+	return e
+}
+
 // run returns the end of the run of tab bytes starting at i.
 func run(s string, i int, tab *[256]bool) int {
 	for i < len(s) && tab[s[i]] {
@@ -163,7 +195,7 @@ func prefixed(st *scanState, i int, prefix string, tab *[256]bool, min int, name
 	if !strings.HasPrefix(s[i:], prefix) {
 		return -1
 	}
-	e := run(s, i+len(prefix), tab)
+	e := st.run(i+len(prefix), tab)
 	if e-(i+len(prefix)) >= min || (st.trunc && e == len(s)) {
 		st.add(i, e, name)
 		return e
@@ -193,7 +225,7 @@ func (r *Redactor) tokenAt(st *scanState, i int) int {
 		if len(s)-i >= 4 {
 			switch s[i : i+4] {
 			case "AKIA", "ASIA", "ABIA", "ACCA":
-				e := run(s, i+4, &upNumTab)
+				e := st.run(i+4, &upNumTab)
 				if (e-i == 20 && boundary(s, e)) || (st.trunc && e == len(s) && e-i < 20) {
 					st.add(i, e, "aws-access-key-id")
 					return e
@@ -213,8 +245,8 @@ func (r *Redactor) tokenAt(st *scanState, i int) int {
 			return prefixed(st, i, s[i:i+8], &alnumTab, 10, "stripe-key")
 		}
 		if strings.HasPrefix(s[i:], "sk-") {
-			e := run(s, i+3, &b64uTab)
-			if (e-i-3 >= 20 && hasDigit(s[i+3:e])) || (st.trunc && e == len(s)) {
+			e := st.run(i+3, &b64uTab)
+			if (e-i-3 >= 20 && e-i-3 <= 512 && hasDigit(s[i+3:e])) || (st.trunc && e == len(s)) {
 				st.add(i, e, "api-key")
 				return e
 			}
@@ -291,7 +323,7 @@ func credAt(st *scanState, i, j int, name string) int {
 	if k == j || k >= len(s) {
 		return -1
 	}
-	e := run(s, k, &credTab)
+	e := st.run(k, &credTab)
 	if e > k && (credentialLike(s[k:e]) || (st.trunc && e == len(s))) {
 		st.add(k, e, name)
 		return e
@@ -302,14 +334,14 @@ func credAt(st *scanState, i, j int, name string) int {
 // jwtAt handles eyJ... (header.payload.signature, and JWE's five parts).
 func jwtAt(st *scanState, i int) int {
 	s := st.s
-	e := run(s, i, &b64uTab)
+	e := st.run(i, &b64uTab)
 	if e-i < 10 && !(st.trunc && e == len(s)) {
 		return -1
 	}
 	dots := 0
 	for e < len(s) && s[e] == '.' && dots < 4 {
 		dots++
-		e = run(s, e+1, &b64uTab)
+		e = st.run(e+1, &b64uTab)
 	}
 	if dots >= 2 || (st.trunc && e == len(s)) {
 		st.add(i, e, "jwt")

@@ -49,6 +49,9 @@ func (w *valueWalker) path() string {
 		}
 		return "$"
 	}
+	if len(w.stack) > maxPathDepth {
+		return w.prefix + strings.Join(w.stack[:maxPathDepth], ".") + "...."
+	}
 	return w.prefix + strings.Join(w.stack, ".")
 }
 
