@@ -321,6 +321,16 @@ func TestHook(t *testing.T) {
 	if !slices.ContainsFunc(seen, func(p []string) bool { return slices.Equal(p, []string{"patient", "age"}) }) {
 		t.Fatalf("hook not called for every value: %v", seen)
 	}
+	whole := New(WithHook(func(path []string, v any) (any, bool) {
+		if path[len(path)-1] == "patient" {
+			return map[string]any{"hidden": true}, true
+		}
+		return nil, false
+	}))
+	out, paths = whole.JSON([]byte(`{"patient":{"password":"x","d":"flu"},"ok":1}`))
+	if string(out) != `{"patient":{"hidden":true},"ok":1}` || !slices.Equal(paths, []string{"patient"}) {
+		t.Fatalf("container hook: %s %v", out, paths)
+	}
 	v, _ := r.Value(map[string]any{"diagnosis": "flu"})
 	if v.(map[string]any)["diagnosis"] != "[PHI]" {
 		t.Fatalf("Value with hook: %v", v)

@@ -46,7 +46,7 @@ type jsonRW struct {
 	hookBase []string
 	paths    *[]string
 	hpath    []string // hookBase + the path, when there is a hook
-	dry      bool // validating only: no rewriting, no hooks
+	dry      bool     // validating only: no rewriting, no hooks
 }
 
 type edit struct {
@@ -401,18 +401,14 @@ func (p *jsonRW) member(key string) bool {
 		return p.value()
 	}
 	vStart := p.pos
-	if p.r.hook != nil {
+	hook := p.r.hook != nil
+	container := vStart < len(p.s) && (p.s[vStart] == '{' || p.s[vStart] == '[')
+	if hook && !container {
+		// Scalars go to the hook first.
 		if !p.skip() {
 			return false
 		}
-		raw := p.s[vStart:p.pos]
-		if v, ok := p.r.hook(p.hpath, decodeJSONValue(raw)); ok {
-			enc, err := json.Marshal(v)
-			if err != nil {
-				enc = []byte(`"` + Replacement + `"`)
-			}
-			p.edits = append(p.edits, edit{vStart, p.pos, string(enc)})
-			p.report()
+		if p.callHook(vStart) {
 			return true
 		}
 		p.pos = vStart
@@ -420,6 +416,9 @@ func (p *jsonRW) member(key string) bool {
 	if key != "" && p.r.keys.isSecret(key) {
 		if !p.skip() {
 			return false
+		}
+		if hook && container && p.callHook(vStart) {
+			return true
 		}
 		raw := p.s[vStart:p.pos]
 		switch {
@@ -436,7 +435,46 @@ func (p *jsonRW) member(key string) bool {
 		p.report()
 		return true
 	}
-	return p.value()
+	if !hook || !container {
+		return p.value()
+	}
+	// Containers go to the hook after their contents (one pass, linear
+	// in depth); if it replaces one, what was done inside is dropped.
+	editMark := len(p.edits)
+	pathMark := 0
+	if p.paths != nil {
+		pathMark = len(*p.paths)
+	}
+	if !p.value() {
+		return false
+	}
+	saved := p.edits[editMark:]
+	p.edits = p.edits[:editMark]
+	if p.callHook(vStart) {
+		if p.paths != nil {
+			last := (*p.paths)[len(*p.paths)-1]
+			*p.paths = append((*p.paths)[:pathMark], last)
+		}
+		return true
+	}
+	p.edits = append(p.edits, saved...)
+	return true
+}
+
+// callHook offers the (original) value s[vStart:p.pos] to the hook and
+// applies its replacement.
+func (p *jsonRW) callHook(vStart int) bool {
+	v, ok := p.r.hook(p.hpath, decodeJSONValue(p.s[vStart:p.pos]))
+	if !ok {
+		return false
+	}
+	enc, err := json.Marshal(v)
+	if err != nil {
+		enc = []byte(`"` + Replacement + `"`)
+	}
+	p.edits = append(p.edits, edit{vStart, p.pos, string(enc)})
+	p.report()
+	return true
 }
 
 func (p *jsonRW) array() bool {
