@@ -210,7 +210,14 @@ func (r *Recorder) process(batch []*record, events []event.Event, encs [][]byte,
 			slices.Sort(paths)
 			e.Redacted = slices.Compact(paths)
 		}
-		enc, err := event.Marshal(e)
+		var enc []byte
+		var err error
+		if r.fastEncode {
+			enc, err = encodeEvent(make([]byte, 0, r.encHint), e)
+			r.encHint = min(len(enc)+len(enc)/8+64, 1<<20)
+		} else {
+			enc, err = event.Marshal(e)
+		}
 		if err != nil {
 			r.encodeErrors.Add(1)
 			continue

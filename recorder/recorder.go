@@ -125,6 +125,10 @@ type Recorder struct {
 
 	pool sync.Pool // *record
 
+	// pipeline goroutine only
+	fastEncode bool
+	encHint    int
+
 	mu      sync.Mutex
 	servers []*stream.Server
 }
@@ -227,6 +231,8 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	r.redactor = redaction.New(cfg.Redaction...)
 	r.hub = stream.NewHub(&stream.HubOptions{Logger: r.log})
 	r.ids = event.NewGenerator(r.now)
+	r.fastEncode = fastEncodeOK()
+	r.encHint = 512
 	r.queue = make(chan *record, qs)
 	r.quit = make(chan struct{})
 	r.done = make(chan struct{})
