@@ -72,7 +72,7 @@ func WithPattern(name string, re *regexp.Regexp, prefilter ...string) Option {
 // Headers (and so Event) visit, with the path of keys to it (array indexes as
 // decimal strings) and the value: for JSON, scalars decoded (string,
 // json.Number, bool, nil) and objects or arrays as json.RawMessage (offered
-after their contents, and replacing what was done inside). Returning
+// after their contents, and replacing what was done inside). Returning
 // (replacement, true) replaces the value with replacement as is (it is not
 // scanned again); returning false leaves the value to the other rules.
 // The hook must not keep or modify path after it returns, and must be safe
