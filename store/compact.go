@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -54,7 +55,7 @@ func (s *Store) compactTo(tmp string) (_ *bolt.DB, err error) {
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("store: compact: remove stale %s: %w", tmp, err)
 	}
-	ndb, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: s.cfg.timeout, NoSync: true, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	ndb, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: s.cfg.timeout, NoSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("store: compact: create %s: %w", tmp, err)
 	}
@@ -64,6 +65,7 @@ func (s *Store) compactTo(tmp string) (_ *bolt.DB, err error) {
 			_ = os.Remove(tmp)
 		}
 	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverCorrupt(s.path, &err)
 	if err := bolt.Compact(ndb, s.db, compactTxSize); err != nil {
 		return nil, fmt.Errorf("store: compact %s: %w", s.path, err)

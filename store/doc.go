@@ -82,11 +82,11 @@
 //     gets ErrLocked after Options.Timeout and should go through the
 //     running app's devtools route instead.
 //   - A requestId longer than MaxIndexedRequestID bytes is not indexed.
-//   - The freelist is kept in memory, not written on every commit (as etcd
-//     does): a read-write Open walks the file once to rebuild it, which for
-//     a file far beyond the default retention means reading all of it.
 //   - bbolt maps the file into memory; a file truncated or damaged while
-//     open (by another program) can crash the process. Open checks the
-//     header and the length first, and page-level damage found by a query
-//     surfaces as ErrCorrupt instead of a panic where bbolt panics.
+//     open (by another program) could crash the process. Open checks the
+//     header and the length first, and bbolt's panics and memory faults on
+//     damaged pages are turned into ErrCorrupt in every store call; a
+//     panic inside a goroutine of bbolt's own cannot be caught, which is
+//     why the store has bbolt write its freelist at every commit rather
+//     than rebuild it at Open.
 package store

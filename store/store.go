@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -153,14 +154,12 @@ func boltOptions(cfg config) *bolt.Options {
 		Timeout:  cfg.timeout,
 		ReadOnly: cfg.readOnly,
 		NoSync:   cfg.noSync,
-		// As etcd does: keep the freelist in memory (hashmap type) and do
-		// not write it on every commit. After a big purge the freelist
-		// holds hundreds of thousands of pages, and writing it sorted on
-		// every commit would dominate each purge chunk. The price: Open
-		// rebuilds it by walking the file (milliseconds for the default
-		// 100,000 events), and a crash can never leave it inconsistent.
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
+		// The freelist is written on every commit (bbolt's default), not
+		// rebuilt at Open by walking the file as with NoFreelistSync: that
+		// walk runs in a goroutine of bbolt's where a damaged page crashes
+		// the process instead of returning an error. The hashmap type keeps
+		// big freelists cheap after a large purge.
+		FreelistType: bolt.FreelistMapType,
 	}
 	if cfg.maxSize > 0 {
 		o.MaxSize = int(cfg.maxSize)
@@ -168,8 +167,10 @@ func boltOptions(cfg config) *bolt.Options {
 	return o
 }
 
-func openBolt(path string, cfg config) (*bolt.DB, error) {
-	db, err := bolt.Open(path, 0o600, boltOptions(cfg))
+func openBolt(path string, cfg config) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer recoverCorrupt(path, &err)
+	db, err = bolt.Open(path, 0o600, boltOptions(cfg))
 	if err != nil {
 		return nil, openError(path, cfg.readOnly, err)
 	}
@@ -197,6 +198,7 @@ func openError(path string, readOnly bool, err error) error {
 
 // initSchema checks the meta bucket, creating the buckets in a new file.
 func (s *Store) initSchema() (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverCorrupt(s.path, &err)
 	empty := false
 	err = s.db.View(func(tx *bolt.Tx) error {
@@ -265,7 +267,10 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// recoverCorrupt turns a bbolt panic on a damaged page into ErrCorrupt.
+// recoverCorrupt turns a bbolt panic on a damaged page into ErrCorrupt. The
+// callers also set debug.SetPanicOnFault, so that a bad page offset that
+// faults in the memory map panics (and is recovered here) rather than
+// crashing the app.
 func recoverCorrupt(path string, err *error) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("%w: %s: unreadable page (%v); move it aside, a new store will be created", ErrCorrupt, path, r)
@@ -279,6 +284,7 @@ func (s *Store) view(fn func(tx *bolt.Tx) error) (err error) {
 	if s.closed {
 		return ErrClosed
 	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverCorrupt(s.path, &err)
 	return s.db.View(fn)
 }
@@ -293,6 +299,7 @@ func (s *Store) update(fn func(tx *bolt.Tx) error) (err error) {
 	if s.closed {
 		return ErrClosed
 	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverCorrupt(s.path, &err)
 	return s.db.Update(fn)
 }
