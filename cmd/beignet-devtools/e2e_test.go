@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -19,6 +20,43 @@ import (
 	"github.com/beignet/devtools/event"
 )
 
+// buildCommand builds the command once per test binary run.
+func buildCommand(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "beignet-devtools-e2e-*")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.dir = dir
+		built.bin = filepath.Join(dir, "beignet-devtools")
+		out, err := exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput()
+		if err != nil {
+			built.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.bin
+}
+
+// built is the binary shared by the end-to-end tests; TestMain removes it.
+var built struct {
+	once     sync.Once
+	dir, bin string
+	err      error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
 // TestDemoHeadlessEndToEnd builds the command, runs `demo --headless` as a
 // process, tails it over the websocket with the printed token, and checks
 // that one request's request, provider, audit, log and error events arrive
@@ -30,11 +68,7 @@ func TestDemoHeadlessEndToEnd(t *testing.T) {
 		t.Skip("builds and runs the command")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "beignet-devtools")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCommand(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
