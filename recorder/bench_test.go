@@ -260,16 +260,22 @@ func benchRecorderWS(b *testing.B, clients, sampleLen int) {
 			go func() {
 				defer wg.Done()
 				defer c.CloseNow()
+				var head [16]byte
 				for {
-					_, msg, err := c.Read(ctx)
+					_, rd, err := c.Reader(ctx)
 					if err != nil {
 						return
 					}
+					n, _ := io.ReadFull(rd, head[:])
+					msg := head[:n]
 					switch {
 					case bytes.HasPrefix(msg, []byte(`{"type":"event"`)):
 						got[i].Add(1)
 					case bytes.HasPrefix(msg, []byte(`{"type":"gap"`)):
 						gaps.Add(1)
+					}
+					if _, err := io.Copy(io.Discard, rd); err != nil {
+						return
 					}
 				}
 			}()

@@ -30,8 +30,20 @@
 //     unless the origin is allow-listed; authorization runs before the
 //     upgrade; failed attempts are rate-limited per client address.
 //
+// Correlation: the middleware reuses a valid incoming X-Request-Id (1 to 128
+// bytes of letters, digits and -_.:+=@/) or generates a ULID-shaped one
+// (time-ordered, 80 random bits), continues a valid W3C traceparent or
+// starts a trace, and puts both in the request context (RequestID,
+// TraceParent). Transport, Audit, Event and SlogHandler read them from the
+// context they are given.
+//
 // # Caveats
 //
+//   - The pipeline lingers a couple of milliseconds after a partial batch,
+//     so that request goroutines do not wake it once per event; live
+//     latency is a few milliseconds.
+//   - SlogHandler records Info and above even when the wrapped handler is
+//     set to a higher level; Debug only when the wrapped handler takes it.
 //   - A provider event is recorded when the caller closes the response body
 //     or reads it to EOF; a body that is never closed leaks the connection
 //     and the event.
@@ -42,6 +54,9 @@
 //   - Values passed in attrs, audit metadata and log attrs are copied on the
 //     caller's goroutine: scalars as they are, maps and slices recursively,
 //     anything else through a JSON round trip.
+//   - The response writer always implements http.Flusher and http.Hijacker;
+//     on a writer that cannot hijack (HTTP/2), Hijack returns
+//     http.ErrNotSupported. It does not implement io.ReaderFrom (sendfile).
 //   - Loopback mode trusts RemoteAddr; behind a reverse proxy on the same
 //     host use Authorize (proxied requests are refused in loopback mode).
 //   - Events enqueued concurrently with Close may be lost; Close flushes what
