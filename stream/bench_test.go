@@ -129,7 +129,7 @@ func benchFanout(b *testing.B, clients int) {
 	b.SetBytes(int64(len(EventFrame(encs[0])) * clients))
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	for i := range b.N {
 		for int64(i)-minCount(cs) > window {
 			select {
@@ -141,12 +141,13 @@ func benchFanout(b *testing.B, clients int) {
 		hub.Publish(ids[k], event.KindRequest, "req-0123456789", encs[k])
 	}
 	waitAll(b, cs, int64(b.N))
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), processCPU()-cpu0
 	b.StopTimer()
 	if d := hub.Dropped(); d != 0 {
 		b.Fatalf("hub dropped %d deliveries", d)
 	}
 	b.ReportMetric(float64(b.N*clients)/elapsed.Seconds(), "msgs/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*clients), "cpu-ns/msg")
 }
 
 // benchBareFanout is the baseline: one bare coder/websocket writer per
@@ -178,7 +179,7 @@ func benchBareFanout(b *testing.B, clients int) {
 	b.SetBytes(int64(len(frames[0]) * clients))
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	writersDone := make(chan struct{}, clients)
 	for _, ws := range servers {
 		go func() {
@@ -194,12 +195,13 @@ func benchBareFanout(b *testing.B, clients int) {
 		<-writersDone
 	}
 	waitAll(b, cs, int64(b.N))
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), processCPU()-cpu0
 	b.StopTimer()
 	for _, ws := range servers {
 		_ = ws.CloseNow()
 	}
 	b.ReportMetric(float64(b.N*clients)/elapsed.Seconds(), "msgs/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*clients), "cpu-ns/msg")
 }
 
 func BenchmarkFanout1(b *testing.B)      { benchFanout(b, 1) }

@@ -57,29 +57,41 @@ func NewHub(opts *HubOptions) *Hub {
 	return h
 }
 
-// Item is one queued event: its ID, kind and the complete wire frame
-// ({"type":"event","event":...}).
+// Item is one queued event: its ID and its JSON as stored. The server
+// wraps it into an event message when writing (EventFrame).
 type Item struct {
-	ID    event.ID
-	Frame []byte
+	ID  event.ID
+	Enc []byte
 }
 
-// Encoded returns the event JSON inside the frame.
-func (it Item) Encoded() []byte {
-	return it.Frame[len(eventFramePrefix) : len(it.Frame)-len(eventFrameSuffix)]
-}
+// Encoded returns the event JSON.
+func (it Item) Encoded() []byte { return it.Enc }
 
 // Publish hands an encoded event (enc, the event JSON as stored) to every
 // subscriber whose filter matches kind and requestID. It never blocks. The
-// hub keeps a reference to its own copy of enc; the caller may reuse enc.
+// hub keeps its own copy of enc (made once, and only if a subscriber takes
+// it); the caller may reuse enc.
 func (h *Hub) Publish(id event.ID, kind event.Kind, requestID string, enc []byte) {
+	h.publish(id, kind, requestID, enc, true)
+}
+
+// PublishOwned is Publish without the copy: the hub keeps enc itself, so
+// the caller must never modify enc afterwards (for example a buffer freshly
+// allocated per event, as event.Marshal returns).
+func (h *Hub) PublishOwned(id event.ID, kind event.Kind, requestID string, enc []byte) {
+	h.publish(id, kind, requestID, enc, false)
+}
+
+func (h *Hub) publish(id event.ID, kind event.Kind, requestID string, enc []byte, copyEnc bool) {
 	subs := *h.subs.Load()
 	h.published.Add(1)
 	if len(subs) == 0 {
 		return
 	}
-	// The frame is built once, and only if some subscriber takes it.
 	it := Item{ID: id}
+	if !copyEnc {
+		it.Enc = enc
+	}
 	for _, s := range subs {
 		s.offer(&it, enc, kind, requestID)
 	}
@@ -199,8 +211,8 @@ func (s *Subscription) offer(it *Item, enc []byte, kind event.Kind, requestID st
 		s.hub.dropped.Add(1)
 		return
 	}
-	if it.Frame == nil {
-		it.Frame = EventFrame(enc)
+	if it.Enc == nil {
+		it.Enc = append(make([]byte, 0, len(enc)), enc...)
 	}
 	s.queue = append(s.queue, *it)
 	s.mu.Unlock()

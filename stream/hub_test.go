@@ -69,8 +69,8 @@ func TestHubEncodedFrame(t *testing.T) {
 	if len(items) != 1 || string(items[0].Encoded()) != `{`+string(enc[1:]) {
 		t.Fatalf("Encoded = %s", items[0].Encoded())
 	}
-	if want := `{"type":"event","event":{`; string(items[0].Frame[:len(want)]) != want {
-		t.Fatalf("Frame = %s", items[0].Frame)
+	if want := `{"type":"event","event":{`; string(EventFrame(items[0].Encoded())[:len(want)]) != want {
+		t.Fatalf("EventFrame = %s", EventFrame(items[0].Encoded()))
 	}
 }
 

@@ -252,7 +252,7 @@ type serverConn struct {
 	spare    []Item
 	lastSent event.ID // last event ID written (or the subscription's since)
 	skipUpTo event.ID // live events at or before this were replayed already
-	buf      []byte
+	buf      []byte // the frame being written; grows to the largest event
 }
 
 // kill drops the connection without a close handshake, also when a Close
@@ -396,7 +396,8 @@ func (c *serverConn) forwardOnce() (int, error) {
 		if it.ID.Compare(c.skipUpTo) <= 0 {
 			continue
 		}
-		if err := c.write(it.Frame); err != nil {
+		c.buf = appendEventFrame(c.buf[:0], it.Enc)
+		if err := c.write(c.buf); err != nil {
 			return 0, err
 		}
 		c.lastSent = it.ID
