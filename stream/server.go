@@ -252,7 +252,7 @@ type serverConn struct {
 	spare    []Item
 	lastSent event.ID // last event ID written (or the subscription's since)
 	skipUpTo event.ID // live events at or before this were replayed already
-	buf      []byte // the frame being written; grows to the largest event
+	buf      []byte   // the frame being written; grows to the largest event
 }
 
 // kill drops the connection without a close handshake, also when a Close
