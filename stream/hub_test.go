@@ -156,3 +156,23 @@ func TestHubResetAndClose(t *testing.T) {
 	}
 	hub.Publish(a.ID, a.Kind, "", aenc) // no-op, no panic
 }
+
+func TestHubPublishOwnedKeepsBuffer(t *testing.T) {
+	hub := NewHub(nil)
+	defer hub.Close()
+	a, b := hub.Subscribe(nil), hub.Subscribe(nil)
+	e, enc := makeEvent(event.NewGenerator(nil), event.KindLog, "x", 0)
+	hub.PublishOwned(e.ID, e.Kind, "", enc)
+	for _, s := range []*Subscription{a, b} {
+		items, _ := s.Drain(nil)
+		if len(items) != 1 || &items[0].Encoded()[0] != &enc[0] {
+			t.Fatal("PublishOwned copied the buffer or lost the event")
+		}
+	}
+	hub.Publish(e.ID, e.Kind, "", enc)
+	ia, _ := a.Drain(nil)
+	ib, _ := b.Drain(nil)
+	if &ia[0].Enc[0] == &enc[0] || &ia[0].Enc[0] != &ib[0].Enc[0] {
+		t.Fatal("Publish must copy once and share the copy between subscribers")
+	}
+}
