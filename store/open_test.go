@@ -352,13 +352,13 @@ func TestCorruptRecordSkipped(t *testing.T) {
 func TestDamagedPagesGiveErrorsNotCrashes(t *testing.T) {
 	s := openTemp(t, nil)
 	gen := event.NewGenerator(nil)
-	for i := 0; i < 5; i++ {
-		appendN(t, s, gen, t0, 1000, event.KindRequest, fmt.Sprint("r", i))
+	for i := 0; i < 4; i++ {
+		appendN(t, s, gen, t0, 500, event.KindRequest, fmt.Sprint("r", i))
 	}
 	path := s.Path()
 	closeChecked(t, s)
 	full, _ := os.ReadFile(path)
-	for seed := uint64(1); seed <= 8; seed++ {
+	for seed := uint64(1); seed <= 6; seed++ {
 		b := bytes.Clone(full)
 		rnd := mrand.New(mrand.NewPCG(seed, 7))
 		// Scribble over a few whole pages past the meta pages.

@@ -63,7 +63,7 @@ func TestPaginationUnderConcurrentAppends(t *testing.T) {
 	mid := older[len(older)/2]
 	var newer []event.ID
 	after := mid
-	for i := 0; i < 200; i++ {
+	for i := 0; i < 60; i++ {
 		p, err := s.List(Query{Limit: 11, After: after})
 		if err != nil {
 			t.Fatal(err)
@@ -225,9 +225,9 @@ func TestIndexConsistencyAfterPurge(t *testing.T) {
 	s := openTemp(t, nil)
 	clock := newClock(t0)
 	gen := event.NewGenerator(clock.Now)
-	// 12,000 events over 12 minutes, requests spanning minute boundaries, so
+	// 8,000 events over 8 minutes, requests spanning minute boundaries, so
 	// purges split requests and run over several chunks.
-	for m := 0; m < 12; m++ {
+	for m := 0; m < 8; m++ {
 		evs := make([]event.Event, 1000)
 		for i := range evs {
 			clock.Set(t0.Add(time.Duration(m)*time.Minute + time.Duration(i)*time.Millisecond*50))
@@ -245,7 +245,7 @@ func TestIndexConsistencyAfterPurge(t *testing.T) {
 		t.Fatalf("%d index problems, first: %s", len(p), p[0])
 	}
 	want, err := s.CountPurgeable(time.Time{}, event.KindLog, event.KindAudit)
-	if err != nil || want != 2138 { // 334 per full minute, 134 in the half minute
+	if err != nil || want != 802 { // 334 per full minute, 134 in the half minute
 		t.Fatalf("CountPurgeable = %d, %v", want, err)
 	}
 	n, err = s.PurgeKinds(time.Time{}, event.KindLog, event.KindAudit)
@@ -354,7 +354,7 @@ func TestErasureAfterPurgeAndCompact(t *testing.T) {
 func TestAutoCompactionAfterPurge(t *testing.T) {
 	s := openTemp(t, &Options{NoSync: true, MaxAge: -1, MaxEvents: -1})
 	gen := event.NewGenerator(nil)
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 8; i++ { // about 5.6 MB, so purging frees > MinAutoCompactBytes
 		appendN(t, s, gen, t0, 1000, event.KindRequest, fmt.Sprint("r", i))
 	}
 	fi, _ := os.Stat(s.Path())
@@ -372,11 +372,11 @@ func TestAutoCompactionAfterPurge(t *testing.T) {
 }
 
 func TestSizeCapPurgesOldest(t *testing.T) {
-	const capBytes = 4 << 20
+	const capBytes = 2 << 20
 	s := openTemp(t, &Options{NoSync: true, MaxAge: -1, MaxEvents: -1, MaxSize: capBytes})
 	gen := event.NewGenerator(nil)
 	var last []event.Event
-	for i := 0; i < 40; i++ { // about 24 MB of events
+	for i := 0; i < 15; i++ { // about 10 MB of events
 		last = appendN(t, s, gen, t0, 1000, event.KindRequest, fmt.Sprint("r", i))
 		if fi, _ := os.Stat(s.Path()); fi.Size() > capBytes {
 			t.Fatalf("file grew to %d bytes past the cap", fi.Size())
@@ -386,7 +386,7 @@ func TestSizeCapPurgesOldest(t *testing.T) {
 		t.Fatalf("newest event lost: %v", err)
 	}
 	st, _ := s.Stats()
-	if st.Count == 0 || st.Count >= 40000 {
+	if st.Count == 0 || st.Count >= 15000 {
 		t.Fatalf("count %d", st.Count)
 	}
 	// An event bigger than the cap cannot fit: a clear error, no panic.
@@ -459,21 +459,22 @@ func TestAutoCompactionFromAppendRetention(t *testing.T) {
 	clock := newClock(t0)
 	s := openTemp(t, &Options{NoSync: true, MaxAge: time.Minute, MaxEvents: -1, Now: clock.Now})
 	gen := event.NewGenerator(clock.Now)
-	for i := 0; i < 15; i++ {
+	for i := 0; i < 8; i++ {
 		appendN(t, s, gen, clock.Now(), 1000, event.KindRequest, fmt.Sprint("r", i))
 	}
 	_, before := s.freeSpace()
 	// Everything expires; small appends delete it over the following calls
 	// and the periodic check compacts.
 	clock.Set(t0.Add(time.Hour))
-	for i := 0; i < 2*autoCompactEvery; i++ {
+	const small = autoCompactEvery + 20 // the check runs at the 256th Append
+	for i := 0; i < small; i++ {
 		appendN(t, s, gen, clock.Now(), 1, event.KindLog, "")
 	}
 	_, after := s.freeSpace()
 	if after > before/4 {
 		t.Fatalf("no automatic compaction from Append: used %d -> %d bytes", before, after)
 	}
-	if st, _ := s.Stats(); st.Count != 2*autoCompactEvery {
+	if st, _ := s.Stats(); st.Count != small {
 		t.Fatalf("count %d", st.Count)
 	}
 }
