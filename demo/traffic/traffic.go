@@ -1,19 +1,3 @@
-// Package traffic drives the demo app (demo/app) with a realistic mix of
-// requests at a chosen rate, as a few simulated users: sign-in with JSON and
-// form bodies, CRUD on notes, checkouts (some declined), searches, slow,
-// failing and panicking endpoints, and the server-sent events feed.
-//
-// It plants secrets where real traffic carries them: in Authorization and
-// Cookie headers, in query strings (access_token, api_key), and in JSON and
-// form bodies (password, a cloud key pasted into a note). Planted lists the
-// fixed ones, so tests can check that none of them gets past redaction.
-//
-// # Caveats
-//
-//   - It talks to one base URL, meant to be the demo app on loopback; it
-//     refuses a non-loopback URL.
-//   - The rate is a ceiling shared by all simulated users; slow endpoints
-//     lower the achieved rate.
 package traffic
 
 import (
@@ -181,8 +165,6 @@ type simUser struct {
 	signedIn bool
 }
 
-var errStopped = errors.New("traffic: stopped")
-
 // req waits for a rate token, sends one request, drains the response and
 // returns its status and (small) body.
 func (s *simUser) req(ctx context.Context, method, path string, hdr http.Header, body []byte) (int, []byte, error) {
@@ -232,7 +214,9 @@ func mustJSON(v any) []byte {
 
 func (s *simUser) chance(p float64) bool { return s.rng.Float64() < p }
 
-var noteTitles = []string{"standup notes", "release checklist", "staging credentials", "customer call", "Q3 roadmap", "incident review", "ideas"}
+func noteTitles() []string {
+	return []string{"standup notes", "release checklist", "staging credentials", "customer call", "Q3 roadmap", "incident review", "ideas"}
+}
 
 // run loops over user sessions until ctx ends.
 func (s *simUser) run(ctx context.Context) {
@@ -276,7 +260,8 @@ func (s *simUser) session(ctx context.Context) error {
 	}
 
 	// Create a note; some people paste credentials into notes.
-	title := noteTitles[s.rng.IntN(len(noteTitles))]
+	titles := noteTitles()
+	title := titles[s.rng.IntN(len(titles))]
 	body := map[string]any{"title": title, "body": "see the doc for details, owner " + s.email, "tags": []string{"work"}}
 	if title == "staging credentials" || s.chance(0.15) {
 		body["body"] = "aws access key " + app.CloudAccessKeyID + " for the staging bucket"

@@ -91,9 +91,6 @@ dur:>200ms, and free words.`,
 	return cmd
 }
 
-// errEnough ends a tail that printed --count events or finished its replay.
-var errEnough = errors.New("tail: done")
-
 type eventPrinter struct {
 	w      io.Writer
 	json   bool

@@ -1,21 +1,6 @@
-// Package endpoint turns the --url a user types into the devtools route's
-// base URL and websocket URL.
-//
-// Accepted forms, all meaning the same route:
-//
-//	http://127.0.0.1:8080                      (the app; the default base path is added)
-//	http://127.0.0.1:8080/api/devtools         (the route's base path)
-//	http://127.0.0.1:8080/api/devtools/ws      (the websocket itself)
-//	ws://127.0.0.1:8080/api/devtools/ws        (ws and wss map to http and https)
-//
-// # Caveats
-//
-//   - A URL that carries a token in its query string or userinfo is refused:
-//     query strings and userinfo end up in logs and shell history.
 package endpoint
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -24,9 +9,6 @@ import (
 
 // DefaultBasePath is the recorder's default route base path.
 const DefaultBasePath = "/api/devtools"
-
-// ErrBadURL is wrapped by every error Parse returns.
-var ErrBadURL = errors.New("endpoint: bad --url")
 
 // Endpoint is a parsed devtools route location.
 type Endpoint struct {
