@@ -16,7 +16,7 @@ func TestLinearTime(t *testing.T) {
 		"eyJ.", "eyJhbGciOiJIUzI1NiJ9.", "password=", "password:\"", `"password":"`, `\"token\":\"`, "://", "https://a@",
 		"-----BEGIN PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----\n", "Bearer ", "Bearer a", "a@b.co ", "4111 ",
 		"[", "{\"a\":", "[\"x\",", "?token=a&", "&", "%", "ghp_", "sk-", "hooks.slack.com/", "a=b;", "\\", "\"", "xoxb-",
-		"AKIA", "token=" + "\"", "name=\"password\"\r\n\r\n", "\n--", "a:b:", "==",
+		"AKIA", "token=" + "\"", "password=\"[REDACTED", "name=\"password\"", "Authorization: Bearer ", "name=\"password\"\r\n\r\n", "\n--", "a:b:", "==",
 	}
 	r := New(WithEmails(), WithCardNumbers(), WithHook(func([]string, any) (any, bool) { return nil, false }))
 	for _, u := range units {

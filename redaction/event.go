@@ -273,10 +273,7 @@ func (r *Redactor) multipart(s string, trunc bool, prefix string, paths *[]strin
 		sep := 4
 		if hdrEnd < 0 {
 			if hdrEnd = strings.Index(s[p:], "\n\n"); hdrEnd < 0 {
-				if trunc {
-					break
-				}
-				continue
+				break // no part body follows anywhere after p
 			}
 			sep = 2
 		}

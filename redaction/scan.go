@@ -556,6 +556,7 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 			}
 		}
 	}
+	st.kvCovered = max(st.kvCovered, ve)
 	if ve <= vs || isMarked(s[vs:ve]) {
 		return
 	}
@@ -564,7 +565,6 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 			vs += sl
 		}
 	}
-	st.kvCovered = ve
 	st.add(vs, ve, "key-value")
 }
 
