@@ -104,6 +104,11 @@ func (r *Recorder) run() {
 	flush := func() {
 		if r.processHook != nil {
 			r.processHook(batch)
+			for _, rec := range batch {
+				if rec.flushed != nil {
+					close(rec.flushed)
+				}
+			}
 		} else {
 			events, encs = r.process(batch, events[:0], encs[:0], &failing)
 		}
