@@ -187,10 +187,15 @@ func TestTmuxEndToEnd(t *testing.T) {
 	for try := 0; try < 15 && !found; try++ {
 		keys("Enter")
 		waitFor("the detail pane", func(s string) bool { return strings.Contains(s, "Overview") && strings.Contains(s, "Timeline") })
-		s := capture()
-		for i := 0; i < 5 && !strings.Contains(s, "[Request]"); i++ {
+		activeTab := regexp.MustCompile(`\[(Overview|Request|Response|Timeline|Raw)\]`)
+		s := waitFor("a tab", func(s string) bool { return activeTab.MatchString(s) })
+		for i := 0; i < 5 && activeTab.FindStringSubmatch(s)[1] != "Request"; i++ {
+			cur := activeTab.FindStringSubmatch(s)[1]
 			keys("Tab")
-			s = waitFor("the next tab", func(string) bool { return true })
+			s = waitFor("the next tab", func(s string) bool {
+				m := activeTab.FindStringSubmatch(s)
+				return m != nil && m[1] != cur
+			})
 		}
 		s = waitFor("the request tab", func(s string) bool {
 			return strings.Contains(s, "[Request]") && (strings.Contains(s, "Request headers") || strings.Contains(s, "no HTTP exchange"))
