@@ -258,7 +258,7 @@ func (r *Recorder) process(batch []*record, events []event.Event, encs [][]byte,
 	}
 	for i := range events {
 		e := &events[i]
-		r.hub.Publish(e.ID, e.Kind, e.RequestID, encs[i])
+		r.hub.PublishOwned(e.ID, e.Kind, e.RequestID, encs[i]) // enc is fresh per event and never modified
 	}
 	r.published.Add(uint64(len(events)))
 	clear(events)
