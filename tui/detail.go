@@ -102,7 +102,7 @@ func (m *Model) ensureDetail() {
 		m.dlines = []dline{{text: "(no event selected)", kind: lkDim}}
 		return
 	}
-	k := detailKey{seq: m.sel, tab: m.tab, width: m.detailWidth(), all: m.bodyAll, corr: len(m.correlated[e.RequestID]) + m.buf.len()*boolInt(m.tab == tabTimeline), styleG: m.styleG, height: 0}
+	k := detailKey{seq: m.sel, tab: m.tab, width: m.detailWidth(), all: m.bodyAll, corr: len(m.correlated[e.RequestID]) + m.buf.len()*boolInt(m.tab == tabTimeline), styleG: m.styleG}
 	if k == m.dkey && m.dlines != nil {
 		return
 	}

@@ -4,10 +4,12 @@
 //
 // The pieces:
 //
-//   - Source feeds the model. NewLiveSource wraps stream.Client; NewOfflineSource
+//   - Source feeds the model. NewLiveSource wraps stream.Client (and pages
+//     history through the recorder's JSON routes, HTTPHistory); NewOfflineSource
 //     reads a store file newest-first and pages older on demand. Sources batch
-//     arrivals (Pump): the model gets one message per frame, never one per event.
-//   - Model is the one top-level model. The list, detail pane (Overview,
+//     arrivals (Pump): the model gets one message per frame, never one per event,
+//     and a full Pump pushes back on the websocket reader instead of growing.
+//   - Model (NewModel, Run) is the one top-level model. The list, detail pane (Overview,
 //     Request, Response, Timeline, Raw), status bar and help overlay only render
 //     its state; every blocking call (Next, Older, Correlated, file writes) runs
 //     in a tea.Cmd.
@@ -26,6 +28,9 @@
 //   - While the view is paged far back (the newest evicted), live arrivals are
 //     only counted; they are re-read from the source's history on G, so a
 //     source without history never pages back past its ring.
+//   - Exports (JSON lines, HAR) are written 0600 and never overwrite a file;
+//     the copied curl command keeps redacted values as [REDACTED] and quotes
+//     control characters ($'...').
 //   - Detail search is case-insensitive over the rendered (wrapped) text; a
 //     match broken across a wrapped line is not found.
 package tui

@@ -139,11 +139,11 @@ type Model struct {
 }
 
 type detailKey struct {
-	seq            int64
-	tab, width     int
-	all            bool
-	corr           int
-	styleG, height int
+	seq        int64
+	tab, width int
+	all        bool
+	corr       int
+	styleG     int
 }
 
 // Messages.

@@ -134,6 +134,9 @@ func (m *Model) renderTitle() string {
 	switch {
 	case m.paused:
 		right = fmt.Sprintf("PAUSED +%d buffered ", len(m.pending))
+		if m.pendingDrop > 0 {
+			right = fmt.Sprintf("PAUSED +%d buffered (%d over the ring) ", len(m.pending), m.pendingDrop)
+		}
 	case m.newCount > 0:
 		right = fmt.Sprintf("+%d new ", m.newCount)
 	case m.follow:
