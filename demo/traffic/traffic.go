@@ -291,9 +291,9 @@ func (s *simUser) session(ctx context.Context) error {
 		}
 	}
 
-	// Check out: about a third of the cards are declined.
+	// Check out: about a quarter of the cards are declined.
 	pm := app.PaymentMethodOK
-	if s.chance(0.35) {
+	if s.chance(0.25) {
 		pm = app.PaymentMethodDeclined
 	}
 	co := map[string]any{"amount": 900 + s.rng.IntN(40)*100, "currency": "eur", "paymentMethod": pm}
