@@ -261,3 +261,31 @@ func TestHostileEventsAreEscaped(t *testing.T) {
 		}
 	}
 }
+
+// The program pulls batches from the Source itself (Init -> Next -> batch ->
+// Next ...): pushing into the source's pump is enough for events to show.
+func TestProgramPullsFromSource(t *testing.T) {
+	src := newFake(nil)
+	m := newTestModel(src, true)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
+	ctx := t.Context()
+	src.pump.Update(func(b *Batch) { b.Conn = &Conn{State: StateLive} })
+	if err := src.pump.Push(ctx, sampleEvents(0, 30)...); err != nil {
+		t.Fatal(err)
+	}
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		return strings.Contains(string(b), "/api/notes/28")
+	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	if err := src.pump.Push(ctx, sampleEvents(30, 10)...); err != nil {
+		t.Fatal(err)
+	}
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		return strings.Contains(string(b), "/api/notes/36")
+	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	tm.Send(press("q"))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
+	defer fm.Close()
+	if fm.buf.len() != 40 || fm.conn.State != StateLive {
+		t.Fatalf("model holds %d events, state %v", fm.buf.len(), fm.conn.State)
+	}
+}
