@@ -163,6 +163,11 @@ func boltOptions(cfg config) *bolt.Options {
 	}
 	if cfg.maxSize > 0 {
 		o.MaxSize = int(cfg.maxSize)
+		// Map the whole cap up front (address space only, nothing is
+		// allocated): growing the file then never remaps it, and a remap
+		// has to copy every dirty node out of the old mapping while
+		// holding the writer.
+		o.InitialMmapSize = int(cfg.maxSize)
 	}
 	return o
 }
