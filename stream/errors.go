@@ -13,8 +13,7 @@ var (
 	ErrUnauthorized = errors.New("stream: unauthorized")
 	// ErrOriginRefused means the server refused the upgrade because of the
 	// request's Origin header (cross-origin and not allow-listed). Run
-	// returns it without retrying. It also matches ErrUnauthorized's
-	// sibling checks only through errors.Is(err, ErrOriginRefused).
+	// returns it without retrying. It does not match ErrUnauthorized.
 	ErrOriginRefused = errors.New("stream: origin refused")
 	// ErrProtocol means the peer broke wire protocol v1: no or another
 	// subprotocol, a frame that is not a v1 message, an event that does
