@@ -142,7 +142,13 @@ BEIGNET_DEVTOOLS_TOKEN environment variable, or the no-echo prompt.`,
 	root.SetErr(env.Stderr)
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: %w", c.CommandPath(), err)}
+		if strings.Contains(err.Error(), "unknown flag: --token") && !strings.Contains(err.Error(), "--token-") {
+			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: %w (there is no --token flag, it would leak into shell history and ps: use --token-file PATH or $%s)", cmdName(c), err, TokenEnv)}
+		}
+		if !c.HasParent() {
+			return &ExitError{Code: ExitUsage, Err: err}
+		}
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: %w", cmdName(c), err)}
 	})
 	root.AddCommand(
 		newDemoCmd(env),
@@ -157,10 +163,19 @@ BEIGNET_DEVTOOLS_TOKEN environment variable, or the no-echo prompt.`,
 	return root
 }
 
+// cmdName is the command path without the program name ("tail",
+// "completion bash"), for messages Main prefixes with the program name.
+func cmdName(c *cobra.Command) string {
+	if !c.HasParent() {
+		return c.Name()
+	}
+	return strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ")
+}
+
 // noArgs is cobra.NoArgs as a usage error.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageErr("%s takes no arguments (got %q); see --help", cmd.CommandPath(), args[0])
+		return usageErr("%s takes no arguments (got %q); see --help", cmdName(cmd), args[0])
 	}
 	return nil
 }
@@ -179,9 +194,9 @@ func (t *target) flags(cmd *cobra.Command, what string) {
 func (t *target) check(cmd *cobra.Command) error {
 	switch {
 	case t.url == "" && t.db == "":
-		return usageErr("%s needs --url URL or --db PATH", cmd.CommandPath())
+		return usageErr("%s needs --url URL or --db PATH", cmdName(cmd))
 	case t.url != "" && t.db != "":
-		return usageErr("%s takes --url or --db, not both", cmd.CommandPath())
+		return usageErr("%s takes --url or --db, not both", cmdName(cmd))
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{[]string{"nope"}, ExitUsage, "unknown command"},
 		{[]string{"tail"}, ExitUsage, "needs --url URL or --db PATH"},
 		{[]string{"tail", "--url", "http://127.0.0.1:1", "--db", db}, ExitUsage, "not both"},
-		{[]string{"tail", "--token", "abc", "--url", "http://127.0.0.1:1"}, ExitUsage, "unknown flag: --token"},
+		{[]string{"tail", "--token", "abc", "--url", "http://127.0.0.1:1"}, ExitUsage, "there is no --token flag"},
 		{[]string{"console", "--token", "abc"}, ExitUsage, "unknown flag: --token"},
 		{[]string{"tail", "--db", db, "extra"}, ExitUsage, "takes no arguments"},
 		{[]string{"tail", "--db", db, "--filter", "bogus:1"}, ExitUsage, "--filter"},
