@@ -1,0 +1,62 @@
+// Package redaction removes secrets from what beignet-devtools records:
+// headers, URLs, bodies, Go values and whole events. Nothing leaves the
+// recorder's pipeline without passing through a Redactor.
+//
+// A Redactor applies two kinds of rules:
+//
+//   - Key rules. A value is replaced when its key (header name, JSON key,
+//     form field, query parameter, struct field's JSON name, map key, or the
+//     key of a key=value pair in free text) is secret-shaped: authorization,
+//     proxy-authorization, cookie, set-cookie, x-api-key, api_key, token,
+//     access_token, refresh_token, id_token, x-auth-token, x-csrf-token,
+//     password, passwd, secret, client_secret, credentials, private_key,
+//     session, session_id and their variants. Keys are compared by words,
+//     case- and separator-insensitively ("apiKey", "API_KEY", "x-api-key"),
+//     so that max_tokens, prompt_tokens, token_count, token_type, author,
+//     authored_by, secretary and tokenizer stay readable. WithKeys adds keys;
+//     WithAllowKeys exempts some.
+//   - Value rules. Secret-shaped values are replaced wherever they appear:
+//     Bearer and Basic credentials, JWTs, AWS access key IDs, GitHub,
+//     GitLab, npm, Stripe and Slack tokens, Slack webhook URLs, Google API
+//     keys, sk- style API keys, PEM private key blocks, URL userinfo (user
+//     and password), secret-shaped key=value pairs inside free text and
+//     sensitive query parameters (token, code, sig, X-Amz-Signature, key ...).
+//     Each rule is guarded by a cheap literal check (a prefix such as "eyJ",
+//     "AKIA" or "ghp_" at a word start, or a ':' / '=' separator), so text
+//     without secrets costs one pass over its bytes and no allocation.
+//     WithPattern adds regular expressions, WithEmails and WithCardNumbers
+//     (Luhn-checked) opt into PII.
+//
+// A replaced value becomes Replacement, "[REDACTED]", or with
+// WithFingerprint "[REDACTED:xxxxxxxx]" (HMAC-SHA256 under a key made per
+// Redactor, so equal secrets can be told apart from different ones without
+// revealing them). Where it helps debugging the harmless frame is kept:
+// "Bearer [REDACTED]", cookie names, the BEGIN/END lines of a PEM block,
+// the host of a URL.
+//
+// Every entry point returns the paths it replaced and never modifies its
+// input; when nothing was replaced the input itself is returned. Event
+// assigns new values to the event's fields and records the paths in
+// e.Redacted.
+//
+// # Caveats
+//
+//   - Domain data is the app's job. Health records, account numbers, names,
+//     addresses and other business fields are not secret-shaped; register a
+//     WithHook (or WithKeys) for them. E-mail addresses and card numbers are
+//     only redacted when opted in.
+//   - Value rules find secrets by shape. A secret with no recognisable shape
+//     (a random password in free text without a key, a token in a custom
+//     format) is only caught through its key; add WithPattern for your own
+//     token formats.
+//   - A text cut at a capture limit (truncated=true in Body, and any JSON
+//     that does not parse) has partial matches at its end redacted, but a
+//     secret cut before its recognisable prefix ("gh" of "ghp_") cannot be
+//     recognised. Patterns added with WithPattern do not match partially.
+//   - Redacted JSON keeps its structure, except that a secret-shaped object
+//     key is replaced too (two such keys can then collide). Go values that
+//     changed come back as map[string]any / []any: equal as JSON, not as Go
+//     types.
+//   - Binary bodies are not inspected (the recorder keeps only their size).
+//   - Fingerprints are only comparable within one Redactor (one process).
+package redaction
