@@ -362,3 +362,30 @@ func TestShellQuoteRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A detail keeps showing its event while streaming evicts it from the ring.
+func TestDetailSurvivesEviction(t *testing.T) {
+	dark := true
+	m := NewModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: 10})
+	defer m.Close()
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	evs := sampleEvents(0, 10)
+	m.Update(batchMsg{b: Batch{Events: evs}})
+	for range 9 {
+		m.Update(press("k"))
+	}
+	m.Update(press("enter"))
+	m.Update(batchMsg{b: Batch{Events: sampleEvents(10, 30)}})
+	if m.buf.at(0) != nil {
+		t.Fatal("event not evicted")
+	}
+	if e := m.detailEvent(); e == nil || e.ID != evs[0].ID {
+		t.Fatal("detail lost its event")
+	}
+	if out := ansi.Strip(m.Render()); !strings.Contains(out, evs[0].ID.String()) {
+		t.Fatalf("detail does not show the evicted event:\n%s", out)
+	}
+	if m.newCount != 30 {
+		t.Fatalf("+%d new, want 30", m.newCount)
+	}
+}

@@ -88,7 +88,12 @@ func wrap(s string, w int) []string {
 }
 
 // detailEvent is the event the detail pane shows.
+// It is a copy taken when the detail opened (or the selection moved while it
+// is open), so the ring evicting the entry does not change what is read.
 func (m *Model) detailEvent() *event.Event {
+	if m.detail && !m.dev.ID.IsZero() {
+		return &m.dev
+	}
 	if e := m.selected(); e != nil {
 		return &e.ev
 	}
@@ -102,7 +107,7 @@ func (m *Model) ensureDetail() {
 		m.dlines = []dline{{text: "(no event selected)", kind: lkDim}}
 		return
 	}
-	k := detailKey{seq: m.sel, tab: m.tab, width: m.detailWidth(), all: m.bodyAll, corr: len(m.correlated[e.RequestID]) + m.buf.len()*boolInt(m.tab == tabTimeline), styleG: m.styleG}
+	k := detailKey{id: e.ID, tab: m.tab, width: m.detailWidth(), all: m.bodyAll, corr: len(m.correlated[e.RequestID]) + m.buf.len()*boolInt(m.tab == tabTimeline), styleG: m.styleG}
 	if k == m.dkey && m.dlines != nil {
 		return
 	}

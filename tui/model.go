@@ -109,6 +109,8 @@ type Model struct {
 	mouse    bool
 
 	detail        bool
+	dev           event.Event // the event the detail shows (a copy)
+	harEv         event.Event // the event H was pressed on
 	followOnClose bool
 	tab           int
 	dscroll       int
@@ -139,7 +141,7 @@ type Model struct {
 }
 
 type detailKey struct {
-	seq        int64
+	id         event.ID
 	tab, width int
 	all        bool
 	corr       int
@@ -554,6 +556,16 @@ func (m *Model) move(d int) {
 	sp := max(0, min(m.selPos()+d, n-1))
 	m.sel = m.buf.visAt(sp).seq
 	m.clampView()
+	m.syncDetail()
+}
+
+// syncDetail makes the detail follow a selection the user moved.
+func (m *Model) syncDetail() {
+	if m.detail {
+		if e := m.selected(); e != nil {
+			m.dev = e.ev
+		}
+	}
 }
 
 func (m *Model) scroll(d int) {
@@ -582,6 +594,7 @@ func (m *Model) click(x, y int) {
 		m.follow = false
 		m.sel = e.seq
 		m.clampView()
+		m.syncDetail()
 	}
 }
 
@@ -691,6 +704,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		if m.selected() == nil {
 			return nil
 		}
+		m.dev = m.selected().ev
 		if !m.detail {
 			m.followOnClose = m.follow
 			m.detail = true
@@ -754,30 +768,31 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.sel, m.top = -1, -1
 		m.setNotice("cleared (history stays in the source)", false)
 	case key.Matches(msg, k.Copy):
-		e := m.selected()
+		e := m.detailEvent()
 		if e == nil {
 			return nil
 		}
-		b, err := event.Marshal(&e.ev)
+		b, err := event.Marshal(e)
 		if err != nil {
 			m.setNotice("copy: "+err.Error(), true)
 			return nil
 		}
-		m.setNotice(fmt.Sprintf("copied event %s as JSON (%d bytes, OSC 52)", e.ev.ID, len(b)), false)
+		m.setNotice(fmt.Sprintf("copied event %s as JSON (%d bytes, OSC 52)", e.ID, len(b)), false)
 		return tea.SetClipboard(string(b))
 	case key.Matches(msg, k.Export):
 		m.mode = modeExport
 		m.input = "beignet-events-" + m.now().In(m.loc).Format("20060102-150405") + ".jsonl"
 		m.inputErr = ""
 	case key.Matches(msg, k.HAR):
-		e := m.selected()
+		e := m.detailEvent()
 		if e == nil {
 			return nil
 		}
+		m.harEv = *e
 		m.mode = modeHAR
-		m.input = "request-" + e.ev.ID.String() + ".har"
+		m.input = "request-" + e.ID.String() + ".har"
 		m.inputErr = ""
-		return m.correlatedCmd(e.ev.RequestID)
+		return m.correlatedCmd(e.RequestID)
 	case key.Matches(msg, k.LoadAll):
 		if m.detail {
 			m.bodyAll = !m.bodyAll
@@ -892,14 +907,14 @@ func (m *Model) submitInput() tea.Cmd {
 	case modeHAR:
 		path := strings.TrimSpace(m.input)
 		m.mode = modeNormal
-		e := m.selected()
-		if e == nil || path == "" {
+		e := &m.harEv
+		if e.ID.IsZero() || path == "" {
 			return nil
 		}
-		evs := m.requestEvents(&e.ev)
-		curl := curlCommand(&e.ev, evs)
+		evs := m.requestEvents(e)
+		curl := curlCommand(e, evs)
 		m.setNotice("writing HAR to "+Clean(path)+" …", false)
-		cmds := []tea.Cmd{harCmd(path, &e.ev, evs)}
+		cmds := []tea.Cmd{harCmd(path, e, evs)}
 		if curl != "" {
 			cmds = append(cmds, tea.SetClipboard(curl))
 		}
