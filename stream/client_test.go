@@ -470,3 +470,41 @@ func TestClientDialRecordsSocket(t *testing.T) {
 		t.Fatal("the dial hook did not record the socket")
 	}
 }
+
+// Update.Raw is the event JSON exactly as published (and stored), and
+// Hello carries the server's greeting.
+func TestClientRawAndHello(t *testing.T) {
+	hist := &memHistory{}
+	ts := startServer(t, ServerOptions{History: hist, Hello: Hello{App: "notes", Env: "staging", Retention: "24h0m0s", Instance: "i-1"}})
+	src := newSource(ts.hub, hist)
+	first := src.publish(event.KindLog, "first", 0)
+	e, enc := makeEvent(src.gen, event.KindAudit, "note.delete", 0)
+	hist.add(e.ID, enc) // in history only: arrives through the replay
+	var hello *Hello
+	got := make(chan []byte, 1)
+	c := NewClient(ClientOptions{URL: ts.url, Since: first.ID})
+	stop := runClient(t, c, func(u Update) {
+		switch u.Kind {
+		case UpdateHello:
+			hello = u.Hello
+		case UpdateEvent:
+			got <- u.Raw
+		}
+	})
+	var raw []byte
+	select {
+	case raw = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event")
+	}
+	stop()
+	if string(raw) != string(enc) {
+		t.Fatalf("Raw = %s\nwant %s", raw, enc)
+	}
+	if hello == nil || *hello != (Hello{Protocol: Subprotocol, Version: ProtocolVersion, App: "notes", Env: "staging", Retention: "24h0m0s", Instance: "i-1"}) {
+		t.Fatalf("hello = %+v", hello)
+	}
+	if c.LastID() != e.ID {
+		t.Fatalf("LastID = %s, want %s", c.LastID(), e.ID)
+	}
+}
