@@ -285,16 +285,18 @@ func (m *Model) body(b *detailBuilder, title string, body *event.Body) {
 			text = out.String()
 		}
 	}
-	lines := strings.Split(CleanMultiline(text), "\n")
+	// The limit counts screen lines (after wrapping), so one huge line is
+	// cut as well as many short ones.
 	limit := m.opts.BodyLines
-	more := 0
-	if !m.bodyAll && len(lines) > limit {
-		more = len(lines) - limit
-		lines = lines[:limit]
-	}
-	for _, l := range lines {
+	shown, more := 0, 0
+	for _, l := range strings.Split(CleanMultiline(text), "\n") {
 		for _, wl := range wrap(l, b.w) {
+			if !m.bodyAll && shown >= limit {
+				more++
+				continue
+			}
 			b.lines = append(b.lines, dline{text: wl})
+			shown++
 		}
 	}
 	if more > 0 {
