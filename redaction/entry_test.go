@@ -181,6 +181,18 @@ func TestHeaders(t *testing.T) {
 	if !slices.Equal(paths, []string{"authorization", "cookie", "proxy-authorization", "set-cookie", "x-api-key", "x-debug"}) {
 		t.Fatalf("paths %v", paths)
 	}
+	odd, paths := r.Headers(http.Header{sJWT: {"1"}})
+	for k := range odd {
+		if strings.Contains(k, "eyJ") {
+			t.Fatal("secret-shaped header name survived")
+		}
+	}
+	if len(paths) != 1 || strings.Contains(paths[0], "eyJ") {
+		t.Fatalf("header name path: %d paths", len(paths))
+	}
+	if got, _ := r.URL("/x?" + sJWT + "=1&a=2"); got != "/x?[REDACTED]=1&a=2" {
+		t.Fatalf("secret-shaped query name: %q", got)
+	}
 	plain := http.Header{"Accept": {"*/*"}}
 	if out, paths := r.Headers(plain); !reflect.DeepEqual(out, plain) || paths != nil {
 		t.Fatal("harmless headers changed")

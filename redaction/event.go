@@ -42,7 +42,10 @@ func (r *Redactor) headers(h map[string][]string, prefix string, hookBase []stri
 		if nv == nil {
 			nv = r.headerValues(name, vals)
 		}
-		if nv == nil {
+		// A header name is not where secrets go, but a client can put one
+		// there; it must not survive as a map key or in a path.
+		newName, nameSpans := r.str(name, false)
+		if nv == nil && nameSpans == nil {
 			continue
 		}
 		if out == nil {
@@ -51,8 +54,14 @@ func (r *Redactor) headers(h map[string][]string, prefix string, hookBase []stri
 				out[k] = v
 			}
 		}
-		out[name] = nv
-		*paths = append(*paths, lowerJoin(prefix, name))
+		if nv == nil {
+			nv = vals
+		}
+		if nameSpans != nil {
+			delete(out, name)
+		}
+		out[newName] = nv
+		*paths = append(*paths, lowerJoin(prefix, newName))
 	}
 	if out == nil {
 		return h, false

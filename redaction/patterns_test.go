@@ -82,6 +82,10 @@ func TestValuePatterns(t *testing.T) {
 			{"PASSWORD=p@ss word", []string{"p@ss"}},
 		}, []string{"max_tokens=100 prompt_tokens: 20", "author: Ada Lovelace", "tokenizer: bpe", "token_count=5",
 			"password: null", "secretary: Bob", "time 09:00:00 a==b", "password=[REDACTED]"}},
+		{"element", []patternCase{
+			{"<login><user>ada</user><password>hunter2</password></login>", []string{"hunter2"}},
+			{"<soap:Body><api_key>k-123</api_key>", []string{"k-123"}},
+		}, []string{"<p>password</p>", "<author>Ada</author>", "<password></password>", "a > b", "<b>bold</b>"}},
 		{"query", []patternCase{
 			{"GET https://x.test/cb?code=authcode123&state=1", []string{"authcode123"}},
 			{"https://s3.test/o?X-Amz-Credential=AK%2F1&X-Amz-Signature=deadbeef01", []string{"AK%2F1", "deadbeef01"}},

@@ -67,6 +67,9 @@ func (st *scanState) add(start, end int, name string) {
 	if end <= start {
 		return
 	}
+	if t := st.s[start:end]; len(t) <= 20 && t[len(t)-1] == ']' && isMarked(t) {
+		return // already a replacement
+	}
 	st.spans = append(st.spans, span{start, end, name})
 	if end >= len(st.s) && start < st.endFrom {
 		st.endFrom = start
@@ -111,6 +114,10 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 		case '-':
 			if i >= st.pemCovered && strings.HasPrefix(s[i:], "-----BEGIN ") {
 				pemAt(&st, i)
+			}
+		case '>':
+			if i >= st.kvCovered {
+				r.elementAt(&st, i)
 			}
 		case '@':
 			if r.emails {
@@ -566,6 +573,29 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 		}
 	}
 	st.add(vs, ve, "key-value")
+}
+
+// elementAt handles "<password>value</password>" (XML, HTML) at the '>'
+// of the start tag i.
+func (r *Redactor) elementAt(st *scanState, i int) {
+	s := st.s
+	k := i
+	for k > 0 && i-k < 64 && keyTab[s[k-1]] {
+		k--
+	}
+	if k == i || k == 0 || s[k-1] != '<' || !r.keys.isSecret(s[k:i]) {
+		return
+	}
+	vs := i + 1
+	ve := len(s)
+	if c := strings.IndexByte(s[vs:], '<'); c >= 0 {
+		ve = vs + c
+	}
+	st.kvCovered = ve
+	if strings.TrimSpace(s[vs:ve]) == "" || isMarked(s[vs:ve]) {
+		return
+	}
+	st.add(vs, ve, "element")
 }
 
 // emailAt handles an e-mail address whose '@' is at i.

@@ -136,6 +136,14 @@ func (r *Redactor) params(s, prefix string, trunc bool, hookBase []string, paths
 			name = unescapeName(seg[:eq])
 			valStart = p + eq + 1
 			repl, ok = r.paramValue(name, seg[eq+1:], atEnd, hookBase)
+			if redName, spans := r.str(name, false); spans != nil {
+				// A secret-shaped name ("?eyJ...=1"): replace it too.
+				if !ok {
+					repl, ok = seg[eq+1:], true
+				}
+				repl = redName + "=" + repl
+				valStart = p
+			}
 		} else if seg != "" {
 			// A bare segment ("?eyJ..."), or a name cut before its '='.
 			if red, spans := r.str(seg, atEnd); spans != nil {
