@@ -41,7 +41,8 @@ type Options struct {
 	BaseURL string
 	// Rate is the request rate ceiling per second; default 5, at most 1000.
 	Rate float64
-	// Users is the number of concurrent simulated users; default 3.
+	// Users is the number of concurrent simulated users; default 3, more
+	// for higher rates (one per 10 requests/second, at most 64).
 	Users int
 	// Transport is the HTTP transport; nil means a new one, closed by Run.
 	Transport http.RoundTripper
@@ -76,7 +77,8 @@ func Run(ctx context.Context, opts Options) (Stats, error) {
 	rate = min(rate, 1000)
 	users := opts.Users
 	if users <= 0 {
-		users = 3
+		// Enough simulated users that slow endpoints do not cap the rate.
+		users = min(max(3, int(rate/10)+1), 64)
 	}
 	log := opts.Logger
 	if log == nil {
