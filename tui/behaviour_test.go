@@ -200,6 +200,9 @@ func TestHARAndCurlKeepRedaction(t *testing.T) {
 	if len(har.Log.Entries) != 2 || har.Log.Entries[0].Request.Method != "GET" || har.Log.Entries[1].Request.URL != "https://api.stripe.com/v1/charges" {
 		t.Fatalf("HAR entries: %+v", har.Log.Entries)
 	}
+	if !strings.Contains(har.Log.Comment, "audit note.update") || !strings.Contains(har.Log.Comment, "log INFO note saved") {
+		t.Errorf("HAR comment lacks the audit and log events: %q", har.Log.Comment)
+	}
 	if !strings.Contains(string(b), `"value": "[REDACTED]"`) {
 		t.Fatal("HAR lost the redaction marker")
 	}

@@ -147,9 +147,17 @@ type (
 // Values stay as recorded: redacted values stay redacted.
 func BuildHAR(evs []event.Event) HAR {
 	h := HAR{Log: HARLog{Version: "1.2", Creator: HARCreator{Name: "beignet-devtools", Version: "1"}, Entries: []HAREntry{}}}
+	var others []string
 	for i := range evs {
 		e := &evs[i]
 		if e.HTTP == nil && e.Provider == nil {
+			// HAR has no place for audit records and logs: list them in
+			// the log comment so the export still tells the whole story.
+			desc := e.Name
+			if e.Message != "" {
+				desc = strings.TrimSpace(e.Level + " " + e.Message)
+			}
+			others = append(others, fmt.Sprintf("%s %s %s", e.Time.UTC().Format(time.RFC3339Nano), e.Kind, desc))
 			continue
 		}
 		ent := HAREntry{StartedDateTime: e.Time.UTC().Format(time.RFC3339Nano), Time: ms(e.Duration())}
@@ -181,6 +189,9 @@ func BuildHAR(evs []event.Event) HAR {
 			}
 		}
 		h.Log.Entries = append(h.Log.Entries, ent)
+	}
+	if len(others) > 0 {
+		h.Log.Comment = "correlated events without an HTTP exchange:\n" + strings.Join(others, "\n")
 	}
 	return h
 }
