@@ -1,6 +1,13 @@
 package redaction
 
-import "strings"
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// maxKeyCache bounds the per-Redactor cache of key decisions.
+const maxKeyCache = 4096
 
 // Key matching works on words: a key is split at separators (anything not a
 // letter or digit) and at camelCase boundaries, lower-cased, and then
@@ -54,13 +61,18 @@ var stillSecret = map[string]bool{
 }
 
 type keyRules struct {
+	first   [256]bool // first bytes of singles and sequences: skips most lookups
 	singles map[string]bool
 	seqs    map[string][][]string // first word -> sequences of 2+ words
 	allow   [][]string            // whole keys never redacted, as words
+	// cache remembers decisions for keys seen before (header names and
+	// JSON keys repeat from event to event); bounded by maxKeyCache.
+	cache  *sync.Map // string -> bool
+	cached *atomic.Int64
 }
 
 func newKeyRules(extra, allow []string) keyRules {
-	k := keyRules{singles: map[string]bool{}, seqs: map[string][][]string{}}
+	k := keyRules{singles: map[string]bool{}, seqs: map[string][][]string{}, cache: new(sync.Map), cached: new(atomic.Int64)}
 	for _, w := range defaultSecretWords {
 		k.singles[w] = true
 	}
@@ -85,6 +97,12 @@ func newKeyRules(extra, allow []string) keyRules {
 		if w := splitWords(key); len(w) > 0 {
 			k.allow = append(k.allow, w)
 		}
+	}
+	for w := range k.singles {
+		k.first[w[0]] = true
+	}
+	for w := range k.seqs {
+		k.first[w[0]] = true
 	}
 	return k
 }
@@ -159,21 +177,41 @@ func (k *keyRules) isSecret(key string) bool {
 		// Very long "keys" are text, not keys; the value scanner still runs.
 		return false
 	}
+	if len(key) > 64 {
+		return k.decide(key)
+	}
+	if v, ok := k.cache.Load(key); ok {
+		return v.(bool)
+	}
+	d := k.decide(key)
+	if k.cached.Load() < maxKeyCache {
+		if _, loaded := k.cache.LoadOrStore(strings.Clone(key), d); !loaded {
+			k.cached.Add(1)
+		}
+	}
+	return d
+}
+
+// decide is isSecret without the cache.
+func (k *keyRules) decide(key string) bool {
 	var lbuf [128]byte
 	var wbuf [16]wspan
 	lower, ws := words(key, lbuf[:0], wbuf[:0])
 	last := -1
 	for i, w := range ws {
 		word := lower[w.s:w.e]
-		if k.singles[string(word)] {
+		if k.first[word[0]] && k.singles[string(word)] {
 			last = i + 1
-		} else {
+		} else if c := word[len(word)-1]; len(word) > 5 && (c == 'n' || c == 't' || c == 'd' || c == 'y') {
 			for _, suf := range secretSuffixes {
 				if len(word) > len(suf) && string(word[len(word)-len(suf):]) == suf {
 					last = i + 1
 					break
 				}
 			}
+		}
+		if !k.first[word[0]] {
+			continue
 		}
 		if seqs := k.seqs[string(word)]; seqs != nil {
 		next:
