@@ -69,7 +69,7 @@ func TestDemoHeadlessEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := buildCommand(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
 	db := filepath.Join(dir, "state", "demo.db")
@@ -184,7 +184,7 @@ func TestDemoHeadlessEndToEnd(t *testing.T) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(90 * time.Second):
+	case <-time.After(150 * time.Second):
 	}
 	if err := tail.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)

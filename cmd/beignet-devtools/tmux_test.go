@@ -35,7 +35,7 @@ func TestDemoConsoleInTmux(t *testing.T) {
 
 	waitFor := func(what string, cond func(string) bool) string {
 		t.Helper()
-		deadline := time.Now().Add(45 * time.Second)
+		deadline := time.Now().Add(90 * time.Second)
 		s := ""
 		for time.Now().Before(deadline) {
 			s = tm("capture-pane", "-p", "-t", "demo")
