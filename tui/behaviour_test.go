@@ -392,3 +392,19 @@ func TestDetailSurvivesEviction(t *testing.T) {
 		t.Fatalf("+%d new, want 30", m.newCount)
 	}
 }
+
+func TestRunQuitsAndClosesSource(t *testing.T) {
+	src := newFake(nil)
+	in := strings.NewReader("q")
+	var out strings.Builder
+	dark := true
+	if err := Run(t.Context(), Options{Source: src, Dark: &dark}, RunOptions{Input: in, Output: &out}); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if _, err := src.Next(t.Context()); err == nil {
+		t.Fatal("source not closed after Run")
+	}
+	if err := Run(t.Context(), Options{}); err != ErrNoSource {
+		t.Fatalf("Run without source: %v", err)
+	}
+}

@@ -44,8 +44,8 @@ func Run(ctx context.Context, opts Options, ro ...RunOptions) error {
 	p := tea.NewProgram(m, popts...)
 	_, err := p.Run()
 	if err != nil {
-		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
-			return nil
+		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil || errors.Is(err, tea.ErrInterrupted) {
+			return nil // cancelled or interrupted: a normal way out
 		}
 		return fmt.Errorf("tui: %w", err)
 	}
