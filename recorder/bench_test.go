@@ -135,6 +135,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		w := &cheapWriter{h: http.Header{}}
 		b.ReportAllocs()
 		b.ResetTimer()
+		cpu0 := processCPU()
 		for b.Loop() {
 			clear(w.h)
 			if rb != nil {
@@ -143,6 +144,7 @@ func BenchmarkMiddleware(b *testing.B) {
 			}
 			h.ServeHTTP(w, req)
 		}
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 	b.Run("bare", func(b *testing.B) { run(b, app, nil) })
 	b.Run("statusCapture", func(b *testing.B) { run(b, statusCapture(app), nil) })
@@ -186,6 +188,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		b.SetBytes(int64(len(sample)))
 		b.ResetTimer()
 		start := time.Now()
+		cpu0 := processCPU()
 		for left := b.N; left > 0; {
 			n := min(left, maxBatch)
 			left -= n
@@ -210,6 +213,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/event")
 	})
 
 	for _, clients := range []int{0, 10} {
@@ -287,6 +291,7 @@ func benchRecorderWS(b *testing.B, clients, sampleLen int) {
 		b.SetBytes(int64(sampleLen))
 		b.ResetTimer()
 		start := time.Now()
+		cpu0 := processCPU()
 		for range b.N {
 			for len(r.queue) > half {
 				time.Sleep(200 * time.Microsecond) // pace, without spinning a core away from the pipeline
@@ -298,8 +303,10 @@ func benchRecorderWS(b *testing.B, clients, sampleLen int) {
 			b.Fatal(err)
 		}
 		elapsed := time.Since(start)
+		cpu := processCPU() - cpu0
 		b.StopTimer()
 		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+		b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/event")
 		s := r.Stats()
 		b.ReportMetric(float64(s.Dropped), "drops")
 		deadline := time.Now().Add(30 * time.Second)

@@ -55,7 +55,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	rec := r.getRecord()
 	ictx := &infoCtx{Context: req.Context()}
 	info := &ictx.info
-	info.traceparent, info.parentSpan, info.requestID = newIDs(req.Header.Get("Traceparent"), req.Header.Get("X-Request-Id"), start)
+	info.traceparent, info.parentSpan, info.requestID = newIDs(hget(req.Header, "Traceparent"), hget(req.Header, "X-Request-Id"), start)
 	h := w.Header()
 	ictx.hdr = [2]string{info.requestID, info.traceparent}
 	h["X-Request-Id"] = ictx.hdr[0:1:1]
@@ -72,7 +72,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		t.rc = req.Body
 		t.capMax = capMax
 		t.hint = req.ContentLength
-		t.capturing = capMax > 0 && !binaryType(req.Header.Get("Content-Type")) && identity(req.Header.Get("Content-Encoding"))
+		t.capturing = capMax > 0 && !binaryType(hget(req.Header, "Content-Type")) && identity(hget(req.Header, "Content-Encoding"))
 		req2.Body = t
 		rec.reqBody.present = true
 	}
@@ -100,6 +100,15 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	m.next.ServeHTTP(rw, req2)
 	done = true
 	r.finishRequest(rec, info, req, req2, start)
+}
+
+// hget is Header.Get for a key already in canonical form, without the
+// canonicalisation (the server and Header.Set store canonical keys).
+func hget(h http.Header, canonicalKey string) string {
+	if v := h[canonicalKey]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 func identity(encoding string) bool {
@@ -151,8 +160,8 @@ func (r *Recorder) finishRequest(rec *record, info *reqInfo, orig, req *http.Req
 		hp.BytesIn = size
 		rec.reqBody.size = size
 		rec.reqBody.raw = t.buf
-		rec.reqBody.contentType = orig.Header.Get("Content-Type")
-		rec.reqBody.encoding = orig.Header.Get("Content-Encoding")
+		rec.reqBody.contentType = hget(orig.Header, "Content-Type")
+		rec.reqBody.encoding = hget(orig.Header, "Content-Encoding")
 	}
 	if rw.bytes > 0 {
 		rec.respBody = capture{
@@ -261,8 +270,8 @@ func (rw *responseWriter) commit(code int) {
 	rw.wroteHeader = true
 	rw.status = code
 	h := rw.w.Header()
-	rw.contentType = h.Get("Content-Type")
-	rw.encoding = h.Get("Content-Encoding")
+	rw.contentType = hget(h, "Content-Type")
+	rw.encoding = hget(h, "Content-Encoding")
 	rw.capturing = rw.capMax > 0 && !binaryType(rw.contentType) && identity(rw.encoding)
 }
 
