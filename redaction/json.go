@@ -198,7 +198,18 @@ func (p *jsonRW) value() bool {
 		}
 		return true
 	case c == '-' || isDigit(c):
-		return p.number()
+		start := p.pos
+		if !p.number() {
+			return false
+		}
+		if p.r.cards && !p.dry && p.pos-start >= 13 {
+			// A card number sent as a JSON number.
+			if spans := p.r.scan(p.s[start:p.pos], false); spans != nil {
+				p.edits = append(p.edits, edit{start, p.pos, p.r.quotedMask(p.s[start:p.pos])})
+				p.report()
+			}
+		}
+		return true
 	case c == 't':
 		return p.lit("true")
 	case c == 'f':

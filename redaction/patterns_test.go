@@ -162,6 +162,12 @@ func TestPII(t *testing.T) {
 			t.Errorf("look-alike changed: %q -> %q", n, out)
 		}
 	}
+	if out, _ := pii.JSON([]byte(`{"card":4111111111111111,"order":4111111111111112}`)); string(out) != `{"card":"[REDACTED]","order":4111111111111112}` {
+		t.Errorf("card as JSON number: %s", out)
+	}
+	if out, _ := pii.Value(map[string]any{"card": int64(4111111111111111)}); out.(map[string]any)["card"] != Replacement {
+		t.Errorf("card as int: %v", out)
+	}
 	emails := []string{"ada@example.com", "first.last+tag@mail.example.co.uk"}
 	for _, e := range emails {
 		in := "from <" + e + "> hi"

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,8 @@ func (r *Redactor) Value(v any) (any, []string) {
 	if !ch {
 		return v, nil
 	}
-	return out, w.paths
+	slices.Sort(w.paths)
+	return out, slices.Compact(w.paths)
 }
 
 type valueWalker struct {
@@ -108,13 +110,10 @@ func (w *valueWalker) walk(v any, secret bool) (any, bool) {
 		w.report()
 		return red, true
 	case json.Number:
-		if secret {
-			if out, ok := w.secretScalar(string(x)); ok {
-				return out, true
-			}
-		}
-		return v, false
-	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+		return w.number(v, string(x), secret)
+	case int64, uint64, int, uint:
+		return w.number(v, fmt.Sprint(x), secret)
+	case int8, int16, int32, uint8, uint16, uint32, float32, float64:
 		if secret {
 			if out, ok := w.secretScalar(fmt.Sprint(x)); ok {
 				return out, true
@@ -175,6 +174,24 @@ func (w *valueWalker) walk(v any, secret bool) (any, bool) {
 		return w.walkText(v, s, secret)
 	}
 	return w.reflectValue(v, reflect.ValueOf(v), secret)
+}
+
+// number handles an integer-like number: secret by key, or a card number
+// (WithCardNumbers).
+func (w *valueWalker) number(orig any, text string, secret bool) (any, bool) {
+	if secret {
+		if out, ok := w.secretScalar(text); ok {
+			return out, true
+		}
+		return orig, false
+	}
+	if w.r.cards && len(text) >= 13 {
+		if spans := w.r.scan(text, false); spans != nil {
+			w.report()
+			return w.r.mask(text), true
+		}
+	}
+	return orig, false
 }
 
 func (w *valueWalker) walkText(orig any, s string, secret bool) (any, bool) {
