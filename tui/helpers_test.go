@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image/color"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -144,9 +143,8 @@ func requireGolden(t *testing.T, m *Model) {
 	golden.RequireEqual(t, []byte(strings.Join(lines, "\n")+"\n"))
 }
 
-var _ = os.Getenv
 
-func tea_WindowSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
+func windowSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
 
 func itoa(i int) string { return fmt.Sprint(i) }
 

@@ -154,7 +154,7 @@ func TestModelPagesHistoryWithBoundedRing(t *testing.T) {
 	dark := true
 	m := NewModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: 1200})
 	defer m.Close()
-	m.Update(tea_WindowSize(80, 24))
+	m.Update(windowSize(80, 24))
 	b, _ := src.Next(context.Background())
 	m.Update(batchMsg{b: b})
 	if m.buf.len() != 1000 || !m.follow {
