@@ -143,7 +143,6 @@ func requireGolden(t *testing.T, m *Model) {
 	golden.RequireEqual(t, []byte(strings.Join(lines, "\n")+"\n"))
 }
 
-
 func windowSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
 
 func itoa(i int) string { return fmt.Sprint(i) }
