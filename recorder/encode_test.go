@@ -119,3 +119,14 @@ func TestFastEncodeSelfCheck(t *testing.T) {
 		t.Fatal("fast encoder disagrees with event.Marshal on a full event")
 	}
 }
+
+func TestHeaderBytesRoundTrip(t *testing.T) {
+	h := map[string][]string{"A": {"1", "2"}, "B-Long": {strings.Repeat("x", 300)}, "Empty": {""}}
+	got := parseHeaders(appendHeader(nil, h))
+	if len(got) != 3 || len(got["A"]) != 2 || got["B-Long"][0] != h["B-Long"][0] || got["Empty"][0] != "" {
+		t.Fatalf("%v", got)
+	}
+	if parseHeaders(nil) != nil {
+		t.Fatal("empty")
+	}
+}

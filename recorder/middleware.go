@@ -141,9 +141,13 @@ func (r *Recorder) finishRequest(rec *record, info *reqInfo, orig, req *http.Req
 	hp.Method = req.Method
 	hp.Route = req.Pattern
 	hp.Status = status
-	rec.reqHdr = flatten(rec.reqHdr, orig.Header)
-	rec.respHdr = flatten(rec.respHdr, rw.w.Header())
-	rec.hdrs = true
+	if cap(rec.hdrs) == 0 {
+		rec.hdrs = make([]byte, 0, 512)
+	}
+	rec.hdrs = appendHeader(rec.hdrs, orig.Header)
+	rec.respHdrs = len(rec.hdrs)
+	rec.hdrs = appendHeader(rec.hdrs, rw.w.Header())
+	rec.hasHdrs = true
 	hp.BytesOut = rw.bytes
 	hp.RemoteAddr = req.RemoteAddr
 	e.HTTP = hp

@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"encoding/binary"
 	"net/http"
 	"slices"
 	"strings"
@@ -21,8 +22,9 @@ type record struct {
 	// headers flattened on the request goroutine (name, value, name,
 	// value, ...): one allocation instead of a map clone; the maps are
 	// built in the pipeline.
-	reqHdr, respHdr []string
-	hdrs            bool // reqHdr and respHdr are set
+	hdrs     []byte // request then response headers, as copied bytes (see appendHeader)
+	respHdrs int    // where the response headers start in hdrs
+	hasHdrs  bool
 
 	reqBody  capture
 	respBody capture
@@ -59,7 +61,7 @@ func (r *Recorder) putRecord(rec *record) {
 	if !rec.pooled {
 		return
 	}
-	wbuf, tbuf, rh, sh := rec.w.buf, rec.body.buf, rec.reqHdr, rec.respHdr
+	wbuf, tbuf, hb := rec.w.buf, rec.body.buf, rec.hdrs
 	*rec = record{pooled: true}
 	if cap(wbuf) <= maxPooledBuf {
 		rec.w.buf = wbuf[:0]
@@ -67,13 +69,8 @@ func (r *Recorder) putRecord(rec *record) {
 	if cap(tbuf) <= maxPooledBuf {
 		rec.body.buf = tbuf[:0]
 	}
-	if cap(rh) <= 256 {
-		clear(rh)
-		rec.reqHdr = rh[:0]
-	}
-	if cap(sh) <= 256 {
-		clear(sh)
-		rec.respHdr = sh[:0]
+	if cap(hb) <= maxPooledBuf {
+		rec.hdrs = hb[:0]
 	}
 	r.pool.Put(rec)
 }
@@ -196,9 +193,9 @@ func (r *Recorder) process(batch []*record, events []event.Event, encs [][]byte,
 		if rec.scheme != "" || rec.fullURL != "" {
 			finishURL(rec)
 		}
-		if rec.hdrs {
-			e.HTTP.RequestHeaders = unflatten(rec.reqHdr)
-			e.HTTP.ResponseHeaders = unflatten(rec.respHdr)
+		if rec.hasHdrs {
+			e.HTTP.RequestHeaders = parseHeaders(rec.hdrs[:rec.respHdrs])
+			e.HTTP.ResponseHeaders = parseHeaders(rec.hdrs[rec.respHdrs:])
 		}
 		paths := r.redactor.Event(e)
 		if e.HTTP != nil {
@@ -375,27 +372,44 @@ func finishURL(rec *record) {
 	}
 }
 
-// flatten copies a header into one slice of name/value pairs. Strings are
-// immutable, so sharing them with the caller's map is safe.
-func flatten(out []string, h map[string][]string) []string {
-	if cap(out) == 0 {
-		out = make([]string, 0, 2*len(h)+4)
-	}
+// appendHeader copies a header's names and values into dst as bytes
+// (uvarint length, then the bytes, for each name and value): a pointer-free
+// copy, so the request goroutine writes no pointers (no GC write barriers)
+// and the pooled buffer is never scanned.
+func appendHeader(dst []byte, h map[string][]string) []byte {
 	for k, vs := range h {
 		for _, v := range vs {
-			out = append(out, k, v)
+			dst = binary.AppendUvarint(dst, uint64(len(k)))
+			dst = append(dst, k...)
+			dst = binary.AppendUvarint(dst, uint64(len(v)))
+			dst = append(dst, v...)
 		}
 	}
-	return out
+	return dst
 }
 
-func unflatten(f []string) map[string][]string {
-	if len(f) == 0 {
+// parseHeaders rebuilds a header map from appendHeader's bytes.
+func parseHeaders(b []byte) map[string][]string {
+	if len(b) == 0 {
 		return nil
 	}
-	m := make(map[string][]string, len(f)/2)
-	for i := 0; i+1 < len(f); i += 2 {
-		m[f[i]] = append(m[f[i]], f[i+1])
+	m := map[string][]string{}
+	next := func() (string, bool) {
+		n, w := binary.Uvarint(b)
+		if w <= 0 || uint64(len(b)-w) < n {
+			return "", false
+		}
+		s := string(b[w : w+int(n)])
+		b = b[w+int(n):]
+		return s, true
+	}
+	for len(b) > 0 {
+		k, ok1 := next()
+		v, ok2 := next()
+		if !ok1 || !ok2 {
+			break
+		}
+		m[k] = append(m[k], v)
 	}
 	return m
 }
