@@ -42,6 +42,18 @@ func TestJSONKeepsStructure(t *testing.T) {
 	}
 }
 
+func TestInputsNotMutated(t *testing.T) {
+	r := New(WithFingerprint())
+	in := []byte(`{"password":"hunter2","n":"Bearer ` + sBearer + `"}`)
+	orig := string(in)
+	r.JSON(in)
+	r.Body("application/json", in, true)
+	r.Body("text/plain", in, false)
+	if string(in) != orig {
+		t.Fatal("input bytes were modified")
+	}
+}
+
 func TestJSONUnchangedReturnsInput(t *testing.T) {
 	r := New()
 	in := []byte(`{"a":[1,2,{"b":"c"}],"max_tokens":5}`)

@@ -80,6 +80,8 @@ func TestValuePatterns(t *testing.T) {
 			{"cookie: session=9f8e7d; theme=dark", []string{"9f8e7d"}},
 			{"x-api-key : k_12345", []string{"k_12345"}},
 			{"PASSWORD=p@ss word", []string{"p@ss"}},
+			{"password: correct horse battery staple\nnext: line", []string{"correct", "horse", "battery", "staple"}},
+			{"GET / HTTP/1.1\r\nCookie: a=v1x; b=v2y\r\nHost: h", []string{"v1x", "v2y"}},
 		}, []string{"max_tokens=100 prompt_tokens: 20", "author: Ada Lovelace", "tokenizer: bpe", "token_count=5",
 			"password: null", "secretary: Bob", "time 09:00:00 a==b", "password=[REDACTED]"}},
 		{"element", []patternCase{

@@ -24,6 +24,7 @@ var (
 	urlStop  [256]bool // ends a URL in free text
 	authStop [256]bool // ends the authority of a URL
 	mailTab  [256]bool // e-mail local part and domain characters
+	lineStop [256]bool // ends a "key: value" value: end of line, quotes, brackets
 )
 
 func init() {
@@ -41,6 +42,7 @@ func init() {
 		stopTab[c] = ws || strings.IndexByte(",;&\"'(){}[]<>`", b) >= 0
 		urlStop[c] = ws || c < 0x20 || strings.IndexByte("\"'<>`\\", b) >= 0
 		authStop[c] = urlStop[c] || strings.IndexByte("/?#", b) >= 0
+		lineStop[c] = b == '\n' || b == '\r' || strings.IndexByte("\"'`(){}[]<>\\", b) >= 0
 	}
 	for _, b := range []byte("bBeAgsrwxhn") {
 		startTab[b] = true
@@ -549,6 +551,16 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 		switch s[vs:ve] {
 		case "null", "true", "false":
 			return
+		}
+		if s[i] == ':' && ve > vs {
+			// "password: correct horse battery staple", "Cookie: a=1; b=2":
+			// after a colon the value runs to the end of the line.
+			for ve < n && !lineStop[s[ve]] {
+				ve++
+			}
+			for ve > vs && (s[ve-1] == ' ' || s[ve-1] == '\t' || s[ve-1] == ',') {
+				ve--
+			}
 		}
 		if sl := schemeLen(s[vs:]); sl > 0 && sl <= ve-vs+1 {
 			// "Authorization: Bearer abc": the credential runs to the end
