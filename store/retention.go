@@ -209,6 +209,9 @@ func (s *Store) Trim(maxEvents int) (int, error) {
 	if maxEvents < 0 {
 		return 0, fmt.Errorf("%w: Trim(%d): maxEvents must be >= 0", ErrInvalid, maxEvents)
 	}
+	if err := s.checkWritable(); err != nil {
+		return 0, err
+	}
 	var count int
 	if err := s.view(func(tx *bolt.Tx) error {
 		count = getCount(tx.Bucket(bucketMeta))
