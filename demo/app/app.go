@@ -45,6 +45,10 @@ type Options struct {
 	SlowDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// DisableRecorder turns the recorder off, as production does by
+	// default: the middleware passes requests straight through and the
+	// devtools route answers 404. The load test's baseline uses it.
+	DisableRecorder bool
 }
 
 // App is the demo app. Create it with New, serve Handler, and Close it.
@@ -130,7 +134,7 @@ func New(opts Options) (*App, error) {
 		// recorder's handler asks the next one whether to record.
 		baseLogger = slog.New(discardHandler{level: slog.LevelInfo})
 	}
-	on := true
+	on := !opts.DisableRecorder
 	rec, err := recorder.New(recorder.Config{
 		App:          a.name,
 		Env:          env,

@@ -1,0 +1,108 @@
+// Command bench runs beignet-devtools' side-by-side benchmarks in one process
+// and prints a Markdown table of absolute figures and ratios against their
+// baselines, with the machine's core count. With -load it also runs the load
+// and soak test against the demo app. BENCHMARKS.md holds its latest output.
+//
+//	go run ./bench -runs 5 -load 60s > BENCHMARKS.md
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"time"
+)
+
+func main() {
+	runs := flag.Int("runs", 5, "runs of each benchmark; the table shows medians")
+	only := flag.String("only", "", "comma-separated groups to run (request,store,redaction,fanout,purge); empty runs all")
+	purgeN := flag.Int("purge-events", 1_000_000, "expired events to purge in the purge benchmark")
+	load := flag.Duration("load", 0, "duration of the load and soak test per configuration; 0 skips it")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Stdout, os.Stderr, config{runs: *runs, only: *only, purgeN: *purgeN, load: *load}); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	runs   int
+	only   string
+	purgeN int
+	load   time.Duration
+}
+
+func (c config) want(group string) bool {
+	if c.only == "" {
+		return true
+	}
+	for _, g := range strings.Split(c.only, ",") {
+		if strings.TrimSpace(g) == group {
+			return true
+		}
+	}
+	return false
+}
+
+func run(ctx context.Context, out, progress io.Writer, cfg config) error {
+	if cfg.runs < 1 {
+		return fmt.Errorf("-runs must be at least 1")
+	}
+	r := &report{runs: cfg.runs, progress: progress}
+	start := time.Now()
+	groups := []struct {
+		name string
+		fn   func(context.Context, *report) error
+	}{
+		{"request", benchRequestCost},
+		{"redaction", benchRedaction},
+		{"store", benchStore},
+		{"fanout", benchFanout},
+		{"purge", func(ctx context.Context, r *report) error { return benchPurge(ctx, r, cfg.purgeN) }},
+	}
+	for _, g := range groups {
+		if !cfg.want(g.name) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fmt.Fprintf(progress, "bench: %s ...\n", g.name)
+		if err := g.fn(ctx, r); err != nil {
+			return fmt.Errorf("%s: %w", g.name, err)
+		}
+	}
+	var lr *loadReport
+	if cfg.load > 0 {
+		fmt.Fprintf(progress, "bench: load test, %s per configuration ...\n", cfg.load)
+		var err error
+		lr, err = runLoad(ctx, cfg.load, progress)
+		if err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+	}
+	fmt.Fprintf(out, "# Benchmarks\n\n")
+	fmt.Fprintf(out, "Made by `go run ./bench -runs %d", cfg.runs)
+	if cfg.only != "" {
+		fmt.Fprintf(out, " -only %s", cfg.only)
+	}
+	if cfg.load > 0 {
+		fmt.Fprintf(out, " -load %s", cfg.load)
+	}
+	fmt.Fprintf(out, "` on %s/%s, %d cores (GOMAXPROCS %d), %s, %s; took %s.\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), time.Now().UTC().Format("2006-01-02"), time.Since(start).Round(time.Second))
+	fmt.Fprintf(out, "Every figure is the median of %d runs in this one process; ratios divide medians. The machine is shared and noisy: read ratios, not third digits.\n\n", cfg.runs)
+	r.write(out)
+	if lr != nil {
+		lr.write(out)
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// measurement is one benchmark's runs.
+type measurement struct {
+	name    string
+	nsPerOp []float64
+	allocs  []float64
+	bytes   []float64
+	extra   map[string][]float64 // custom metrics, e.g. events/s
+}
+
+func (m *measurement) add(r testing.BenchmarkResult) {
+	m.nsPerOp = append(m.nsPerOp, float64(r.NsPerOp()))
+	m.allocs = append(m.allocs, float64(r.AllocsPerOp()))
+	m.bytes = append(m.bytes, float64(r.AllocedBytesPerOp()))
+	for k, v := range r.Extra {
+		if m.extra == nil {
+			m.extra = map[string][]float64{}
+		}
+		m.extra[k] = append(m.extra[k], v)
+	}
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// row is one line of a table: a measurement against its baseline.
+type row struct {
+	what     string
+	value    string
+	baseline string
+	ratio    string
+	target   string
+}
+
+type section struct {
+	title string
+	note  string
+	rows  []row
+}
+
+type report struct {
+	runs     int
+	progress io.Writer
+	sections []section
+}
+
+// measure runs fn r.runs times through testing.Benchmark.
+func (r *report) measure(name string, fn func(b *testing.B)) *measurement {
+	m := &measurement{name: name}
+	for i := 0; i < r.runs; i++ {
+		m.add(testing.Benchmark(fn))
+	}
+	fmt.Fprintf(r.progress, "bench:   %-40s %12.0f ns/op %8.0f allocs/op\n", name, median(m.nsPerOp), median(m.allocs))
+	return m
+}
+
+func (r *report) add(s section) { r.sections = append(r.sections, s) }
+
+func (r *report) write(w io.Writer) {
+	for _, s := range r.sections {
+		fmt.Fprintf(w, "## %s\n\n", s.title)
+		if s.note != "" {
+			fmt.Fprintf(w, "%s\n\n", s.note)
+		}
+		fmt.Fprintln(w, "| measurement | value | baseline | ratio | target |")
+		fmt.Fprintln(w, "| --- | ---: | ---: | ---: | --- |")
+		for _, row := range s.rows {
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", row.what, row.value, row.baseline, row.ratio, row.target)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func fmtNs(ns float64) string {
+	d := time.Duration(ns)
+	switch {
+	case ns < 1000:
+		return fmt.Sprintf("%.0f ns", ns)
+	case ns < 1e6:
+		return fmt.Sprintf("%.2f µs", ns/1e3)
+	case ns < 1e9:
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+func fmtRate(perSec float64, unit string) string {
+	switch {
+	case perSec >= 1e6:
+		return fmt.Sprintf("%.2fM %s/s", perSec/1e6, unit)
+	case perSec >= 1e3:
+		return fmt.Sprintf("%.1fk %s/s", perSec/1e3, unit)
+	}
+	return fmt.Sprintf("%.0f %s/s", perSec, unit)
+}
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, s)
+	}
+	return fmt.Sprintf("%d %ss", n, strings.TrimSuffix(s, "s"))
+}
