@@ -8,7 +8,7 @@ import (
 	"github.com/beignet/devtools/event"
 )
 
-// requestEvent is a typical ~600-byte request event: headers with a cookie
+// requestEvent is a typical ~600-byte (660 as JSON) request event: headers with a cookie
 // and a bearer token, a query with a token, a small JSON body with a
 // password.
 func requestEvent() event.Event {
@@ -24,7 +24,6 @@ func requestEvent() event.Event {
 		HTTP: &event.HTTP{
 			Method: "POST",
 			URL:    "/api/login?next=%2Fhome&token=tok_8f7e6d5c4b3a29181716",
-			Route:  "POST /api/login",
 			Status: 200,
 			RequestHeaders: map[string][]string{
 				"Authorization": {"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"},
@@ -37,12 +36,9 @@ func requestEvent() event.Event {
 				Size:        62,
 				Text:        `{"email":"ada@example.com","password":"correct horse battery"}`,
 			},
-			BytesIn:    62,
-			BytesOut:   27,
-			RemoteAddr: "127.0.0.1:52344",
+			BytesIn: 62,
 		},
-		App:      "notes",
-		Instance: "host-1",
+		App: "notes",
 	}
 }
 
