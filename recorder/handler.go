@@ -109,7 +109,7 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 	if r != nil && r.hub != nil {
 		h.ws = stream.NewServer(stream.ServerOptions{
 			Hub:            r.hub,
-			History:        storeHistory{r.store},
+			History:        storeHistory{r},
 			Hello:          stream.Hello{App: r.app, Env: r.env, Retention: r.retention, Instance: r.instance},
 			Stats:          r.serverStats,
 			OriginPatterns: patterns,
@@ -134,14 +134,19 @@ func (r *Recorder) serverStats() stream.ServerStats {
 	return stream.ServerStats{Dropped: s.Dropped, Recorded: s.Recorded, StoreErrors: s.StoreErrors}
 }
 
-// storeHistory adapts *store.Store to stream.History.
-type storeHistory struct{ s *store.Store }
+// storeHistory adapts the recorder's *store.Store to stream.History. While
+// the store is unavailable there is no history (live only).
+type storeHistory struct{ r *Recorder }
 
 func (h storeHistory) SinceEncoded(ctx context.Context, after event.ID, limit int) ([]event.ID, [][]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	return h.s.SinceEncoded(after, limit)
+	st := h.r.st.Load()
+	if st == nil {
+		return nil, nil, nil
+	}
+	return st.SinceEncoded(after, limit)
 }
 
 type devtools struct {
@@ -253,11 +258,12 @@ func (h *devtools) serveWS(w http.ResponseWriter, req *http.Request) {
 }
 
 func (h *devtools) store(w http.ResponseWriter) *store.Store {
-	if h.r == nil || h.r.store == nil {
-		writeError(w, http.StatusServiceUnavailable, "no store")
+	st := h.r.Store()
+	if st == nil {
+		writeError(w, http.StatusServiceUnavailable, "store unavailable; see /stats")
 		return nil
 	}
-	return h.r.store
+	return st
 }
 
 type eventsPage struct {
@@ -469,8 +475,8 @@ func (h *devtools) stats(w http.ResponseWriter, _ *http.Request) {
 		if h.r.hub != nil {
 			out.Subscribers = h.r.hub.Subscribers()
 		}
-		if h.r.store != nil {
-			if s, err := h.r.store.Stats(); err != nil {
+		if st := h.r.Store(); st != nil {
+			if s, err := st.Stats(); err != nil {
 				out.StoreError = storeErrorText(err)
 			} else {
 				out.Store = &s

@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"encoding/binary"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/store"
 )
 
 // record is one captured event on its way through the queue. Bodies travel
@@ -231,14 +233,20 @@ func (r *Recorder) process(batch []*record, events []event.Event, encs [][]byte,
 		return events, encs
 	}
 	var err error
-	if r.sink != nil {
+	switch st := r.openStore(now); {
+	case r.sink != nil:
 		err = r.sink(events, encs)
-	} else {
-		err = r.store.AppendEncoded(events, encs)
+	case st == nil:
+		err = errNoStore
+	default:
+		err = st.AppendEncoded(events, encs)
 	}
 	if err != nil {
 		r.storeErrors.Add(1)
 		r.storeFailed.Add(uint64(len(events)))
+		if err != errNoStore {
+			r.setStoreErr(err)
+		}
 		if !*failing {
 			*failing = true
 			// Store errors describe the store, not event content; pass
@@ -248,6 +256,7 @@ func (r *Recorder) process(batch []*record, events []event.Event, encs [][]byte,
 		}
 	} else {
 		r.recorded.Add(uint64(len(events)))
+		r.setStoreErr(nil)
 		if *failing {
 			*failing = false
 			r.log.Info("recorder: store writes recovered", "failedBatches", r.storeErrors.Load())
@@ -261,6 +270,39 @@ func (r *Recorder) process(batch []*record, events []event.Event, encs [][]byte,
 	clear(events)
 	clear(encs)
 	return events[:0], encs[:0]
+}
+
+// errNoStore: the store could not be opened (yet); Stats.StoreError says why.
+var errNoStore = errors.New("recorder: store unavailable")
+
+// openStore returns the store, trying to open it again (with backoff) when
+// the recorder owns it and it could not be opened so far. A retry waits at
+// most a moment for the file lock, so the pipeline is not held up.
+func (r *Recorder) openStore(now time.Time) *store.Store {
+	if st := r.st.Load(); st != nil || !r.ownStore || r.closed.Load() && r.abort.Load() {
+		return st
+	}
+	if now.Before(r.reopenAt) {
+		return nil
+	}
+	r.reopenBackoff = min(max(2*r.reopenBackoff, time.Second), 15*time.Second)
+	r.reopenAt = now.Add(r.reopenBackoff)
+	var opts store.Options
+	if r.stOpts != nil {
+		opts = *r.stOpts
+	}
+	if opts.Timeout <= 0 || opts.Timeout > 100*time.Millisecond {
+		opts.Timeout = 100 * time.Millisecond
+	}
+	st, err := store.Open(r.stPath, &opts)
+	if err != nil {
+		r.setStoreErr(err)
+		return nil
+	}
+	r.reopenBackoff = 0
+	r.st.Store(st)
+	r.log.Info("recorder: store opened", "path", st.Path())
+	return st
 }
 
 // finishBody redacts a captured body and cuts it to the body limit at a

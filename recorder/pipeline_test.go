@@ -167,3 +167,66 @@ func TestCloseFlushesAndOwnsStore(t *testing.T) {
 		t.Fatalf("stored %d (%v), want 500", s.Count, err)
 	}
 }
+
+// TestUnavailableStoreAtStart: a store file another process holds (or a
+// corrupt one, or a full disk) does not stop the app: New succeeds, devtools
+// run live only, Stats says why, and the store is opened once it can be.
+func TestUnavailableStoreAtStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "devtools.db")
+	holder, err := store.Open(path, &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offset atomic.Int64
+	base := time.Now()
+	clock := func() time.Time { return base.Add(time.Duration(offset.Load())) }
+	logs := &lockedBuffer{}
+	r, err := New(Config{Env: "development", StorePath: path, StoreOptions: &store.Options{Timeout: 20 * time.Millisecond, NoSync: true},
+		Now: clock, Logger: testLogger(logs)})
+	if err != nil {
+		holder.Close()
+		t.Fatalf("New over a locked store: %v", err)
+	}
+	defer r.Close(context.Background())
+	h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { _, _ = io.WriteString(w, "ok") }))
+	serve := func() {
+		t.Helper()
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		if w.Code != 200 || w.Body.String() != "ok" {
+			t.Fatalf("app not serving: %d", w.Code)
+		}
+	}
+	serve()
+	flush(t, r)
+	st := r.Stats()
+	if r.Store() != nil || !strings.Contains(st.StoreError, store.ErrLocked.Error()) || st.Recorded != 0 || st.Published != 1 {
+		t.Fatalf("degraded stats: %+v", st)
+	}
+	if err := holder.Close(); err != nil {
+		t.Fatal(err)
+	}
+	serve()
+	flush(t, r) // within the backoff: no retry yet
+	if r.Store() != nil {
+		t.Fatal("retried before the backoff")
+	}
+	offset.Add(int64(2 * time.Second))
+	serve()
+	flush(t, r)
+	st = r.Stats()
+	if r.Store() == nil || st.StoreError != "" || st.Recorded != 1 {
+		t.Fatalf("after the lock was released: %+v", st)
+	}
+	if !strings.Contains(logs.String(), "store unavailable") || !strings.Contains(logs.String(), "store opened") {
+		t.Errorf("logs: %s", logs.String())
+	}
+}
+
+func TestPublicStorePathRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "public")
+	_, err := New(Config{Env: "development", StorePath: filepath.Join(dir, "devtools.db")})
+	if !errors.Is(err, store.ErrPublicPath) {
+		t.Fatalf("store in a public dir: %v", err)
+	}
+}

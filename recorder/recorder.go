@@ -83,6 +83,9 @@ type Stats struct {
 	Published    uint64 `json:"published"`    // events handed to the live hub
 	Queued       int    `json:"queued"`       // events waiting in the queue now
 	QueueSize    int    `json:"queueSize"`
+	// StoreError is why the store is failing now (it could not be opened,
+	// or the last write failed); empty when it works.
+	StoreError string `json:"storeError,omitempty"`
 }
 
 // Recorder captures events and runs the pipeline. A Recorder is safe for
@@ -97,8 +100,11 @@ type Recorder struct {
 	log       *slog.Logger
 	now       func() time.Time
 
-	store    *store.Store
-	ownStore bool
+	st       atomic.Pointer[store.Store]
+	ownStore bool           // the recorder opens (and reopens) and closes the store
+	stPath   string         // for reopening
+	stOpts   *store.Options // for reopening
+	stErr    atomic.Pointer[string]
 	redactor *redaction.Redactor
 	hub      *stream.Hub
 	ids      *event.Generator // stamps events in the pipeline
@@ -126,8 +132,10 @@ type Recorder struct {
 	pool sync.Pool // *record
 
 	// pipeline goroutine only
-	fastEncode bool
-	encHint    int
+	fastEncode    bool
+	encHint       int
+	reopenAt      time.Time
+	reopenBackoff time.Duration
 
 	mu      sync.Mutex
 	servers []*stream.Server
@@ -181,7 +189,9 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 		bodyLimit:   cfg.BodyLimit,
 		log:         cfg.Logger,
 		now:         cfg.Now,
-		store:       cfg.Store,
+	}
+	if cfg.Store != nil {
+		r.st.Store(cfg.Store)
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -208,7 +218,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 		return r, nil
 	}
 
-	if r.store == nil {
+	if cfg.Store == nil {
 		path := cfg.StorePath
 		if path == "" {
 			p, err := store.DefaultPath()
@@ -217,12 +227,21 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 			}
 			path = p
 		}
+		r.ownStore, r.stPath, r.stOpts = true, path, cfg.StoreOptions
 		st, err := store.Open(path, cfg.StoreOptions)
-		if err != nil {
+		switch {
+		case err == nil:
+			r.st.Store(st)
+		case errors.Is(err, store.ErrPublicPath) || errors.Is(err, store.ErrPermissions):
+			// A configuration the security policy refuses: say so now.
 			return nil, fmt.Errorf("recorder: open store: %w", err)
+		default:
+			// The file or the disk is unusable (locked, corrupt, not a
+			// store, newer schema, disk full, read-only): the app keeps
+			// serving, devtools run live only, the pipeline retries.
+			r.setStoreErr(err)
+			r.log.Warn("recorder: store unavailable; devtools run live only and retry opening it", "error", err.Error())
 		}
-		r.store = st
-		r.ownStore = true
 	}
 	qs := cfg.QueueSize
 	if qs <= 0 {
@@ -303,13 +322,23 @@ func (r *Recorder) Env() string {
 	return r.env
 }
 
-// Store returns the store the recorder writes to (nil when disabled and
-// none was configured).
+// Store returns the store the recorder writes to: nil when disabled and
+// none was configured, or while the store could not be opened (see
+// Stats.StoreError).
 func (r *Recorder) Store() *store.Store {
 	if r == nil {
 		return nil
 	}
-	return r.store
+	return r.st.Load()
+}
+
+func (r *Recorder) setStoreErr(err error) {
+	if err == nil {
+		r.stErr.Store(nil)
+		return
+	}
+	msg := err.Error()
+	r.stErr.Store(&msg)
 }
 
 // Stats returns the pipeline counters.
@@ -317,7 +346,12 @@ func (r *Recorder) Stats() Stats {
 	if !r.Enabled() {
 		return Stats{}
 	}
+	var storeErr string
+	if p := r.stErr.Load(); p != nil {
+		storeErr = *p
+	}
 	return Stats{
+		StoreError:   storeErr,
 		Enabled:      true,
 		Recorded:     r.recorded.Load(),
 		Dropped:      r.dropped.Load(),
@@ -380,8 +414,8 @@ func (r *Recorder) Close(ctx context.Context) error {
 		}
 	}
 	r.hub.Close()
-	if r.ownStore {
-		if err := r.store.Close(); err != nil {
+	if st := r.st.Load(); r.ownStore && st != nil {
+		if err := st.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("recorder: close store: %w", err))
 		}
 	}
