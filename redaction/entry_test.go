@@ -73,12 +73,18 @@ func TestJSONSecretKeysAndRoot(t *testing.T) {
 		`[{"token":"t"},{"token":"[REDACTED]"}]`:     `[{"token":"[REDACTED]"},{"token":"[REDACTED]"}]`,
 		`{"password":"[REDACTED:0badf00d]"}`:         `{"password":"[REDACTED:0badf00d]"}`,
 		` {"cookie" : "a=b" } `:                      ` {"cookie" : "[REDACTED]" } `,
+		`{"Authorization":"Bearer abc"}`:             `{"Authorization":"Bearer [REDACTED]"}`,
+		`{"password":"Bearer abc"}`:                  `{"password":"[REDACTED]"}`,
+		`{"Authorization":"Bearer [REDACTED]"}`:      `{"Authorization":"Bearer [REDACTED]"}`,
 		`{"a":"\"quoted\" password=hunter2 \\ end"}`: `{"a":"\"quoted\" password=[REDACTED] \\ end"}`,
 	}
 	for in, want := range cases {
 		out, paths := r.JSON([]byte(in))
 		if string(out) != want {
 			t.Errorf("JSON(%s) = %s, want %s", fp(in), out, want)
+		}
+		if in == want && paths != nil {
+			t.Errorf("JSON(%s): nothing changed, yet paths %v", fp(in), paths)
 		}
 		for _, p := range paths {
 			if strings.Contains(p, "eyJ") {

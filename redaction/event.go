@@ -132,7 +132,7 @@ func (r *Redactor) secretHeader(name, v string) (string, bool) {
 	case strings.EqualFold(name, "set-cookie"):
 		return r.cookies(v, true)
 	}
-	if sl := schemeLen(v); sl > 0 {
+	if sl := authSchemeLen(name, v); sl > 0 {
 		if isMarked(v[sl:]) {
 			return v, false
 		}

@@ -438,11 +438,21 @@ func (p *jsonRW) member(key string) bool {
 		case len(raw) > 1 && raw[0] == '"' && isMarked(raw[1:]):
 			return true
 		}
-		secret := raw
+		repl := ""
 		if raw[0] == '"' {
-			secret = raw[1 : len(raw)-1]
+			secret := raw[1 : len(raw)-1]
+			if sl := authSchemeLen(key, secret); sl > 0 && isMarked(secret[sl:]) {
+				return true
+			} else if sl > 0 && strings.IndexByte(secret, '\\') < 0 {
+				// "Bearer [REDACTED]": the scheme helps debugging.
+				repl = `"` + secret[:sl] + p.r.mask(secret[sl:]) + `"`
+			} else {
+				repl = p.r.quotedMask(secret)
+			}
+		} else {
+			repl = p.r.quotedMask(raw)
 		}
-		p.edits = append(p.edits, edit{vStart, p.pos, p.r.quotedMask(secret)})
+		p.edits = append(p.edits, edit{vStart, p.pos, repl})
 		p.report()
 		return true
 	}

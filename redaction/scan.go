@@ -487,6 +487,16 @@ func schemeLen(v string) int {
 	return j
 }
 
+// authSchemeLen is schemeLen for the values of authorization-like keys
+// (the only ones whose first word is a scheme rather than part of the
+// secret), else 0.
+func authSchemeLen(key, v string) int {
+	if !containsFold(key, "auth") {
+		return 0
+	}
+	return schemeLen(v)
+}
+
 // kvAt handles "key=value", "key: value", "\"key\":\"value\"" at the
 // separator i when key is secret-shaped.
 func (r *Redactor) kvAt(st *scanState, i int) {
@@ -517,7 +527,6 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 		return
 	}
 	var vs, ve int
-	quoted := true
 	switch {
 	case s[v] == '\\' && v+1 < n && s[v+1] == '"':
 		vs = v + 2
@@ -542,7 +551,6 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 	case s[v] == '{' || s[v] == '[':
 		return
 	default:
-		quoted = false
 		vs = v
 		ve = v
 		for ve < n && !stopTab[s[ve]] {
@@ -568,8 +576,7 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 			// Single-token schemes end at a quote; parameter lists
 			// (Digest, AWS4-HMAC-SHA256) run to the end of the line.
 			single := hasPrefixFold(s[vs:], "bearer") || hasPrefixFold(s[vs:], "basic") || hasPrefixFold(s[vs:], "token")
-			vs += sl
-			ve = vs
+			ve = vs + sl
 			for ve < n && s[ve] != '\n' && s[ve] != '\r' && !(single && (s[ve] == '"' || s[ve] == '\'')) {
 				ve++
 			}
@@ -579,10 +586,13 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 	if ve <= vs || isMarked(s[vs:ve]) {
 		return
 	}
-	if quoted {
-		if sl := schemeLen(s[vs:ve]); sl > 0 {
-			vs += sl
+	if sl := authSchemeLen(s[k:j], s[vs:ve]); sl > 0 {
+		if isMarked(s[vs+sl : ve]) {
+			return
 		}
+		vs += sl // "Authorization: Bearer [REDACTED]"
+	} else if sl := schemeLen(s[vs:ve]); sl > 0 && isMarked(s[vs+sl:ve]) {
+		return
 	}
 	st.add(vs, ve, "key-value")
 }

@@ -87,6 +87,17 @@ func (w *valueWalker) secretScalar(text string) (any, bool) {
 	if text == "" || isMarked(text) {
 		return nil, false
 	}
+	key := ""
+	if len(w.stack) > 0 {
+		key = w.stack[len(w.stack)-1]
+	}
+	if sl := authSchemeLen(key, text); sl > 0 {
+		if isMarked(text[sl:]) {
+			return nil, false
+		}
+		w.report()
+		return text[:sl] + w.r.mask(text[sl:]), true // "Bearer [REDACTED]"
+	}
 	w.report()
 	return w.r.mask(text), true
 }
