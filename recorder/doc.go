@@ -37,6 +37,14 @@
 // TraceParent). Transport, Audit, Event and SlogHandler read them from the
 // context they are given.
 //
+// Store failures never stop the app: a store file or disk that cannot be
+// used at start (locked, corrupt, not a store, newer schema, full or
+// read-only disk) leaves the recorder live-only, with the reason in
+// Stats.StoreError, and the pipeline retries opening it with backoff (1s up
+// to 15s); failed writes are counted (StoreErrors) and logged once per
+// change of state. Only a store path the security policy refuses (public
+// directory, too-open permissions) makes New fail.
+//
 // # Caveats
 //
 //   - The pipeline lingers a couple of milliseconds after a partial batch,
