@@ -28,7 +28,12 @@ import (
 // process by a bulk loader (big NoSync transactions) in a temporary folder,
 // removed by TestMain; plain `go test` never builds it:
 //
-//	go test -run '^$' -bench 'Correlated|NewestPage|Purge1M' -benchtime 1x -count 5 ./store
+//	go test -run '^$' -bench 'Correlated|NewestPage' -benchtime 200x -count 5 ./store
+//	go test -run '^$' -bench 'Purge1M' -benchtime 1x -count 5 ./store
+//
+// STORE_BENCH_TXLOG=1 prints every purge transaction's duration;
+// STORE_BENCH_NOSYNC=1 runs the append benchmarks without fsync (CPU only).
+// Besides wall time, the 1M benchmarks report CPU time per operation.
 
 // benchEvents returns n stamped ~600-byte events and their encodings: about
 // four events per request (request, provider, log, custom), request IDs
