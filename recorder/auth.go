@@ -179,6 +179,17 @@ func clientAddr(r *http.Request) netip.Addr {
 	return netip.Addr{}
 }
 
+// limitKey is the rate limiter's key for a client address: the address
+// itself for IPv4, its /64 for IPv6 (one host usually holds a whole /64).
+func limitKey(a netip.Addr) netip.Addr {
+	if a.Is6() && !a.IsLoopback() {
+		if p, err := a.Prefix(64); err == nil {
+			return p.Addr()
+		}
+	}
+	return a
+}
+
 // loopbackRequest is the development policy without Authorize: the peer is
 // a loopback address, the request was not forwarded by a proxy, and the
 // Host header names a loopback host (an attacker's domain resolving to

@@ -177,7 +177,7 @@ func (h *devtools) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	hd := w.Header()
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Content-Type-Options", "nosniff")
-	addr := clientAddr(req)
+	addr := limitKey(clientAddr(req))
 	if blocked, retry := h.limit.blocked(addr); blocked {
 		hd.Set("Retry-After", strconv.Itoa(int(retry/time.Second)+1))
 		writeError(w, http.StatusTooManyRequests, "too many failed attempts; retry later")

@@ -321,6 +321,13 @@ func TestFailedAuthRateLimited(t *testing.T) {
 	if c := do("198.51.100.2:1", goodToken); c != 200 {
 		t.Fatalf("other client: %d", c)
 	}
+	// IPv6 clients are limited per /64: rotating the interface ID does not help.
+	for i := range 10 {
+		do(fmt.Sprintf("[2001:db8::%x]:1", i+1), bad)
+	}
+	if c := do("[2001:db8::ffff]:1", goodToken); c != 429 {
+		t.Fatalf("same /64 after 10 failures: %d, want 429", c)
+	}
 	mu.Lock()
 	now = now.Add(7 * time.Second)
 	mu.Unlock()
