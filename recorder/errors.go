@@ -11,8 +11,6 @@ var (
 	ErrShortToken = errors.New("recorder: devtools token must be at least 32 bytes")
 	// ErrBadBasePath: HandlerOptions.BasePath is not an absolute path.
 	ErrBadBasePath = errors.New("recorder: base path must start with / and contain no query, fragment or pattern characters")
-	// ErrClosed: the recorder was closed.
+	// ErrClosed: Flush on a closed recorder.
 	ErrClosed = errors.New("recorder: closed")
-	// ErrDisabled: the operation needs an enabled recorder.
-	ErrDisabled = errors.New("recorder: disabled")
 )
