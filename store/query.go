@@ -21,10 +21,17 @@ const (
 	MaxSinceLimit = 10000
 )
 
+// untilSlack is how long after its Time an event may have been recorded and
+// still be found by Query.Until.
+const untilSlack = 10 * time.Minute
+
 // Query selects events for List. Zero fields do not filter.
 type Query struct {
-	Kinds        []event.Kind
-	Since, Until time.Time // event time range, inclusive
+	Kinds []event.Kind
+	// Since and Until bound the event's Time, inclusive. (The scan uses
+	// the time in the ID, when the event was recorded: an event recorded
+	// more than 10 minutes after its Time can escape Until.)
+	Since, Until time.Time
 	// StatusMin and StatusMax bound the status (the event's Status, else
 	// its HTTP status, else its provider status); 0 = unbounded.
 	StatusMin, StatusMax int
@@ -79,7 +86,10 @@ func (s *Store) List(q Query) (Page, error) {
 			upper = bytes.Clone(q.Before[:])
 		}
 		if !q.Until.IsZero() {
-			u := event.IDFromTime(q.Until.Add(time.Millisecond))
+			// IDs are made when an event is recorded, at or after its
+			// Time (a request is recorded when it ends): bound the scan
+			// with some slack, and filter on Time exactly below.
+			u := event.IDFromTime(q.Until.Add(untilSlack))
 			if upper == nil || bytes.Compare(u[:], upper) < 0 {
 				upper = u[:]
 			}

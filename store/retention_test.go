@@ -478,3 +478,20 @@ func TestAutoCompactionFromAppendRetention(t *testing.T) {
 		t.Fatalf("count %d", st.Count)
 	}
 }
+
+func TestUntilFindsEventsRecordedAfterTheirTime(t *testing.T) {
+	s := openTemp(t, nil)
+	clock := newClock(t0.Add(5 * time.Second)) // recorded 5 s after it started
+	gen := event.NewGenerator(clock.Now)
+	e := mkEvent(gen, t0, event.KindRequest, "slow", 1)
+	if err := s.Append(e); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.List(Query{Until: t0.Add(time.Second)})
+	if err != nil || len(p.Events) != 1 {
+		t.Fatalf("Until missed an event recorded after its start: %d, %v", len(p.Events), err)
+	}
+	if p, _ := s.List(Query{Until: t0.Add(-time.Second)}); len(p.Events) != 0 {
+		t.Fatal("Until let a later event through")
+	}
+}
