@@ -373,3 +373,41 @@ func cpuTime() time.Duration {
 func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64((cpuTime()-start).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
+
+// BenchmarkAppendAtRetention appends batches of 100 to a store that is at
+// its MaxEvents, so every Append also deletes as many old events and
+// sweeps their index entries: the steady state of a busy app.
+func BenchmarkAppendAtRetention(b *testing.B) {
+	const keep, batch = 20_000, 100
+	s := openTemp(b, &Options{MaxAge: -1, MaxEvents: keep, CompactFreeRatio: -1, NoSync: benchNoSync})
+	gen, reqGen := event.NewGenerator(nil), event.NewGenerator(nil)
+	evs, enc := benchEvents(gen, reqGen, 1000)
+	for i := 0; i < keep/1000+1; i++ {
+		for j := range evs {
+			evs[j].ID = gen.New()
+		}
+		if err := s.AppendEncoded(evs, enc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	evs, enc = evs[:batch], enc[:batch]
+	rid := ""
+	b.ResetTimer()
+	for done := 0; done < b.N; done += batch {
+		for i := range evs {
+			evs[i].ID = gen.New()
+			if i%4 == 0 {
+				rid = reqGen.New().String()
+			}
+			evs[i].RequestID = rid
+		}
+		if err := s.AppendEncoded(evs, enc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRate(b, b.N)
+	b.StopTimer()
+	if st, _ := s.Stats(); st.Count > keep {
+		b.Fatalf("count %d over MaxEvents", st.Count)
+	}
+}
