@@ -187,7 +187,9 @@ func benchRequestCost(ctx context.Context, r *report) error {
 	b := median(bare.nsPerOp)
 	added := func(m *measurement) float64 { return median(m.nsPerOp) - b }
 	addedBody := func(m *measurement) float64 { return median(m.nsPerOp) - median(bareBody.nsPerOp) }
-	allocs := func(m *measurement) string { return fmt.Sprintf("%.0f allocs, %.0f B", median(m.allocs), median(m.bytes)) }
+	allocs := func(m *measurement) string {
+		return fmt.Sprintf("%.0f allocs, %.0f B", median(m.allocs), median(m.bytes))
+	}
 	r.add(section{
 		title: "Request cost (per request, on the request goroutine)",
 		note: strings.Join([]string{
