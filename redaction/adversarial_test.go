@@ -3,44 +3,84 @@ package redaction
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
-// TestLinearTime feeds 64 KiB of adversarial repetition to every entry
-// point; each must finish quickly (the scan is linear, not quadratic).
-func TestLinearTime(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow")
-	}
-	units := []string{
+// adversarialUnits are patterns whose repetition makes a naive scanner go
+// quadratic.
+var adversarialUnits = []string{
 		"eyJ.", "eyJhbGciOiJIUzI1NiJ9.", "password=", "password:\"", `"password":"`, `\"token\":\"`, "://", "https://a@",
 		"-----BEGIN PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----\n", "Bearer ", "Bearer a", "a@b.co ", "4111 ",
 		"[", "{\"a\":", "[\"x\",", "?token=a&", "&", "%", "ghp_", "sk-", "hooks.slack.com/", "a=b;", "\\", "\"", "xoxb-",
-		"AKIA", "token=" + "\"", "password=\"[REDACTED", "name=\"password\"", "Authorization: Bearer ", "name=\"password\"\r\n\r\n", "\n--", "a:b:", "==",
+	"AKIA", "token=" + "\"", "password=\"[REDACTED", "name=\"password\"", "Authorization: Bearer ", "name=\"password\"\r\n\r\n", "\n--", "a:b:", "==",
+}
+
+// TestAdversarialRepetition feeds 64 KiB of adversarial repetition to every
+// entry point: nothing panics and a planted value at the end is still
+// redacted. Its speed (the scan is linear, not quadratic) is measured by
+// BenchmarkAdversarial64KiB, not asserted here.
+func TestAdversarialRepetition(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
 	}
+	units := adversarialUnits
 	r := New(WithEmails(), WithCardNumbers(), WithHook(func([]string, any) (any, bool) { return nil, false }))
 	for _, u := range units {
-		in := strings.Repeat(u, 65536/len(u))
-		start := time.Now()
-		r.String(in)
+		in := strings.Repeat(u, 65536/len(u)) + " password=plantedvalue99"
+		if out, _ := r.String(in); strings.Contains(out, "plantedvalue99") {
+			t.Errorf("unit %q: planted value survived String", u)
+		}
 		r.JSON([]byte(in))
 		r.URL(in)
 		r.Form(in)
-		r.Body("multipart/form-data", []byte(in), true)
-		r.Body("application/x-ndjson", []byte(in), true)
-		r.Value(map[string]any{"a": in})
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("unit %q: %v for 64 KiB", u, d)
+		if out, _ := r.Body("application/x-ndjson", []byte(in), true); strings.Contains(string(out), "plantedvalue99") {
+			t.Errorf("unit %q: planted value survived Body", u)
 		}
+		r.Body("multipart/form-data", []byte(in), true)
+		r.Value(map[string]any{"a": in})
 	}
 	// Valid, deep, and a report at every level.
 	n := 65536 / 16
 	deep := strings.Repeat(`["password=x",`, n) + "1" + strings.Repeat("]", n)
-	start := time.Now()
 	if out, paths := r.JSON([]byte(deep)); strings.Contains(string(out), "=x") || len(paths) != n {
 		t.Errorf("deep JSON: %d paths", len(paths))
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("deep JSON: %v", d)
+}
+
+// BenchmarkAdversarial64KiB times every entry point on each adversarial
+// unit repeated to 64 KiB; linear scanning keeps it in milliseconds.
+func BenchmarkAdversarial64KiB(b *testing.B) {
+	r := New(WithEmails(), WithCardNumbers())
+	for i := 0; i < b.N; i++ {
+		for _, u := range adversarialUnits {
+			in := strings.Repeat(u, 65536/len(u))
+			r.String(in)
+			r.JSON([]byte(in))
+			r.URL(in)
+			r.Body("application/x-ndjson", []byte(in), true)
+		}
+	}
+}
+
+// TestMarkerLookalikeHidesNothing: text that only starts like a replacement
+// is not skipped as already redacted, so it cannot shield a secret after it.
+func TestMarkerLookalikeHidesNothing(t *testing.T) {
+	r := New()
+	for _, in := range []string{
+		`password="[REDACTED password=plantedvalue99`,
+		`{"password":"[REDACTED plantedvalue99"}`,
+		`https://x.test/?token=[REDACTEDplantedvalue99`,
+	} {
+		out, _ := r.String(in)
+		if strings.Contains(out, "plantedvalue99") {
+			t.Errorf("String kept the value after a marker look-alike in %d-byte input", len(in))
+		}
+		if j, _ := r.JSON([]byte(in)); strings.Contains(string(j), "plantedvalue99") {
+			t.Errorf("JSON kept the value after a marker look-alike in %d-byte input", len(in))
+		}
+	}
+	for _, in := range []string{Replacement, `"` + Replacement + `"`} {
+		if out, paths := r.String("password=" + in); out != "password="+in || len(paths) != 0 {
+			t.Errorf("an exact marker was redacted again: %q %v", out, paths)
+		}
 	}
 }

@@ -154,8 +154,29 @@ func (r *Redactor) quotedMask(secret string) string {
 	return `"` + r.mask(secret) + `"`
 }
 
-// isMarked reports whether v is already a replacement.
-func isMarked(v string) bool { return strings.HasPrefix(v, markerPrefix) }
+// isMarked reports whether v is exactly a replacement ("[REDACTED]" or
+// "[REDACTED:xxxxxxxx]"), optionally in double quotes. Only an exact match
+// counts: text that merely starts with the marker, such as
+// `"[REDACTED password=hunter2`, could hide a secret after it.
+func isMarked(v string) bool {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	} else if len(v) >= 1 && v[len(v)-1] == '"' {
+		v = v[:len(v)-1]
+	}
+	if v == Replacement {
+		return true
+	}
+	if len(v) != len(markerPrefix)+10 || !strings.HasPrefix(v, markerPrefix+":") || v[len(v)-1] != ']' {
+		return false
+	}
+	for i := len(markerPrefix) + 1; i < len(v)-1; i++ {
+		if c := v[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // addPath appends prefix+name to *paths unless paths is nil (the caller
 // does not want paths).
