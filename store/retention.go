@@ -102,6 +102,7 @@ func (s *Store) retainInTx(tx *bolt.Tx, batch int) (retainResult, error) {
 		}
 		res.deleted = len(keys)
 		res.sweep.dirty = true
+		s.delGen++
 	}
 	var err error
 	res.sweep, _, err = sweepStep(tx, res.sweep, max(autoSweep, 4*res.deleted))
@@ -123,13 +124,16 @@ func (s *Store) nearCap(tx *bolt.Tx) bool {
 	return free < s.cfg.maxSize/20
 }
 
-// deleteEvents deletes the collected keys (never through a moving cursor)
-// and updates the count.
+// deleteEvents deletes the collected keys (never through a moving cursor),
+// updates the count and marks the index for sweeping.
 func deleteEvents(eb, meta *bolt.Bucket, keys [][]byte) error {
 	for _, k := range keys {
 		if err := eb.Delete(k); err != nil {
 			return err
 		}
+	}
+	if err := meta.Put(keySweep, []byte{1}); err != nil {
+		return err
 	}
 	return addCount(meta, -len(keys))
 }
@@ -163,6 +167,11 @@ func sweepStep(tx *bolt.Tx, st sweepState, limit int) (sweepState, int, error) {
 	}
 	if k == nil {
 		st.running, st.pos = false, nil
+		if !st.dirty { // nothing deleted since the pass began: all clean
+			if err := tx.Bucket(bucketMeta).Delete(keySweep); err != nil {
+				return st, 0, err
+			}
+		}
 	} else {
 		st.pos = bytes.Clone(k)
 	}
@@ -330,6 +339,7 @@ func (s *Store) purge(cutoff []byte, set map[event.Kind]bool, limit int) (int, e
 			if len(keys) == 0 {
 				return nil
 			}
+			s.delGen++
 			return deleteEvents(eb, meta, keys)
 		})
 		if err != nil {
@@ -374,11 +384,17 @@ func (s *Store) writeChunk(fn func(tx *bolt.Tx) error) (time.Duration, error) {
 
 // sweepIndex runs a complete pass over the requests index, in chunks.
 func (s *Store) sweepIndex() error {
-	st := sweepState{dirty: true}
+	s.wmu.Lock()
+	gen := s.delGen
+	s.wmu.Unlock()
+	st := sweepState{running: true} // a full pass from the first entry
 	chunk := firstChunk
 	for {
 		var next sweepState
 		d, err := s.writeChunk(func(tx *bolt.Tx) error {
+			// Deletions by others since the pass began (under wmu, as
+			// this closure runs) keep the index marked for sweeping.
+			st.dirty = s.delGen != gen
 			var err error
 			next, _, err = sweepStep(tx, st, sweepFactor*chunk)
 			return err
@@ -430,6 +446,7 @@ func (s *Store) makeRoomLocked(need int64) (int, error) {
 		deleted += len(keys)
 		freed += bytesInChunk
 		s.sweep.dirty = true
+		s.delGen++
 		chunk = min(chunk*2, firstChunk)
 	}
 	return deleted, nil

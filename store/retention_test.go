@@ -495,3 +495,56 @@ func TestUntilFindsEventsRecordedAfterTheirTime(t *testing.T) {
 		t.Fatal("Until let a later event through")
 	}
 }
+
+func TestSweepMarkPersistsUntilTheIndexIsClean(t *testing.T) {
+	clock := newClock(t0)
+	s := openTemp(t, &Options{NoSync: true, MaxAge: time.Minute, MaxEvents: -1, Now: clock.Now})
+	gen := event.NewGenerator(clock.Now)
+	marked := func() bool {
+		var m bool
+		s.view(func(tx *boltTx) error { m = tx.Bucket(bucketMeta).Get(keySweep) != nil; return nil })
+		return m
+	}
+	for i := 0; i < 5; i++ {
+		appendN(t, s, gen, clock.Now(), 1000, event.KindRequest, fmt.Sprint("a", i))
+	}
+	if marked() {
+		t.Fatal("marked before any deletion")
+	}
+	clock.Set(t0.Add(time.Hour))
+	// Retention deletes 1024 (its budget) and sweeps 4096 of 5001 entries.
+	appendN(t, s, gen, clock.Now(), 1, event.KindLog, "b")
+	if !marked() {
+		t.Fatal("not marked after retention deleted events")
+	}
+	// Reopen: the mark survives, and the rolling sweep resumes and ends.
+	path := s.Path()
+	closeChecked(t, s)
+	s2, err := Open(path, &Options{NoSync: true, MaxAge: time.Minute, MaxEvents: -1, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = s2
+	defer closeChecked(t, s)
+	if !marked() {
+		t.Fatal("mark lost on reopen")
+	}
+	for i := 0; i < 20 && marked(); i++ {
+		appendN(t, s, gen, clock.Now(), 1, event.KindLog, "c")
+	}
+	if marked() {
+		t.Fatal("rolling sweep never finished")
+	}
+	if p := indexProblems(t, s); len(p) > 0 {
+		t.Fatalf("index after the sweep: %v", p[0])
+	}
+	// An explicit purge sweeps fully and leaves no mark.
+	appendN(t, s, gen, clock.Now(), 50, event.KindLog, "d")
+	clock.Set(t0.Add(2 * time.Hour))
+	if _, err := s.Purge(clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if marked() {
+		t.Fatal("marked after a complete purge")
+	}
+}

@@ -32,6 +32,12 @@ var (
 	bucketRequests = []byte("requests")
 	keySchema      = []byte("schema")
 	keyCount       = []byte("count")
+	// keySweep is present while the requests index may hold entries of
+	// deleted events: set in the transaction that deletes events, removed
+	// by the transaction that completes an index sweep with no deletion
+	// since it began. It survives restarts, so a reopened store resumes
+	// sweeping only when there is something to sweep.
+	keySweep = []byte("sweep")
 )
 
 // eventsFill is the FillPercent of the events bucket: keys are time-ordered
@@ -65,6 +71,7 @@ type Store struct {
 	autoDeleted int           // events automatic retention deleted since the last compaction check
 	maxTx       time.Duration // longest retention write tx since open
 	sweep       sweepState    // rolling sweep of the requests index
+	delGen      uint64        // bumped by every deletion, to tell whether a sweep pass saw them all
 	// txLog, when set (tests, benchmarks), gets each purge/sweep write
 	// transaction's duration.
 	txLog func(time.Duration)
@@ -110,9 +117,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A previous process may have left index entries for deleted events:
-	// let the rolling sweep make one pass.
-	s := &Store{path: abs, cfg: cfg, db: db, sweep: sweepState{dirty: !cfg.readOnly}}
+	s := &Store{path: abs, cfg: cfg, db: db}
 	if err := s.initSchema(); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -229,6 +234,9 @@ func (s *Store) initSchema() (err error) {
 		if tx.Bucket(bucketEvents) == nil || tx.Bucket(bucketRequests) == nil {
 			return fmt.Errorf("%w: %s is missing its buckets", ErrCorrupt, s.path)
 		}
+		// A previous process may have left index entries of deleted
+		// events: the rolling sweep resumes.
+		s.sweep.dirty = meta.Get(keySweep) != nil && !s.cfg.readOnly
 		return nil
 	})
 	if err != nil || !empty || s.cfg.readOnly {
