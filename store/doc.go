@@ -22,7 +22,7 @@
 //
 // # Layout
 //
-// Three buckets: meta (schema version, event count), events (key: the
+// Three buckets: meta (schema version, event count, sweep mark), events (key: the
 // 16-byte time-ordered event ID; value: the event JSON exactly as
 // event.Marshal wrote it, the same bytes as on the wire) and requests (key:
 // requestId + 0x00 + event ID; the correlation index, so Correlated and
@@ -44,7 +44,9 @@
 // of deleted events are removed by a sweep in index-key order (a contiguous
 // run of pages per transaction, rather than one random page per entry):
 // explicit purges finish a full sweep before returning; automatic retention
-// advances a rolling sweep by a bounded step per Append. Correlated skips
+// advances a rolling sweep by a bounded step per Append, only while a mark
+// in the meta bucket (written with the deletions, so it survives restarts)
+// says stale entries may exist. Correlated skips
 // entries whose event is already gone.
 //
 // When a write would grow the file past MaxSize, the store deletes its
