@@ -171,8 +171,10 @@ func boltOptions(cfg config) *bolt.Options {
 		// Map the whole cap up front (address space only, nothing is
 		// allocated): growing the file then never remaps it, and a remap
 		// has to copy every dirty node out of the old mapping while
-		// holding the writer.
-		o.InitialMmapSize = int(cfg.maxSize)
+		// holding the writer. (Not on 32-bit, where address space is short.)
+		if strconv.IntSize == 64 {
+			o.InitialMmapSize = int(cfg.maxSize)
+		}
 	}
 	return o
 }
