@@ -133,6 +133,7 @@ func (s *Store) compactInPlaceLocked() error {
 	}
 	old := s.db
 	s.db = ndb
+	s.pageSize = int64(ndb.Info().PageSize)
 	if d, err := os.Open(filepath.Dir(s.path)); err == nil {
 		_ = d.Sync()
 		_ = d.Close()
@@ -172,7 +173,7 @@ func (s *Store) freeSpace() (free, used int64) {
 		return 0, 0
 	}
 	st := s.db.Stats()
-	free = int64(st.FreePageN+st.PendingPageN) * int64(s.db.Info().PageSize)
+	free = int64(st.FreePageN+st.PendingPageN) * s.pageSize
 	_ = s.db.View(func(tx *bolt.Tx) error {
 		used = tx.Size()
 		return nil

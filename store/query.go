@@ -537,7 +537,7 @@ func (s *Store) Stats() (Stats, error) {
 	s.dbmu.RLock()
 	if !s.closed {
 		bs := s.db.Stats()
-		st.FreeBytes = int64(bs.FreePageN+bs.PendingPageN) * int64(s.db.Info().PageSize)
+		st.FreeBytes = int64(bs.FreePageN+bs.PendingPageN) * s.pageSize
 	}
 	s.dbmu.RUnlock()
 	return st, nil

@@ -120,7 +120,7 @@ func (s *Store) nearCap(tx *bolt.Tx) bool {
 		return false
 	}
 	st := s.db.Stats()
-	free := int64(st.FreePageN) * int64(s.db.Info().PageSize)
+	free := int64(st.FreePageN) * s.pageSize
 	return free < s.cfg.maxSize/20
 }
 

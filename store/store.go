@@ -65,6 +65,10 @@ type Store struct {
 	dbmu   sync.RWMutex
 	db     *bolt.DB
 	closed bool
+	// pageSize is db's page size, read once when db is opened or swapped:
+	// bolt.DB.Info reads the mmap without a lock and races with a writer
+	// that grows the file.
+	pageSize int64
 
 	// Under wmu.
 	appends     int           // Append calls since open, for periodic checks
@@ -117,7 +121,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{path: abs, cfg: cfg, db: db}
+	s := &Store{path: abs, cfg: cfg, db: db, pageSize: int64(db.Info().PageSize)}
 	if err := s.initSchema(); err != nil {
 		_ = db.Close()
 		return nil, err
