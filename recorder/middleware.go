@@ -55,7 +55,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	rec := r.getRecord()
 	ictx := &infoCtx{Context: req.Context()}
 	info := &ictx.info
-	info.traceparent, info.parentSpan, info.requestID = newIDs(hget(req.Header, "Traceparent"), hget(req.Header, "X-Request-Id"), start)
+	ictx.setIDs(hget(req.Header, "Traceparent"), hget(req.Header, "X-Request-Id"), start)
 	h := w.Header()
 	ictx.hdr = [2]string{info.requestID, info.traceparent}
 	h["X-Request-Id"] = ictx.hdr[0:1:1]
@@ -63,18 +63,24 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 	capMax := r.captureMax()
 	rw := &rec.w
-	rw.w = w
-	rw.capMax = capMax
+	*rw = responseWriter{w: w, capMax: capMax, buf: rw.buf[:0]}
 
-	req2 := req.WithContext(ictx)
-	if req.Body != nil && req.Body != http.NoBody {
+	// The handler's request: a shallow copy with the new context, like
+	// req.WithContext, but inside ictx (WithContext is inlined and its
+	// copy stays on the stack).
+	ictx.req = *req.WithContext(ictx)
+	req2 := &ictx.req
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	if hasBody {
 		t := &rec.body
-		t.rc = req.Body
-		t.capMax = capMax
-		t.hint = req.ContentLength
-		t.capturing = capMax > 0 && !binaryType(hget(req.Header, "Content-Type")) && identity(hget(req.Header, "Content-Encoding"))
+		*t = bodyTee{
+			rc:        req.Body,
+			buf:       t.buf[:0],
+			capMax:    capMax,
+			hint:      req.ContentLength,
+			capturing: capMax > 0 && !binaryType(hget(req.Header, "Content-Type")) && identity(hget(req.Header, "Content-Encoding")),
+		}
 		req2.Body = t
-		rec.reqBody.present = true
 	}
 
 	done := false
@@ -85,7 +91,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		p := recover()
 		if p == nil {
 			// runtime.Goexit (t.FailNow in a test handler): record and go on.
-			r.finishRequest(rec, info, req, req2, start)
+			r.finishRequest(rec, info, req, req2, start, hasBody)
 			return
 		}
 		if p != http.ErrAbortHandler {
@@ -94,12 +100,12 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		if !rw.wroteHeader {
 			rw.status = http.StatusInternalServerError
 		}
-		r.finishRequest(rec, info, req, req2, start)
+		r.finishRequest(rec, info, req, req2, start, hasBody)
 		panic(p)
 	}()
 	m.next.ServeHTTP(rw, req2)
 	done = true
-	r.finishRequest(rec, info, req, req2, start)
+	r.finishRequest(rec, info, req, req2, start, hasBody)
 }
 
 // hget is Header.Get for a key already in canonical form, without the
@@ -115,19 +121,24 @@ func identity(encoding string) bool {
 	return encoding == "" || strings.EqualFold(encoding, "identity")
 }
 
-// finishRequest fills the request event with copies of what it needs and
-// hands it to the pipeline. URL and name are assembled in the pipeline.
-func (r *Recorder) finishRequest(rec *record, info *reqInfo, orig, req *http.Request, start time.Time) {
-	end := r.now()
+// finishRequest copies what the request event needs into rec.req and
+// rec.hdrs and hands rec to the pipeline, which builds the event
+// (buildRequest). What is kept is safe to read from the pipeline:
+//   - values and strings (immutable) read off the request now;
+//   - info, which points into the request's infoCtx, written before the
+//     handler ran and never after;
+//   - rec.w and rec.body (status, sizes, content types, capture buffers):
+//     the middleware's own, written only while the handler runs (a handler
+//     must not use its ResponseWriter or read the body after returning);
+//   - the headers, copied into rec.hdrs as bytes, because the header maps
+//     stay the app's: an outer middleware may change them after this
+//     returns.
+func (r *Recorder) finishRequest(rec *record, info *reqInfo, orig, req *http.Request, start time.Time, hasBody bool) {
+	c := &rec.req
+	c.durationNs = r.since(start)
+	c.info = info
+	c.start = start
 	rw := &rec.w
-	e := &rec.ev
-	e.Kind = event.KindRequest
-	e.Time = start
-	e.DurationNs = int64(end.Sub(start))
-	e.RequestID = info.requestID
-	e.TraceID = info.traceID()
-	e.SpanID = info.spanID()
-	e.ParentSpanID = info.parentSpan
 	status := rw.status
 	if status == 0 {
 		if rw.hijacked {
@@ -136,54 +147,26 @@ func (r *Recorder) finishRequest(rec *record, info *reqInfo, orig, req *http.Req
 			status = http.StatusOK
 		}
 	}
-	e.Status = status
-	hp := &rec.http
-	hp.Method = req.Method
-	hp.Route = req.Pattern
-	hp.Status = status
+	c.status = status
+	c.bytesOut = rw.bytes
+	c.contentLength = req.ContentLength
+	c.hasBody = hasBody
+	c.tls = req.TLS != nil
+	c.method = req.Method
+	c.route = req.Pattern
+	c.remoteAddr = req.RemoteAddr
+	c.host, c.uri, c.path = req.Host, req.RequestURI, req.URL.Path
+	c.fullURL = ""
+	if req.URL.IsAbs() || c.uri == "" {
+		c.fullURL = req.URL.String()
+	}
 	if cap(rec.hdrs) == 0 {
 		rec.hdrs = make([]byte, 0, 512)
 	}
-	rec.hdrs = appendHeader(rec.hdrs, orig.Header)
+	rec.hdrs, c.contentType, c.encoding = appendRequestHeader(rec.hdrs[:0], orig.Header)
 	rec.respHdrs = len(rec.hdrs)
 	rec.hdrs = appendHeader(rec.hdrs, rw.w.Header())
-	rec.hasHdrs = true
-	hp.BytesOut = rw.bytes
-	hp.RemoteAddr = req.RemoteAddr
-	e.HTTP = hp
-	rec.scheme, rec.host, rec.uri, rec.path = schemeOf(req), req.Host, req.RequestURI, req.URL.Path
-	if req.URL.IsAbs() || rec.uri == "" {
-		rec.fullURL = req.URL.String()
-	}
-	if rec.reqBody.present {
-		t := &rec.body
-		size := t.n
-		if req.ContentLength > size {
-			size = req.ContentLength
-		}
-		hp.BytesIn = size
-		rec.reqBody.size = size
-		rec.reqBody.raw = t.buf
-		rec.reqBody.contentType = hget(orig.Header, "Content-Type")
-		rec.reqBody.encoding = hget(orig.Header, "Content-Encoding")
-	}
-	if rw.bytes > 0 {
-		rec.respBody = capture{
-			present:     true,
-			size:        rw.bytes,
-			raw:         rw.buf,
-			contentType: rw.contentType,
-			encoding:    rw.encoding,
-		}
-	}
 	r.enqueue(rec)
-}
-
-func schemeOf(req *http.Request) string {
-	if req.TLS != nil {
-		return "https"
-	}
-	return "http"
 }
 
 // recordPanic records a panic as an error event correlated to the request.

@@ -15,18 +15,32 @@ import (
 
 // record is one captured event on its way through the queue. Bodies travel
 // raw (capture limit plus slack) and are redacted, then cut, in the
-// pipeline. One allocation per request holds the event, its HTTP part, the
-// request context data and the writer and body wrappers.
+// pipeline.
+//
+// A middleware record is pooled and carries what the request goroutine
+// captured (req, w, body, hdrs), not an event: the pipeline builds the
+// event from it (buildRequest). The request goroutine initialises every
+// field it uses, so the pipeline does not have to clear them for the next
+// request (which would move their cache lines to its core and back).
 type record struct {
+	// middleware state and capture, written on the request goroutine
+	// only, read by the pipeline after the hand-off
+	w    responseWriter
+	body bodyTee
+	req  reqCapture
+	// headers flattened on the request goroutine (see appendHeader): one
+	// pooled buffer instead of two map clones; the maps are built in the
+	// pipeline.
+	hdrs     []byte // request then response headers
+	respHdrs int    // where the response headers start in hdrs
+
+	// pooled records come back to the Recorder's pool once processed
+	// (middleware records only: nothing outside the request holds them).
+	pooled bool
+
+	// the event (built by the pipeline for a middleware record)
 	ev   event.Event
 	http event.HTTP
-
-	// headers flattened on the request goroutine (name, value, name,
-	// value, ...): one allocation instead of a map clone; the maps are
-	// built in the pipeline.
-	hdrs     []byte // request then response headers, as copied bytes (see appendHeader)
-	respHdrs int    // where the response headers start in hdrs
-	hasHdrs  bool
 
 	reqBody  capture
 	respBody capture
@@ -34,17 +48,28 @@ type record struct {
 	// flushed, when set, marks a Flush: closed once everything before it
 	// was processed. Such a record carries no event.
 	flushed chan struct{}
+}
 
-	// request URL parts, assembled in the pipeline
-	scheme, host, uri, path, fullURL string
-
-	// middleware state, on the request goroutine only
-	w    responseWriter
-	body bodyTee
-
-	// pooled records come back to the Recorder's pool once processed
-	// (middleware records only: nothing outside the request holds them).
-	pooled bool
+// reqCapture is what the middleware copies off the request when the
+// handler returns. Every field is a value or an immutable string, except
+// info, which points into the request's infoCtx (immutable once made).
+type reqCapture struct {
+	info          *reqInfo
+	start         time.Time
+	durationNs    int64
+	status        int
+	bytesOut      int64
+	contentLength int64
+	hasBody       bool
+	tls           bool
+	method        string
+	route         string
+	remoteAddr    string
+	host, uri     string
+	path          string
+	fullURL       string // when the URL is absolute or there is no RequestURI
+	contentType   string // request Content-Type and Content-Encoding
+	encoding      string
 }
 
 // maxPooledBuf caps the capture buffers a pooled record keeps.
@@ -57,23 +82,29 @@ func (r *Recorder) getRecord() *record {
 	return &record{pooled: true}
 }
 
-// putRecord returns a processed record to the pool, keeping its small
-// buffers (emptied) for the next request.
+// putRecord returns a processed record to the pool. It clears the event
+// (the pipeline's own part), drops oversized buffers and the references
+// that would pin the request's connection and context, and leaves the
+// rest to the middleware, which initialises what it uses.
 func (r *Recorder) putRecord(rec *record) {
 	if !rec.pooled {
 		return
 	}
-	wbuf, tbuf, hb := rec.w.buf, rec.body.buf, rec.hdrs
-	*rec = record{pooled: true}
-	if cap(wbuf) <= maxPooledBuf {
-		rec.w.buf = wbuf[:0]
+	rec.ev = event.Event{}
+	rec.http = event.HTTP{}
+	rec.reqBody, rec.respBody = capture{}, capture{}
+	if cap(rec.w.buf) > maxPooledBuf {
+		rec.w.buf = nil
 	}
-	if cap(tbuf) <= maxPooledBuf {
-		rec.body.buf = tbuf[:0]
+	if cap(rec.body.buf) > maxPooledBuf {
+		rec.body.buf = nil
 	}
-	if cap(hb) <= maxPooledBuf {
-		rec.hdrs = hb[:0]
+	if cap(rec.hdrs) > maxPooledBuf {
+		rec.hdrs = nil
 	}
+	rec.w.w = nil
+	rec.body.rc = nil
+	rec.req.info = nil
 	r.pool.Put(rec)
 }
 
@@ -184,6 +215,9 @@ func (r *Recorder) process(batch []*record, events []event.Event, encs [][]byte,
 			flushes = append(flushes, rec.flushed)
 			continue
 		}
+		if rec.req.info != nil {
+			buildRequest(rec)
+		}
 		e := &rec.ev
 		e.Stamp(r.ids, now)
 		if e.App == "" {
@@ -191,13 +225,6 @@ func (r *Recorder) process(batch []*record, events []event.Event, encs [][]byte,
 		}
 		if e.Instance == "" {
 			e.Instance = r.instance
-		}
-		if rec.scheme != "" || rec.fullURL != "" {
-			finishURL(rec)
-		}
-		if rec.hasHdrs {
-			e.HTTP.RequestHeaders = parseHeaders(rec.hdrs[:rec.respHdrs])
-			e.HTTP.ResponseHeaders = parseHeaders(rec.hdrs[rec.respHdrs:])
 		}
 		paths := r.redactor.Event(e)
 		if e.HTTP != nil {
@@ -392,25 +419,70 @@ func binaryType(ct string) bool {
 	return ct != "" && !isText(ct)
 }
 
-// finishURL assembles the request URL and the event name off the request
-// path (both are redacted afterwards with the rest of the event).
-func finishURL(rec *record) {
+// buildRequest builds a middleware record's event from what the request
+// goroutine captured: IDs, URL, name, header maps and body captures are
+// assembled here, off the request path (and redacted afterwards with the
+// rest of the event).
+func buildRequest(rec *record) {
+	c := &rec.req
 	e := &rec.ev
-	u := rec.fullURL
+	hp := &rec.http
+	e.Kind = event.KindRequest
+	e.Time = c.start
+	e.DurationNs = c.durationNs
+	e.RequestID = c.info.requestID
+	e.TraceID = c.info.traceID()
+	e.SpanID = c.info.spanID()
+	e.ParentSpanID = c.info.parentSpan
+	e.Status = c.status
+	hp.Method = c.method
+	hp.Route = c.route
+	hp.Status = c.status
+	hp.BytesOut = c.bytesOut
+	hp.RemoteAddr = c.remoteAddr
+	hp.RequestHeaders = parseHeaders(rec.hdrs[:rec.respHdrs])
+	hp.ResponseHeaders = parseHeaders(rec.hdrs[rec.respHdrs:])
+	e.HTTP = hp
+	u := c.fullURL
 	if u == "" {
-		u = rec.scheme + "://" + rec.host + rec.uri
+		scheme := "http://"
+		if c.tls {
+			scheme = "https://"
+		}
+		u = scheme + c.host + c.uri
 	}
-	e.HTTP.URL = u
-	route := e.HTTP.Route
+	hp.URL = u
+	route := hp.Route
 	switch {
 	case route == "":
-		e.Name = e.HTTP.Method + " " + rec.path
-	case strings.HasPrefix(route, e.HTTP.Method+" "):
+		e.Name = hp.Method + " " + c.path
+	case strings.HasPrefix(route, hp.Method+" "):
 		e.Name = route
 	case strings.IndexByte(route, ' ') >= 0:
 		e.Name = route // "METHOD host/path" of another method set (HEAD via GET)
 	default:
-		e.Name = e.HTTP.Method + " " + route
+		e.Name = hp.Method + " " + route
+	}
+	if c.hasBody {
+		t := &rec.body
+		size := max(t.n, c.contentLength)
+		hp.BytesIn = size
+		rec.reqBody = capture{
+			present:     true,
+			size:        size,
+			raw:         t.buf,
+			contentType: c.contentType,
+			encoding:    c.encoding,
+		}
+	}
+	if rw := &rec.w; rw.bytes > 0 {
+		rec.respBody = capture{
+			present:     true,
+			size:        rw.bytes,
+			raw:         rw.buf,
+			contentType: rw.contentType,
+			encoding:    rw.encoding,
+		}
 	}
 }
 
@@ -421,13 +493,42 @@ func finishURL(rec *record) {
 func appendHeader(dst []byte, h map[string][]string) []byte {
 	for k, vs := range h {
 		for _, v := range vs {
-			dst = binary.AppendUvarint(dst, uint64(len(k)))
-			dst = append(dst, k...)
-			dst = binary.AppendUvarint(dst, uint64(len(v)))
-			dst = append(dst, v...)
+			dst = appendField(dst, k, v)
 		}
 	}
 	return dst
+}
+
+// appendRequestHeader is appendHeader that also returns the first
+// Content-Type and Content-Encoding values, saving two lookups.
+func appendRequestHeader(dst []byte, h map[string][]string) (_ []byte, contentType, encoding string) {
+	for k, vs := range h {
+		if len(vs) > 0 {
+			switch k {
+			case "Content-Type":
+				contentType = vs[0]
+			case "Content-Encoding":
+				encoding = vs[0]
+			}
+		}
+		for _, v := range vs {
+			dst = appendField(dst, k, v)
+		}
+	}
+	return dst, contentType, encoding
+}
+
+func appendField(dst []byte, k, v string) []byte {
+	if len(k) < 0x80 && len(v) < 0x80 { // one-byte uvarints
+		dst = append(dst, byte(len(k)))
+		dst = append(dst, k...)
+		dst = append(dst, byte(len(v)))
+		return append(dst, v...)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(k)))
+	dst = append(dst, k...)
+	dst = binary.AppendUvarint(dst, uint64(len(v)))
+	return append(dst, v...)
 }
 
 // parseHeaders rebuilds a header map from appendHeader's bytes.

@@ -99,6 +99,7 @@ type Recorder struct {
 	retention string
 	log       *slog.Logger
 	now       func() time.Time
+	realClock bool // now is time.Now: durations can use the monotonic clock alone
 
 	st       atomic.Pointer[store.Store]
 	ownStore bool           // the recorder opens (and reopens) and closes the store
@@ -198,6 +199,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	}
 	if r.now == nil {
 		r.now = time.Now
+		r.realClock = true
 	}
 	if r.bodyLimit == 0 {
 		r.bodyLimit = DefaultBodyLimit
@@ -309,6 +311,16 @@ func (r *Recorder) ignored(path string) bool {
 		}
 	}
 	return false
+}
+
+// since returns the nanoseconds from start (a time from r.now) to now.
+// With the real clock that is one monotonic clock read (time.Since) where
+// r.now().Sub would read the wall clock too.
+func (r *Recorder) since(start time.Time) int64 {
+	if r.realClock {
+		return int64(time.Since(start))
+	}
+	return int64(r.now().Sub(start))
 }
 
 // Enabled reports whether the recorder records anything.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"math/rand/v2"
+	"net/http"
 	"time"
+	"unsafe"
 
 	"github.com/beignet/devtools/event"
 )
@@ -25,13 +27,37 @@ func (i *reqInfo) flags() string   { return i.traceparent[53:55] }
 type ctxKey struct{}
 type opKey struct{}
 
-// infoCtx carries a reqInfo: one allocation where context.WithValue plus
-// the info would be two. Cancellation and other values come from the
-// embedded parent.
+// infoCtx carries a reqInfo. It is the middleware's one allocation per
+// request: the context, the correlation, the generated IDs' bytes, the
+// response header values and the request copy handed to the handler
+// (where context.WithValue, the info, the ID string and r.WithContext
+// would be four). Cancellation and other values come from the embedded
+// parent. Everything in it is written before the context is handed out and
+// never after, so it is safe to share with any goroutine.
 type infoCtx struct {
 	context.Context
 	info reqInfo
 	hdr  [2]string // response header values, X-Request-Id and Traceparent
+	// ids backs info.traceparent and a generated info.requestID
+	// (unsafe.String): written once by setIDs, before any string over it
+	// exists, and never again.
+	ids [55 + event.IDLen]byte
+	req http.Request // the request the handler gets: *r with this context
+}
+
+// setIDs fills c.info: the traceparent of a new span (continuing parent
+// when it is valid), the parent span ID, and the request ID (incomingID
+// when valid, else generated from t). The generated text lives in c.ids,
+// so this allocates nothing.
+func (c *infoCtx) setIDs(parent, incomingID string, t time.Time) {
+	c.info.parentSpan = fillTraceparent(c.ids[:55], parent)
+	c.info.traceparent = unsafe.String(&c.ids[0], 55)
+	if validRequestID(incomingID) {
+		c.info.requestID = incomingID
+		return
+	}
+	putRequestID(c.ids[55:], t)
+	c.info.requestID = unsafe.String(&c.ids[55], event.IDLen)
 }
 
 func (c *infoCtx) Value(key any) any {
