@@ -90,9 +90,11 @@ func (r *Recorder) putRecord(rec *record) {
 	if !rec.pooled {
 		return
 	}
-	rec.ev = event.Event{}
-	rec.http = event.HTTP{}
-	rec.reqBody, rec.respBody = capture{}, capture{}
+	if rec.ev.Kind != "" { // built (not when a test hook replaced the pipeline)
+		rec.ev = event.Event{}
+		rec.http = event.HTTP{}
+		rec.reqBody, rec.respBody = capture{}, capture{}
+	}
 	if cap(rec.w.buf) > maxPooledBuf {
 		rec.w.buf = nil
 	}
@@ -390,6 +392,11 @@ func cutUTF8(b []byte, n int) []byte {
 
 // isText reports whether a content type is text-like enough to keep.
 func isText(ct string) bool {
+	switch ct { // the usual ones, as handlers set them
+	case "application/json", "application/json; charset=utf-8", "text/plain; charset=utf-8",
+		"text/html; charset=utf-8", "text/event-stream":
+		return true
+	}
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}

@@ -2,7 +2,6 @@ package recorder
 
 import (
 	"context"
-	"encoding/binary"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -114,13 +113,23 @@ const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 // request index grows at its end, and needs no lock (unlike
 // event.Generator, no order within a millisecond is promised).
 func putRequestID(dst []byte, t time.Time) {
-	id := event.IDFromTime(t)
-	hi := binary.BigEndian.Uint64(id[:8])&^0xffff | uint64(uint16(rand.Uint32()))
-	lo := rand.Uint64()
-	for i := event.IDLen - 1; i >= 0; i-- {
-		dst[i] = crockford[lo&31]
-		lo = lo>>5 | hi<<59
-		hi >>= 5
+	_ = dst[event.IDLen-1]
+	// The first 10 characters are the 48-bit millisecond (the first one
+	// carries 3 bits), the other 16 the 80 random bits.
+	ms := uint64(max(t.UnixMilli(), 0))
+	for i := 9; i >= 0; i-- {
+		dst[i] = crockford[ms&31]
+		ms >>= 5
+	}
+	r := rand.Uint64()
+	for i := 10; i < 22; i++ {
+		dst[i] = crockford[r&31]
+		r >>= 5
+	}
+	r = uint64(rand.Uint32())
+	for i := 22; i < event.IDLen; i++ {
+		dst[i] = crockford[r&31]
+		r >>= 5
 	}
 }
 
@@ -145,10 +154,13 @@ func newIDs(parent, incomingID string, t time.Time) (tp, parentSpan, requestID s
 
 const hexDigits = "0123456789abcdef"
 
+// putHex writes v as 16 lower-case hex digits into dst.
 func putHex(dst []byte, v uint64) {
-	for i := len(dst) - 1; i >= 0; i-- {
-		dst[i] = hexDigits[v&15]
-		v >>= 4
+	_ = dst[15]
+	for i := 14; i >= 0; i -= 2 {
+		b := byte(v)
+		dst[i], dst[i+1] = hexDigits[b>>4], hexDigits[b&15]
+		v >>= 8
 	}
 }
 
