@@ -34,7 +34,7 @@ func (r *Recorder) Audit(ctx context.Context, a Audit) {
 	if !r.Enabled() || r.closed.Load() {
 		return
 	}
-	rec := &record{}
+	rec := newRecord()
 	e := &rec.ev
 	e.Kind = event.KindAudit
 	e.Time = r.now()
@@ -57,7 +57,7 @@ func (r *Recorder) Event(ctx context.Context, kind event.Kind, name string, attr
 	if !kind.Valid() {
 		kind = event.KindCustom
 	}
-	rec := &record{}
+	rec := newRecord()
 	e := &rec.ev
 	e.Kind = kind
 	e.Time = r.now()
@@ -171,7 +171,7 @@ func (h *slogHandler) Enabled(ctx context.Context, l slog.Level) bool {
 func (h *slogHandler) Handle(ctx context.Context, rec slog.Record) error {
 	r := h.r
 	if !r.closed.Load() {
-		pr := &record{}
+		pr := newRecord()
 		e := &pr.ev
 		e.Kind = event.KindLog
 		e.Time = rec.Time

@@ -161,7 +161,7 @@ func (r *Recorder) finishRequest(rec *record, info *reqInfo, orig, req *http.Req
 		c.fullURL = req.URL.String()
 	}
 	if cap(rec.hdrs) == 0 {
-		rec.hdrs = make([]byte, 0, 512)
+		rec.hdrs = make([]byte, 0, 256)
 	}
 	rec.hdrs, c.contentType, c.encoding = appendRequestHeader(rec.hdrs[:0], orig.Header)
 	rec.respHdrs = len(rec.hdrs)
@@ -171,7 +171,7 @@ func (r *Recorder) finishRequest(rec *record, info *reqInfo, orig, req *http.Req
 
 // recordPanic records a panic as an error event correlated to the request.
 func (r *Recorder) recordPanic(info *reqInfo, req *http.Request, p any, stack []byte) {
-	pr := &record{}
+	pr := newRecord()
 	e := &pr.ev
 	e.Kind = event.KindError
 	e.Time = r.now()

@@ -38,17 +38,27 @@ type record struct {
 	// (middleware records only: nothing outside the request holds them).
 	pooled bool
 
-	// the event (built by the pipeline for a middleware record)
-	ev   event.Event
-	http event.HTTP
-
-	reqBody  capture
-	respBody capture
+	// the event: allocated with the record by the other producers
+	// (newRecord); for a middleware record, lent by the pipeline while it
+	// processes the batch, so the pooled record stays small.
+	*eventPart
 
 	// flushed, when set, marks a Flush: closed once everything before it
 	// was processed. Such a record carries no event.
 	flushed chan struct{}
 }
+
+// eventPart is the event a record carries and its captured bodies.
+type eventPart struct {
+	ev       event.Event
+	http     event.HTTP
+	reqBody  capture
+	respBody capture
+}
+
+// newRecord returns a record with its event part, for the producers other
+// than the middleware.
+func newRecord() *record { return &record{eventPart: &eventPart{}} }
 
 // reqCapture is what the middleware copies off the request when the
 // handler returns. Every field is a value or an immutable string, except
@@ -90,11 +100,7 @@ func (r *Recorder) putRecord(rec *record) {
 	if !rec.pooled {
 		return
 	}
-	if rec.ev.Kind != "" { // built (not when a test hook replaced the pipeline)
-		rec.ev = event.Event{}
-		rec.http = event.HTTP{}
-		rec.reqBody, rec.respBody = capture{}, capture{}
-	}
+	rec.eventPart = nil // the pipeline's, cleared by process
 	if cap(rec.w.buf) > maxPooledBuf {
 		rec.w.buf = nil
 	}
@@ -212,12 +218,19 @@ func (r *Recorder) process(batch []*record, events []event.Event, encs [][]byte,
 			close(c)
 		}
 	}()
+	if r.parts == nil {
+		r.parts = make([]eventPart, maxBatch)
+	}
+	lent := 0
+	defer func() { clear(r.parts[:lent]) }()
 	for _, rec := range batch {
 		if rec.flushed != nil {
 			flushes = append(flushes, rec.flushed)
 			continue
 		}
 		if rec.req.info != nil {
+			rec.eventPart = &r.parts[lent]
+			lent++
 			buildRequest(rec)
 		}
 		e := &rec.ev

@@ -133,6 +133,7 @@ type Recorder struct {
 	pool sync.Pool // *record
 
 	// pipeline goroutine only
+	parts         []eventPart // lent to the middleware records of a batch
 	fastEncode    bool
 	encHint       int
 	reopenAt      time.Time

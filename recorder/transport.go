@@ -45,7 +45,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	start := r.now()
 	ctx := req.Context()
-	rec := &record{}
+	rec := newRecord()
 	e := &rec.ev
 	var tp string
 	if info := infoFrom(ctx); info != nil {
