@@ -527,16 +527,13 @@ func (c *Client) handle(data []byte, fn func(Update), attempt *int) error {
 	}
 	switch m.Type {
 	case TypeEvent:
-		var e event.Event
-		if err := event.Unmarshal(m.Event, &e); err != nil || e.ID.IsZero() {
-			fn(Update{Kind: UpdateError, Err: fmt.Errorf("%w: undecodable event", ErrProtocol)})
-			return nil
+		c.deliver(m.Event, fn)
+	case TypeEvents:
+		// Several events in one frame: delivered one by one, in order,
+		// exactly as that many event messages.
+		for _, raw := range m.Events {
+			c.deliver(raw, fn)
 		}
-		if e.ID.Compare(c.LastID()) <= 0 {
-			return nil // already delivered (replay overlap)
-		}
-		c.setLastID(e.ID)
-		fn(Update{Kind: UpdateEvent, Event: e, Raw: m.Event})
 	case TypeHello:
 		if m.Hello == nil {
 			m.Hello = &Hello{}
@@ -561,4 +558,19 @@ func (c *Client) handle(data []byte, fn func(Update), attempt *int) error {
 		// pong and types from a newer server: ignored.
 	}
 	return nil
+}
+
+// deliver decodes one event of an event or events message and hands it to
+// fn, unless it was delivered already.
+func (c *Client) deliver(raw json.RawMessage, fn func(Update)) {
+	var e event.Event
+	if err := event.Unmarshal(raw, &e); err != nil || e.ID.IsZero() {
+		fn(Update{Kind: UpdateError, Err: fmt.Errorf("%w: undecodable event", ErrProtocol)})
+		return
+	}
+	if e.ID.Compare(c.LastID()) <= 0 {
+		return // already delivered (replay overlap)
+	}
+	c.setLastID(e.ID)
+	fn(Update{Kind: UpdateEvent, Event: e, Raw: raw})
 }

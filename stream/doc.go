@@ -15,6 +15,18 @@
 // from the server and are ignored by the client. See Message for the exact
 // shapes.
 //
+// # Batching
+//
+// The server writes a subscriber's pending events in order. A lone pending
+// event goes out as an event message, so a quiet stream keeps one frame per
+// event and its latency. Two or more (a burst, a replay page) go out as
+// events messages, {"type":"events","events":[...]}, of at most 256 events
+// and 1 MiB each: one frame, one write and one client read per
+// batch instead of per event. The events' JSON is copied as stored, never
+// re-encoded. The Client delivers each event of an events message as if it
+// had come alone (one UpdateEvent each, LastID advancing per event); a gap
+// after an events message means after its last event.
+//
 // # Goroutines
 //
 // Every connection has three goroutines (writer, reader, pinger), owned by

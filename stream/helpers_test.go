@@ -1,8 +1,10 @@
 package stream
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -132,7 +134,15 @@ func (s *Server) killConnections() int {
 	return len(s.conns)
 }
 
-func dialRaw(t testing.TB, url string, subprotocols ...string) *websocket.Conn {
+// testConn is a raw websocket connection of a test. readMsg and expectType
+// on it see an events message as that many event messages in a row (the way
+// the Client does); readFrame returns messages exactly as sent.
+type testConn struct {
+	*websocket.Conn
+	pending []json.RawMessage // events of an events message not yet returned by readMsg
+}
+
+func dialRaw(t testing.TB, url string, subprotocols ...string) *testConn {
 	t.Helper()
 	if subprotocols == nil {
 		subprotocols = []string{Subprotocol}
@@ -145,11 +155,16 @@ func dialRaw(t testing.TB, url string, subprotocols ...string) *websocket.Conn {
 	}
 	ws.SetReadLimit(16 << 20)
 	t.Cleanup(func() { _ = ws.CloseNow() })
-	return ws
+	return &testConn{Conn: ws}
 }
 
-func readMsg(t testing.TB, ws *websocket.Conn) (Message, []byte) {
+// readFrame reads one message as sent, and checks the shape of an events
+// message: two or more events, each a JSON object.
+func readFrame(t testing.TB, ws *testConn) (Message, []byte) {
 	t.Helper()
+	if len(ws.pending) > 0 {
+		t.Fatalf("readFrame with %d events of an events message unread", len(ws.pending))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, b, err := ws.Read(ctx)
@@ -160,15 +175,81 @@ func readMsg(t testing.TB, ws *websocket.Conn) (Message, []byte) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatalf("decode %q: %v", b, err)
 	}
+	if m.Type == TypeEvents {
+		if err := checkEventsFrame(&m, b); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return m, b
 }
 
-func writeMsg(t testing.TB, ws *websocket.Conn, m Message) {
+// checkEventsFrame checks that an events message holds two to
+// maxBatchEvents events, is at most maxBatchBytes long, and is exactly what
+// EventsFrame makes of its events.
+func checkEventsFrame(m *Message, b []byte) error {
+	if len(m.Events) < 2 || len(m.Events) > maxBatchEvents || len(b) > maxBatchBytes {
+		return fmt.Errorf("events message with %d events in %d bytes", len(m.Events), len(b))
+	}
+	encs := make([][]byte, len(m.Events))
+	for i, raw := range m.Events {
+		encs[i] = raw
+	}
+	if !bytes.Equal(b, EventsFrame(encs)) {
+		return fmt.Errorf("events message is not the stored events between prefix and suffix: %.120s", b)
+	}
+	return nil
+}
+
+// readMsg reads the next message; the events of an events message come one
+// by one, as event messages (raw is then what EventFrame makes of them).
+func readMsg(t testing.TB, ws *testConn) (Message, []byte) {
+	t.Helper()
+	if len(ws.pending) == 0 {
+		m, b := readFrame(t, ws)
+		if m.Type != TypeEvents {
+			return m, b
+		}
+		ws.pending = m.Events
+	}
+	raw := ws.pending[0]
+	ws.pending = ws.pending[1:]
+	return Message{Type: TypeEvent, Event: raw}, EventFrame(raw)
+}
+
+// frameEventIDs returns the IDs of the events in an event or events message
+// (none for other messages), and the message type.
+func frameEventIDs(b []byte) ([]event.ID, string, error) {
+	var m Message
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, "", err
+	}
+	var raws []json.RawMessage
+	switch m.Type {
+	case TypeEvent:
+		raws = []json.RawMessage{m.Event}
+	case TypeEvents:
+		if err := checkEventsFrame(&m, b); err != nil {
+			return nil, m.Type, err
+		}
+		raws = m.Events
+	}
+	ids := make([]event.ID, 0, len(raws))
+	for _, raw := range raws {
+		var e event.Event
+		if err := event.Unmarshal(raw, &e); err != nil {
+			return nil, m.Type, err
+		}
+		ids = append(ids, e.ID)
+	}
+	return ids, m.Type, nil
+}
+
+func writeMsg(t testing.TB, ws *testConn, m Message) {
 	t.Helper()
 	writeRaw(t, ws, mustMarshal(&m))
 }
 
-func writeRaw(t testing.TB, ws *websocket.Conn, b []byte) {
+func writeRaw(t testing.TB, ws *testConn, b []byte) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -178,7 +259,7 @@ func writeRaw(t testing.TB, ws *websocket.Conn, b []byte) {
 }
 
 // expectType reads until a message of type typ, failing on any other.
-func expectType(t testing.TB, ws *websocket.Conn, typ string) Message {
+func expectType(t testing.TB, ws *testConn, typ string) Message {
 	t.Helper()
 	m, b := readMsg(t, ws)
 	if m.Type != typ {

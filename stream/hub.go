@@ -58,7 +58,8 @@ func NewHub(opts *HubOptions) *Hub {
 }
 
 // Item is one queued event: its ID and its JSON as stored. The server
-// wraps it into an event message when writing (EventFrame).
+// wraps it into an event message when writing (EventFrame), or, with other
+// pending events, into an events message (EventsFrame).
 type Item struct {
 	ID  event.ID
 	Enc []byte

@@ -16,7 +16,8 @@ const ProtocolVersion = 1
 // Message types of wire protocol v1.
 const (
 	TypeHello     = "hello"     // server -> client, first message
-	TypeEvent     = "event"     // server -> client
+	TypeEvent     = "event"     // server -> client: one event
+	TypeEvents    = "events"    // server -> client: several events, oldest first
 	TypeSynced    = "synced"    // server -> client: backlog replayed, live from here
 	TypeGap       = "gap"       // server -> client: events after `after` were skipped
 	TypeError     = "error"     // server -> client
@@ -30,8 +31,15 @@ const (
 // first (struct field order). Only the fields of the given type are set;
 // the others are omitted.
 //
+// An events message carries two or more events, in ID order, each exactly as
+// it would appear in an event message; a client handles it as that many
+// event messages in a row. The server sends one when a subscriber has
+// several events pending (a burst, a replay page); a lone pending event still
+// goes out as an event message.
+//
 //	{"type":"hello","hello":{"protocol":"beignet-devtools.v1","version":1,"app":"notes","env":"development","retention":"24h0m0s"}}
 //	{"type":"event","event":{...the event JSON exactly as stored...}}
+//	{"type":"events","events":[{...event JSON as stored...},{...},...]}
 //	{"type":"synced"}
 //	{"type":"gap","after":"01J..."}
 //	{"type":"error","code":"bad_request","message":"..."}
@@ -39,15 +47,16 @@ const (
 //	{"type":"subscribe","since":"01J...","filter":{"kinds":["request"]}}
 //	{"type":"ping"} / {"type":"pong"}
 type Message struct {
-	Type    string          `json:"type"`
-	Event   json.RawMessage `json:"event,omitempty"`
-	Hello   *Hello          `json:"hello,omitempty"`
-	After   event.ID        `json:"after,omitzero"`
-	Code    string          `json:"code,omitempty"`
-	Message string          `json:"message,omitempty"`
-	Since   event.ID        `json:"since,omitzero"`
-	Filter  *Filter         `json:"filter,omitempty"`
-	Stats   *ServerStats    `json:"stats,omitempty"`
+	Type    string            `json:"type"`
+	Event   json.RawMessage   `json:"event,omitempty"`
+	Events  []json.RawMessage `json:"events,omitempty"`
+	Hello   *Hello            `json:"hello,omitempty"`
+	After   event.ID          `json:"after,omitzero"`
+	Code    string            `json:"code,omitempty"`
+	Message string            `json:"message,omitempty"`
+	Since   event.ID          `json:"since,omitzero"`
+	Filter  *Filter           `json:"filter,omitempty"`
+	Stats   *ServerStats      `json:"stats,omitempty"`
 }
 
 // Hello is the server's greeting, nested under "hello" in the hello message.
@@ -125,6 +134,42 @@ func appendEventFrame(dst, enc []byte) []byte {
 // exact bytes the server writes for it.
 func EventFrame(enc []byte) []byte {
 	return appendEventFrame(make([]byte, 0, len(eventFramePrefix)+len(enc)+len(eventFrameSuffix)), enc)
+}
+
+// eventsFramePrefix and eventsFrameSuffix wrap stored events' JSON into an
+// events message without re-encoding them; the events are separated by
+// commas.
+const (
+	eventsFramePrefix = `{"type":"events","events":[`
+	eventsFrameSuffix = `]}`
+)
+
+// Limits of one events message written by the server: at most
+// maxBatchEvents events and at most maxBatchBytes in all (an event too big
+// to share a frame goes alone, in an event message). Both keep a frame far
+// below the client's default read limit (DefaultClientReadLimit, 16 MiB).
+const (
+	maxBatchEvents = 256
+	maxBatchBytes  = 1 << 20
+)
+
+// EventsFrame returns the events message carrying the encoded events encs,
+// in the given order, the exact bytes the server writes for them. The
+// server sends an event message (EventFrame) for a single event; EventsFrame
+// does not special-case it.
+func EventsFrame(encs [][]byte) []byte {
+	n := len(eventsFramePrefix) + len(eventsFrameSuffix)
+	for _, enc := range encs {
+		n += len(enc) + 1
+	}
+	b := append(make([]byte, 0, n), eventsFramePrefix...)
+	for i, enc := range encs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, enc...)
+	}
+	return append(b, eventsFrameSuffix...)
 }
 
 func mustMarshal(m *Message) []byte {

@@ -252,7 +252,8 @@ type serverConn struct {
 	spare    []Item
 	lastSent event.ID // last event ID written (or the subscription's since)
 	skipUpTo event.ID // live events at or before this were replayed already
-	buf      []byte   // the frame being written; grows to the largest event
+	buf      []byte   // the frame being written; grows to the largest frame
+	replayed []Item   // replay: the current page's events to send
 }
 
 // kill drops the connection without a close handshake, also when a Close
@@ -392,15 +393,8 @@ func (c *serverConn) forward() error {
 func (c *serverConn) forwardOnce() (int, error) {
 	items, gap := c.sub.Drain(c.spare)
 	c.spare = items
-	for _, it := range items {
-		if it.ID.Compare(c.skipUpTo) <= 0 {
-			continue
-		}
-		c.buf = appendEventFrame(c.buf[:0], it.Enc)
-		if err := c.write(c.buf); err != nil {
-			return 0, err
-		}
-		c.lastSent = it.ID
+	if err := c.writeEvents(items); err != nil {
+		return 0, err
 	}
 	// No gap when every skipped event was already covered by the replay.
 	if gap.Dropped > 0 && gap.Last.Compare(c.lastSent) > 0 && gap.Last.Compare(c.skipUpTo) > 0 {
@@ -408,6 +402,69 @@ func (c *serverConn) forwardOnce() (int, error) {
 		return len(items), c.write(mustMarshal(&Message{Type: TypeGap, After: c.lastSent}))
 	}
 	return len(items), nil
+}
+
+// writeEvents writes the events of items newer than c.skipUpTo, in order,
+// and advances c.lastSent past each frame written. A lone event goes out as
+// an event message (a quiet stream keeps its latency and its frames); two or
+// more go out as events messages of at most maxBatchEvents events and
+// maxBatchBytes each, so that a burst costs one frame, one
+// write and one client read per batch instead of per event. Event JSON is
+// copied into the frame as stored, never re-encoded.
+func (c *serverConn) writeEvents(items []Item) error {
+	b := c.buf[:0]
+	var first Item    // the frame's first event, held back until a second one comes
+	var last event.ID // the frame's newest event
+	n, size := 0, 0
+	for _, it := range items {
+		if it.ID.Compare(c.skipUpTo) <= 0 {
+			continue // covered by the replay
+		}
+		if n > 0 && (n == maxBatchEvents || size+1+len(it.Enc) > maxBatchBytes) {
+			if err := c.writeBatch(b, n, first); err != nil {
+				return err
+			}
+			c.lastSent = last
+			b, n, size = c.buf[:0], 0, 0
+		}
+		switch n {
+		case 0:
+			first = it
+			size = len(eventsFramePrefix) + len(eventsFrameSuffix) - 1 // the comma below is one too many
+		case 1:
+			b = append(b, eventsFramePrefix...)
+			b = append(b, first.Enc...)
+			b = append(b, ',')
+			b = append(b, it.Enc...)
+		default:
+			b = append(b, ',')
+			b = append(b, it.Enc...)
+		}
+		n++
+		size += 1 + len(it.Enc) // the frame's length, were it an events message
+		last = it.ID
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := c.writeBatch(b, n, first); err != nil {
+		return err
+	}
+	c.lastSent = last
+	return nil
+}
+
+// writeBatch writes the frame writeEvents built: the event message of first
+// when n is 1, else the events message begun in b. The frame's buffer is
+// kept in c.buf for the next frame.
+func (c *serverConn) writeBatch(b []byte, n int, first Item) error {
+	if n == 1 {
+		b = appendEventFrame(b[:0], first.Enc)
+	} else {
+		b = append(b, eventsFrameSuffix...)
+	}
+	c.buf = b
+	return c.write(b)
 }
 
 // subscribe (re)registers with the hub first, so that live events are
@@ -471,11 +528,13 @@ func (c *serverConn) replay(ctx context.Context, since event.ID, f *Filter) erro
 			if !f.isZero() && !matchEncoded(f, encs[i]) {
 				continue
 			}
-			c.buf = appendEventFrame(c.buf[:0], encs[i])
-			if err := c.write(c.buf); err != nil {
-				return err
-			}
-			c.lastSent = id
+			c.replayed = append(c.replayed, Item{ID: id, Enc: encs[i]})
+		}
+		err = c.writeEvents(c.replayed)
+		clear(c.replayed) // the page's events are not kept past their page
+		c.replayed = c.replayed[:0]
+		if err != nil {
+			return err
 		}
 		c.skipUpTo = cursor
 		if len(ids) < page {
