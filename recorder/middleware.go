@@ -53,9 +53,18 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	start := r.now()
 	rec := r.getRecord()
+	// The request headers are recorded as they arrived (before the
+	// handler). One pass copies them and finds the four this needs.
+	if cap(rec.hdrs) == 0 {
+		rec.hdrs = make([]byte, 0, 256)
+	}
+	var rh reqHeaders
+	rec.hdrs, rh = appendRequestHeader(rec.hdrs[:0], req.Header)
+	rec.respHdrs = len(rec.hdrs)
+	rec.req.contentType, rec.req.encoding = rh.contentType, rh.encoding
 	ictx := &infoCtx{Context: req.Context()}
 	info := &ictx.info
-	ictx.setIDs(hget(req.Header, "Traceparent"), hget(req.Header, "X-Request-Id"), start)
+	ictx.setIDs(rh.traceparent, rh.requestID, start)
 	h := w.Header()
 	ictx.hdr = [2]string{info.requestID, info.traceparent}
 	h["X-Request-Id"] = ictx.hdr[0:1:1]
@@ -78,7 +87,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			buf:       t.buf[:0],
 			capMax:    capMax,
 			hint:      req.ContentLength,
-			capturing: capMax > 0 && !binaryType(hget(req.Header, "Content-Type")) && identity(hget(req.Header, "Content-Encoding")),
+			capturing: capMax > 0 && !binaryType(rh.contentType) && identity(rh.encoding),
 		}
 		req2.Body = t
 	}
@@ -130,9 +139,11 @@ func identity(encoding string) bool {
 //   - rec.w and rec.body (status, sizes, content types, capture buffers):
 //     the middleware's own, written only while the handler runs (a handler
 //     must not use its ResponseWriter or read the body after returning);
-//   - the headers, copied into rec.hdrs as bytes, because the header maps
-//     stay the app's: an outer middleware may change them after this
-//     returns.
+//   - the headers, copied into rec.hdrs as bytes (the request's when the
+//     request started, the response's now), because the header maps stay
+//     the app's: an outer middleware may change them after this returns.
+//     X-Request-Id and Traceparent, when still the values the middleware
+//     set, are not copied: the pipeline takes them from info.
 func (r *Recorder) finishRequest(rec *record, info *reqInfo, orig, req *http.Request, start time.Time, hasBody bool) {
 	c := &rec.req
 	c.durationNs = r.since(start)
@@ -160,12 +171,7 @@ func (r *Recorder) finishRequest(rec *record, info *reqInfo, orig, req *http.Req
 	if req.URL.IsAbs() || c.uri == "" {
 		c.fullURL = req.URL.String()
 	}
-	if cap(rec.hdrs) == 0 {
-		rec.hdrs = make([]byte, 0, 256)
-	}
-	rec.hdrs, c.contentType, c.encoding = appendRequestHeader(rec.hdrs[:0], orig.Header)
-	rec.respHdrs = len(rec.hdrs)
-	rec.hdrs = appendHeader(rec.hdrs, rw.w.Header())
+	rec.hdrs, c.ownHdrs = appendResponseHeader(rec.hdrs, rw.w.Header(), info)
 	r.enqueue(rec)
 }
 

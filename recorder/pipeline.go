@@ -72,13 +72,14 @@ type reqCapture struct {
 	contentLength int64
 	hasBody       bool
 	tls           bool
+	ownHdrs       uint8 // response headers left out of hdrs (ownRequestID, ownTraceparent)
 	method        string
 	route         string
 	remoteAddr    string
 	host, uri     string
 	path          string
 	fullURL       string // when the URL is absolute or there is no RequestURI
-	contentType   string // request Content-Type and Content-Encoding
+	contentType   string // request Content-Type and Content-Encoding (at the start)
 	encoding      string
 }
 
@@ -462,6 +463,17 @@ func buildRequest(rec *record) {
 	hp.RemoteAddr = c.remoteAddr
 	hp.RequestHeaders = parseHeaders(rec.hdrs[:rec.respHdrs])
 	hp.ResponseHeaders = parseHeaders(rec.hdrs[rec.respHdrs:])
+	if c.ownHdrs != 0 {
+		if hp.ResponseHeaders == nil {
+			hp.ResponseHeaders = make(map[string][]string, 2)
+		}
+		if c.ownHdrs&ownRequestID != 0 {
+			hp.ResponseHeaders["X-Request-Id"] = []string{c.info.requestID}
+		}
+		if c.ownHdrs&ownTraceparent != 0 {
+			hp.ResponseHeaders["Traceparent"] = []string{c.info.traceparent}
+		}
+	}
 	e.HTTP = hp
 	u := c.fullURL
 	if u == "" {
@@ -519,23 +531,63 @@ func appendHeader(dst []byte, h map[string][]string) []byte {
 	return dst
 }
 
-// appendRequestHeader is appendHeader that also returns the first
-// Content-Type and Content-Encoding values, saving two lookups.
-func appendRequestHeader(dst []byte, h map[string][]string) (_ []byte, contentType, encoding string) {
+// reqHeaders are the first values of the request headers the middleware
+// reads (strings: immutable).
+type reqHeaders struct {
+	contentType, encoding, traceparent, requestID string
+}
+
+// appendRequestHeader is appendHeader that also returns the first values
+// of the request headers the middleware needs, saving four lookups.
+func appendRequestHeader(dst []byte, h map[string][]string) ([]byte, reqHeaders) {
+	var rh reqHeaders
 	for k, vs := range h {
 		if len(vs) > 0 {
 			switch k {
 			case "Content-Type":
-				contentType = vs[0]
+				rh.contentType = vs[0]
 			case "Content-Encoding":
-				encoding = vs[0]
+				rh.encoding = vs[0]
+			case "Traceparent":
+				rh.traceparent = vs[0]
+			case "X-Request-Id":
+				rh.requestID = vs[0]
 			}
 		}
 		for _, v := range vs {
 			dst = appendField(dst, k, v)
 		}
 	}
-	return dst, contentType, encoding
+	return dst, rh
+}
+
+// Headers of the response that appendResponseHeader leaves out because
+// they still hold the middleware's values (see buildRequest).
+const (
+	ownRequestID = 1 << iota
+	ownTraceparent
+)
+
+// appendResponseHeader is appendHeader for the response, except for
+// X-Request-Id and Traceparent when they still hold exactly the values the
+// middleware set (info's): those are flagged in own instead of copied.
+func appendResponseHeader(dst []byte, h map[string][]string, info *reqInfo) (_ []byte, own uint8) {
+	for k, vs := range h {
+		if len(vs) == 1 {
+			switch {
+			case k == "X-Request-Id" && vs[0] == info.requestID:
+				own |= ownRequestID
+				continue
+			case k == "Traceparent" && vs[0] == info.traceparent:
+				own |= ownTraceparent
+				continue
+			}
+		}
+		for _, v := range vs {
+			dst = appendField(dst, k, v)
+		}
+	}
+	return dst, own
 }
 
 func appendField(dst []byte, k, v string) []byte {
