@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -210,18 +211,27 @@ func benchPurge(ctx context.Context, r *report, n int) error {
 	return nil
 }
 
-// wsCounter connects one websocket client and counts event frames.
+// wsCounter connects one websocket client and counts the events it
+// receives, whether one per `event` frame or several per `events` frame.
 type wsCounter struct {
 	n    atomic.Int64
+	gaps atomic.Int64
 	conn *websocket.Conn
 }
 
+// eventMark starts every encoded event (the first two fields are fixed).
+var eventMark = []byte(`{"v":1,"id":`)
+
 func dialCounter(ctx context.Context, url string, subscribe bool, wg *sync.WaitGroup) (*wsCounter, error) {
-	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{stream.Subprotocol}})
+	return dialCounterHeader(ctx, url, nil, subscribe, wg)
+}
+
+func dialCounterHeader(ctx context.Context, url string, h http.Header, subscribe bool, wg *sync.WaitGroup) (*wsCounter, error) {
+	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{stream.Subprotocol}, HTTPHeader: h})
 	if err != nil {
 		return nil, err
 	}
-	conn.SetReadLimit(1 << 20)
+	conn.SetReadLimit(32 << 20)
 	c := &wsCounter{conn: conn}
 	if subscribe {
 		if err := conn.Write(ctx, websocket.MessageText, []byte(`{"type":"subscribe"}`)); err != nil {
@@ -245,8 +255,11 @@ func dialCounter(ctx context.Context, url string, subscribe bool, wg *sync.WaitG
 			if err != nil {
 				return
 			}
-			if strings.HasPrefix(string(b), `{"type":"event"`) {
-				c.n.Add(1)
+			switch {
+			case bytes.HasPrefix(b, []byte(`{"type":"event`)):
+				c.n.Add(int64(bytes.Count(b, eventMark)))
+			case bytes.HasPrefix(b, []byte(`{"type":"gap"`)):
+				c.gaps.Add(1)
 			}
 		}
 	}()

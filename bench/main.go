@@ -20,7 +20,7 @@ import (
 
 func main() {
 	runs := flag.Int("runs", 5, "runs of each benchmark; the table shows medians")
-	only := flag.String("only", "", "comma-separated groups to run (request,store,redaction,fanout,purge); empty runs all")
+	only := flag.String("only", "", "comma-separated groups to run (request,redaction,store,fanout,e2e,purge); empty runs all")
 	purgeN := flag.Int("purge-events", 1_000_000, "expired events to purge in the purge benchmark")
 	load := flag.Duration("load", 0, "duration of the load and soak test per configuration; 0 skips it")
 	flag.Parse()
@@ -66,6 +66,7 @@ func run(ctx context.Context, out, progress io.Writer, cfg config) error {
 		{"redaction", benchRedaction},
 		{"store", benchStore},
 		{"fanout", benchFanout},
+		{"e2e", benchEndToEnd},
 		{"purge", func(ctx context.Context, r *report) error { return benchPurge(ctx, r, cfg.purgeN) }},
 	}
 	for _, g := range groups {
