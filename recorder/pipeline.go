@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -78,8 +79,9 @@ type reqCapture struct {
 	remoteAddr    string
 	host, uri     string
 	path          string
-	fullURL       string // when the URL is absolute or there is no RequestURI
-	contentType   string // request Content-Type and Content-Encoding (at the start)
+	fullURL       bool    // the URL is absolute or there is no RequestURI: use url
+	url           url.URL // when fullURL; Userinfo is immutable
+	contentType   string  // request Content-Type and Content-Encoding (at the start)
 	encoding      string
 }
 
@@ -475,15 +477,15 @@ func buildRequest(rec *record) {
 		}
 	}
 	e.HTTP = hp
-	u := c.fullURL
-	if u == "" {
+	if c.fullURL {
+		hp.URL = c.url.String()
+	} else {
 		scheme := "http://"
 		if c.tls {
 			scheme = "https://"
 		}
-		u = scheme + c.host + c.uri
+		hp.URL = scheme + c.host + c.uri
 	}
-	hp.URL = u
 	route := hp.Route
 	switch {
 	case route == "":
