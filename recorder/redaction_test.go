@@ -3,6 +3,7 @@ package recorder
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -222,8 +223,15 @@ func TestNoSecretLeaves(t *testing.T) {
 		if err != nil {
 			t.Fatalf("after %d of %d events: %v", events, n, err)
 		}
-		if bytes.Contains(msg, []byte(`"type":"event"`)) {
-			events++
+		// Events come alone (event) or batched (events).
+		var m stream.Message
+		if err := json.Unmarshal(msg, &m); err == nil {
+			switch m.Type {
+			case stream.TypeEvent:
+				events++
+			case stream.TypeEvents:
+				events += len(m.Events)
+			}
 		}
 		wire.Write(msg)
 		wire.WriteByte('\n')

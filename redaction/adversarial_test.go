@@ -8,9 +8,9 @@ import (
 // adversarialUnits are patterns whose repetition makes a naive scanner go
 // quadratic.
 var adversarialUnits = []string{
-		"eyJ.", "eyJhbGciOiJIUzI1NiJ9.", "password=", "password:\"", `"password":"`, `\"token\":\"`, "://", "https://a@",
-		"-----BEGIN PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----\n", "Bearer ", "Bearer a", "a@b.co ", "4111 ",
-		"[", "{\"a\":", "[\"x\",", "?token=a&", "&", "%", "ghp_", "sk-", "hooks.slack.com/", "a=b;", "\\", "\"", "xoxb-",
+	"eyJ.", "eyJhbGciOiJIUzI1NiJ9.", "password=", "password:\"", `"password":"`, `\"token\":\"`, "://", "https://a@",
+	"-----BEGIN PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----\n", "Bearer ", "Bearer a", "a@b.co ", "4111 ",
+	"[", "{\"a\":", "[\"x\",", "?token=a&", "&", "%", "ghp_", "sk-", "hooks.slack.com/", "a=b;", "\\", "\"", "xoxb-",
 	"AKIA", "token=" + "\"", "password=\"[REDACTED", "name=\"password\"", "Authorization: Bearer ", "name=\"password\"\r\n\r\n", "\n--", "a:b:", "==",
 }
 
