@@ -51,7 +51,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		m.next.ServeHTTP(w, req)
 		return
 	}
-	start := r.now()
+	start := r.start()
 	rec := r.getRecord()
 	// The request headers are recorded as they arrived (before the
 	// handler). One pass copies them and finds the four this needs.

@@ -100,6 +100,9 @@ type Recorder struct {
 	log       *slog.Logger
 	now       func() time.Time
 	realClock bool // now is time.Now: durations can use the monotonic clock alone
+	// clockBase is a recent time.Now (wall and monotonic reading) that the
+	// middleware reads its start times from with the real clock (see start).
+	clockBase atomic.Pointer[time.Time]
 
 	st       atomic.Pointer[store.Store]
 	ownStore bool           // the recorder opens (and reopens) and closes the store
@@ -312,6 +315,30 @@ func (r *Recorder) ignored(path string) bool {
 		}
 	}
 	return false
+}
+
+// maxClockBaseAge bounds how old clockBase may be when start uses it, and
+// so how long a step of the wall clock (not a slew: the monotonic clock
+// follows those) can go unnoticed in start times.
+const maxClockBaseAge = 100 * time.Millisecond
+
+// start returns the time a request starts. With the real clock it is
+// clockBase plus the monotonic time elapsed since: one monotonic clock read
+// instead of time.Now's wall and monotonic reads. clockBase is renewed
+// (time.Now) when it is older than maxClockBaseAge, so start times stay
+// within a wall clock step of time.Now for at most that long.
+func (r *Recorder) start() time.Time {
+	if !r.realClock {
+		return r.now()
+	}
+	if b := r.clockBase.Load(); b != nil {
+		if d := time.Since(*b); d >= 0 && d < maxClockBaseAge {
+			return b.Add(d)
+		}
+	}
+	t := time.Now()
+	r.clockBase.Store(&t)
+	return t
 }
 
 // since returns the nanoseconds from start (a time from r.now) to now.
