@@ -167,9 +167,10 @@ func (r *Recorder) finishRequest(rec *record, info *reqInfo, orig, req *http.Req
 	c.route = req.Pattern
 	c.remoteAddr = req.RemoteAddr
 	c.host, c.uri, c.path = req.Host, req.RequestURI, req.URL.Path
-	c.fullURL = req.URL.IsAbs() || c.uri == ""
-	if c.fullURL {
-		c.url = *req.URL // a copy: the app may change *req.URL later; String() in the pipeline
+	c.url = nil
+	if req.URL.IsAbs() || c.uri == "" {
+		u := *req.URL // a copy: the app may change *req.URL later; String() in the pipeline
+		c.url = &u
 	}
 	rec.hdrs, c.ownHdrs = appendResponseHeader(rec.hdrs, rw.w.Header(), info)
 	r.enqueue(rec)

@@ -79,9 +79,8 @@ type reqCapture struct {
 	remoteAddr    string
 	host, uri     string
 	path          string
-	fullURL       bool    // the URL is absolute or there is no RequestURI: use url
-	url           url.URL // when fullURL; Userinfo is immutable
-	contentType   string  // request Content-Type and Content-Encoding (at the start)
+	url           *url.URL // a copy, when the URL is absolute or there is no RequestURI (Userinfo is immutable)
+	contentType   string   // request Content-Type and Content-Encoding (at the start)
 	encoding      string
 }
 
@@ -115,7 +114,7 @@ func (r *Recorder) putRecord(rec *record) {
 	}
 	rec.w.w = nil
 	rec.body.rc = nil
-	rec.req.info = nil
+	rec.req.info, rec.req.url = nil, nil
 	r.pool.Put(rec)
 }
 
@@ -477,7 +476,7 @@ func buildRequest(rec *record) {
 		}
 	}
 	e.HTTP = hp
-	if c.fullURL {
+	if c.url != nil {
 		hp.URL = c.url.String()
 	} else {
 		scheme := "http://"
