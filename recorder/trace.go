@@ -2,6 +2,8 @@ package recorder
 
 import (
 	"context"
+	"encoding/binary"
+	"math/bits"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -157,11 +159,20 @@ const hexDigits = "0123456789abcdef"
 // putHex writes v as 16 lower-case hex digits into dst.
 func putHex(dst []byte, v uint64) {
 	_ = dst[15]
-	for i := 14; i >= 0; i -= 2 {
-		b := byte(v)
-		dst[i], dst[i+1] = hexDigits[b>>4], hexDigits[b&15]
-		v >>= 8
-	}
+	binary.LittleEndian.PutUint64(dst[0:8], hex8(uint32(v>>32)))
+	binary.LittleEndian.PutUint64(dst[8:16], hex8(uint32(v)))
+}
+
+// hex8 returns the 8 lower-case hex digits of x, the first digit in the
+// lowest byte (for a little-endian store), computed on all eight at once.
+func hex8(x uint32) uint64 {
+	v := uint64(x)
+	v = (v | v<<16) & 0x0000ffff0000ffff
+	v = (v | v<<8) & 0x00ff00ff00ff00ff
+	v = (v | v<<4) & 0x0f0f0f0f0f0f0f0f                           // byte k holds nibble k, least significant first
+	v = bits.ReverseBytes64(v)                                    // most significant nibble first
+	letters := (v + 0x0606060606060606) >> 4 & 0x0101010101010101 // 1 where the nibble is >= 10
+	return v + 0x3030303030303030 + letters*('a'-'0'-10)
 }
 
 // nonZero returns a random uint64 that is not zero (W3C forbids all-zero IDs).

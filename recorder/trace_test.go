@@ -1,6 +1,8 @@
 package recorder
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -20,5 +22,19 @@ func TestRequestIDIsAnOrderedULID(t *testing.T) {
 	}
 	if _, _, c := newIDs("", "keep-me", t0); c != "keep-me" {
 		t.Fatal(c)
+	}
+}
+
+func TestPutHex(t *testing.T) {
+	vals := []uint64{0, 1, 9, 10, 15, 16, 0xabcdef0123456789, 0xffffffffffffffff, 0x8000000000000000}
+	for i := 0; i < 10000; i++ {
+		vals = append(vals, rand.Uint64())
+	}
+	for _, v := range vals {
+		var b [16]byte
+		putHex(b[:], v)
+		if want := fmt.Sprintf("%016x", v); string(b[:]) != want {
+			t.Fatalf("putHex(%#x) = %q, want %q", v, b[:], want)
+		}
 	}
 }
