@@ -66,7 +66,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	info := &ictx.info
 	ictx.setIDs(rh.traceparent, rh.requestID, start)
 	h := w.Header()
-	ictx.hdr = [2]string{info.requestID, info.traceparent}
+	ictx.hdr = [2]string{info.requestID, info.traceparent()}
 	h["X-Request-Id"] = ictx.hdr[0:1:1]
 	h["Traceparent"] = ictx.hdr[1:2:2]
 

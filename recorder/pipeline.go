@@ -472,7 +472,7 @@ func buildRequest(rec *record) {
 			hp.ResponseHeaders["X-Request-Id"] = []string{c.info.requestID}
 		}
 		if c.ownHdrs&ownTraceparent != 0 {
-			hp.ResponseHeaders["Traceparent"] = []string{c.info.traceparent}
+			hp.ResponseHeaders["Traceparent"] = []string{c.info.traceparent()}
 		}
 	}
 	e.HTTP = hp
@@ -579,7 +579,7 @@ func appendResponseHeader(dst []byte, h map[string][]string, info *reqInfo) (_ [
 			case k == "X-Request-Id" && vs[0] == info.requestID:
 				own |= ownRequestID
 				continue
-			case k == "Traceparent" && vs[0] == info.traceparent:
+			case k == "Traceparent" && vs[0] == info.traceparent():
 				own |= ownTraceparent
 				continue
 			}

@@ -16,20 +16,26 @@ import (
 // correlation of everything recorded while the request is served. It is
 // read-only once the context carries it.
 type reqInfo struct {
-	requestID   string
-	traceparent string // 00-<trace>-<span>-<flags> of the request's own span
-	parentSpan  string // the caller's span when the trace was continued
+	requestID  string
+	parentSpan string // the caller's span when the trace was continued
+	// ids holds the traceparent text (00-<trace>-<span>-<flags> of the
+	// request's own span), then a generated request ID, which requestID
+	// then points into (unsafe.String). Written once by setIDs, before any
+	// string over it exists, and never again.
+	ids [55 + event.IDLen]byte
 }
 
-func (i *reqInfo) traceID() string { return i.traceparent[3:35] }
-func (i *reqInfo) spanID() string  { return i.traceparent[36:52] }
-func (i *reqInfo) flags() string   { return i.traceparent[53:55] }
+// traceparent is the request span's traceparent (a string over ids).
+func (i *reqInfo) traceparent() string { return unsafe.String(&i.ids[0], 55) }
+func (i *reqInfo) traceID() string     { return i.traceparent()[3:35] }
+func (i *reqInfo) spanID() string      { return i.traceparent()[36:52] }
+func (i *reqInfo) flags() string       { return i.traceparent()[53:55] }
 
 type ctxKey struct{}
 type opKey struct{}
 
 // infoCtx carries a reqInfo. It is the middleware's one allocation per
-// request: the context, the correlation, the generated IDs' bytes, the
+// request: the context, the correlation, the generated IDs' text, the
 // response header values and the request copy handed to the handler
 // (where context.WithValue, the info, the ID string and r.WithContext
 // would be four). Cancellation and other values come from the embedded
@@ -38,27 +44,23 @@ type opKey struct{}
 type infoCtx struct {
 	context.Context
 	info reqInfo
-	hdr  [2]string // response header values, X-Request-Id and Traceparent
-	// ids backs info.traceparent and a generated info.requestID
-	// (unsafe.String): written once by setIDs, before any string over it
-	// exists, and never again.
-	ids [55 + event.IDLen]byte
-	req http.Request // the request the handler gets: *r with this context
+	hdr  [2]string    // response header values, X-Request-Id and Traceparent
+	req  http.Request // the request the handler gets: *r with this context
 }
 
 // setIDs fills c.info: the traceparent of a new span (continuing parent
 // when it is valid), the parent span ID, and the request ID (incomingID
-// when valid, else generated from t). The generated text lives in c.ids,
-// so this allocates nothing.
+// when valid, else generated from t). The generated text lives in
+// c.info.ids, so this allocates nothing.
 func (c *infoCtx) setIDs(parent, incomingID string, t time.Time) {
-	c.info.parentSpan = fillTraceparent(c.ids[:55], parent)
-	c.info.traceparent = unsafe.String(&c.ids[0], 55)
+	i := &c.info
+	i.parentSpan = fillTraceparent(i.ids[:55], parent)
 	if validRequestID(incomingID) {
-		c.info.requestID = incomingID
+		i.requestID = incomingID
 		return
 	}
-	putRequestID(c.ids[55:], t)
-	c.info.requestID = unsafe.String(&c.ids[55], event.IDLen)
+	putRequestID(i.ids[55:], t)
+	i.requestID = unsafe.String(&i.ids[55], event.IDLen)
 }
 
 func (c *infoCtx) Value(key any) any {
@@ -89,7 +91,7 @@ func RequestID(ctx context.Context) string {
 // belongs to, or "".
 func TraceParent(ctx context.Context) string {
 	if i := infoFrom(ctx); i != nil {
-		return i.traceparent
+		return i.traceparent()
 	}
 	return ""
 }

@@ -49,7 +49,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	e := &rec.ev
 	var tp string
 	if info := infoFrom(ctx); info != nil {
-		tp = childTraceparent(info.traceparent)
+		tp = childTraceparent(info.traceparent())
 		e.RequestID = info.requestID
 		e.ParentSpanID = info.spanID()
 	} else {
