@@ -100,7 +100,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		p := recover()
 		if p == nil {
 			// runtime.Goexit (t.FailNow in a test handler): record and go on.
-			r.finishRequest(rec, info, req, req2, start, hasBody)
+			r.finishRequest(rec, info, req2, start, hasBody)
 			return
 		}
 		if p != http.ErrAbortHandler {
@@ -109,12 +109,12 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		if !rw.wroteHeader {
 			rw.status = http.StatusInternalServerError
 		}
-		r.finishRequest(rec, info, req, req2, start, hasBody)
+		r.finishRequest(rec, info, req2, start, hasBody)
 		panic(p)
 	}()
 	m.next.ServeHTTP(rw, req2)
 	done = true
-	r.finishRequest(rec, info, req, req2, start, hasBody)
+	r.finishRequest(rec, info, req2, start, hasBody)
 }
 
 // hget is Header.Get for a key already in canonical form, without the
@@ -144,7 +144,7 @@ func identity(encoding string) bool {
 //     the app's: an outer middleware may change them after this returns.
 //     X-Request-Id and Traceparent, when still the values the middleware
 //     set, are not copied: the pipeline takes them from info.
-func (r *Recorder) finishRequest(rec *record, info *reqInfo, orig, req *http.Request, start time.Time, hasBody bool) {
+func (r *Recorder) finishRequest(rec *record, info *reqInfo, req *http.Request, start time.Time, hasBody bool) {
 	c := &rec.req
 	c.durationNs = r.since(start)
 	c.info = info

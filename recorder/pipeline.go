@@ -29,7 +29,7 @@ type record struct {
 	w    responseWriter
 	body bodyTee
 	req  reqCapture
-	// headers flattened on the request goroutine (see appendHeader): one
+	// headers flattened on the request goroutine (see appendField): one
 	// pooled buffer instead of two map clones; the maps are built in the
 	// pipeline.
 	hdrs     []byte // request then response headers
@@ -519,10 +519,8 @@ func buildRequest(rec *record) {
 	}
 }
 
-// appendHeader copies a header's names and values into dst as bytes
-// (uvarint length, then the bytes, for each name and value): a pointer-free
-// copy, so the request goroutine writes no pointers (no GC write barriers)
-// and the pooled buffer is never scanned.
+// appendHeader copies a header's names and values into dst as bytes (see
+// appendField).
 func appendHeader(dst []byte, h map[string][]string) []byte {
 	for k, vs := range h {
 		for _, v := range vs {
@@ -538,8 +536,10 @@ type reqHeaders struct {
 	contentType, encoding, traceparent, requestID string
 }
 
-// appendRequestHeader is appendHeader that also returns the first values
-// of the request headers the middleware needs, saving four lookups.
+// appendRequestHeader is appendHeader (a pointer-free copy: the request
+// goroutine writes no pointers, hence no GC write barriers, and the pooled
+// buffer is never scanned) that also returns the first values of the
+// request headers the middleware needs, saving four lookups.
 func appendRequestHeader(dst []byte, h map[string][]string) ([]byte, reqHeaders) {
 	var rh reqHeaders
 	for k, vs := range h {
@@ -569,7 +569,7 @@ const (
 	ownTraceparent
 )
 
-// appendResponseHeader is appendHeader for the response, except for
+// appendResponseHeader is appendRequestHeader for the response, except for
 // X-Request-Id and Traceparent when they still hold exactly the values the
 // middleware set (info's): those are flagged in own instead of copied.
 func appendResponseHeader(dst []byte, h map[string][]string, info *reqInfo) (_ []byte, own uint8) {
@@ -591,6 +591,8 @@ func appendResponseHeader(dst []byte, h map[string][]string, info *reqInfo) (_ [
 	return dst, own
 }
 
+// appendField appends a header name and value: each as its uvarint
+// length, then its bytes (parseHeaders reads them back).
 func appendField(dst []byte, k, v string) []byte {
 	if len(k) < 0x80 && len(v) < 0x80 { // one-byte uvarints
 		dst = append(dst, byte(len(k)))
@@ -604,7 +606,7 @@ func appendField(dst []byte, k, v string) []byte {
 	return append(dst, v...)
 }
 
-// parseHeaders rebuilds a header map from appendHeader's bytes.
+// parseHeaders rebuilds a header map from appendField's bytes.
 func parseHeaders(b []byte) map[string][]string {
 	if len(b) == 0 {
 		return nil
