@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 )
@@ -23,12 +24,28 @@ func main() {
 	only := flag.String("only", "", "comma-separated groups to run (request,redaction,store,fanout,e2e,purge); empty runs all")
 	purgeN := flag.Int("purge-events", 1_000_000, "expired events to purge in the purge benchmark")
 	load := flag.Duration("load", 0, "duration of the load and soak test per configuration; 0 skips it")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, os.Stdout, os.Stderr, config{runs: *runs, only: *only, purgeN: *purgeN, load: *load}); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
+		stop()
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

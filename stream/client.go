@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -520,6 +521,13 @@ func watchdog(ws *websocket.Conn, seen *atomic.Uint64, idle time.Duration, done 
 
 // handle decodes one server message and delivers it.
 func (c *Client) handle(data []byte, fn func(Update), attempt *int) error {
+	// Event frames are nearly all of the traffic: take their events out of
+	// the frame directly and decode each once, instead of decoding the
+	// envelope (which scans every byte twice) and then each event again.
+	// Anything unexpected falls through to the general decode below.
+	if c.handleEventFrame(data, fn) {
+		return nil
+	}
 	var m Message
 	if err := json.Unmarshal(data, &m); err != nil {
 		fn(Update{Kind: UpdateError, Err: fmt.Errorf("%w: undecodable message: %w", ErrProtocol, err)})
@@ -560,6 +568,51 @@ func (c *Client) handle(data []byte, fn func(Update), attempt *int) error {
 	return nil
 }
 
+// handleEventFrame delivers the events of an `event` or `events` frame laid
+// out as the server writes them (EventFrame, EventsFrame) and reports
+// whether it did. It delivers nothing unless the whole frame decodes.
+func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
+	if bytes.HasPrefix(data, []byte(eventFramePrefix)) && bytes.HasSuffix(data, []byte(eventFrameSuffix)) {
+		raw := data[len(eventFramePrefix) : len(data)-len(eventFrameSuffix)]
+		var e event.Event
+		if err := event.Unmarshal(raw, &e); err != nil || e.ID.IsZero() {
+			return false
+		}
+		c.deliverDecoded(e, raw, fn)
+		return true
+	}
+	if !bytes.HasPrefix(data, []byte(eventsFramePrefix)) || !bytes.HasSuffix(data, []byte(eventsFrameSuffix)) {
+		return false
+	}
+	body := data[len(eventsFramePrefix)-1 : len(data)-len(eventsFrameSuffix)+1] // the array
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return false
+	}
+	type decoded struct {
+		e   event.Event
+		raw []byte
+	}
+	var evs []decoded
+	for dec.More() {
+		start := dec.InputOffset()
+		var e event.Event
+		if err := dec.Decode(&e); err != nil || e.ID.IsZero() {
+			return false
+		}
+		// A copy, so that a kept Raw does not pin the whole frame.
+		raw := bytes.Clone(bytes.TrimLeft(body[start:dec.InputOffset()], ", \t\r\n"))
+		evs = append(evs, decoded{e, raw})
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim(']') || dec.More() {
+		return false
+	}
+	for _, d := range evs {
+		c.deliverDecoded(d.e, d.raw, fn)
+	}
+	return true
+}
+
 // deliver decodes one event of an event or events message and hands it to
 // fn, unless it was delivered already.
 func (c *Client) deliver(raw json.RawMessage, fn func(Update)) {
@@ -568,8 +621,14 @@ func (c *Client) deliver(raw json.RawMessage, fn func(Update)) {
 		fn(Update{Kind: UpdateError, Err: fmt.Errorf("%w: undecodable event", ErrProtocol)})
 		return
 	}
+	c.deliverDecoded(e, raw, fn)
+}
+
+// deliverDecoded hands a decoded event to fn unless it was delivered
+// already (replay overlap).
+func (c *Client) deliverDecoded(e event.Event, raw []byte, fn func(Update)) {
 	if e.ID.Compare(c.LastID()) <= 0 {
-		return // already delivered (replay overlap)
+		return
 	}
 	c.setLastID(e.ID)
 	fn(Update{Kind: UpdateEvent, Event: e, Raw: raw})
