@@ -73,6 +73,38 @@ func (r *report) measure(name string, fn func(b *testing.B)) *measurement {
 	return m
 }
 
+// benchCase is one variant of an interleaved comparison. after, when set,
+// runs after each of its runs (outside the timing), to settle what the run
+// left behind (a recorder's queued events) before the next variant runs.
+type benchCase struct {
+	name  string
+	fn    func(b *testing.B)
+	after func()
+}
+
+// interleave runs each case r.runs times, round-robin (run 1 of every
+// case, then run 2, ...), so that a slow patch of a noisy machine falls on
+// every variant alike instead of on one. The measurements come back in the
+// order of cases.
+func (r *report) interleave(cases ...benchCase) []*measurement {
+	ms := make([]*measurement, len(cases))
+	for i, c := range cases {
+		ms[i] = &measurement{name: c.name}
+	}
+	for range r.runs {
+		for i, c := range cases {
+			ms[i].add(testing.Benchmark(c.fn))
+			if c.after != nil {
+				c.after()
+			}
+		}
+	}
+	for _, m := range ms {
+		fmt.Fprintf(r.progress, "bench:   %-40s %12.0f ns/op %8.0f allocs/op\n", m.name, median(m.nsPerOp), median(m.allocs))
+	}
+	return ms
+}
+
 func (r *report) add(s section) { r.sections = append(r.sections, s) }
 
 func (r *report) write(w io.Writer) {

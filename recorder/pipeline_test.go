@@ -61,6 +61,40 @@ func TestQueueFullDrops(t *testing.T) {
 	}
 }
 
+// TestDroppedRequestCostsNoRecord checks that a request dropped on a full
+// queue gives its record back: under overload most requests are dropped,
+// and each must cost no more than the request context (one allocation).
+func TestDroppedRequestCostsNoRecord(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	r := newTestRecorderHooks(t, Config{QueueSize: 1}, hooks{sink: func([]event.Event, [][]byte) error {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+		return nil
+	}})
+	defer close(release)
+	ctx := context.Background()
+	r.Event(ctx, event.KindCustom, "first", nil)
+	<-entered
+	r.Event(ctx, event.KindCustom, "fills the queue", nil)
+	h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {}))
+	req := httptest.NewRequest("GET", "/notes/1", nil)
+	req.Header.Set("Accept", "application/json")
+	w := &cheapWriter{h: http.Header{}}
+	h.ServeHTTP(w, req) // warm the pool
+	before := r.Stats().Dropped
+	allocs := testing.AllocsPerRun(200, func() { h.ServeHTTP(w, req) })
+	if dropped := r.Stats().Dropped - before; dropped < 200 {
+		t.Fatalf("dropped %d requests, want every one of 200+", dropped)
+	}
+	if allocs > 1 {
+		t.Fatalf("a dropped request allocates %v times, want 1 (its context)", allocs)
+	}
+}
+
 // TestStoreFailureKeepsServing makes the store fail, checks that requests
 // keep being answered, failures are counted and logged once per state
 // change, and that recording recovers when the store works again.

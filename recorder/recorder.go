@@ -491,14 +491,18 @@ func (r *Recorder) Flush(ctx context.Context) error {
 }
 
 // enqueue hands rec to the pipeline without waiting: a full queue drops it
-// and counts the drop.
+// and counts the drop. A dropped middleware record goes back to the pool:
+// under overload most requests are dropped, and a record lost to the
+// garbage collector would make each of them allocate a fresh one.
 func (r *Recorder) enqueue(rec *record) {
 	if r.closed.Load() {
+		r.putRecord(rec)
 		return
 	}
 	select {
 	case r.queue <- rec:
 	default:
 		r.dropped.Add(1)
+		r.putRecord(rec)
 	}
 }

@@ -19,7 +19,9 @@
 //     Bearer and Basic credentials, JWTs, AWS access key IDs, GitHub,
 //     GitLab, npm, Stripe and Slack tokens, Slack webhook URLs, Google API
 //     keys, sk- style API keys, PEM private key blocks, URL userinfo (user
-//     and password), secret-shaped key=value pairs inside free text and
+//     and password), secret-shaped key=value pairs inside free text,
+//     secret-named XML/HTML elements, the value of an HTML input of type
+//     password or with a secret-shaped name or id, and
 //     sensitive query parameters (token, code, sig, X-Amz-Signature, key ...).
 //     Each rule is guarded by a cheap literal check (a prefix such as "eyJ",
 //     "AKIA" or "ghp_" at a word start, or a ':' / '=' separator), so text

@@ -91,6 +91,14 @@ func TestValuePatterns(t *testing.T) {
 			{"<login><user>ada</user><password>hunter2</password></login>", []string{"hunter2"}},
 			{"<soap:Body><api_key>k-123</api_key>", []string{"k-123"}},
 		}, []string{"<p>password</p>", "<author>Ada</author>", "<password></password>", "a > b", "<b>bold</b>"}},
+		{"html-input", []patternCase{
+			{`<input type="password" name="pw" value="hunter2">`, []string{"hunter2"}},
+			{`<input value='hunter2' name="password" />`, []string{"hunter2"}},
+			{`<input type=hidden name=csrf_token value=c5rf70k3n>`, []string{"c5rf70k3n"}},
+			{"<form>\n  <input\n    id=\"api_key\"\n    value=\"k-123\"\n  >", []string{"k-123"}},
+			{`<input type="password" value="hunter2 cut at the lim`, []string{"hunter2"}},
+		}, []string{`<input type="text" name="username" value="ada">`, `<input name="max_tokens" value="512">`,
+			`<option value="password">Password</option>`, `value="x" <input type="password">`, `<input type="password" value="">`}},
 		{"query", []patternCase{
 			{"GET https://x.test/cb?code=authcode123&state=1", []string{"authcode123"}},
 			{"https://s3.test/o?X-Amz-Credential=AK%2F1&X-Amz-Signature=deadbeef01", []string{"AK%2F1", "deadbeef01"}},

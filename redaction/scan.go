@@ -513,7 +513,13 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 	for k > 0 && j-k < 64 && keyTab[s[k-1]] {
 		k--
 	}
-	if k == j || !r.keys.isSecret(s[k:j]) {
+	if k == j {
+		return
+	}
+	if !r.keys.isSecret(s[k:j]) {
+		if s[i] == '=' && j-k == 5 && strings.EqualFold(s[k:j], "value") {
+			r.inputValueAt(st, k, i)
+		}
 		return
 	}
 	v := i + 1
@@ -595,6 +601,95 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 		return
 	}
 	st.add(vs, ve, "key-value")
+}
+
+// maxTag bounds how far inputValueAt looks for the start and the end of
+// the tag around a value attribute.
+const maxTag = 1024
+
+// inputValueAt handles value="..." (the '=' at i, the attribute name at k)
+// inside an HTML tag whose type is password or whose name or id is
+// secret-shaped: a login form re-rendered with what was typed, a hidden
+// csrf_token field. The attributes may come in any order.
+func (r *Redactor) inputValueAt(st *scanState, k, i int) {
+	s := st.s
+	if k == 0 || (s[k-1] != ' ' && s[k-1] != '\t' && s[k-1] != '\n' && s[k-1] != '\r') {
+		return
+	}
+	lo := max(0, k-maxTag)
+	lt := strings.LastIndexByte(s[lo:k], '<')
+	if lt < 0 {
+		return
+	}
+	lt += lo
+	if strings.IndexByte(s[lt:k], '>') >= 0 {
+		return // value= outside a tag
+	}
+	vs, ve, next := attrValue(s, i+1)
+	gt := len(s)
+	if c := strings.IndexByte(s[next:min(len(s), next+maxTag)], '>'); c >= 0 {
+		gt = next + c
+	}
+	secret := false
+	tagAttrs(s[lt+1:gt], func(name, val string) {
+		switch {
+		case strings.EqualFold(name, "type"):
+			secret = secret || strings.EqualFold(val, "password")
+		case strings.EqualFold(name, "name"), strings.EqualFold(name, "id"):
+			secret = secret || r.keys.isSecret(val)
+		}
+	})
+	st.kvCovered = max(st.kvCovered, ve)
+	if !secret || ve <= vs || isMarked(s[vs:ve]) {
+		return
+	}
+	st.add(vs, ve, "html-input")
+}
+
+// attrValue reads an attribute value starting at v (after the '='):
+// quoted (to the closing quote, or the end of s when it was cut) or bare
+// (to a space or '>'). next is where the attribute ends.
+func attrValue(s string, v int) (vs, ve, next int) {
+	n := len(s)
+	if v < n && (s[v] == '"' || s[v] == '\'') {
+		q := s[v]
+		vs = v + 1
+		if c := strings.IndexByte(s[vs:], q); c >= 0 {
+			return vs, vs + c, vs + c + 1
+		}
+		return vs, n, n
+	}
+	ve = v
+	for ve < n && s[ve] != ' ' && s[ve] != '\t' && s[ve] != '\n' && s[ve] != '\r' && s[ve] != '>' {
+		ve++
+	}
+	return v, ve, ve
+}
+
+// tagAttrs calls fn with each attribute of tag, the text between '<' and
+// '>' (the element name first, which has no value and is skipped).
+func tagAttrs(tag string, fn func(name, val string)) {
+	i := 0
+	for i < len(tag) && tag[i] != ' ' && tag[i] != '\t' && tag[i] != '\n' && tag[i] != '\r' {
+		i++
+	}
+	for i < len(tag) {
+		for i < len(tag) && (tag[i] == ' ' || tag[i] == '\t' || tag[i] == '\n' || tag[i] == '\r' || tag[i] == '/') {
+			i++
+		}
+		ns := i
+		for i < len(tag) && tag[i] != '=' && tag[i] != ' ' && tag[i] != '\t' && tag[i] != '\n' && tag[i] != '\r' && tag[i] != '/' {
+			i++
+		}
+		name := tag[ns:i]
+		if i < len(tag) && tag[i] == '=' {
+			vs, ve, next := attrValue(tag, i+1)
+			fn(name, tag[vs:ve])
+			i = next
+		} else if name == "" {
+			i++
+		}
+	}
 }
 
 // elementAt handles "<password>value</password>" (XML, HTML) at the '>'
