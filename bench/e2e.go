@@ -109,7 +109,7 @@ func benchEndToEnd(ctx context.Context, r *report) error {
 	pad := strings.Repeat("x", 360) // with the envelope, ~600-byte events
 	var gaps, drops int64
 	var delivered float64
-	e2e := r.measure("e2e/Record-to-store-10-clients", func(b *testing.B) {
+	e2eFn := func(b *testing.B) {
 		dir := b.TempDir()
 		a, err := attach(dir, clients, nil)
 		if err != nil {
@@ -142,8 +142,8 @@ func benchEndToEnd(ctx context.Context, r *report) error {
 		}
 		delivered = float64(sum) / float64(clients*b.N)
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	})
-	bare := r.measure("e2e/bare-bolt-batched-put-256", func(b *testing.B) {
+	}
+	bareFn := func(b *testing.B) {
 		dir := b.TempDir()
 		db, err := bolt.Open(filepath.Join(dir, "bare.db"), 0o600, nil)
 		if err != nil {
@@ -175,7 +175,12 @@ func benchEndToEnd(ctx context.Context, r *report) error {
 			}
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	})
+	}
+	ms := r.interleave(
+		benchCase{name: "e2e/Record-to-store-10-clients", fn: e2eFn},
+		benchCase{name: "e2e/bare-bolt-batched-put-256", fn: bareFn},
+	)
+	e2e, bare := ms[0], ms[1]
 	er, br := median(e2e.extra["events/s"]), median(bare.extra["events/s"])
 
 	// Live latency: Record -> a websocket client's callback at 1,000/s.

@@ -30,22 +30,22 @@ func benchRedaction(ctx context.Context, r *report) error {
 	base := requestEvent(gen, time.Now())
 	enc, _ := event.Marshal(&base)
 	red := redaction.New()
-	marshal := r.measure("redaction/json.Marshal", func(b *testing.B) {
+	marshalFn := func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
 			if _, err := json.Marshal(&base); err != nil {
 				b.Fatal(err)
 			}
 		}
-	})
-	redact := r.measure("redaction/Redactor.Event", func(b *testing.B) {
+	}
+	redactFn := func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
 			e := clone(base)
 			red.Event(&e)
 		}
-	})
-	both := r.measure("redaction/Event+Marshal", func(b *testing.B) {
+	}
+	bothFn := func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
 			e := clone(base)
@@ -54,7 +54,13 @@ func benchRedaction(ctx context.Context, r *report) error {
 				b.Fatal(err)
 			}
 		}
-	})
+	}
+	ms := r.interleave(
+		benchCase{name: "redaction/json.Marshal", fn: marshalFn},
+		benchCase{name: "redaction/Redactor.Event", fn: redactFn},
+		benchCase{name: "redaction/Event+Marshal", fn: bothFn},
+	)
+	marshal, redact, both := ms[0], ms[1], ms[2]
 	m, rd := median(marshal.nsPerOp), median(redact.nsPerOp)
 	r.add(section{
 		title: "Redaction",
@@ -133,8 +139,11 @@ func benchStore(ctx context.Context, r *report) error {
 		}
 		b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
 	}
-	st := r.measure("store/Append-batch-1000", ingest)
-	bb := r.measure("store/bare-bolt-put-batch-1000", bare)
+	ms := r.interleave(
+		benchCase{name: "store/Append-batch-1000", fn: ingest},
+		benchCase{name: "store/bare-bolt-put-batch-1000", fn: bare},
+	)
+	st, bb := ms[0], ms[1]
 	sr, br := median(st.extra["events/s"]), median(bb.extra["events/s"])
 	r.add(section{
 		title: "Store ingest",
@@ -398,8 +407,11 @@ func fanoutBare(n int) func(b *testing.B) {
 func benchFanout(ctx context.Context, r *report) error {
 	var rows []row
 	for _, n := range []int{1, 10} {
-		hub := r.measure(fmt.Sprintf("fanout/hub-%d-clients", n), fanoutHub(n))
-		bare := r.measure(fmt.Sprintf("fanout/bare-websocket-%d-clients", n), fanoutBare(n))
+		ms := r.interleave(
+			benchCase{name: fmt.Sprintf("fanout/hub-%d-clients", n), fn: fanoutHub(n)},
+			benchCase{name: fmt.Sprintf("fanout/bare-websocket-%d-clients", n), fn: fanoutBare(n)},
+		)
+		hub, bare := ms[0], ms[1]
 		h, bb := median(hub.extra["msgs/s"]), median(bare.extra["msgs/s"])
 		if h == 0 || bb == 0 {
 			return errors.New("a fan-out benchmark delivered nothing")

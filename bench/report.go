@@ -63,16 +63,6 @@ type report struct {
 	sections []section
 }
 
-// measure runs fn r.runs times through testing.Benchmark.
-func (r *report) measure(name string, fn func(b *testing.B)) *measurement {
-	m := &measurement{name: name}
-	for i := 0; i < r.runs; i++ {
-		m.add(testing.Benchmark(fn))
-	}
-	fmt.Fprintf(r.progress, "bench:   %-40s %12.0f ns/op %8.0f allocs/op\n", name, median(m.nsPerOp), median(m.allocs))
-	return m
-}
-
 // benchCase is one variant of an interleaved comparison. after, when set,
 // runs after each of its runs (outside the timing), to settle what the run
 // left behind (a recorder's queued events) before the next variant runs.

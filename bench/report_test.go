@@ -44,3 +44,32 @@ func TestReportTable(t *testing.T) {
 		t.Errorf("fmtRate = %q", got)
 	}
 }
+
+// TestInterleave checks that interleave runs the cases round-robin, calls
+// each case's after once per run of it, and returns one measurement per
+// case, in order, with one result per run.
+func TestInterleave(t *testing.T) {
+	var order []string
+	r := &report{runs: 3, progress: &bytes.Buffer{}}
+	step := func(name string) func(*testing.B) {
+		return func(b *testing.B) {
+			if b.N == 1 { // testing.Benchmark's first, sizing call
+				order = append(order, name)
+			}
+		}
+	}
+	afters := 0
+	ms := r.interleave(
+		benchCase{name: "a", fn: step("a"), after: func() { afters++ }},
+		benchCase{name: "b", fn: step("b")},
+	)
+	if got := strings.Join(order, ""); got != "ababab" {
+		t.Fatalf("run order %q, want ababab", got)
+	}
+	if afters != 3 {
+		t.Fatalf("after ran %d times, want 3", afters)
+	}
+	if len(ms) != 2 || ms[0].name != "a" || ms[1].name != "b" || len(ms[0].nsPerOp) != 3 || len(ms[1].nsPerOp) != 3 {
+		t.Fatalf("measurements %+v", ms)
+	}
+}
