@@ -379,7 +379,7 @@ func TestDetailSurvivesEviction(t *testing.T) {
 	}
 	m.Update(press("enter"))
 	m.Update(batchMsg{b: Batch{Events: sampleEvents(10, 30)}})
-	if m.buf.at(0) != nil {
+	if m.buf.at(seqBase) != nil {
 		t.Fatal("event not evicted")
 	}
 	if e := m.detailEvent(); e == nil || e.ID != evs[0].ID {

@@ -33,11 +33,16 @@ type buffer struct {
 	visHead int
 }
 
+// seqBase is the sequence number of the first event pushed into an empty
+// buffer. Paging history in prepends, so numbers go down from there; the
+// base keeps them positive, because the model uses -1 for "no selection".
+const seqBase = 1 << 40
+
 func newBuffer(capacity int) *buffer {
 	if capacity <= 0 {
 		capacity = DefaultRingSize
 	}
-	return &buffer{cap: capacity}
+	return &buffer{cap: capacity, first: seqBase}
 }
 
 func (b *buffer) len() int { return b.n }
@@ -137,7 +142,7 @@ func (b *buffer) evictBack() {
 
 // reset empties the buffer (and releases its memory).
 func (b *buffer) reset() {
-	*b = buffer{cap: b.cap}
+	*b = buffer{cap: b.cap, first: seqBase}
 }
 
 // refilter recomputes every verdict and the visible list.

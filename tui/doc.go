@@ -11,10 +11,11 @@
 //     and a full Pump pushes back on the websocket reader instead of growing.
 //   - Model (NewModel, Run) is the one top-level model. The list, detail pane (Overview,
 //     Request, Response, Timeline, Raw), status bar and help overlay only render
-//     its state; every blocking call (Next, Older, Correlated, file writes) runs
+//     its state; every blocking call (Next, Older, Newer, Correlated, file writes) runs
 //     in a tea.Cmd.
 //   - Memory is bounded: a deque of Options.RingSize events (default 50,000);
-//     paging back evicts the newest, which come back from history on G.
+//     paging back evicts the newest, which come back from history by
+//     scrolling down (Newer, a page at a time) or at once on G.
 //   - filter (subpackage) is the query language of the filter bar.
 //   - Every string from an event goes through Clean before it reaches the
 //     screen: control characters, C1 codes and bidi overrides are escaped.
@@ -26,8 +27,9 @@
 //     without set-clipboard) silently ignore copies.
 //   - Events/s counts arrivals between one-second ticks of Options.Now.
 //   - While the view is paged far back (the newest evicted), live arrivals are
-//     only counted; they are re-read from the source's history on G, so a
-//     source without history never pages back past its ring.
+//     counted and the last 2,000 kept aside; the rest are re-read from the
+//     source's history when the view comes back to the newest, so a source
+//     without history never pages back past its ring.
 //   - Exports (JSON lines, HAR) are written 0600 and never overwrite a file;
 //     the copied curl command keeps redacted values as [REDACTED] and quotes
 //     control characters ($'...').

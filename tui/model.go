@@ -22,6 +22,10 @@ const DefaultRingSize = 50_000
 // pageSize is how many events one history page loads.
 const pageSize = 500
 
+// maxTail bounds the live arrivals kept aside while the window is away from
+// the newest (see Model.tail).
+const maxTail = 4 * pageSize
+
 // Options configure the console.
 type Options struct {
 	// Source feeds events; required.
@@ -122,21 +126,26 @@ type Model struct {
 	matches       []matchPos
 	matchIdx      int
 
-	conn     Conn
-	info     string
-	srv      ServerStats
-	gaps     int
-	dropped  int
-	totals   map[event.Kind]int
-	total    int
-	rate     float64
-	rateN    int
-	rateAt   time.Time
-	srcErr   error
-	srcDone  bool
-	loading  bool
-	noOlder  bool
-	atEdge   bool // the buffer reaches the newest event (false after paging far back)
+	conn    Conn
+	info    string
+	srv     ServerStats
+	gaps    int
+	dropped int
+	totals  map[event.Kind]int
+	total   int
+	rate    float64
+	rateN   int
+	rateAt  time.Time
+	srcErr  error
+	srcDone bool
+	loading bool
+	noOlder bool
+	atEdge  bool // the buffer reaches the newest event (false after paging far back)
+	// tail holds the live arrivals of the last moments while the window
+	// is away from the newest (!atEdge): a page of history asked for
+	// before they were stored may lack them, so they are merged in when
+	// the window comes back to the newest. Bounded by maxTail.
+	tail     []event.Event
 	quitting bool
 }
 
@@ -158,6 +167,10 @@ type (
 		evs    []event.Event
 		err    error
 		reload bool
+	}
+	newerMsg struct {
+		evs []event.Event
+		err error
 	}
 	correlatedMsg struct {
 		id  string
@@ -274,6 +287,18 @@ func (m *Model) olderCmd(before event.ID, reload bool) tea.Cmd {
 	}
 }
 
+func (m *Model) newerCmd(after event.ID) tea.Cmd {
+	if m.src == nil {
+		return nil
+	}
+	m.loading = true
+	src, ctx := m.src, m.ctx
+	return func() tea.Msg {
+		evs, err := src.Newer(ctx, after, pageSize)
+		return newerMsg{evs: evs, err: err}
+	}
+}
+
 func (m *Model) correlatedCmd(id string) tea.Cmd {
 	if m.src == nil || id == "" {
 		return nil
@@ -318,6 +343,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case olderMsg:
 		m.onOlder(msg)
 		return m, nil
+	case newerMsg:
+		m.onNewer(msg)
+		return m, nil
 	case correlatedMsg:
 		if msg.err != nil {
 			if !errors.Is(msg.err, ErrNoHistory) && !errors.Is(msg.err, context.Canceled) {
@@ -360,6 +388,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.scroll(d)
+		if d > 0 {
+			return m, m.maybeLoadNewer()
+		}
 		return m, m.maybeLoadOlder()
 	case tea.MouseClickMsg:
 		if m.mouse && msg.Button == tea.MouseLeft {
@@ -438,10 +469,16 @@ func (m *Model) ingest(evs []event.Event) {
 		ok := match(&evs[i])
 		if !m.atEdge {
 			// The buffer holds an older window; the newest events are in
-			// the source's history and come back with G.
+			// the source's history and come back with G or by scrolling
+			// down. The last ones are kept aside in case that history
+			// was read before they were stored.
 			if ok {
 				m.newCount++
 			}
+			if len(m.tail) == maxTail { // drop the older half: amortised O(1)
+				m.tail = append(m.tail[:0], m.tail[maxTail/2:]...)
+			}
+			m.tail = append(m.tail, evs[i])
 			continue
 		}
 		m.buf.pushBack(evs[i], ok)
@@ -469,6 +506,7 @@ func (m *Model) onOlder(msg olderMsg) {
 		m.buf.reset()
 		m.buf.pushFront(msg.evs, m.matchFn())
 		m.atEdge, m.noOlder = true, false
+		m.mergeTail()
 		m.follow = true
 		m.newCount = 0
 		m.clampView()
@@ -483,6 +521,60 @@ func (m *Model) onOlder(msg olderMsg) {
 		m.follow = false
 	}
 	m.clampView()
+}
+
+// onNewer appends a page of newer history below the window (evicting the
+// oldest when the ring is full). A short page means the window reached the
+// newest stored event: from there on live arrivals are appended again.
+func (m *Model) onNewer(msg newerMsg) {
+	m.loading = false
+	if msg.err != nil {
+		if !errors.Is(msg.err, ErrNoHistory) && !errors.Is(msg.err, context.Canceled) {
+			m.setNotice("history: "+msg.err.Error(), true)
+		}
+		return
+	}
+	match := m.matchFn()
+	for i := range msg.evs {
+		if m.buf.len() == m.buf.cap {
+			m.noOlder = false // the evicted ones can be paged back in
+		}
+		m.buf.pushBack(msg.evs[i], match(&msg.evs[i]))
+	}
+	if len(msg.evs) < pageSize {
+		m.atEdge = true
+		m.mergeTail()
+	}
+	m.clampView()
+}
+
+// mergeTail appends the live arrivals kept aside while the window was
+// away from the newest, those newer than what the history page brought.
+func (m *Model) mergeTail() {
+	tail := m.tail
+	m.tail = nil
+	match := m.matchFn()
+	for i := range tail {
+		if n := m.buf.newest(); n == nil || tail[i].ID.Compare(n.ev.ID) > 0 {
+			m.buf.pushBack(tail[i], match(&tail[i]))
+		}
+	}
+}
+
+// maybeLoadNewer asks for a newer page when the window is away from the
+// newest events and the selection is near its bottom.
+func (m *Model) maybeLoadNewer() tea.Cmd {
+	if m.loading || m.atEdge || m.src == nil {
+		return nil
+	}
+	if n := m.buf.visLen(); n > 0 && m.selPos() < n-m.listHeight() {
+		return nil
+	}
+	var after event.ID
+	if n := m.buf.newest(); n != nil {
+		after = n.ev.ID
+	}
+	return m.newerCmd(after)
 }
 
 // maybeLoadOlder asks for an older page when the selection is near the top of
@@ -669,6 +761,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		m.move(1)
+		return m.maybeLoadNewer()
 	case key.Matches(msg, k.PageUp):
 		if inDetail {
 			m.dscroll = max(0, m.dscroll-m.bodyHeight()+1)
@@ -682,6 +775,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		m.move(m.listHeight())
+		return m.maybeLoadNewer()
 	case key.Matches(msg, k.Top):
 		if inDetail {
 			m.dscroll = 0

@@ -186,6 +186,106 @@ func TestModelPagesHistoryWithBoundedRing(t *testing.T) {
 	}
 }
 
+// Scrolling down from a window paged far back pages newer history in, and
+// once it reaches the newest stored event, the live arrivals that came
+// meanwhile follow it: none lost, none twice.
+func TestModelPagesForwardToLive(t *testing.T) {
+	evs := sampleEvents(0, 3000)
+	path := writeStore(t, evs)
+	src, err := NewOfflineSource(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dark := true
+	m := NewModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: 1200})
+	defer m.Close()
+	m.Update(windowSize(80, 24))
+	b, _ := src.Next(context.Background())
+	m.Update(batchMsg{b: b})
+	for range 3 { // page back: [1500, 2699], [1000, 2199], [500, 1699]
+		_, cmd := m.Update(press("g"))
+		if cmd == nil {
+			t.Fatal("no history request at the top")
+		}
+		m.Update(cmd())
+	}
+	if m.atEdge || m.buf.oldest().ev.ID != evs[500].ID || m.buf.newest().ev.ID != evs[1699].ID {
+		t.Fatalf("window [%s, %s], atEdge %v", m.buf.oldest().ev.ID, m.buf.newest().ev.ID, m.atEdge)
+	}
+	// The selection stays on the event it was on (the top before the last
+	// page), also among events paged in (their sequence numbers are below
+	// the first live one's).
+	if sel := m.selected(); sel == nil || sel.ev.ID != evs[1000].ID {
+		t.Fatalf("selection lost while paging back")
+	}
+	// Live arrivals while away: two already stored, three not yet.
+	more := sampleEvents(3000, 3)
+	m.Update(batchMsg{b: Batch{Events: append([]event.Event{evs[2998], evs[2999]}, more...)}})
+	if m.buf.newest().ev.ID != evs[1699].ID {
+		t.Fatal("a live arrival landed in an older window")
+	}
+	pages := 0
+	for range 400 {
+		_, cmd := m.Update(press(" "))
+		if cmd != nil {
+			pages++
+			m.Update(cmd())
+		}
+		if m.atEdge {
+			break
+		}
+	}
+	// Pages of 500 after 1699: [1700, 2199], [2200, 2699], then the
+	// short [2700, 2999] reaches the newest stored.
+	if !m.atEdge || pages != 3 {
+		t.Fatalf("after scrolling down: atEdge %v after %d pages, want 3", m.atEdge, pages)
+	}
+	want := append(append([]event.Event(nil), evs[1803:]...), more...)
+	if m.buf.len() != len(want) {
+		t.Fatalf("window holds %d events, want %d", m.buf.len(), len(want))
+	}
+	for i := range want {
+		if got := m.buf.at(m.buf.first + int64(i)); got.ev.ID != want[i].ID {
+			t.Fatalf("window[%d] = %s, want %s", i, got.ev.ID, want[i].ID)
+		}
+	}
+	if m.follow {
+		t.Fatal("paging forward turned follow on")
+	}
+	// From here on live arrivals are appended again.
+	next := sampleEvents(3003, 1)
+	m.Update(batchMsg{b: Batch{Events: next}})
+	if m.buf.newest().ev.ID != next[0].ID {
+		t.Fatal("live arrival not appended at the edge")
+	}
+}
+
+func TestModelPagesHistoryG(t *testing.T) {
+	evs := sampleEvents(0, 3000)
+	path := writeStore(t, evs)
+	src, err := NewOfflineSource(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dark := true
+	m := NewModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: 1200})
+	defer m.Close()
+	m.Update(windowSize(80, 24))
+	b, _ := src.Next(context.Background())
+	m.Update(batchMsg{b: b})
+	_, cmd := m.Update(press("g"))
+	m.Update(cmd())
+	m.Update(batchMsg{b: Batch{Events: sampleEvents(3000, 2)}})
+	_, cmd = m.Update(press("G"))
+	if cmd == nil {
+		t.Fatal("G did not reload the newest events")
+	}
+	m.Update(cmd())
+	if !m.atEdge || !m.follow || m.buf.newest().ev.ID != sampleEvents(3001, 1)[0].ID {
+		t.Fatalf("after G: atEdge %v follow %v, newest %s", m.atEdge, m.follow, m.buf.newest().ev.ID)
+	}
+}
+
 func TestBufferRing(t *testing.T) {
 	b := newBuffer(100)
 	evs := sampleEvents(0, 250)
