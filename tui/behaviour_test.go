@@ -79,6 +79,7 @@ func TestPauseHoldsViewAndBuffers(t *testing.T) {
 func TestClearEmptiesView(t *testing.T) {
 	m := unitModel(t, 80, 24)
 	m.Update(batchMsg{b: Batch{Events: sampleEvents(0, 10)}})
+	m.atEdge = false // as after paging far back
 	m.Update(press("c"))
 	if m.buf.len() != 0 || m.buf.visLen() != 0 {
 		t.Fatal("clear kept events")

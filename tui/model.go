@@ -858,6 +858,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.pending = nil
 		m.newCount = 0
 		m.noOlder = true
+		m.atEdge, m.tail = true, nil // an empty view shows what comes next
 		m.closeDetail()
 		m.sel, m.top = -1, -1
 		m.setNotice("cleared (history stays in the source)", false)
