@@ -142,21 +142,31 @@ func TestOfflineSourceMissingFile(t *testing.T) {
 	}
 }
 
-// The model pages older events in from history when the user reaches the
-// top, evicting the newest when the ring is full, and G reloads the newest.
-func TestModelPagesHistoryWithBoundedRing(t *testing.T) {
-	evs := sampleEvents(0, 3000)
-	path := writeStore(t, evs)
-	src, err := NewOfflineSource(path)
+// offlineModel is an 80x24 model over a store file holding evs, with a
+// ring of ringSize events, after its first batch (the newest 1,000).
+func offlineModel(t *testing.T, evs []event.Event, ringSize int) *Model {
+	t.Helper()
+	src, err := NewOfflineSource(writeStore(t, evs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dark := true
-	m := NewModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: 1200})
-	defer m.Close()
+	m := NewModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: ringSize})
+	t.Cleanup(func() { m.Close() })
 	m.Update(windowSize(80, 24))
-	b, _ := src.Next(context.Background())
+	b, err := src.Next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	m.Update(batchMsg{b: b})
+	return m
+}
+
+// The model pages older events in from history when the user reaches the
+// top, evicting the newest when the ring is full, and G reloads the newest.
+func TestModelPagesHistoryWithBoundedRing(t *testing.T) {
+	evs := sampleEvents(0, 3000)
+	m := offlineModel(t, evs, 1200)
 	if m.buf.len() != 1000 || !m.follow {
 		t.Fatalf("loaded %d, follow %v", m.buf.len(), m.follow)
 	}
@@ -191,17 +201,7 @@ func TestModelPagesHistoryWithBoundedRing(t *testing.T) {
 // meanwhile follow it: none lost, none twice.
 func TestModelPagesForwardToLive(t *testing.T) {
 	evs := sampleEvents(0, 3000)
-	path := writeStore(t, evs)
-	src, err := NewOfflineSource(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dark := true
-	m := NewModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: 1200})
-	defer m.Close()
-	m.Update(windowSize(80, 24))
-	b, _ := src.Next(context.Background())
-	m.Update(batchMsg{b: b})
+	m := offlineModel(t, evs, 1200)
 	for range 3 { // page back: [1500, 2699], [1000, 2199], [500, 1699]
 		_, cmd := m.Update(press("g"))
 		if cmd == nil {
@@ -260,19 +260,11 @@ func TestModelPagesForwardToLive(t *testing.T) {
 	}
 }
 
-func TestModelPagesHistoryG(t *testing.T) {
+// G from a paged-back window reloads the newest page and keeps the live
+// arrivals that came meanwhile and are not stored yet.
+func TestModelGKeepsArrivalsWhileAway(t *testing.T) {
 	evs := sampleEvents(0, 3000)
-	path := writeStore(t, evs)
-	src, err := NewOfflineSource(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dark := true
-	m := NewModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: 1200})
-	defer m.Close()
-	m.Update(windowSize(80, 24))
-	b, _ := src.Next(context.Background())
-	m.Update(batchMsg{b: b})
+	m := offlineModel(t, evs, 1200)
 	_, cmd := m.Update(press("g"))
 	m.Update(cmd())
 	m.Update(batchMsg{b: Batch{Events: sampleEvents(3000, 2)}})
