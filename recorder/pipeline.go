@@ -47,6 +47,22 @@ type record struct {
 	// flushed, when set, marks a Flush: closed once everything before it
 	// was processed. Such a record carries no event.
 	flushed chan struct{}
+
+	// queuedBytes is what the record counts against the queue's byte
+	// budget while it waits in the queue (Config.QueueBytes).
+	queuedBytes int64
+}
+
+// captureBytes is the memory the record's captured bodies and headers hold.
+func (rec *record) captureBytes() int64 {
+	n := cap(rec.hdrs) + cap(rec.w.buf)
+	if p := rec.eventPart; p != nil {
+		// Transport records: the request body's buffer is reqBody.raw.
+		n += cap(p.reqBody.raw) + cap(p.respBody.raw)
+	} else {
+		n += cap(rec.body.buf)
+	}
+	return int64(n)
 }
 
 // eventPart is the event a record carries and its captured bodies.
@@ -172,6 +188,7 @@ func (r *Recorder) run() {
 	for {
 		select { // idle: wait for the first event
 		case rec := <-r.queue:
+			r.dequeued(rec)
 			batch = append(batch, rec)
 		case <-r.quit:
 			final()
@@ -203,6 +220,7 @@ func (r *Recorder) drain(batch []*record) []*record {
 	for len(batch) < maxBatch {
 		select {
 		case rec := <-r.queue:
+			r.dequeued(rec)
 			batch = append(batch, rec)
 		default:
 			return batch

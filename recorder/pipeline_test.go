@@ -95,6 +95,57 @@ func TestDroppedRequestCostsNoRecord(t *testing.T) {
 	}
 }
 
+// TestQueueBytesBudget blocks the pipeline and sends requests with large
+// bodies: the queue takes them only while their captures fit QueueBytes,
+// drops and counts the rest, and gives the budget back as the pipeline
+// takes them.
+func TestQueueBytesBudget(t *testing.T) {
+	const budget = 20 << 10
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var stored atomic.Int64
+	r := newTestRecorderHooks(t, Config{QueueSize: 1000, QueueBytes: budget}, hooks{sink: func(evs []event.Event, _ [][]byte) error {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+		stored.Add(int64(len(evs)))
+		return nil
+	}})
+	ctx := context.Background()
+	r.Event(ctx, event.KindCustom, "first", nil)
+	<-entered
+	body := strings.Repeat("x", 6<<10)
+	h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_, _ = io.Copy(io.Discard, req.Body)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	const sent = 20
+	for range sent {
+		req := httptest.NewRequest("POST", "/upload", strings.NewReader(body))
+		req.Header.Set("Content-Type", "text/plain")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	st := r.Stats()
+	if st.QueuedBytes > budget || st.QueuedBytes < 2*6<<10 {
+		t.Fatalf("queued bytes %d, want between two bodies and the budget %d", st.QueuedBytes, budget)
+	}
+	if st.Queued+int(st.Dropped) != sent || st.Dropped == 0 || st.Queued < 2 {
+		t.Fatalf("queued %d dropped %d of %d", st.Queued, st.Dropped, sent)
+	}
+	if st.QueueBytes != budget {
+		t.Fatalf("Stats.QueueBytes %d", st.QueueBytes)
+	}
+	queued := st.Queued
+	close(release)
+	flush(t, r)
+	st = r.Stats()
+	if st.QueuedBytes != 0 || stored.Load() != int64(1+queued) {
+		t.Fatalf("after release: queued bytes %d, stored %d, want 0 and %d", st.QueuedBytes, stored.Load(), 1+queued)
+	}
+}
+
 // TestStoreFailureKeepsServing makes the store fail, checks that requests
 // keep being answered, failures are counted and logged once per state
 // change, and that recording recovers when the store works again.

@@ -20,8 +20,11 @@ import (
 // Defaults of Config and HandlerOptions.
 const (
 	DefaultQueueSize = 8192
-	DefaultBodyLimit = 64 << 10
-	DefaultBasePath  = "/api/devtools"
+	// DefaultQueueBytes bounds the captured bytes (bodies and headers)
+	// waiting in the queue.
+	DefaultQueueBytes = 64 << 20
+	DefaultBodyLimit  = 64 << 10
+	DefaultBasePath   = "/api/devtools"
 
 	// bodySlack is how much more than BodyLimit is captured, so that the
 	// redactor sees a secret that straddles the cut before the body is cut
@@ -57,8 +60,15 @@ type Config struct {
 	// Redaction adds options to the redaction defaults.
 	Redaction []redaction.Option
 
-	// QueueSize bounds the hand-off queue; default 8192.
+	// QueueSize bounds the hand-off queue in events; default 8192.
 	QueueSize int
+	// QueueBytes bounds the captured bodies and headers waiting in the
+	// queue, in bytes; default 64 MiB. Without it a burst of large
+	// requests while the pipeline is behind would hold QueueSize times two
+	// capture limits (1 GiB with the defaults) and make the app's garbage
+	// collector work for devtools. An event over the budget is dropped and
+	// counted like one over QueueSize.
+	QueueBytes int64
 	// BodyLimit caps captured bodies in bytes; default 64 KiB. Negative
 	// disables body capture (size and type are still recorded).
 	BodyLimit int
@@ -76,13 +86,15 @@ type Config struct {
 type Stats struct {
 	Enabled      bool   `json:"enabled"`
 	Recorded     uint64 `json:"recorded"`     // events persisted
-	Dropped      uint64 `json:"dropped"`      // events dropped because the queue was full
+	Dropped      uint64 `json:"dropped"`      // events dropped because the queue was full (QueueSize or QueueBytes)
 	StoreErrors  uint64 `json:"storeErrors"`  // failed store writes (batches)
 	StoreFailed  uint64 `json:"storeFailed"`  // events in failed batches
 	EncodeErrors uint64 `json:"encodeErrors"` // events that could not be encoded
 	Published    uint64 `json:"published"`    // events handed to the live hub
 	Queued       int    `json:"queued"`       // events waiting in the queue now
+	QueuedBytes  int64  `json:"queuedBytes"`  // their captured bodies and headers
 	QueueSize    int    `json:"queueSize"`
+	QueueBytes   int64  `json:"queueBytes"`
 	// StoreError is why the store is failing now (it could not be opened,
 	// or the last write failed); empty when it works.
 	StoreError string `json:"storeError,omitempty"`
@@ -115,12 +127,16 @@ type Recorder struct {
 
 	ignore atomic.Pointer[[]string]
 
-	queue     chan *record
-	quit      chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
-	closed    atomic.Bool
-	abort     atomic.Bool
+	queue chan *record
+	// queuedBytes is what the queued records' captures hold (see
+	// record.captureBytes), bounded by maxQueuedBytes.
+	queuedBytes    atomic.Int64
+	maxQueuedBytes int64
+	quit           chan struct{}
+	done           chan struct{}
+	closeOnce      sync.Once
+	closed         atomic.Bool
+	abort          atomic.Bool
 
 	// sink replaces the store in tests (failing store).
 	sink        func(events []event.Event, enc [][]byte) error
@@ -252,6 +268,10 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	qs := cfg.QueueSize
 	if qs <= 0 {
 		qs = DefaultQueueSize
+	}
+	r.maxQueuedBytes = cfg.QueueBytes
+	if r.maxQueuedBytes <= 0 {
+		r.maxQueuedBytes = DefaultQueueBytes
 	}
 	r.redactor = redaction.New(cfg.Redaction...)
 	r.hub = stream.NewHub(&stream.HubOptions{Logger: r.log})
@@ -400,7 +420,9 @@ func (r *Recorder) Stats() Stats {
 		EncodeErrors: r.encodeErrors.Load(),
 		Published:    r.published.Load(),
 		Queued:       len(r.queue),
+		QueuedBytes:  r.queuedBytes.Load(),
 		QueueSize:    cap(r.queue),
+		QueueBytes:   r.maxQueuedBytes,
 	}
 }
 
@@ -434,7 +456,8 @@ func (r *Recorder) Close(ctx context.Context) error {
 	// Whatever is still queued was not written.
 	for {
 		select {
-		case <-r.queue:
+		case rec := <-r.queue:
+			r.dequeued(rec)
 			r.dropped.Add(1)
 			continue
 		default:
@@ -494,15 +517,36 @@ func (r *Recorder) Flush(ctx context.Context) error {
 // and counts the drop. A dropped middleware record goes back to the pool:
 // under overload most requests are dropped, and a record lost to the
 // garbage collector would make each of them allocate a fresh one.
+//
+// Records that carry captures count against the byte budget (QueueBytes)
+// too; the pipeline gives the bytes back as it takes records off the queue.
 func (r *Recorder) enqueue(rec *record) {
 	if r.closed.Load() {
 		r.putRecord(rec)
 		return
 	}
+	if n := rec.captureBytes(); n > 0 {
+		if r.queuedBytes.Add(n) > r.maxQueuedBytes {
+			r.queuedBytes.Add(-n)
+			r.dropped.Add(1)
+			r.putRecord(rec)
+			return
+		}
+		rec.queuedBytes = n
+	}
 	select {
 	case r.queue <- rec:
 	default:
+		r.dequeued(rec)
 		r.dropped.Add(1)
 		r.putRecord(rec)
+	}
+}
+
+// dequeued gives back the queue budget rec held.
+func (r *Recorder) dequeued(rec *record) {
+	if rec.queuedBytes != 0 {
+		r.queuedBytes.Add(-rec.queuedBytes)
+		rec.queuedBytes = 0
 	}
 }
