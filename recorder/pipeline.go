@@ -151,12 +151,21 @@ type capture struct {
 // linger; an idle pipeline blocks on the queue.
 const linger = 2 * time.Millisecond
 
+// run is the pipeline's first stage: it takes records off the queue in
+// batches and prepares them (stamp, redact, encode); the second stage,
+// commitLoop, stores and publishes each prepared batch, in order, while
+// this one prepares the next. The store's fsync and the app's CPU work
+// overlap instead of taking turns.
 func (r *Recorder) run() {
-	defer close(r.done)
+	commits := make(chan *prepared) // unbuffered: see prepare
+	committed := make(chan struct{})
+	go r.commitLoop(commits, committed)
+	defer func() {
+		close(commits)
+		<-committed
+		close(r.done)
+	}()
 	batch := make([]*record, 0, maxBatch)
-	events := make([]event.Event, 0, maxBatch)
-	encs := make([][]byte, 0, maxBatch)
-	failing := false
 	flush := func() {
 		if r.processHook != nil {
 			r.processHook(batch)
@@ -165,8 +174,8 @@ func (r *Recorder) run() {
 					close(rec.flushed)
 				}
 			}
-		} else {
-			events, encs = r.process(batch, events[:0], encs[:0], &failing)
+		} else if p := r.prepare(batch); p != nil {
+			commits <- p
 		}
 		for _, rec := range batch {
 			r.putRecord(rec)
@@ -229,28 +238,53 @@ func (r *Recorder) drain(batch []*record) []*record {
 	return batch
 }
 
-// process stamps, redacts, encodes, stores and publishes one batch.
-func (r *Recorder) process(batch []*record, events []event.Event, encs [][]byte, failing *bool) ([]event.Event, [][]byte) {
-	now := r.now()
-	var flushes []chan struct{}
-	defer func() {
-		for _, c := range flushes {
-			close(c)
-		}
-	}()
-	if r.parts == nil {
-		r.parts = make([]eventPart, maxBatch)
+// prepared is a batch ready for the store: stamped, redacted and encoded
+// events, and the Flush calls waiting for it.
+type prepared struct {
+	events  []event.Event
+	encs    [][]byte
+	flushes []chan struct{}
+}
+
+// stageSet is what one batch in flight uses: the event parts lent to its
+// middleware records and its prepared lists. The pipeline has two and
+// alternates: the first stage fills one while the second stage commits
+// the other.
+type stageSet struct {
+	parts []eventPart
+	lent  int
+	p     prepared
+}
+
+// prepare stamps, redacts and encodes one batch into the next stage set
+// and returns it for commit, or nil when there is nothing to commit.
+//
+// The set it fills was last handed to the second stage two batches ago.
+// Handing over is unbuffered, so the send of the batch in between
+// completed only when the second stage took it, after it had committed
+// (and let go of) this set.
+func (r *Recorder) prepare(batch []*record) *prepared {
+	set := &r.sets[r.nextSet]
+	r.nextSet ^= 1
+	if set.parts == nil {
+		set.parts = make([]eventPart, maxBatch)
 	}
-	lent := 0
-	defer func() { clear(r.parts[:lent]) }()
+	clear(set.parts[:set.lent])
+	set.lent = 0
+	p := &set.p
+	clear(p.events)
+	clear(p.encs)
+	clear(p.flushes)
+	p.events, p.encs, p.flushes = p.events[:0], p.encs[:0], p.flushes[:0]
+	now := r.now()
 	for _, rec := range batch {
 		if rec.flushed != nil {
-			flushes = append(flushes, rec.flushed)
+			p.flushes = append(p.flushes, rec.flushed)
 			continue
 		}
 		if rec.req.info != nil {
-			rec.eventPart = &r.parts[lent]
-			lent++
+			rec.eventPart = &set.parts[set.lent]
+			set.lent++
 			buildRequest(rec)
 		}
 		e := &rec.ev
@@ -288,14 +322,41 @@ func (r *Recorder) process(batch []*record, events []event.Event, encs [][]byte,
 			r.encodeErrors.Add(1)
 			continue
 		}
-		events = append(events, *e)
-		encs = append(encs, enc)
+		p.events = append(p.events, *e)
+		p.encs = append(p.encs, enc)
 	}
+	if len(p.events) == 0 && len(p.flushes) == 0 {
+		return nil
+	}
+	return p
+}
+
+// commitLoop is the pipeline's second stage: it commits prepared batches
+// in the order they come and closes committed when commits is closed and
+// drained.
+func (r *Recorder) commitLoop(commits <-chan *prepared, committed chan<- struct{}) {
+	defer close(committed)
+	failing := false
+	for p := range commits {
+		r.commit(p, &failing)
+	}
+}
+
+// commit stores one prepared batch, publishes it (after the store, so that
+// a console resuming from the store never misses what it saw live), and
+// then releases the Flush calls that waited for it.
+func (r *Recorder) commit(p *prepared, failing *bool) {
+	defer func() {
+		for _, c := range p.flushes {
+			close(c)
+		}
+	}()
+	events, encs := p.events, p.encs
 	if len(events) == 0 {
-		return events, encs
+		return
 	}
 	var err error
-	switch st := r.openStore(now); {
+	switch st := r.openStore(r.now()); {
 	case r.sink != nil:
 		err = r.sink(events, encs)
 	case st == nil:
@@ -329,9 +390,6 @@ func (r *Recorder) process(batch []*record, events []event.Event, encs [][]byte,
 		r.hub.PublishOwned(e.ID, e.Kind, e.RequestID, encs[i]) // enc is fresh per event and never modified
 	}
 	r.published.Add(uint64(len(events)))
-	clear(events)
-	clear(encs)
-	return events[:0], encs[:0]
 }
 
 // errNoStore: the store could not be opened (yet); Stats.StoreError says why.

@@ -3,11 +3,13 @@ package recorder
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -143,6 +145,58 @@ func TestQueueBytesBudget(t *testing.T) {
 	st = r.Stats()
 	if st.QueuedBytes != 0 || stored.Load() != int64(1+queued) {
 		t.Fatalf("after release: queued bytes %d, stored %d, want 0 and %d", st.QueuedBytes, stored.Load(), 1+queued)
+	}
+}
+
+// TestPrepareOverlapsCommit holds a store write and checks that the
+// pipeline meanwhile takes the next batch off the queue and prepares it
+// (the fsync and the next batch's redaction overlap), and that the store
+// still gets every event once, in order.
+func TestPrepareOverlapsCommit(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var names []string
+	r := newTestRecorderHooks(t, Config{QueueSize: 100}, hooks{sink: func(evs []event.Event, _ [][]byte) error {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range evs {
+			names = append(names, e.Name)
+		}
+		return nil
+	}})
+	var once sync.Once
+	releaseStore := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(releaseStore) // before the recorder's Close, also on failure
+	ctx := context.Background()
+	r.Event(ctx, event.KindCustom, "e0", nil)
+	<-entered // the commit stage holds e0 in the store
+	for i := 1; i <= 10; i++ {
+		r.Event(ctx, event.KindCustom, fmt.Sprintf("e%d", i), nil)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for r.Stats().Queued > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the queue still holds %d events while the store write is held: preparing waits for committing", r.Stats().Queued)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	releaseStore()
+	flush(t, r)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(names) != 11 {
+		t.Fatalf("stored %d events, want 11: %v", len(names), names)
+	}
+	for i, n := range names {
+		if n != fmt.Sprintf("e%d", i) {
+			t.Fatalf("stored out of order: %v", names)
+		}
 	}
 }
 

@@ -152,7 +152,8 @@ type Recorder struct {
 	pool sync.Pool // *record
 
 	// pipeline goroutine only
-	parts         []eventPart // lent to the middleware records of a batch
+	sets          [2]stageSet // see prepare
+	nextSet       int
 	fastEncode    bool
 	encHint       int
 	reopenAt      time.Time
