@@ -263,9 +263,13 @@ type stageSet struct {
 // Handing over is unbuffered, so the send of the batch in between
 // completed only when the second stage took it, after it had committed
 // (and let go of) this set.
+//
+// Only a batch that is handed over moves the pipeline to the other set: a
+// batch with nothing to commit (every event failed to encode) leaves the
+// set to the next batch, because the second stage may still hold the
+// other one.
 func (r *Recorder) prepare(batch []*record) *prepared {
 	set := &r.sets[r.nextSet]
-	r.nextSet ^= 1
 	if set.parts == nil {
 		set.parts = make([]eventPart, maxBatch)
 	}
@@ -328,6 +332,7 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 	if len(p.events) == 0 && len(p.flushes) == 0 {
 		return nil
 	}
+	r.nextSet ^= 1
 	return p
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -197,6 +198,66 @@ func TestPrepareOverlapsCommit(t *testing.T) {
 		if n != fmt.Sprintf("e%d", i) {
 			t.Fatalf("stored out of order: %v", names)
 		}
+	}
+}
+
+// TestUnencodableBatchWhileCommitting holds the store write of one batch
+// while a batch whose only event fails to encode (nothing to commit) and
+// then a Flush come through: the held batch is stored and published
+// intact, and the Flush returns once, after it.
+func TestUnencodableBatchWhileCommitting(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var stored []string
+	r := newTestRecorderHooks(t, Config{}, hooks{sink: func(evs []event.Event, _ [][]byte) error {
+		select {
+		case entered <- struct{}{}:
+			<-release // the first batch only
+		default:
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range evs {
+			stored = append(stored, e.Name)
+		}
+		return nil
+	}})
+	var once sync.Once
+	releaseStore := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(releaseStore)
+	ctx := context.Background()
+	r.Event(ctx, event.KindCustom, "held", nil)
+	<-entered
+	r.Event(ctx, event.KindCustom, "bad", map[string]any{"nan": math.NaN()})
+	deadline := time.Now().Add(10 * time.Second)
+	for r.Stats().EncodeErrors == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the unencodable event was not taken while the store write was held")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- r.Flush(ctx) }()
+	// The Flush must not return while "held" is still in the store write.
+	select {
+	case err := <-flushed:
+		t.Fatalf("Flush returned before the batch before it was stored (err %v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	releaseStore()
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	r.Event(ctx, event.KindCustom, "after", nil)
+	flush(t, r)
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(stored, ",") != "held,after" {
+		t.Fatalf("stored %v, want [held after]", stored)
+	}
+	if st := r.Stats(); st.Published != 2 || st.EncodeErrors != 1 {
+		t.Fatalf("published %d, encode errors %d", st.Published, st.EncodeErrors)
 	}
 }
 
