@@ -175,6 +175,9 @@ func (r *Recorder) run() {
 				}
 			}
 		} else if p := r.prepare(batch); p != nil {
+			if r.handoffHook != nil {
+				r.handoffHook()
+			}
 			commits <- p
 		}
 		for _, rec := range batch {

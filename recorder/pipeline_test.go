@@ -19,26 +19,69 @@ import (
 	"github.com/beignet/devtools/store"
 )
 
+// stalledSink is a store sink that holds its first write until released,
+// and a handoff hook; with stall, they stop the whole pipeline on purpose.
+type stalledSink struct {
+	entered  chan struct{} // the first write began
+	handoffs chan struct{} // the prepare stage handed a batch over
+	release  chan struct{}
+	once     sync.Once
+	stored   atomic.Int64
+}
+
+func newStalledSink() *stalledSink {
+	return &stalledSink{entered: make(chan struct{}, 1), handoffs: make(chan struct{}, 16), release: make(chan struct{})}
+}
+
+func (s *stalledSink) unblock() { s.once.Do(func() { close(s.release) }) }
+
+func (s *stalledSink) hooks() hooks {
+	return hooks{
+		sink: func(evs []event.Event, _ [][]byte) error {
+			select {
+			case s.entered <- struct{}{}:
+				<-s.release
+			default:
+			}
+			s.stored.Add(int64(len(evs)))
+			return nil
+		},
+		handoff: func() {
+			select {
+			case s.handoffs <- struct{}{}:
+			default:
+			}
+		},
+	}
+}
+
+// stall records "first" and "second" and returns once the commit stage
+// holds "first" in the store write and the prepare stage has prepared
+// "second" and waits to hand it over: from then on the queue is all the
+// callers have.
+func (s *stalledSink) stall(t *testing.T, r *Recorder) {
+	t.Helper()
+	// Cleanups run last-in first-out: this one, registered after the
+	// recorder's, releases the store before the recorder's Close waits
+	// for it, also when the test fails.
+	t.Cleanup(s.unblock)
+	ctx := context.Background()
+	r.Event(ctx, event.KindCustom, "first", nil)
+	<-s.entered
+	<-s.handoffs // "first"'s
+	r.Event(ctx, event.KindCustom, "second", nil)
+	<-s.handoffs
+}
+
 // TestQueueFullDrops blocks the pipeline inside a store write, fills the
 // queue and checks that every event beyond its capacity is dropped and
 // counted while the callers never wait.
 func TestQueueFullDrops(t *testing.T) {
 	const qs = 8
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	var stored atomic.Int64
-	r := newTestRecorderHooks(t, Config{QueueSize: qs}, hooks{sink: func(evs []event.Event, _ [][]byte) error {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release
-		stored.Add(int64(len(evs)))
-		return nil
-	}})
+	ss := newStalledSink()
+	r := newTestRecorderHooks(t, Config{QueueSize: qs}, ss.hooks())
 	ctx := context.Background()
-	r.Event(ctx, event.KindCustom, "first", nil)
-	<-entered // the pipeline holds "first" and waits in the store
+	ss.stall(t, r)
 	h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {}))
 	const extra = 100
 	start := time.Now()
@@ -56,11 +99,11 @@ func TestQueueFullDrops(t *testing.T) {
 	if st.Dropped != extra-qs || st.Queued != qs {
 		t.Fatalf("dropped %d queued %d, want %d and %d", st.Dropped, st.Queued, extra-qs, qs)
 	}
-	close(release)
+	ss.unblock()
 	flush(t, r)
 	st = r.Stats()
-	if st.Recorded != 1+qs || stored.Load() != 1+qs || st.Dropped != extra-qs || st.Published != 1+qs {
-		t.Fatalf("after release: %+v (stored %d)", st, stored.Load())
+	if st.Recorded != 2+qs || ss.stored.Load() != 2+qs || st.Dropped != extra-qs || st.Published != 2+qs {
+		t.Fatalf("after release: %+v (stored %d)", st, ss.stored.Load())
 	}
 }
 
@@ -68,21 +111,10 @@ func TestQueueFullDrops(t *testing.T) {
 // queue gives its record back: under overload most requests are dropped,
 // and each must cost no more than the request context (one allocation).
 func TestDroppedRequestCostsNoRecord(t *testing.T) {
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	r := newTestRecorderHooks(t, Config{QueueSize: 1}, hooks{sink: func([]event.Event, [][]byte) error {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release
-		return nil
-	}})
-	defer close(release)
-	ctx := context.Background()
-	r.Event(ctx, event.KindCustom, "first", nil)
-	<-entered
-	r.Event(ctx, event.KindCustom, "fills the queue", nil)
+	ss := newStalledSink()
+	r := newTestRecorderHooks(t, Config{QueueSize: 1}, ss.hooks())
+	ss.stall(t, r)
+	r.Event(context.Background(), event.KindCustom, "fills the queue", nil)
 	h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {}))
 	req := httptest.NewRequest("GET", "/notes/1", nil)
 	req.Header.Set("Accept", "application/json")
@@ -104,21 +136,9 @@ func TestDroppedRequestCostsNoRecord(t *testing.T) {
 // takes them.
 func TestQueueBytesBudget(t *testing.T) {
 	const budget = 20 << 10
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	var stored atomic.Int64
-	r := newTestRecorderHooks(t, Config{QueueSize: 1000, QueueBytes: budget}, hooks{sink: func(evs []event.Event, _ [][]byte) error {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release
-		stored.Add(int64(len(evs)))
-		return nil
-	}})
-	ctx := context.Background()
-	r.Event(ctx, event.KindCustom, "first", nil)
-	<-entered
+	ss := newStalledSink()
+	r := newTestRecorderHooks(t, Config{QueueSize: 1000, QueueBytes: budget}, ss.hooks())
+	ss.stall(t, r)
 	body := strings.Repeat("x", 6<<10)
 	h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		_, _ = io.Copy(io.Discard, req.Body)
@@ -141,11 +161,11 @@ func TestQueueBytesBudget(t *testing.T) {
 		t.Fatalf("Stats.QueueBytes %d", st.QueueBytes)
 	}
 	queued := st.Queued
-	close(release)
+	ss.unblock()
 	flush(t, r)
 	st = r.Stats()
-	if st.QueuedBytes != 0 || stored.Load() != int64(1+queued) {
-		t.Fatalf("after release: queued bytes %d, stored %d, want 0 and %d", st.QueuedBytes, stored.Load(), 1+queued)
+	if st.QueuedBytes != 0 || ss.stored.Load() != int64(2+queued) {
+		t.Fatalf("after release: queued bytes %d, stored %d, want 0 and %d", st.QueuedBytes, ss.stored.Load(), 2+queued)
 	}
 }
 

@@ -141,6 +141,7 @@ type Recorder struct {
 	// sink replaces the store in tests (failing store).
 	sink        func(events []event.Event, enc [][]byte) error
 	processHook func(batch []*record)
+	handoffHook func()
 
 	recorded     atomic.Uint64
 	dropped      atomic.Uint64
@@ -199,12 +200,16 @@ type hooks struct {
 	// process replaces the pipeline's work on a batch (benchmarks of the
 	// hand-off).
 	process func(batch []*record)
+	// handoff is called when the prepare stage hands a batch to the
+	// commit stage (tests that stall the pipeline on purpose).
+	handoff func()
 }
 
 func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	r := &Recorder{
 		sink:        hk.sink,
 		processHook: hk.process,
+		handoffHook: hk.handoff,
 		env:         ResolveEnv(cfg.Env),
 		app:         cfg.App,
 		instance:    cfg.Instance,
