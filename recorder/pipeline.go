@@ -695,23 +695,42 @@ func parseHeaders(b []byte) map[string][]string {
 	if len(b) == 0 {
 		return nil
 	}
-	m := map[string][]string{}
-	next := func() (string, bool) {
-		n, w := binary.Uvarint(b)
-		if w <= 0 || uint64(len(b)-w) < n {
-			return "", false
+	// One string holds every name and value and one slice every value,
+	// instead of an allocation per name, per value and per value list.
+	all := string(b)
+	field := func(pos int) (string, int, bool) {
+		n, w := binary.Uvarint(b[pos:])
+		if w <= 0 || uint64(len(b)-pos-w) < n {
+			return "", pos, false
 		}
-		s := string(b[w : w+int(n)])
-		b = b[w+int(n):]
-		return s, true
+		start := pos + w
+		return all[start : start+int(n)], start + int(n), true
 	}
-	for len(b) > 0 {
-		k, ok1 := next()
-		v, ok2 := next()
+	count := 0
+	for pos := 0; pos < len(b); count++ {
+		var ok1, ok2 bool
+		_, pos, ok1 = field(pos)
+		_, pos, ok2 = field(pos)
 		if !ok1 || !ok2 {
 			break
 		}
-		m[k] = append(m[k], v)
+	}
+	m := make(map[string][]string, count)
+	vals := make([]string, 0, count)
+	for pos := 0; pos < len(b); {
+		k, p1, ok1 := field(pos)
+		v, p2, ok2 := field(p1)
+		if !ok1 || !ok2 {
+			break
+		}
+		pos = p2
+		if vs, dup := m[k]; dup {
+			m[k] = append(vs, v) // vs has no spare capacity: this copies
+			continue
+		}
+		vals = append(vals, v)
+		i := len(vals) - 1
+		m[k] = vals[i : i+1 : i+1]
 	}
 	return m
 }
