@@ -304,13 +304,13 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 		}
 		paths := r.redactor.Event(e)
 		if e.HTTP != nil {
-			if b, p := r.finishBody(&rec.reqBody, "http.requestBody"); b != nil {
+			if b, bp := r.finishBody(&rec.reqBody, "http.requestBody"); b != nil {
 				e.HTTP.RequestBody = b
-				paths = append(paths, p...)
+				paths = append(paths, bp...)
 			}
-			if b, p := r.finishBody(&rec.respBody, "http.responseBody"); b != nil {
+			if b, bp := r.finishBody(&rec.respBody, "http.responseBody"); b != nil {
 				e.HTTP.ResponseBody = b
-				paths = append(paths, p...)
+				paths = append(paths, bp...)
 			}
 		}
 		if len(paths) > 0 {
