@@ -392,16 +392,22 @@ func (c *serverConn) forward() error {
 
 func (c *serverConn) forwardOnce() (int, error) {
 	items, gap := c.sub.Drain(c.spare)
+	return len(items), c.send(items, gap)
+}
+
+// send writes drained items (those the replay did not cover) and then the
+// gap message, if the subscriber fell behind past what the replay covered.
+func (c *serverConn) send(items []Item, gap Gap) error {
 	c.spare = items
 	if err := c.writeEvents(items); err != nil {
-		return 0, err
+		return err
 	}
 	// No gap when every skipped event was already covered by the replay.
 	if gap.Dropped > 0 && gap.Last.Compare(c.lastSent) > 0 && gap.Last.Compare(c.skipUpTo) > 0 {
 		c.s.log.Debug("stream: subscriber behind", "remote", c.remote, "dropped", gap.Dropped)
-		return len(items), c.write(mustMarshal(&Message{Type: TypeGap, After: c.lastSent}))
+		return c.write(mustMarshal(&Message{Type: TypeGap, After: c.lastSent}))
 	}
-	return len(items), nil
+	return nil
 }
 
 // writeEvents writes the events of items newer than c.skipUpTo, in order,
@@ -484,12 +490,21 @@ func (c *serverConn) subscribe(ctx context.Context, m *Message) error {
 	}
 	c.lastSent = m.Since
 	c.skipUpTo = m.Since
-	if !m.Since.IsZero() && c.s.opts.History != nil {
-		if err := c.replay(ctx, m.Since, f); err != nil {
-			return err
-		}
+	if m.Since.IsZero() || c.s.opts.History == nil {
+		return c.write([]byte(`{"type":"synced"}`))
 	}
-	return c.write([]byte(`{"type":"synced"}`))
+	if err := c.replay(ctx, m.Since, f); err != nil {
+		return err
+	}
+	// What queued up while the replay ran was mostly replayed too. Take it
+	// off the queue before saying synced: left there, it would fill the
+	// queue and make the first live events after synced overflow it into
+	// a needless gap. What the replay did not cover goes out after synced.
+	held, gap := c.sub.Drain(c.spare)
+	if err := c.write([]byte(`{"type":"synced"}`)); err != nil {
+		return err
+	}
+	return c.send(held, gap)
 }
 
 func (c *serverConn) replay(ctx context.Context, since event.ID, f *Filter) error {
