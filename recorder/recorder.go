@@ -152,7 +152,9 @@ type Recorder struct {
 
 	pool sync.Pool // *record
 
-	// pipeline goroutine only
+	// pipeline goroutines only: sets, nextSet and encHint belong to the
+	// prepare stage (run), reopenAt and reopenBackoff to the commit stage
+	// (commitLoop)
 	sets          [2]stageSet // see prepare
 	nextSet       int
 	fastEncode    bool
