@@ -202,6 +202,21 @@ func (e *Event) Stamp(gen *Generator, now time.Time) {
 // Duration returns DurationNs as a time.Duration.
 func (e *Event) Duration() time.Duration { return time.Duration(e.DurationNs) }
 
+// StatusCode returns the status code shown for e: its own Status, else its
+// HTTP exchange's, else its provider call's, or 0. The store's status
+// filter, the console's filter language and its views agree through it.
+func (e *Event) StatusCode() int {
+	switch {
+	case e.Status != 0:
+		return e.Status
+	case e.HTTP != nil && e.HTTP.Status != 0:
+		return e.HTTP.Status
+	case e.Provider != nil:
+		return e.Provider.Status
+	}
+	return 0
+}
+
 // Method returns the HTTP method of a request or provider event, or "".
 func (e *Event) Method() string {
 	if e.HTTP != nil && e.HTTP.Method != "" {

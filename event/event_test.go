@@ -244,3 +244,21 @@ func FuzzParseID(f *testing.F) {
 		}
 	})
 }
+
+func TestStatusCode(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		e    Event
+		want int
+	}{
+		{"none", Event{}, 0},
+		{"own", Event{Status: 500, HTTP: &HTTP{Status: 200}}, 500},
+		{"http", Event{HTTP: &HTTP{Status: 404}, Provider: &Provider{Status: 502}}, 404},
+		{"http without status falls to provider", Event{HTTP: &HTTP{}, Provider: &Provider{Status: 402}}, 402},
+		{"provider", Event{Provider: &Provider{Status: 201}}, 201},
+	} {
+		if got := c.e.StatusCode(); got != c.want {
+			t.Errorf("%s: StatusCode() = %d, want %d", c.name, got, c.want)
+		}
+	}
+}

@@ -324,7 +324,7 @@ func (m *matcher) matchEvent(e *event.Event) bool {
 		return false
 	}
 	if q.StatusMin != 0 || q.StatusMax != 0 {
-		st := statusOf(e)
+		st := e.StatusCode()
 		if q.StatusMin != 0 && st < q.StatusMin || q.StatusMax != 0 && st > q.StatusMax {
 			return false
 		}
@@ -346,18 +346,6 @@ func (m *matcher) matchEvent(e *event.Event) bool {
 		}
 	}
 	return true
-}
-
-func statusOf(e *event.Event) int {
-	switch {
-	case e.Status != 0:
-		return e.Status
-	case e.HTTP != nil && e.HTTP.Status != 0:
-		return e.HTTP.Status
-	case e.Provider != nil:
-		return e.Provider.Status
-	}
-	return 0
 }
 
 // containsFoldASCII reports whether b contains the lower-case ASCII needle,

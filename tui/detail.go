@@ -160,7 +160,7 @@ func (m *Model) buildOverview(b *detailBuilder, e *event.Event) {
 	if e.DurationNs > 0 {
 		b.kv("Duration", e.Duration().String())
 	}
-	if s := statusOf(e); s != 0 {
+	if s := e.StatusCode(); s != 0 {
 		b.kv("Status", fmt.Sprint(s))
 	}
 	b.kv("Level", e.Level)
@@ -229,18 +229,6 @@ func attrText(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(bs)
-}
-
-func statusOf(e *event.Event) int {
-	switch {
-	case e.Status != 0:
-		return e.Status
-	case e.HTTP != nil && e.HTTP.Status != 0:
-		return e.HTTP.Status
-	case e.Provider != nil:
-		return e.Provider.Status
-	}
-	return 0
 }
 
 func (m *Model) headers(b *detailBuilder, title string, h map[string][]string) {

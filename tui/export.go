@@ -164,7 +164,7 @@ func BuildHAR(evs []event.Event) HAR {
 		ent.Timings = HARTimings{Wait: ms(e.Duration())}
 		ent.Comment = string(e.Kind) + " " + e.Name
 		ent.Request = HARRequest{Method: e.Method(), URL: absURL(e), HTTPVersion: "HTTP/1.1", Cookies: []HARNV{}, Headers: []HARNV{}, QueryString: []HARNV{}, HeadersSize: -1, BodySize: -1}
-		ent.Response = HARResponse{Status: statusOf(e), HTTPVersion: "HTTP/1.1", Cookies: []HARNV{}, Headers: []HARNV{}, HeadersSize: -1, BodySize: -1}
+		ent.Response = HARResponse{Status: e.StatusCode(), HTTPVersion: "HTTP/1.1", Cookies: []HARNV{}, Headers: []HARNV{}, HeadersSize: -1, BodySize: -1}
 		if u, err := url.Parse(ent.Request.URL); err == nil {
 			for k, vs := range u.Query() {
 				for _, v := range vs {

@@ -11,7 +11,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/beignet/devtools/event"
-	"github.com/beignet/devtools/tui/filter"
 )
 
 // Layout: title (1), body, status bar (1), footer (1). The list body has a
@@ -230,7 +229,7 @@ func (m *Model) cells(e *event.Event) (tm, method, target, status, dur string, c
 	default:
 		target = e.Name
 	}
-	code = filter.Status(e)
+	code = e.StatusCode()
 	if code != 0 {
 		status = fmt.Sprint(code)
 	}

@@ -239,22 +239,6 @@ func kindTerm(v string) (func(*event.Event) bool, error) {
 	}, nil
 }
 
-func status(e *event.Event) int {
-	switch {
-	case e.Status != 0:
-		return e.Status
-	case e.HTTP != nil && e.HTTP.Status != 0:
-		return e.HTTP.Status
-	case e.Provider != nil:
-		return e.Provider.Status
-	}
-	return 0
-}
-
-// Status returns the status code shown for e: the event's, its HTTP
-// exchange's or its provider call's, or 0.
-func Status(e *event.Event) int { return status(e) }
-
 type cmpOp int
 
 const (
@@ -299,7 +283,7 @@ func statusTerm(v string) (func(*event.Event) bool, error) {
 	lv := strings.ToLower(v)
 	if len(lv) == 3 && lv[1:] == "xx" && lv[0] >= '1' && lv[0] <= '5' {
 		lo := int(lv[0]-'0') * 100
-		return func(e *event.Event) bool { s := status(e); return s >= lo && s < lo+100 }, nil
+		return func(e *event.Event) bool { s := e.StatusCode(); return s >= lo && s < lo+100 }, nil
 	}
 	op, num := splitOp(lv)
 	n, err := strconv.Atoi(num)
@@ -307,7 +291,7 @@ func statusTerm(v string) (func(*event.Event) bool, error) {
 		return nil, fmt.Errorf("%w: status wants a code, a class like 5xx, or a comparison like >=500", ErrSyntax)
 	}
 	return func(e *event.Event) bool {
-		s := status(e)
+		s := e.StatusCode()
 		return s != 0 && compare(op, int64(s), int64(n))
 	}, nil
 }
