@@ -209,6 +209,17 @@ func (t *target) endpoint() (endpoint.Endpoint, error) {
 	return ep, nil
 }
 
+// dial resolves the --url target and reads its token (required): what
+// every command that talks to a running app needs first.
+func (t *target) dial(env *Env, ts *tokenSource) (endpoint.Endpoint, string, error) {
+	ep, err := t.endpoint()
+	if err != nil {
+		return ep, "", err
+	}
+	tok, err := ts.token(env, ep.Base, true)
+	return ep, tok, err
+}
+
 // tokenSource is --token-file plus the environment and the prompt.
 type tokenSource struct {
 	file string

@@ -38,11 +38,7 @@ With --db it reads a store file offline (the app must not hold its lock).`,
 			}
 			var src tui.Source
 			if t.url != "" {
-				ep, err := t.endpoint()
-				if err != nil {
-					return err
-				}
-				tok, err := ts.token(env, ep.Base, true)
+				ep, tok, err := t.dial(env, &ts)
 				if err != nil {
 					return err
 				}

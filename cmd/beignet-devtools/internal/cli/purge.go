@@ -84,13 +84,9 @@ The recorder also purges on its own (default: 24 hours, 100,000 events).`,
 			if t.db != "" {
 				res, err = purgeFile(t.db, req, olderThan != "", age, env.now())
 			} else {
-				ep, perr := t.endpoint()
-				if perr != nil {
-					return perr
-				}
-				tok, terr := ts.token(env, ep.Base, true)
-				if terr != nil {
-					return terr
+				ep, tok, derr := t.dial(env, &ts)
+				if derr != nil {
+					return derr
 				}
 				res, err = purgeURL(cmd.Context(), ep.Base+"/purge", tok, req)
 			}

@@ -59,13 +59,9 @@ the value, and exits 1 when it finds any.`,
 			if t.db != "" {
 				err = scanDB(t.db, visit)
 			} else {
-				ep, perr := t.endpoint()
-				if perr != nil {
-					return perr
-				}
-				tok, terr := ts.token(env, ep.Base, true)
-				if terr != nil {
-					return terr
+				ep, tok, derr := t.dial(env, &ts)
+				if derr != nil {
+					return derr
 				}
 				err = scanURL(cmd.Context(), ep.Base+"/events", tok, visit)
 			}

@@ -68,11 +68,7 @@ dur:>200ms, and free words.`,
 			if t.db != "" {
 				return tailDB(t.db, after, out)
 			}
-			ep, err := t.endpoint()
-			if err != nil {
-				return err
-			}
-			tok, err := ts.token(env, ep.Base, true)
+			ep, tok, err := t.dial(env, &ts)
 			if err != nil {
 				return err
 			}
