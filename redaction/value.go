@@ -108,18 +108,7 @@ func (w *valueWalker) walk(v any, secret bool) (any, bool) {
 	case nil, bool, time.Time, time.Duration:
 		return v, false
 	case string:
-		if secret {
-			if out, ok := w.secretScalar(x); ok {
-				return out, true
-			}
-			return v, false
-		}
-		red, spans := w.r.str(x, false)
-		if spans == nil {
-			return v, false
-		}
-		w.report()
-		return red, true
+		return w.walkText(v, x, secret)
 	case json.Number:
 		return w.number(v, string(x), secret)
 	case int64, uint64, int, uint:
