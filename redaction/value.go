@@ -413,10 +413,6 @@ func (w *valueWalker) reflectMap(orig any, rv reflect.Value) (any, bool) {
 		return "[CYCLE]", true
 	}
 	defer w.leave(p)
-	type kv struct {
-		k string
-		v any
-	}
 	var all []kv
 	changed := false
 	it := rv.MapRange()
@@ -439,11 +435,7 @@ func (w *valueWalker) reflectMap(orig any, rv reflect.Value) (any, bool) {
 	if !changed {
 		return orig, false
 	}
-	out := make(map[string]any, len(all))
-	for _, e := range all {
-		out[e.k] = e.v
-	}
-	return out, true
+	return mapOf(all), true
 }
 
 func (w *valueWalker) reflectSlice(orig any, rv reflect.Value) (any, bool) {
@@ -543,10 +535,6 @@ func (w *valueWalker) reflectStruct(orig any, rv reflect.Value, secret bool) (an
 	if secret && len(fields) > 0 {
 		return w.secretScalar("{struct}")
 	}
-	type kv struct {
-		k string
-		v any
-	}
 	all := make([]kv, 0, len(fields))
 	changed := false
 	w.depth++
@@ -565,9 +553,20 @@ func (w *valueWalker) reflectStruct(orig any, rv reflect.Value, secret bool) (an
 	if !changed {
 		return orig, false
 	}
+	return mapOf(all), true
+}
+
+// kv is one entry of a map or struct being redacted, in walk order.
+type kv struct {
+	k string
+	v any
+}
+
+// mapOf builds the redacted map from its entries.
+func mapOf(all []kv) map[string]any {
 	out := make(map[string]any, len(all))
 	for _, e := range all {
 		out[e.k] = e.v
 	}
-	return out, true
+	return out
 }
