@@ -182,7 +182,7 @@ func (h *slogHandler) Handle(ctx context.Context, rec slog.Record) error {
 		e.Message = rec.Message
 		e.Name = rec.Message
 		if len(e.Name) > 120 {
-			e.Name = cutString(e.Name, 120)
+			e.Name = cutUTF8(e.Name, 120)
 		}
 		correlate(ctx, e)
 		if len(h.attrs) > 0 || rec.NumAttrs() > 0 {
@@ -308,11 +308,4 @@ func pruneEmpty(m map[string]any) {
 			}
 		}
 	}
-}
-
-func cutString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return string(cutUTF8([]byte(s), n))
 }

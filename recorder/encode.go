@@ -163,7 +163,8 @@ func optHeaders(dst []byte, key string, h map[string][]string) []byte {
 	}
 	dst = append(dst, key...)
 	dst = append(dst, '{')
-	keys := make([]string, 0, len(h))
+	var small [16]string // most requests have fewer headers: no allocation
+	keys := small[:0]
 	for k := range h {
 		keys = append(keys, k)
 	}

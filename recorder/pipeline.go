@@ -71,6 +71,45 @@ type eventPart struct {
 	http     event.HTTP
 	reqBody  capture
 	respBody capture
+	// the finished bodies e.HTTP points to (finishBody)
+	reqBodyOut, respBodyOut event.Body
+
+	// hmaps is a middleware event's header maps, kept by its stage set's
+	// part from batch to batch (reset) and refilled, instead of two maps
+	// built and dropped per request: the pipeline's largest source of
+	// garbage, whose collection the app's request goroutines help pay for.
+	hmaps headerMaps
+}
+
+// headerMaps are reusable header maps and the backing of their value
+// slices. Nothing holds them after the batch that used them is committed:
+// the store and the hub take the encoded bytes.
+type headerMaps struct {
+	req, resp map[string][]string
+	vals      []string
+}
+
+// maxReusedHeaders bounds the maps a part keeps: clearing a map costs its
+// capacity, and a request with many headers is rare.
+const maxReusedHeaders = 32
+
+// reset clears the part for the next batch, keeping its header maps.
+func (p *eventPart) reset() {
+	h := p.hmaps
+	*p = eventPart{}
+	for _, m := range [...]*map[string][]string{&h.req, &h.resp} {
+		if len(*m) > maxReusedHeaders {
+			*m = nil
+		} else {
+			clear(*m)
+		}
+	}
+	if cap(h.vals) > 2*maxReusedHeaders {
+		h.vals = nil
+	}
+	clear(h.vals)
+	h.vals = h.vals[:0]
+	p.hmaps = h
 }
 
 // newRecord returns a record with its event part, for the producers other
@@ -276,7 +315,9 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 	if set.parts == nil {
 		set.parts = make([]eventPart, maxBatch)
 	}
-	clear(set.parts[:set.lent])
+	for i := range set.parts[:set.lent] {
+		set.parts[i].reset()
+	}
 	set.lent = 0
 	p := &set.p
 	clear(p.events)
@@ -302,13 +343,18 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 		if e.Instance == "" {
 			e.Instance = r.instance
 		}
-		paths := r.redactor.Event(e)
+		var paths []string
+		if rec.req.info != nil {
+			paths = r.redactor.EventOwned(e) // buildRequest made its HTTP part
+		} else {
+			paths = r.redactor.Event(e)
+		}
 		if e.HTTP != nil {
-			if b, bp := r.finishBody(&rec.reqBody, "http.requestBody"); b != nil {
+			if b, bp := r.finishBody(&rec.reqBody, &rec.reqBodyOut, "http.requestBody"); b != nil {
 				e.HTTP.RequestBody = b
 				paths = append(paths, bp...)
 			}
-			if b, bp := r.finishBody(&rec.respBody, "http.responseBody"); b != nil {
+			if b, bp := r.finishBody(&rec.respBody, &rec.respBodyOut, "http.responseBody"); b != nil {
 				e.HTTP.ResponseBody = b
 				paths = append(paths, bp...)
 			}
@@ -320,8 +366,11 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 		var enc []byte
 		var err error
 		if r.fastEncode {
-			enc, err = encodeEvent(make([]byte, 0, r.encHint), e)
-			r.encHint = min(len(enc)+len(enc)/8+64, 1<<20)
+			r.encScratch, err = encodeEvent(r.encScratch[:0], e)
+			enc = r.encs.copy(r.encScratch)
+			if cap(r.encScratch) > maxScratch {
+				r.encScratch = nil
+			}
 		} else {
 			enc, err = event.Marshal(e)
 		}
@@ -337,6 +386,34 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 	}
 	r.nextSet ^= 1
 	return p
+}
+
+// maxScratch caps the encoding buffer the first stage keeps between events.
+const maxScratch = 256 << 10
+
+// encArena hands out the memory of encoded events in chunks: one
+// allocation for dozens of events, each sized exactly, instead of one per
+// event with room to grow. An encoded event is never modified once made
+// (the store and the hub keep it as it is), so events can share a chunk; a
+// chunk lives as long as any of its events is still queued somewhere.
+type encArena struct{ buf []byte }
+
+const (
+	encChunk = 32 << 10 // the largest small-object size class
+	encOwn   = 4 << 10  // events larger than this get their own allocation
+)
+
+// copy returns a copy of b in the arena, with no spare capacity.
+func (a *encArena) copy(b []byte) []byte {
+	if len(b) > encOwn {
+		return append([]byte(nil), b...)
+	}
+	if cap(a.buf)-len(a.buf) < len(b) {
+		a.buf = make([]byte, 0, encChunk)
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return a.buf[start:len(a.buf):len(a.buf)]
 }
 
 // commitLoop is the pipeline's second stage: it commits prepared batches
@@ -436,12 +513,12 @@ func (r *Recorder) openStore(now time.Time) *store.Store {
 // finishBody redacts a captured body and cuts it to the body limit at a
 // UTF-8 boundary. Redaction runs on the capture with its slack, so a secret
 // that straddles the limit is replaced before the cut.
-func (r *Recorder) finishBody(c *capture, path string) (*event.Body, []string) {
+func (r *Recorder) finishBody(c *capture, b *event.Body, path string) (*event.Body, []string) {
 	if !c.present {
 		return nil, nil
 	}
 	ct := c.contentType
-	b := &event.Body{ContentType: ct, Size: c.size}
+	*b = event.Body{ContentType: ct, Size: c.size}
 	if c.size < int64(len(c.raw)) {
 		b.Size = int64(len(c.raw))
 	}
@@ -462,7 +539,7 @@ func (r *Recorder) finishBody(c *capture, path string) (*event.Body, []string) {
 		return b, nil
 	}
 	truncated := int64(len(c.raw)) < b.Size || c.partial
-	red, paths := r.redactor.Body(ct, c.raw, truncated)
+	red, paths := r.redactor.BodyString(ct, string(c.raw), truncated) // the body's one copy
 	if len(paths) > 0 {
 		// The redactor reports paths inside the body; the event reports
 		// the body itself.
@@ -472,13 +549,13 @@ func (r *Recorder) finishBody(c *capture, path string) (*event.Body, []string) {
 		red = cutUTF8(red, r.bodyLimit)
 		truncated = true
 	}
-	b.Text = string(red)
+	b.Text = red
 	b.Truncated = truncated
 	return b, paths
 }
 
 // cutUTF8 returns b cut to at most n bytes without splitting a rune.
-func cutUTF8(b []byte, n int) []byte {
+func cutUTF8[T ~string | ~[]byte](b T, n int) T {
 	if len(b) <= n {
 		return b
 	}
@@ -546,18 +623,27 @@ func buildRequest(rec *record) {
 	hp.Status = c.status
 	hp.BytesOut = c.bytesOut
 	hp.RemoteAddr = c.remoteAddr
-	hp.RequestHeaders = parseHeaders(rec.hdrs[:rec.respHdrs])
-	hp.ResponseHeaders = parseHeaders(rec.hdrs[rec.respHdrs:])
-	if c.ownHdrs != 0 {
-		if hp.ResponseHeaders == nil {
-			hp.ResponseHeaders = make(map[string][]string, 2)
-		}
-		if c.ownHdrs&ownRequestID != 0 {
-			hp.ResponseHeaders["X-Request-Id"] = []string{c.info.requestID}
-		}
-		if c.ownHdrs&ownTraceparent != 0 {
-			hp.ResponseHeaders["Traceparent"] = []string{c.info.traceparent()}
-		}
+	hm := &rec.hmaps
+	if hm.req == nil {
+		hm.req = make(map[string][]string, 8)
+	}
+	if hm.resp == nil {
+		hm.resp = make(map[string][]string, 8)
+	}
+	all := string(rec.hdrs) // one string for every name and value
+	hm.vals = parseHeaders(hm.req, hm.vals, all[:rec.respHdrs])
+	hm.vals = parseHeaders(hm.resp, hm.vals, all[rec.respHdrs:])
+	if c.ownHdrs&ownRequestID != 0 {
+		hm.vals = addHeader(hm.resp, hm.vals, "X-Request-Id", c.info.requestID)
+	}
+	if c.ownHdrs&ownTraceparent != 0 {
+		hm.vals = addHeader(hm.resp, hm.vals, "Traceparent", c.info.traceparent())
+	}
+	if len(hm.req) > 0 {
+		hp.RequestHeaders = hm.req
+	}
+	if len(hm.resp) > 0 {
+		hp.ResponseHeaders = hm.resp
 	}
 	e.HTTP = hp
 	if c.url != nil {
@@ -690,47 +776,51 @@ func appendField(dst []byte, k, v string) []byte {
 	return append(dst, v...)
 }
 
-// parseHeaders rebuilds a header map from appendField's bytes.
-func parseHeaders(b []byte) map[string][]string {
-	if len(b) == 0 {
-		return nil
-	}
-	// One string holds every name and value and one slice every value,
-	// instead of an allocation per name, per value and per value list.
-	all := string(b)
-	field := func(pos int) (string, int, bool) {
-		n, w := binary.Uvarint(b[pos:])
-		if w <= 0 || uint64(len(b)-pos-w) < n {
-			return "", pos, false
-		}
-		start := pos + w
-		return all[start : start+int(n)], start + int(n), true
-	}
-	count := 0
-	for pos := 0; pos < len(b); count++ {
-		var ok1, ok2 bool
-		_, pos, ok1 = field(pos)
-		_, pos, ok2 = field(pos)
-		if !ok1 || !ok2 {
-			break
-		}
-	}
-	m := make(map[string][]string, count)
-	vals := make([]string, 0, count)
+// parseHeaders adds the fields of appendField's bytes (as a string: the
+// names and values are substrings of it) to m, whose value slices it
+// appends to vals, and returns vals. Bytes that do not parse (which
+// appendField does not write) end the parse.
+func parseHeaders(m map[string][]string, vals []string, b string) []string {
 	for pos := 0; pos < len(b); {
-		k, p1, ok1 := field(pos)
-		v, p2, ok2 := field(p1)
+		k, p1, ok1 := headerField(b, pos)
+		v, p2, ok2 := headerField(b, p1)
 		if !ok1 || !ok2 {
 			break
 		}
 		pos = p2
-		if vs, dup := m[k]; dup {
-			m[k] = append(vs, v) // vs has no spare capacity: this copies
-			continue
-		}
-		vals = append(vals, v)
-		i := len(vals) - 1
-		m[k] = vals[i : i+1 : i+1]
+		vals = addHeader(m, vals, k, v)
 	}
-	return m
+	return vals
+}
+
+// addHeader adds the value v of header k to m; a first value's slice is
+// cut from vals, which it returns.
+func addHeader(m map[string][]string, vals []string, k, v string) []string {
+	if vs, dup := m[k]; dup {
+		m[k] = append(vs, v) // vs has no spare capacity: this copies
+		return vals
+	}
+	vals = append(vals, v)
+	i := len(vals) - 1
+	m[k] = vals[i : i+1 : i+1]
+	return vals
+}
+
+// headerField reads one uvarint-prefixed string at pos.
+func headerField(b string, pos int) (string, int, bool) {
+	var n uint64
+	var shift uint
+	for i := pos; i < len(b) && i-pos < binary.MaxVarintLen64; i++ {
+		c := b[i]
+		n |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			start := i + 1
+			if uint64(len(b)-start) < n {
+				return "", pos, false
+			}
+			return b[start : start+int(n)], start + int(n), true
+		}
+		shift += 7
+	}
+	return "", pos, false
 }

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -450,3 +453,73 @@ func TestPublicStorePathRefused(t *testing.T) {
 		t.Fatalf("store in a public dir: %v", err)
 	}
 }
+
+// TestReusedHeaderMapsHoldOneEventEach: the pipeline refills the same
+// header maps from batch to batch (and redacts them in place); every
+// stored event holds its own request's headers, redacted, and nothing of
+// an earlier one.
+func TestReusedHeaderMapsHoldOneEventEach(t *testing.T) {
+	r := newTestRecorder(t, Config{})
+	h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("X-Resp-"+req.URL.Query().Get("n"), "r")
+	}))
+	serve := func(n int) {
+		req := httptest.NewRequest("GET", fmt.Sprintf("/x?n=%d", n), nil)
+		req.Header.Set(fmt.Sprintf("X-Req-%d", n), "v")
+		if n%2 == 0 {
+			req.Header.Set("Cookie", fmt.Sprintf("sid=s3cret-%d", n))
+		}
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	// One request per batch, then batches of three: both stage sets are
+	// reused several times over, and parts within a batch too.
+	n := 0
+	for range 4 {
+		serve(n)
+		n++
+		flush(t, r)
+	}
+	for range 3 {
+		for range 3 {
+			serve(n)
+			n++
+		}
+		flush(t, r)
+	}
+	seen := 0
+	for _, e := range allEvents(t, r.Store()) {
+		if e.Kind != event.KindRequest {
+			continue
+		}
+		seen++
+		i := e.HTTP.URL[strings.LastIndexByte(e.HTTP.URL, '=')+1:]
+		num, err := strconv.Atoi(i)
+		if err != nil {
+			t.Fatalf("url %q", e.HTTP.URL)
+		}
+		wantReq := []string{"X-Req-" + i}
+		if num%2 == 0 {
+			wantReq = append(wantReq, "Cookie")
+			if c := e.HTTP.RequestHeaders["Cookie"]; len(c) != 1 || c[0] != "sid=[REDACTED]" {
+				t.Errorf("event %s: cookie %q", i, c)
+			}
+		}
+		if got := headerNames(e.HTTP.RequestHeaders); !slices.Equal(got, sorted(wantReq)) {
+			t.Errorf("event %s: request headers %v, want %v", i, got, wantReq)
+		}
+		wantResp := []string{"X-Resp-" + i, "X-Request-Id", "Traceparent"}
+		if got := headerNames(e.HTTP.ResponseHeaders); !slices.Equal(got, sorted(wantResp)) {
+			t.Errorf("event %s: response headers %v, want %v", i, got, wantResp)
+		}
+		if id := e.HTTP.ResponseHeaders["X-Request-Id"]; len(id) != 1 || id[0] != e.RequestID {
+			t.Errorf("event %s: X-Request-Id %q, request ID %q", i, id, e.RequestID)
+		}
+	}
+	if seen != n {
+		t.Fatalf("stored %d request events, want %d", seen, n)
+	}
+}
+
+func headerNames(m map[string][]string) []string { return slices.Sorted(maps.Keys(m)) }
+
+func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }

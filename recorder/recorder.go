@@ -152,13 +152,14 @@ type Recorder struct {
 
 	pool sync.Pool // *record
 
-	// pipeline goroutines only: sets, nextSet and encHint belong to the
+	// pipeline goroutines only: sets, nextSet, encScratch and encs belong to the
 	// prepare stage (run), reopenAt and reopenBackoff to the commit stage
 	// (commitLoop)
 	sets          [2]stageSet // see prepare
 	nextSet       int
 	fastEncode    bool
-	encHint       int
+	encScratch    []byte   // the first stage's encoding buffer
+	encs          encArena // the first stage's memory for encoded events
 	reopenAt      time.Time
 	reopenBackoff time.Duration
 
@@ -285,7 +286,6 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	r.hub = stream.NewHub(&stream.HubOptions{Logger: r.log})
 	r.ids = event.NewGenerator(r.now)
 	r.fastEncode = fastEncodeOK()
-	r.encHint = 512
 	r.queue = make(chan *record, qs)
 	r.quit = make(chan struct{})
 	r.done = make(chan struct{})

@@ -30,22 +30,8 @@ func (r *Redactor) HeaderMap(h map[string][]string) (map[string][]string, []stri
 func (r *Redactor) headers(h map[string][]string, prefix string, hookBase []string, paths *[]string) (map[string][]string, bool) {
 	var out map[string][]string
 	for name, vals := range h {
-		var nv []string
-		if r.hook != nil {
-			if v, ok := r.hook(appendPath(hookBase, strings.ToLower(name)), vals); ok {
-				nv = hookStrings(v)
-				if nv == nil {
-					nv = []string{}
-				}
-			}
-		}
-		if nv == nil {
-			nv = r.headerValues(name, vals)
-		}
-		// A header name is not where secrets go, but a client can put one
-		// there; it must not survive as a map key or in a path.
-		newName, nameSpans := r.str(name, false)
-		if nv == nil && nameSpans == nil {
+		nv, newName, ch := r.header(name, vals, hookBase, false)
+		if !ch {
 			continue
 		}
 		if out == nil {
@@ -54,10 +40,7 @@ func (r *Redactor) headers(h map[string][]string, prefix string, hookBase []stri
 				out[k] = v
 			}
 		}
-		if nv == nil {
-			nv = vals
-		}
-		if nameSpans != nil {
+		if newName != name {
 			delete(out, name)
 		}
 		out[newName] = nv
@@ -67,6 +50,63 @@ func (r *Redactor) headers(h map[string][]string, prefix string, hookBase []stri
 		return h, false
 	}
 	return out, true
+}
+
+// headersInPlace is headers for a map whose value slices belong to the
+// caller alone: it replaces values in their slices and renames in h
+// instead of copying the map.
+func (r *Redactor) headersInPlace(h map[string][]string, prefix string, hookBase []string, paths *[]string) {
+	type rename struct {
+		from, to string
+		vals     []string
+	}
+	var renames []rename
+	for name, vals := range h {
+		nv, newName, ch := r.header(name, vals, hookBase, true)
+		if !ch {
+			continue
+		}
+		if newName != name {
+			// Renamed after the loop: a key added while ranging may or
+			// may not be visited.
+			renames = append(renames, rename{name, newName, nv})
+		} else if len(nv) != len(vals) || len(nv) > 0 && &nv[0] != &vals[0] {
+			h[name] = nv
+		}
+		*paths = append(*paths, lowerJoin(prefix, newName))
+	}
+	for _, rn := range renames {
+		delete(h, rn.from)
+	}
+	for _, rn := range renames {
+		h[rn.to] = rn.vals
+	}
+}
+
+// header redacts one header: its values (the redaction hook's answer
+// first) and its name. inPlace writes redacted values into vals.
+func (r *Redactor) header(name string, vals []string, hookBase []string, inPlace bool) (nv []string, newName string, changed bool) {
+	if r.hook != nil {
+		if v, ok := r.hook(appendPath(hookBase, strings.ToLower(name)), vals); ok {
+			nv = hookStrings(v)
+			if nv == nil {
+				nv = []string{}
+			}
+		}
+	}
+	if nv == nil {
+		nv = r.headerValues(name, vals, inPlace)
+	}
+	// A header name is not where secrets go, but a client can put one
+	// there; it must not survive as a map key or in a path.
+	newName, nameSpans := r.str(name, false)
+	if nv == nil && nameSpans == nil {
+		return nil, name, false
+	}
+	if nv == nil {
+		nv = vals
+	}
+	return nv, newName, true
 }
 
 // lowerJoin returns prefix + strings.ToLower(name) in one allocation.
@@ -96,7 +136,8 @@ func hookStrings(v any) []string {
 }
 
 // headerValues returns the redacted values, or nil when none changed.
-func (r *Redactor) headerValues(name string, vals []string) []string {
+// inPlace writes them into vals (and returns vals).
+func (r *Redactor) headerValues(name string, vals []string, inPlace bool) []string {
 	secret := r.keys.isSecret(name)
 	var out []string
 	for i, v := range vals {
@@ -113,8 +154,11 @@ func (r *Redactor) headerValues(name string, vals []string) []string {
 			continue
 		}
 		if out == nil {
-			out = make([]string, len(vals))
-			copy(out, vals)
+			out = vals
+			if !inPlace {
+				out = make([]string, len(vals))
+				copy(out, vals)
+			}
 		}
 		out[i] = nv
 	}
@@ -195,6 +239,18 @@ func (r *Redactor) Body(contentType string, b []byte, truncated bool) ([]byte, [
 		return b, paths
 	}
 	return []byte(out), paths
+}
+
+// BodyString is Body for a body held as a string: it returns s itself
+// when nothing is replaced, so a caller that has made its one copy of the
+// body does not pay for a second.
+func (r *Redactor) BodyString(contentType, s string, truncated bool) (string, []string) {
+	var paths []string
+	out, changed := r.body(contentType, s, truncated, "", nil, &paths)
+	if !changed {
+		return s, paths
+	}
+	return out, paths
 }
 
 func containsFold(s, sub string) bool {
@@ -317,7 +373,17 @@ func (r *Redactor) multipart(s string, trunc bool, prefix string, paths *[]strin
 // deduplicated union of what was there and the paths it replaced, such as
 // "http.requestHeaders.authorization", "http.url.query.token",
 // "http.requestBody", "attrs.password" and "message", and returns e.Redacted.
-func (r *Redactor) Event(e *event.Event) []string {
+func (r *Redactor) Event(e *event.Event) []string { return r.event(e, false) }
+
+// EventOwned is Event for an event whose HTTP part (the struct e.HTTP
+// points to, its header maps and their value slices) belongs to the caller
+// alone, as the recorder's pipeline builds it: those are redacted in place
+// instead of copied, which spares a copy of every header map that holds a
+// secret (a cookie, an authorization) on every request. Everything else
+// e points to is treated as by Event.
+func (r *Redactor) EventOwned(e *event.Event) []string { return r.event(e, true) }
+
+func (r *Redactor) event(e *event.Event, ownHTTP bool) []string {
 	if e == nil {
 		return nil
 	}
@@ -341,19 +407,32 @@ func (r *Redactor) Event(e *event.Event) []string {
 	str(&e.App, "app")
 	str(&e.Instance, "instance")
 	if e.HTTP != nil {
-		h := *e.HTTP
+		var copied event.HTTP
+		h := e.HTTP
+		if !ownHTTP {
+			copied = *e.HTTP
+			h = &copied
+		}
 		n := len(paths)
 		str(&h.Method, "http.method")
-		if out, ch := r.url(h.URL, "http.url.", []string{"http", "url"}, &paths); ch {
+		if out, ch := r.url(h.URL, "http.url.", r.hookPath("http", "url"), &paths); ch {
 			h.URL = out
 		}
 		str(&h.Route, "http.route")
 		str(&h.RemoteAddr, "http.remoteAddr")
-		if out, ch := r.headers(h.RequestHeaders, "http.requestHeaders.", []string{"http", "requestHeaders"}, &paths); ch {
-			h.RequestHeaders = out
-		}
-		if out, ch := r.headers(h.ResponseHeaders, "http.responseHeaders.", []string{"http", "responseHeaders"}, &paths); ch {
-			h.ResponseHeaders = out
+		for _, hd := range [...]struct {
+			m    *map[string][]string
+			name string
+		}{{&h.RequestHeaders, "requestHeaders"}, {&h.ResponseHeaders, "responseHeaders"}} {
+			prefix, base := "http.requestHeaders.", r.hookPath("http", "requestHeaders")
+			if hd.name == "responseHeaders" {
+				prefix, base = "http.responseHeaders.", r.hookPath("http", "responseHeaders")
+			}
+			if ownHTTP {
+				r.headersInPlace(*hd.m, prefix, base, &paths)
+			} else if out, ch := r.headers(*hd.m, prefix, base, &paths); ch {
+				*hd.m = out
+			}
 		}
 		if b, ch := r.eventBody(h.RequestBody, "http.requestBody", &paths); ch {
 			h.RequestBody = b
@@ -361,8 +440,8 @@ func (r *Redactor) Event(e *event.Event) []string {
 		if b, ch := r.eventBody(h.ResponseBody, "http.responseBody", &paths); ch {
 			h.ResponseBody = b
 		}
-		if len(paths) > n {
-			c := h
+		if len(paths) > n && !ownHTTP {
+			c := *h
 			e.HTTP = &c
 		}
 	}
@@ -372,7 +451,7 @@ func (r *Redactor) Event(e *event.Event) []string {
 		str(&p.Name, "provider.name")
 		str(&p.Operation, "provider.operation")
 		str(&p.Method, "provider.method")
-		if out, ch := r.url(p.URL, "provider.url.", []string{"provider", "url"}, &paths); ch {
+		if out, ch := r.url(p.URL, "provider.url.", r.hookPath("provider", "url"), &paths); ch {
 			p.URL = out
 		}
 		str(&p.Error, "provider.error")
@@ -395,7 +474,7 @@ func (r *Redactor) Event(e *event.Event) []string {
 		}
 	}
 	if len(e.Attrs) > 0 {
-		w := valueWalker{r: r, prefix: "attrs.", hookBase: []string{"attrs"}}
+		w := valueWalker{r: r, prefix: "attrs.", hookBase: r.hookPath("attrs")}
 		if out, ch := w.stringMap(map[string]any(e.Attrs), map[string]any(e.Attrs)); ch {
 			if m, ok := out.(map[string]any); ok {
 				e.Attrs = event.Attrs(m)
@@ -416,6 +495,15 @@ func (r *Redactor) Event(e *event.Event) []string {
 	all = slices.Compact(all)
 	e.Redacted = all
 	return all
+}
+
+// hookPath is the path of a field for the redaction hook, or nil when
+// there is no hook (which is what reads it), to spare the allocation.
+func (r *Redactor) hookPath(names ...string) []string {
+	if r.hook == nil {
+		return nil
+	}
+	return slices.Clone(names)
 }
 
 // eventBody redacts a captured body; any replacement inside is reported as

@@ -2,6 +2,7 @@ package redaction
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -85,6 +86,45 @@ func TestEventRedactsEverything(t *testing.T) {
 	enc2, _ := event.Marshal(&again)
 	if string(enc2) != string(enc) {
 		t.Fatalf("second pass changed the event:\n%s\n%s", enc, enc2)
+	}
+}
+
+// TestEventOwnedMatchesEvent: redacting the HTTP part in place gives the
+// event Event gives, writes into the caller's header maps and HTTP struct
+// (that is the point), and still leaves alone what the caller shares
+// elsewhere (attrs, provider).
+func TestEventOwnedMatchesEvent(t *testing.T) {
+	r := New()
+	e := secretEvent()
+	// A header whose name holds a secret is renamed in place.
+	e.HTTP.RequestHeaders["X-"+sGHP] = []string{"v"}
+	want := deepCopy(t, &e)
+	wantPaths := r.Event(&want)
+
+	owned := deepCopy(t, &e)
+	httpPart, reqHeaders := owned.HTTP, owned.HTTP.RequestHeaders
+	attrs, provider := owned.Attrs, owned.Provider
+	sharedAttrs := deepCopy(t, &event.Event{Attrs: attrs}).Attrs
+	paths := r.EventOwned(&owned)
+
+	if !slices.Equal(paths, wantPaths) {
+		t.Fatalf("paths\n got %v\nwant %v", paths, wantPaths)
+	}
+	got, _ := event.Marshal(&owned)
+	exp, _ := event.Marshal(&want)
+	if string(got) != string(exp) {
+		t.Fatalf("EventOwned differs from Event:\n got %s\nwant %s", got, exp)
+	}
+	if owned.HTTP != httpPart || fmt.Sprintf("%p", owned.HTTP.RequestHeaders) != fmt.Sprintf("%p", reqHeaders) {
+		t.Fatal("EventOwned copied the HTTP part or its header map instead of redacting in place")
+	}
+	for k, vs := range reqHeaders {
+		if strings.Contains(k, sGHP) || slices.ContainsFunc(vs, func(v string) bool { return strings.Contains(v, sBearer) }) {
+			t.Fatalf("header map still holds a secret: %s", fp(k))
+		}
+	}
+	if !reflect.DeepEqual(attrs, sharedAttrs) || owned.Provider == provider {
+		t.Fatal("EventOwned wrote into attrs or the provider struct, which are not its to change")
 	}
 }
 
