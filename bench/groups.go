@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -259,9 +261,10 @@ func dialCounterHeader(ctx context.Context, url string, h http.Header, subscribe
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		var b []byte
 		for {
-			_, b, err := conn.Read(ctx)
-			if err != nil {
+			var err error
+			if b, err = readInto(ctx, conn, b[:0]); err != nil {
 				return
 			}
 			switch {
@@ -273,6 +276,31 @@ func dialCounterHeader(ctx context.Context, url string, h http.Header, subscribe
 		}
 	}()
 	return c, nil
+}
+
+// readInto reads the next message into buf (grown as needed) and returns
+// it. The counting consoles read this way, rather than with Conn.Read (a
+// fresh buffer per message), so that their garbage, which a console in
+// another process would not put on the app's collector, stays out of the
+// figures.
+func readInto(ctx context.Context, conn *websocket.Conn, buf []byte) ([]byte, error) {
+	_, r, err := conn.Reader(ctx)
+	if err != nil {
+		return buf, err
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, max(4096, cap(buf)))
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 func minCount(cs []*wsCounter) int64 {

@@ -3,6 +3,7 @@ package recorder
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -109,15 +110,11 @@ func encodeEvent(dst []byte, e *event.Event) ([]byte, error) {
 		dst = closeObject(dst, n)
 	}
 	if len(e.Attrs) > 0 {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(e.Attrs); err != nil {
-			b, err := event.Marshal(e) // the same error, from the same encoder
+		var ok bool
+		if dst, ok = appendAttrs(dst, e.Attrs); !ok {
+			b, err := event.Marshal(e) // the error, from the encoder event.Marshal uses
 			return append(dst[:0], b...), err
 		}
-		dst = append(dst, `,"attrs":`...)
-		dst = append(dst, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 	}
 	if len(e.Redacted) > 0 {
 		dst = append(dst, `,"redacted":[`...)
@@ -132,6 +129,147 @@ func encodeEvent(dst []byte, e *event.Event) ([]byte, error) {
 	dst = optString(dst, `,"app":`, e.App)
 	dst = optString(dst, `,"instance":`, e.Instance)
 	return append(dst, '}'), nil
+}
+
+// appendAttrs appends `,"attrs":` and the attrs, through appendValue when
+// it knows every value and encoding/json otherwise. It returns false when
+// encoding/json cannot encode them.
+func appendAttrs(dst []byte, attrs event.Attrs) ([]byte, bool) {
+	n := len(dst)
+	dst = append(dst, `,"attrs":`...)
+	if out, ok := appendValue(dst, map[string]any(attrs), 0); ok {
+		return out, true
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(attrs); err != nil {
+		return dst[:n], false
+	}
+	return append(dst, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), true
+}
+
+// maxValueDepth is how deep appendValue goes before it leaves a value to
+// encoding/json (attrs are snapshot to depth 16).
+const maxValueDepth = 64
+
+// appendValue appends v as encoding/json encodes it (without HTML
+// escaping) for the types attrs hold once snapshot and the redactor are
+// done with them: nil, strings, booleans, integers, floats, and maps and
+// slices of those. For anything else (json.Number, json.RawMessage, a
+// float encoding/json refuses) it returns false and the caller leaves the
+// attrs to encoding/json, which reflects and is several times slower.
+func appendValue(dst []byte, v any, depth int) ([]byte, bool) {
+	if depth > maxValueDepth {
+		return dst, false
+	}
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...), true
+	case string:
+		return appendString(dst, x), true
+	case bool:
+		return strconv.AppendBool(dst, x), true
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case int8:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case int16:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case int32:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case int64:
+		return strconv.AppendInt(dst, x, 10), true
+	case uint:
+		return strconv.AppendUint(dst, uint64(x), 10), true
+	case uint8:
+		return strconv.AppendUint(dst, uint64(x), 10), true
+	case uint16:
+		return strconv.AppendUint(dst, uint64(x), 10), true
+	case uint32:
+		return strconv.AppendUint(dst, uint64(x), 10), true
+	case uint64:
+		return strconv.AppendUint(dst, x, 10), true
+	case float64:
+		return appendFloat(dst, x, 64)
+	case float32:
+		return appendFloat(dst, float64(x), 32)
+	case []string:
+		if x == nil {
+			return append(dst, "null"...), true
+		}
+		dst = append(dst, '[')
+		for i, s := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, s)
+		}
+		return append(dst, ']'), true
+	case []any:
+		if x == nil {
+			return append(dst, "null"...), true
+		}
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var ok bool
+			if dst, ok = appendValue(dst, e, depth+1); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, ']'), true
+	case map[string]any:
+		if x == nil {
+			return append(dst, "null"...), true
+		}
+		var small [16]string
+		keys := small[:0]
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, k)
+			dst = append(dst, ':')
+			var ok bool
+			if dst, ok = appendValue(dst, x[k], depth+1); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, '}'), true
+	}
+	return dst, false
+}
+
+// appendFloat is encoding/json's float encoding: the shortest form that
+// round-trips, in exponent form below 1e-6 and from 1e21, with a
+// one-digit negative exponent written without its leading zero. NaN and
+// infinities, which encoding/json refuses, return false.
+func appendFloat(dst []byte, f float64, bits int) ([]byte, bool) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return dst, false
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, bits)
+	if format == 'e' {
+		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst, true
 }
 
 // closeObject ends an object opened at n: the first member's leading comma

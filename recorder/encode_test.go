@@ -3,6 +3,7 @@ package recorder
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -142,5 +143,100 @@ func TestHeaderBytesRoundTrip(t *testing.T) {
 	empty := map[string][]string{}
 	if parseHeaders(empty, nil, ""); len(empty) != 0 {
 		t.Fatal("empty")
+	}
+}
+
+// randValue returns a random attrs value of the kinds snapshot produces,
+// with floats across the magnitudes where encoding/json switches format.
+func randValue(rng *rand.Rand, depth int) any {
+	floats := []float64{0, math.Copysign(0, -1), 1, -1.5, 1e-6, 9.99e-7, 1e-7, 1.234e-9, 1e20, 1e21, 123456789e15, 5e-324,
+		math.MaxFloat64, -math.SmallestNonzeroFloat64, 0.1, 1.0 / 3, 100, 1e6, 12345.678}
+	n := 17
+	if depth > 3 {
+		n = 14 // no more containers
+	}
+	switch rng.IntN(n) {
+	case 0:
+		return nil
+	case 1:
+		return randText(rng)
+	case 2:
+		return rng.IntN(2) == 0
+	case 3:
+		return rng.Int64() >> rng.IntN(64)
+	case 4:
+		return int8(rng.Int32())
+	case 5:
+		return int32(rng.Int32())
+	case 6:
+		return uint64(rng.Uint64() >> rng.IntN(64))
+	case 7:
+		return uint16(rng.Uint32())
+	case 8:
+		f := floats[rng.IntN(len(floats))]
+		if g := f * float64(1+rng.IntN(3)); !math.IsInf(g, 0) {
+			f = g
+		}
+		return f
+	case 9:
+		if f := float32(floats[rng.IntN(len(floats))]); !math.IsInf(float64(f), 0) {
+			return f
+		}
+		return float32(1e-7)
+	case 10:
+		return rng.NormFloat64() * math.Pow(10, float64(rng.IntN(60)-30))
+	case 11:
+		return int(rng.Int64())
+	case 12:
+		if rng.IntN(2) == 0 {
+			return []string(nil)
+		}
+		return []string{randText(rng), randText(rng)}
+	case 13:
+		return uint(rng.Uint32())
+	case 14:
+		if rng.IntN(4) == 0 {
+			return []any(nil)
+		}
+		var s []any = []any{}
+		for range rng.IntN(4) {
+			s = append(s, randValue(rng, depth+1))
+		}
+		return s
+	default:
+		if rng.IntN(5) == 0 {
+			return map[string]any(nil)
+		}
+		m := map[string]any{}
+		for range rng.IntN(5) {
+			m[randText(rng)] = randValue(rng, depth+1)
+		}
+		return m
+	}
+}
+
+// TestAppendValueMatchesEncodingJSON: the attrs fast path writes what
+// encoding/json writes (without HTML escaping), byte for byte, and leaves
+// what it does not know (json.Number, NaN, other types) to encoding/json.
+func TestAppendValueMatchesEncodingJSON(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range 20000 {
+		v := randValue(rng, 0)
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			t.Fatalf("value %d: encoding/json: %v", i, err)
+		}
+		got, ok := appendValue(nil, v, 0)
+		if !ok || string(got) != strings.TrimSuffix(want.String(), "\n") {
+			t.Fatalf("value %d (%#v):\n got %s (%v)\nwant %s", i, v, got, ok, want.String())
+		}
+	}
+	for _, v := range []any{json.Number("1"), json.RawMessage(`{}`), math.NaN(), math.Inf(-1), float32(math.Inf(1)),
+		struct{}{}, map[string]any{"a": []any{1, json.Number("2")}}, map[string]string{"a": "b"}} {
+		if _, ok := appendValue(nil, v, 0); ok {
+			t.Errorf("appendValue took %#v, which is encoding/json's to encode", v)
+		}
 	}
 }

@@ -127,15 +127,29 @@ func (s *Store) nearCap(tx *bolt.Tx) bool {
 // deleteEvents deletes the collected keys (never through a moving cursor),
 // updates the count and marks the index for sweeping.
 func deleteEvents(eb, meta *bolt.Bucket, keys [][]byte) error {
-	for _, k := range keys {
-		if err := eb.Delete(k); err != nil {
-			return err
-		}
+	if err := deleteKeys(eb, keys); err != nil {
+		return err
 	}
 	if err := meta.Put(keySweep, []byte{1}); err != nil {
 		return err
 	}
 	return addCount(meta, -len(keys))
+}
+
+// deleteKeys deletes keys from b through one cursor, sought afresh for
+// each key (deleting while a cursor moves on skips entries): Bucket.Delete
+// would make a cursor, and grow its stack, per key.
+func deleteKeys(b *bolt.Bucket, keys [][]byte) error {
+	c := b.Cursor()
+	for _, k := range keys {
+		if got, _ := c.Seek(k); !bytes.Equal(got, k) {
+			continue // not there: nothing to delete, as with Bucket.Delete
+		}
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sweepStep looks at up to limit index entries from st.pos and deletes
@@ -159,8 +173,9 @@ func sweepStep(tx *bolt.Tx, st sweepState, limit int) (sweepState, int, error) {
 		k, _ = c.Seek(st.pos)
 	}
 	var stale [][]byte
+	ec := eb.Cursor() // one cursor for every lookup: Bucket.Get makes one each
 	for n := 0; k != nil && n < limit; n++ {
-		if staleIndexKey(eb, first, k) {
+		if staleIndexKey(ec, first, k) {
 			stale = append(stale, bytes.Clone(k))
 		}
 		k, _ = c.Next()
@@ -175,10 +190,8 @@ func sweepStep(tx *bolt.Tx, st sweepState, limit int) (sweepState, int, error) {
 	} else {
 		st.pos = bytes.Clone(k)
 	}
-	for _, sk := range stale {
-		if err := rb.Delete(sk); err != nil {
-			return st, 0, err
-		}
+	if err := deleteKeys(rb, stale); err != nil {
+		return st, 0, err
 	}
 	return st, len(stale), nil
 }
@@ -186,7 +199,7 @@ func sweepStep(tx *bolt.Tx, st sweepState, limit int) (sweepState, int, error) {
 // staleIndexKey reports whether index key k is malformed or points to an
 // event that is no longer stored. first is the oldest stored key (nil when
 // there is none): IDs before it are gone without a lookup.
-func staleIndexKey(eb *bolt.Bucket, first, k []byte) bool {
+func staleIndexKey(events *bolt.Cursor, first, k []byte) bool {
 	if len(k) < 17 || k[len(k)-17] != 0 {
 		return true
 	}
@@ -194,7 +207,8 @@ func staleIndexKey(eb *bolt.Bucket, first, k []byte) bool {
 	if first == nil || bytes.Compare(id, first) < 0 {
 		return true
 	}
-	return eb.Get(id) == nil
+	got, _ := events.Seek(id)
+	return !bytes.Equal(got, id)
 }
 
 // Purge deletes the events older than olderThan (to the millisecond: events
