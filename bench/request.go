@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -95,7 +96,10 @@ func newRequest(body []byte) *http.Request {
 	if body != nil {
 		method = http.MethodPost
 	}
-	r, _ := http.NewRequest(method, "http://127.0.0.1:8080/notes/42?view=full", nil)
+	// A request as the server hands it to a handler (RequestURI set, URL
+	// not absolute), not a client's.
+	r := httptest.NewRequest(method, "/notes/42?view=full", nil)
+	r.Host = "127.0.0.1:8080"
 	r.RemoteAddr = "127.0.0.1:53124"
 	r.Header.Set("Accept", "application/json")
 	r.Header.Set("User-Agent", "bench/1.0")

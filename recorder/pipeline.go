@@ -286,6 +286,10 @@ type prepared struct {
 	events  []event.Event
 	encs    [][]byte
 	flushes []chan struct{}
+	// kept is set by the commit stage when something outside the
+	// pipeline kept an encoded event (a subscriber's queue, a test sink):
+	// the set's arena then cannot be reused.
+	kept bool
 }
 
 // stageSet is what one batch in flight uses: the event parts lent to its
@@ -296,6 +300,7 @@ type stageSet struct {
 	parts []eventPart
 	lent  int
 	p     prepared
+	arena encArena // the memory of the batch's encoded events
 }
 
 // prepare stamps, redacts and encodes one batch into the next stage set
@@ -320,6 +325,12 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 	}
 	set.lent = 0
 	p := &set.p
+	if p.kept {
+		set.arena.drop()
+	} else {
+		set.arena.rewind() // nobody holds the last batch's events: reuse
+	}
+	p.kept = false
 	clear(p.events)
 	clear(p.encs)
 	clear(p.flushes)
@@ -367,7 +378,7 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 		var err error
 		if r.fastEncode {
 			r.encScratch, err = encodeEvent(r.encScratch[:0], e)
-			enc = r.encs.copy(r.encScratch)
+			enc = set.arena.copy(r.encScratch)
 			if cap(r.encScratch) > maxScratch {
 				r.encScratch = nil
 			}
@@ -391,16 +402,24 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 // maxScratch caps the encoding buffer the first stage keeps between events.
 const maxScratch = 256 << 10
 
-// encArena hands out the memory of encoded events in chunks: one
-// allocation for dozens of events, each sized exactly, instead of one per
-// event with room to grow. An encoded event is never modified once made
-// (the store and the hub keep it as it is), so events can share a chunk; a
-// chunk lives as long as any of its events is still queued somewhere.
-type encArena struct{ buf []byte }
+// encArena hands out the memory of a batch's encoded events in chunks:
+// one allocation for dozens of events, each sized exactly, instead of one
+// per event with room to grow. An encoded event is never modified once
+// made (the store and the hub keep it as it is), so events share chunks.
+//
+// When the batch is committed and nothing kept any of its events (no
+// console was subscribed: the usual case while nobody watches), the
+// chunks are reused for the set's next batch (rewind), and encoding
+// allocates nothing; otherwise they are left to their holders (drop).
+type encArena struct {
+	chunks [][]byte // in use for this batch, the last one being filled
+	spare  [][]byte // rewound, to be filled again
+}
 
 const (
-	encChunk = 32 << 10 // the largest small-object size class
-	encOwn   = 4 << 10  // events larger than this get their own allocation
+	encChunk     = 32 << 10 // the largest small-object size class
+	encOwn       = 4 << 10  // events larger than this get their own allocation
+	maxEncChunks = 64       // chunks a set keeps for reuse (2 MiB)
 )
 
 // copy returns a copy of b in the arena, with no spare capacity.
@@ -408,12 +427,39 @@ func (a *encArena) copy(b []byte) []byte {
 	if len(b) > encOwn {
 		return append([]byte(nil), b...)
 	}
-	if cap(a.buf)-len(a.buf) < len(b) {
-		a.buf = make([]byte, 0, encChunk)
+	n := len(a.chunks)
+	if n == 0 || cap(a.chunks[n-1])-len(a.chunks[n-1]) < len(b) {
+		var c []byte
+		if k := len(a.spare); k > 0 {
+			c, a.spare = a.spare[k-1][:0], a.spare[:k-1]
+		} else {
+			c = make([]byte, 0, encChunk)
+		}
+		a.chunks = append(a.chunks, c)
+		n++
 	}
-	start := len(a.buf)
-	a.buf = append(a.buf, b...)
-	return a.buf[start:len(a.buf):len(a.buf)]
+	c := &a.chunks[n-1]
+	start := len(*c)
+	*c = append(*c, b...)
+	return (*c)[start:len(*c):len(*c)]
+}
+
+// rewind makes every chunk available again: nothing holds what they hold.
+func (a *encArena) rewind() {
+	for _, c := range a.chunks {
+		if len(a.spare) < maxEncChunks {
+			a.spare = append(a.spare, c)
+		}
+	}
+	clear(a.chunks)
+	a.chunks = a.chunks[:0]
+}
+
+// drop forgets the chunks in use, which their holders may still read; the
+// spare ones stay.
+func (a *encArena) drop() {
+	clear(a.chunks)
+	a.chunks = a.chunks[:0]
 }
 
 // commitLoop is the pipeline's second stage: it commits prepared batches
@@ -470,9 +516,14 @@ func (r *Recorder) commit(p *prepared, failing *bool) {
 			r.log.Info("recorder: store writes recovered", "failedBatches", r.storeErrors.Load())
 		}
 	}
+	p.kept = r.sink != nil // a test's sink may keep what it is given
 	for i := range events {
 		e := &events[i]
-		r.hub.PublishOwned(e.ID, e.Kind, e.RequestID, encs[i]) // enc is fresh per event and never modified
+		// enc is never modified; it is the pipeline's again (its arena
+		// is reused) only if no subscriber kept it.
+		if r.hub.PublishOwned(e.ID, e.Kind, e.RequestID, encs[i]) {
+			p.kept = true
+		}
 	}
 	r.published.Add(uint64(len(events)))
 }

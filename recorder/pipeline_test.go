@@ -17,9 +17,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/store"
+	"github.com/beignet/devtools/stream"
 )
 
 // stalledSink is a store sink that holds its first write until released,
@@ -523,3 +525,55 @@ func TestReusedHeaderMapsHoldOneEventEach(t *testing.T) {
 func headerNames(m map[string][]string) []string { return slices.Sorted(maps.Keys(m)) }
 
 func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+// TestEncArena: events are copied exactly into shared chunks; rewind hands
+// the same memory out again, drop never does.
+func TestEncArena(t *testing.T) {
+	var a encArena
+	first := a.copy([]byte("first event"))
+	second := a.copy([]byte("second"))
+	if string(first) != "first event" || string(second) != "second" || cap(first) != len(first) {
+		t.Fatalf("copies %q %q (cap %d)", first, second, cap(first))
+	}
+	if unsafe.Add(unsafe.Pointer(unsafe.SliceData(first)), len(first)) != unsafe.Pointer(unsafe.SliceData(second)) {
+		t.Fatal("small events do not share a chunk")
+	}
+	big := a.copy(make([]byte, encOwn+1))
+	if len(a.chunks) != 1 || len(big) != encOwn+1 {
+		t.Fatal("a large event went into the chunk")
+	}
+	a.rewind()
+	if again := a.copy([]byte("next batch")); &again[0] != &first[0] {
+		t.Fatal("rewind did not reuse the chunk")
+	}
+	a.drop()
+	a.spare = nil
+	if fresh := a.copy([]byte("after drop")); &fresh[0] == &first[0] || string(first[:10]) != "next batch" {
+		t.Fatal("drop handed out memory a holder may still read")
+	}
+}
+
+// TestArenaKeptBySubscriber: an encoded event a subscriber has queued keeps
+// its bytes while later batches are encoded (the arena of its batch is not
+// reused), and batches nobody kept do not disturb it either.
+func TestArenaKeptBySubscriber(t *testing.T) {
+	r := newTestRecorder(t, Config{})
+	sub := r.hub.Subscribe(&stream.Filter{Kinds: []event.Kind{event.KindAudit}})
+	defer sub.Close()
+	r.Audit(context.Background(), Audit{Actor: "ada", Action: "kept.by.subscriber"})
+	flush(t, r)
+	for i := range 6 { // custom events: no subscriber takes them, their arenas are reused
+		for j := range 50 {
+			r.Event(context.Background(), event.KindCustom, fmt.Sprintf("overwrite-%d-%d", i, j), map[string]any{"pad": strings.Repeat("x", 200)})
+		}
+		flush(t, r)
+	}
+	items, _ := sub.Drain(nil)
+	if len(items) != 1 {
+		t.Fatalf("subscriber has %d events", len(items))
+	}
+	var e event.Event
+	if err := event.Unmarshal(items[0].Encoded(), &e); err != nil || e.Name != "kept.by.subscriber" || e.ID != items[0].ID {
+		t.Fatalf("the kept event changed under its subscriber: %s (%v)", items[0].Encoded(), err)
+	}
+}

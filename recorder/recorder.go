@@ -152,14 +152,13 @@ type Recorder struct {
 
 	pool sync.Pool // *record
 
-	// pipeline goroutines only: sets, nextSet, encScratch and encs belong to the
+	// pipeline goroutines only: sets, nextSet and encScratch belong to the
 	// prepare stage (run), reopenAt and reopenBackoff to the commit stage
 	// (commitLoop)
 	sets          [2]stageSet // see prepare
 	nextSet       int
 	fastEncode    bool
-	encScratch    []byte   // the first stage's encoding buffer
-	encs          encArena // the first stage's memory for encoded events
+	encScratch    []byte // the first stage's encoding buffer
 	reopenAt      time.Time
 	reopenBackoff time.Duration
 

@@ -78,24 +78,26 @@ func (h *Hub) Publish(id event.ID, kind event.Kind, requestID string, enc []byte
 
 // PublishOwned is Publish without the copy: the hub keeps enc itself, so
 // the caller must never modify enc afterwards (for example a buffer freshly
-// allocated per event, as event.Marshal returns).
-func (h *Hub) PublishOwned(id event.ID, kind event.Kind, requestID string, enc []byte) {
-	h.publish(id, kind, requestID, enc, false)
+// allocated per event, as event.Marshal returns). It reports whether a
+// subscriber kept enc; when none did, enc is the caller's again.
+func (h *Hub) PublishOwned(id event.ID, kind event.Kind, requestID string, enc []byte) (kept bool) {
+	return h.publish(id, kind, requestID, enc, false)
 }
 
-func (h *Hub) publish(id event.ID, kind event.Kind, requestID string, enc []byte, copyEnc bool) {
+func (h *Hub) publish(id event.ID, kind event.Kind, requestID string, enc []byte, copyEnc bool) (kept bool) {
 	subs := *h.subs.Load()
 	h.published.Add(1)
 	if len(subs) == 0 {
-		return
+		return false
 	}
 	it := Item{ID: id}
 	if !copyEnc {
 		it.Enc = enc
 	}
 	for _, s := range subs {
-		s.offer(&it, enc, kind, requestID)
+		kept = s.offer(&it, enc, kind, requestID) || kept
 	}
+	return kept && !copyEnc
 }
 
 // Subscribers returns the number of open subscriptions.
@@ -197,11 +199,11 @@ type Gap struct {
 	Last    event.ID // the newest skipped event
 }
 
-func (s *Subscription) offer(it *Item, enc []byte, kind event.Kind, requestID string) {
+func (s *Subscription) offer(it *Item, enc []byte, kind event.Kind, requestID string) (queued bool) {
 	s.mu.Lock()
 	if !s.filter.Match(kind, requestID) {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	if s.behind || len(s.queue) >= s.limit {
 		s.behind = true
@@ -210,7 +212,7 @@ func (s *Subscription) offer(it *Item, enc []byte, kind event.Kind, requestID st
 		s.dropped++
 		s.mu.Unlock()
 		s.hub.dropped.Add(1)
-		return
+		return false
 	}
 	if it.Enc == nil {
 		it.Enc = append(make([]byte, 0, len(enc)), enc...)
@@ -221,6 +223,7 @@ func (s *Subscription) offer(it *Item, enc []byte, kind event.Kind, requestID st
 	case s.ready <- struct{}{}:
 	default:
 	}
+	return true
 }
 
 // Ready is signalled (capacity-1 channel) when events were queued since the

@@ -176,3 +176,35 @@ func TestHubPublishOwnedKeepsBuffer(t *testing.T) {
 		t.Fatal("Publish must copy once and share the copy between subscribers")
 	}
 }
+
+// TestHubPublishOwnedReportsKept: PublishOwned says whether a subscriber
+// kept the buffer (so the caller knows when it may reuse it): not with no
+// subscribers, not when the filter passes it by, not when the subscriber
+// is behind and drops it; yes when one queued it.
+func TestHubPublishOwnedReportsKept(t *testing.T) {
+	hub := NewHub(&HubOptions{Buffer: 1})
+	defer hub.Close()
+	gen := event.NewGenerator(nil)
+	publish := func() bool {
+		e, enc := makeEvent(gen, event.KindLog, "x", 0)
+		return hub.PublishOwned(e.ID, e.Kind, "", enc)
+	}
+	if publish() {
+		t.Fatal("kept with no subscribers")
+	}
+	audits := hub.Subscribe(&Filter{Kinds: []event.Kind{event.KindAudit}})
+	if publish() {
+		t.Fatal("kept by a subscriber whose filter passes it by")
+	}
+	all := hub.Subscribe(nil)
+	if !publish() {
+		t.Fatal("not kept, though a subscriber queued it")
+	}
+	if publish() {
+		t.Fatal("kept by a subscriber that is behind (its buffer of 1 is full)")
+	}
+	if items, gap := all.Drain(nil); len(items) != 1 || gap.Dropped != 1 {
+		t.Fatalf("drained %d, gap %+v", len(items), gap)
+	}
+	audits.Close()
+}
