@@ -3,11 +3,15 @@
 // A Recorder captures inbound requests (Middleware), outbound provider calls
 // (Transport), audit records (Audit), log records (SlogHandler) and custom
 // events (Event). Capture copies what it needs on the caller's goroutine and
-// hands it to a bounded queue without ever waiting; one pipeline goroutine,
-// owned by the Recorder, batches the queue, stamps IDs, redacts every field,
-// encodes each event once, appends the batch to the store in one transaction
-// and publishes it to the websocket hub. A full queue drops the event and
-// counts it (Stats, and the stats message on the wire).
+// hands it to a bounded queue without ever waiting. A pipeline of two
+// goroutines, owned by the Recorder, does the rest: the first batches the
+// queue, stamps IDs, redacts every field and encodes each event once; the
+// second appends the batch to the store in one transaction and publishes it
+// to the websocket hub while the first prepares the next. The pipeline
+// reuses its header maps and, while no console holds its events, the
+// memory it encodes them into, so that the garbage it leaves (whose
+// collection the app's goroutines share) is mostly bbolt's. A full queue
+// drops the event and counts it (Stats, and the stats message on the wire).
 //
 // Handler serves the devtools route (websocket and JSON) behind the policy of
 // DESIGN.md:
