@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -149,6 +150,7 @@ func serveLoop(h http.Handler, body []byte, settle func()) func(b *testing.B) {
 		c0, cpuOK := threadCPU()
 		b.ReportAllocs()
 		b.ResetTimer()
+		gc0 := gcCycles()
 		for i := 0; i < b.N; i++ {
 			if i%burst == burst-1 {
 				// Thread CPU is read inside the timed span: Stop and
@@ -171,11 +173,21 @@ func serveLoop(h http.Handler, body []byte, settle func()) func(b *testing.B) {
 		}
 		c1, _ := threadCPU()
 		b.StopTimer()
+		// Cycles over the whole run, pauses included: the collections the
+		// variant's garbage (the recorder's pipeline's too) set off.
+		b.ReportMetric(float64(gcCycles()-gc0)*1e6/float64(b.N), "gc-cycles/Mreq")
 		if cpuOK {
 			cpu += c1 - c0
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "goroutine-cpu-ns/op")
 		}
 	}
+}
+
+// gcCycles returns how many garbage collections have completed.
+func gcCycles() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 // queueTaken returns a settle function that waits until rec's queue is
@@ -295,7 +307,9 @@ func benchRequestCost(ctx context.Context, r *report) error {
 			row{c.name + ": added by recorder (no body), pipeline resting during the burst", fmtNs(added(recResting)), fmtNs(added(slogged)) + " (slog)", ratio(added(recResting), added(slogged)), "reported"},
 		)
 	}
+	cycles := func(m *measurement) string { return fmt.Sprintf("%.0f", median(m.extra["gc-cycles/Mreq"])) }
 	rows = append(rows,
+		row{"collections per million requests: bare / slog / recorder / recorder, pipeline resting", cycles(bare) + " / " + cycles(slogged) + " / " + cycles(rec) + " / " + cycles(recResting), "", "", "reported"},
 		row{"allocations: bare / status / slog", allocs(bare) + " / " + allocs(status) + " / " + allocs(slogged), "", "", ""},
 		row{"allocations: recorder / off / 2 KiB body", allocs(rec) + " / " + allocs(off) + " / " + allocs(recBody), "", "", ""},
 	)
