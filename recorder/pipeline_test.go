@@ -24,14 +24,24 @@ import (
 	"github.com/beignet/devtools/stream"
 )
 
-// stalledSink is a store sink that holds its first write until released,
-// and a handoff hook; with stall, they stop the whole pipeline on purpose.
+// stalledSink is a store sink that holds its first write until released
+// and keeps the names of what it stored, and a handoff hook; with stall,
+// they stop the whole pipeline on purpose.
 type stalledSink struct {
 	entered  chan struct{} // the first write began
 	handoffs chan struct{} // the prepare stage handed a batch over
 	release  chan struct{}
 	once     sync.Once
 	stored   atomic.Int64
+	mu       sync.Mutex
+	names    []string
+}
+
+// storedNames returns the names of the stored events, in order.
+func (s *stalledSink) storedNames() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.names)
 }
 
 func newStalledSink() *stalledSink {
@@ -48,6 +58,11 @@ func (s *stalledSink) hooks() hooks {
 				<-s.release
 			default:
 			}
+			s.mu.Lock()
+			for _, e := range evs {
+				s.names = append(s.names, e.Name)
+			}
+			s.mu.Unlock()
 			s.stored.Add(int64(len(evs)))
 			return nil
 		},
@@ -179,29 +194,12 @@ func TestQueueBytesBudget(t *testing.T) {
 // (the fsync and the next batch's redaction overlap), and that the store
 // still gets every event once, in order.
 func TestPrepareOverlapsCommit(t *testing.T) {
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	var mu sync.Mutex
-	var names []string
-	r := newTestRecorderHooks(t, Config{QueueSize: 100}, hooks{sink: func(evs []event.Event, _ [][]byte) error {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release
-		mu.Lock()
-		defer mu.Unlock()
-		for _, e := range evs {
-			names = append(names, e.Name)
-		}
-		return nil
-	}})
-	var once sync.Once
-	releaseStore := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(releaseStore) // before the recorder's Close, also on failure
+	ss := newStalledSink()
+	r := newTestRecorderHooks(t, Config{QueueSize: 100}, ss.hooks())
+	t.Cleanup(ss.unblock) // before the recorder's Close, also on failure
 	ctx := context.Background()
 	r.Event(ctx, event.KindCustom, "e0", nil)
-	<-entered // the commit stage holds e0 in the store
+	<-ss.entered // the commit stage holds e0 in the store
 	for i := 1; i <= 10; i++ {
 		r.Event(ctx, event.KindCustom, fmt.Sprintf("e%d", i), nil)
 	}
@@ -212,10 +210,9 @@ func TestPrepareOverlapsCommit(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	releaseStore()
+	ss.unblock()
 	flush(t, r)
-	mu.Lock()
-	defer mu.Unlock()
+	names := ss.storedNames()
 	if len(names) != 11 {
 		t.Fatalf("stored %d events, want 11: %v", len(names), names)
 	}
@@ -231,29 +228,12 @@ func TestPrepareOverlapsCommit(t *testing.T) {
 // then a Flush come through: the held batch is stored and published
 // intact, and the Flush returns once, after it.
 func TestUnencodableBatchWhileCommitting(t *testing.T) {
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	var mu sync.Mutex
-	var stored []string
-	r := newTestRecorderHooks(t, Config{}, hooks{sink: func(evs []event.Event, _ [][]byte) error {
-		select {
-		case entered <- struct{}{}:
-			<-release // the first batch only
-		default:
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, e := range evs {
-			stored = append(stored, e.Name)
-		}
-		return nil
-	}})
-	var once sync.Once
-	releaseStore := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(releaseStore)
+	ss := newStalledSink()
+	r := newTestRecorderHooks(t, Config{}, ss.hooks())
+	t.Cleanup(ss.unblock)
 	ctx := context.Background()
 	r.Event(ctx, event.KindCustom, "held", nil)
-	<-entered
+	<-ss.entered
 	r.Event(ctx, event.KindCustom, "bad", map[string]any{"nan": math.NaN()})
 	deadline := time.Now().Add(10 * time.Second)
 	for r.Stats().EncodeErrors == 0 {
@@ -270,16 +250,14 @@ func TestUnencodableBatchWhileCommitting(t *testing.T) {
 		t.Fatalf("Flush returned before the batch before it was stored (err %v)", err)
 	case <-time.After(50 * time.Millisecond):
 	}
-	releaseStore()
+	ss.unblock()
 	if err := <-flushed; err != nil {
 		t.Fatal(err)
 	}
 	r.Event(ctx, event.KindCustom, "after", nil)
 	flush(t, r)
-	mu.Lock()
-	defer mu.Unlock()
-	if strings.Join(stored, ",") != "held,after" {
-		t.Fatalf("stored %v, want [held after]", stored)
+	if stored := ss.storedNames(); strings.Join(stored, ",") != "held,after" {
+		t.Fatalf("stored %v, want [held after]", ss.storedNames())
 	}
 	if st := r.Stats(); st.Published != 2 || st.EncodeErrors != 1 {
 		t.Fatalf("published %d, encode errors %d", st.Published, st.EncodeErrors)

@@ -421,16 +421,16 @@ func (r *Redactor) event(e *event.Event, ownHTTP bool) []string {
 		str(&h.Route, "http.route")
 		str(&h.RemoteAddr, "http.remoteAddr")
 		for _, hd := range [...]struct {
-			m    *map[string][]string
-			name string
-		}{{&h.RequestHeaders, "requestHeaders"}, {&h.ResponseHeaders, "responseHeaders"}} {
-			prefix, base := "http.requestHeaders.", r.hookPath("http", "requestHeaders")
-			if hd.name == "responseHeaders" {
-				prefix, base = "http.responseHeaders.", r.hookPath("http", "responseHeaders")
-			}
+			m      *map[string][]string
+			prefix string
+			base   []string
+		}{
+			{&h.RequestHeaders, "http.requestHeaders.", r.hookPath("http", "requestHeaders")},
+			{&h.ResponseHeaders, "http.responseHeaders.", r.hookPath("http", "responseHeaders")},
+		} {
 			if ownHTTP {
-				r.headersInPlace(*hd.m, prefix, base, &paths)
-			} else if out, ch := r.headers(*hd.m, prefix, base, &paths); ch {
+				r.headersInPlace(*hd.m, hd.prefix, hd.base, &paths)
+			} else if out, ch := r.headers(*hd.m, hd.prefix, hd.base, &paths); ch {
 				*hd.m = out
 			}
 		}
