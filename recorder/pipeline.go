@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 	"unicode/utf8"
 
 	"github.com/beignet/devtools/event"
@@ -300,7 +301,14 @@ type stageSet struct {
 	parts []eventPart
 	lent  int
 	p     prepared
-	arena encArena // the memory of the batch's encoded events
+	arena batchArena // the memory of the batch's encoded events
+	// text is the memory of the strings the pipeline builds for the
+	// batch's request events (header text, URL, name, body text) and
+	// paths that of their Redacted lists: once the batch is encoded and
+	// stored, nothing reads the events (the store and the hub keep the
+	// encoded bytes), so both are reused for the set's next batch.
+	text  batchArena
+	paths []string
 }
 
 // prepare stamps, redacts and encodes one batch into the next stage set
@@ -331,6 +339,18 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 		set.arena.rewind() // nobody holds the last batch's events: reuse
 	}
 	p.kept = false
+	clear(set.paths)
+	var text *batchArena // nil: strings on the heap
+	if r.sink != nil {
+		set.text.drop() // a test's sink may keep the events themselves
+		set.paths = nil
+	} else {
+		set.text.rewind()
+		set.paths = set.paths[:0]
+		if !r.redactor.HasHook() { // a hook is given the strings and may keep them
+			text = &set.text
+		}
+	}
 	clear(p.events)
 	clear(p.encs)
 	clear(p.flushes)
@@ -344,7 +364,7 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 		if rec.req.info != nil {
 			rec.eventPart = &set.parts[set.lent]
 			set.lent++
-			buildRequest(rec)
+			buildRequest(rec, text)
 		}
 		e := &rec.ev
 		e.Stamp(r.ids, now)
@@ -354,25 +374,31 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 		if e.Instance == "" {
 			e.Instance = r.instance
 		}
-		var paths []string
+		start := len(set.paths)
 		if rec.req.info != nil {
-			paths = r.redactor.EventOwned(e) // buildRequest made its HTTP part
+			set.paths = r.redactor.AppendEventOwned(set.paths, e) // buildRequest made its HTTP part
 		} else {
-			paths = r.redactor.Event(e)
+			set.paths = r.redactor.AppendEvent(set.paths, e)
 		}
 		if e.HTTP != nil {
-			if b, bp := r.finishBody(&rec.reqBody, &rec.reqBodyOut, "http.requestBody"); b != nil {
+			if b, red := r.finishBody(&rec.reqBody, &rec.reqBodyOut, text); b != nil {
 				e.HTTP.RequestBody = b
-				paths = append(paths, bp...)
+				if red {
+					set.paths = append(set.paths, "http.requestBody")
+				}
 			}
-			if b, bp := r.finishBody(&rec.respBody, &rec.respBodyOut, "http.responseBody"); b != nil {
+			if b, red := r.finishBody(&rec.respBody, &rec.respBodyOut, text); b != nil {
 				e.HTTP.ResponseBody = b
-				paths = append(paths, bp...)
+				if red {
+					set.paths = append(set.paths, "http.responseBody")
+				}
 			}
 		}
-		if len(paths) > 0 {
-			slices.Sort(paths)
-			e.Redacted = slices.Compact(paths)
+		if ps := set.paths[start:]; len(ps) > 0 {
+			slices.Sort(ps)
+			ps = slices.Compact(ps)
+			e.Redacted = ps[:len(ps):len(ps)]
+			set.paths = set.paths[:start+len(ps)]
 		}
 		var enc []byte
 		var err error
@@ -402,52 +428,83 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 // maxScratch caps the encoding buffer the first stage keeps between events.
 const maxScratch = 256 << 10
 
-// encArena hands out the memory of a batch's encoded events in chunks:
-// one allocation for dozens of events, each sized exactly, instead of one
-// per event with room to grow. An encoded event is never modified once
-// made (the store and the hub keep it as it is), so events share chunks.
+// batchArena hands out the memory of a batch's encoded events (or of its
+// events' strings) in chunks: one allocation for dozens of events, each
+// sized exactly, instead of one per event with room to grow. What is put
+// in it is never modified (the store and the hub keep encoded events as
+// they are), so events share chunks.
 //
 // When the batch is committed and nothing kept any of its events (no
 // console was subscribed: the usual case while nobody watches), the
 // chunks are reused for the set's next batch (rewind), and encoding
 // allocates nothing; otherwise they are left to their holders (drop).
-type encArena struct {
+type batchArena struct {
 	chunks [][]byte // in use for this batch, the last one being filled
 	spare  [][]byte // rewound, to be filled again
 }
 
 const (
-	encChunk     = 32 << 10 // the largest small-object size class
-	encOwn       = 4 << 10  // events larger than this get their own allocation
-	maxEncChunks = 64       // chunks a set keeps for reuse (2 MiB)
+	arenaChunk     = 32 << 10 // the largest small-object size class
+	arenaOwn       = 4 << 10  // larger pieces get their own allocation
+	maxArenaChunks = 64       // chunks an arena keeps for reuse (2 MiB)
 )
 
-// copy returns a copy of b in the arena, with no spare capacity.
-func (a *encArena) copy(b []byte) []byte {
-	if len(b) > encOwn {
-		return append([]byte(nil), b...)
+// grab returns n bytes to append to (length 0, capacity n): arena memory,
+// or a new allocation when a is nil or n is large.
+func (a *batchArena) grab(n int) []byte {
+	if a == nil || n > arenaOwn {
+		return make([]byte, 0, n)
 	}
-	n := len(a.chunks)
-	if n == 0 || cap(a.chunks[n-1])-len(a.chunks[n-1]) < len(b) {
+	k := len(a.chunks)
+	if k == 0 || cap(a.chunks[k-1])-len(a.chunks[k-1]) < n {
 		var c []byte
-		if k := len(a.spare); k > 0 {
-			c, a.spare = a.spare[k-1][:0], a.spare[:k-1]
+		if s := len(a.spare); s > 0 {
+			c, a.spare = a.spare[s-1][:0], a.spare[:s-1]
 		} else {
-			c = make([]byte, 0, encChunk)
+			c = make([]byte, 0, arenaChunk)
 		}
 		a.chunks = append(a.chunks, c)
-		n++
+		k++
 	}
-	c := &a.chunks[n-1]
+	c := &a.chunks[k-1]
 	start := len(*c)
-	*c = append(*c, b...)
-	return (*c)[start:len(*c):len(*c)]
+	*c = (*c)[:start+n]
+	return (*c)[start:start:start+n]
+}
+
+// copy returns a copy of b in the arena, with no spare capacity.
+func (a *batchArena) copy(b []byte) []byte { return append(a.grab(len(b)), b...) }
+
+// str returns a string holding a copy of b: in the arena, or on the heap
+// when a is nil.
+func (a *batchArena) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	c := a.copy(b)
+	return unsafe.String(&c[0], len(c))
+}
+
+// concat returns the concatenation of ss as str does.
+func (a *batchArena) concat(ss ...string) string {
+	n := 0
+	for _, s := range ss {
+		n += len(s)
+	}
+	if n == 0 {
+		return ""
+	}
+	c := a.grab(n)
+	for _, s := range ss {
+		c = append(c, s...)
+	}
+	return unsafe.String(&c[0], n)
 }
 
 // rewind makes every chunk available again: nothing holds what they hold.
-func (a *encArena) rewind() {
+func (a *batchArena) rewind() {
 	for _, c := range a.chunks {
-		if len(a.spare) < maxEncChunks {
+		if len(a.spare) < maxArenaChunks {
 			a.spare = append(a.spare, c)
 		}
 	}
@@ -457,7 +514,7 @@ func (a *encArena) rewind() {
 
 // drop forgets the chunks in use, which their holders may still read; the
 // spare ones stay.
-func (a *encArena) drop() {
+func (a *batchArena) drop() {
 	clear(a.chunks)
 	a.chunks = a.chunks[:0]
 }
@@ -562,11 +619,13 @@ func (r *Recorder) openStore(now time.Time) *store.Store {
 }
 
 // finishBody redacts a captured body and cuts it to the body limit at a
-// UTF-8 boundary. Redaction runs on the capture with its slack, so a secret
-// that straddles the limit is replaced before the cut.
-func (r *Recorder) finishBody(c *capture, b *event.Body, path string) (*event.Body, []string) {
+// UTF-8 boundary, and reports whether redaction changed it. Redaction runs
+// on the capture with its slack, so a secret that straddles the limit is
+// replaced before the cut. The body's text is copied into text (see
+// batchArena.str).
+func (r *Recorder) finishBody(c *capture, b *event.Body, text *batchArena) (_ *event.Body, redacted bool) {
 	if !c.present {
-		return nil, nil
+		return nil, false
 	}
 	ct := c.contentType
 	*b = event.Body{ContentType: ct, Size: c.size}
@@ -579,30 +638,27 @@ func (r *Recorder) finishBody(c *capture, b *event.Body, path string) (*event.Bo
 	}
 	if r.bodyLimit < 0 || len(c.raw) == 0 && b.Size > 0 && ct == "" {
 		b.Truncated = b.Size > 0 // capture disabled, or the handler read nothing
-		return b, nil
+		return b, false
 	}
 	if c.encoding != "" && !strings.EqualFold(c.encoding, "identity") || !isText(ct) {
 		b.Binary = true // size and type only
-		return b, nil
+		return b, false
 	}
 	if len(c.raw) == 0 {
 		b.Truncated = b.Size > 0 // nothing of it was read
-		return b, nil
+		return b, false
 	}
 	truncated := int64(len(c.raw)) < b.Size || c.partial
-	red, paths := r.redactor.BodyString(ct, string(c.raw), truncated) // the body's one copy
-	if len(paths) > 0 {
-		// The redactor reports paths inside the body; the event reports
-		// the body itself.
-		paths = []string{path}
-	}
+	// The body's one copy. The redactor reports paths inside the body;
+	// the event reports the body itself.
+	red, paths := r.redactor.BodyString(ct, text.str(c.raw), truncated)
 	if len(red) > r.bodyLimit {
 		red = cutUTF8(red, r.bodyLimit)
 		truncated = true
 	}
 	b.Text = red
 	b.Truncated = truncated
-	return b, paths
+	return b, len(paths) > 0
 }
 
 // cutUTF8 returns b cut to at most n bytes without splitting a rune.
@@ -656,8 +712,9 @@ func binaryType(ct string) bool {
 // buildRequest builds a middleware record's event from what the request
 // goroutine captured: IDs, URL, name, header maps and body captures are
 // assembled here, off the request path (and redacted afterwards with the
-// rest of the event).
-func buildRequest(rec *record) {
+// rest of the event). The strings it makes are in text (see
+// batchArena.str).
+func buildRequest(rec *record, text *batchArena) {
 	c := &rec.req
 	e := &rec.ev
 	hp := &rec.http
@@ -681,7 +738,7 @@ func buildRequest(rec *record) {
 	if hm.resp == nil {
 		hm.resp = make(map[string][]string, 8)
 	}
-	all := string(rec.hdrs) // one string for every name and value
+	all := text.str(rec.hdrs) // one string for every name and value
 	hm.vals = parseHeaders(hm.req, hm.vals, all[:rec.respHdrs])
 	hm.vals = parseHeaders(hm.resp, hm.vals, all[rec.respHdrs:])
 	if c.ownHdrs&ownRequestID != 0 {
@@ -704,18 +761,18 @@ func buildRequest(rec *record) {
 		if c.tls {
 			scheme = "https://"
 		}
-		hp.URL = scheme + c.host + c.uri
+		hp.URL = text.concat(scheme, c.host, c.uri)
 	}
 	route := hp.Route
 	switch {
 	case route == "":
-		e.Name = hp.Method + " " + c.path
+		e.Name = text.concat(hp.Method, " ", c.path)
 	case strings.HasPrefix(route, hp.Method+" "):
 		e.Name = route
 	case strings.IndexByte(route, ' ') >= 0:
 		e.Name = route // "METHOD host/path" of another method set (HEAD via GET)
 	default:
-		e.Name = hp.Method + " " + route
+		e.Name = text.concat(hp.Method, " ", route)
 	}
 	if c.hasBody {
 		t := &rec.body

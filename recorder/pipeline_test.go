@@ -20,6 +20,7 @@ import (
 	"unsafe"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/redaction"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
 )
@@ -506,8 +507,8 @@ func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
 
 // TestEncArena: events are copied exactly into shared chunks; rewind hands
 // the same memory out again, drop never does.
-func TestEncArena(t *testing.T) {
-	var a encArena
+func TestBatchArena(t *testing.T) {
+	var a batchArena
 	first := a.copy([]byte("first event"))
 	second := a.copy([]byte("second"))
 	if string(first) != "first event" || string(second) != "second" || cap(first) != len(first) {
@@ -516,9 +517,21 @@ func TestEncArena(t *testing.T) {
 	if unsafe.Add(unsafe.Pointer(unsafe.SliceData(first)), len(first)) != unsafe.Pointer(unsafe.SliceData(second)) {
 		t.Fatal("small events do not share a chunk")
 	}
-	big := a.copy(make([]byte, encOwn+1))
-	if len(a.chunks) != 1 || len(big) != encOwn+1 {
+	big := a.copy(make([]byte, arenaOwn+1))
+	if len(a.chunks) != 1 || len(big) != arenaOwn+1 {
 		t.Fatal("a large event went into the chunk")
+	}
+	name := a.concat("GET", " ", "/notes/{id}")
+	hdr := a.str([]byte("Accept\x00*/*"))
+	if name != "GET /notes/{id}" || hdr != "Accept\x00*/*" || a.str(nil) != "" || a.concat("", "") != "" {
+		t.Fatalf("strings %q %q", name, hdr)
+	}
+	if unsafe.StringData(name) != (*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(second)), len(second))) {
+		t.Fatal("strings do not share the chunk")
+	}
+	var none *batchArena // strings on the heap
+	if s := none.concat("POST", " ", "/x"); s != "POST /x" || none.str([]byte("v")) != "v" {
+		t.Fatalf("nil arena: %q", s)
 	}
 	a.rewind()
 	if again := a.copy([]byte("next batch")); &again[0] != &first[0] {
@@ -529,6 +542,76 @@ func TestEncArena(t *testing.T) {
 	if fresh := a.copy([]byte("after drop")); &fresh[0] == &first[0] || string(first[:10]) != "next batch" {
 		t.Fatal("drop handed out memory a holder may still read")
 	}
+}
+
+// TestRequestTextKeptWhenHeld: the strings the pipeline builds for request
+// events live in memory it reuses two batches later, except when something
+// may hold them: a sink given the events, or a redaction hook given their
+// values. Later batches then must not change what those hold.
+func TestRequestTextKeptWhenHeld(t *testing.T) {
+	serve := func(r *Recorder, i int) {
+		h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = fmt.Fprintf(w, "body %03d", i)
+		}))
+		req := httptest.NewRequest("GET", fmt.Sprintf("/page/%03d", i), nil)
+		req.Header.Set("X-Mark", fmt.Sprintf("mark %03d", i))
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	t.Run("sink", func(t *testing.T) {
+		var mu sync.Mutex
+		var held [][3]string // the strings, not the event's HTTP part, which is reused
+		r := newTestRecorderHooks(t, Config{}, hooks{sink: func(evs []event.Event, _ [][]byte) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, e := range evs {
+				held = append(held, [3]string{e.Name, e.HTTP.URL, e.HTTP.ResponseBody.Text})
+			}
+			return nil
+		}})
+		for i := range 6 { // a batch each: the two stage sets take turns
+			serve(r, i)
+			flush(t, r)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(held) != 6 {
+			t.Fatalf("sink got %d events", len(held))
+		}
+		for i, h := range held {
+			want := fmt.Sprintf("/page/%03d", i)
+			if h[0] != "GET "+want || !strings.HasSuffix(h[1], want) || h[2] != fmt.Sprintf("body %03d", i) {
+				t.Fatalf("event %d changed after the sink got it: %q", i, h)
+			}
+		}
+	})
+	t.Run("hook", func(t *testing.T) {
+		var mu sync.Mutex
+		var seen []string
+		hook := func(path []string, v any) (any, bool) {
+			if vs, ok := v.([]string); ok && slices.Equal(path, []string{"http", "requestHeaders", "x-mark"}) {
+				mu.Lock()
+				seen = append(seen, vs...)
+				mu.Unlock()
+			}
+			return nil, false
+		}
+		r := newTestRecorder(t, Config{Redaction: []redaction.Option{redaction.WithHook(hook)}})
+		for i := range 6 {
+			serve(r, i)
+			flush(t, r)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(seen) != 6 {
+			t.Fatalf("hook saw %d marks", len(seen))
+		}
+		for i, v := range seen {
+			if v != fmt.Sprintf("mark %03d", i) {
+				t.Fatalf("value %d changed after the hook got it: %q", i, v)
+			}
+		}
+	})
 }
 
 // TestArenaKeptBySubscriber: an encoded event a subscriber has queued keeps

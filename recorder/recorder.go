@@ -197,6 +197,10 @@ func New(cfg Config) (*Recorder, error) {
 
 // hooks let tests replace the store write and the pipeline.
 type hooks struct {
+	// sink replaces the store. It may keep the events' strings and
+	// encodings (the pipeline then does not reuse their memory), not
+	// what the events point to (a request event's HTTP part and header
+	// maps are reused for later batches).
 	sink       func(events []event.Event, enc [][]byte) error
 	noPipeline bool // tests drain the queue themselves
 	// process replaces the pipeline's work on a batch (benchmarks of the

@@ -390,3 +390,30 @@ func TestFingerprint(t *testing.T) {
 		t.Fatalf("URL fingerprint: %s", u)
 	}
 }
+
+// TestCookieValues: every cookie value is masked, attributes of a
+// Set-Cookie and empty or already masked values are kept, and the text
+// around them (separators, spaces) is kept as it was.
+func TestCookieValues(t *testing.T) {
+	r := New()
+	for _, c := range []struct {
+		in   string
+		set  bool
+		want string
+	}{
+		{"theme=; sid=abc", false, "theme=; sid=[REDACTED]"},
+		{"a=1;b=2", false, "a=[REDACTED];b=[REDACTED]"},
+		{"sid=[REDACTED]; x=2", false, "sid=[REDACTED]; x=[REDACTED]"},
+		{"flag", false, "[REDACTED]"},
+		{"id=abc; Path=/; HttpOnly", true, "id=[REDACTED]; Path=/; HttpOnly"},
+		{"id=abc; Path=/; HttpOnly", false, "id=[REDACTED]; Path=[REDACTED];[REDACTED]"},
+		{"id=; Path=/", true, "id=; Path=/"},
+		{"sid=[REDACTED]", false, "sid=[REDACTED]"},
+		{"; ;", false, "; ;"},
+	} {
+		got, changed := r.cookies(c.in, c.set)
+		if got != c.want || changed != (c.in != c.want) {
+			t.Errorf("cookies(%q, set=%v) = %q, %v; want %q", c.in, c.set, got, changed, c.want)
+		}
+	}
+}

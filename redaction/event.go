@@ -188,37 +188,42 @@ func (r *Redactor) secretHeader(name, v string) (string, bool) {
 // cookies keeps cookie names (and Set-Cookie attributes) and replaces
 // cookie values.
 func (r *Redactor) cookies(v string, set bool) (string, bool) {
+	// b stays empty until a part changes; then it takes v up to that part
+	// and every part after it (one allocation, none when nothing changes).
 	var b strings.Builder
 	changed := false
-	rest := v
+	pos := 0
 	for i := 0; ; i++ {
-		part, tail, more := strings.Cut(rest, ";")
-		if i > 0 {
-			b.WriteByte(';')
-		}
+		part, _, more := strings.Cut(v[pos:], ";")
+		keep, secret := part, ""
 		switch eq := strings.IndexByte(part, '='); {
 		case set && i > 0, strings.TrimSpace(part) == "":
-			b.WriteString(part) // Path, Domain, Expires, SameSite ...
+			// Path, Domain, Expires, SameSite ...
 		case eq < 0:
-			b.WriteString(r.mask(part))
-			changed = true
+			keep, secret = "", part
 		default:
-			val := part[eq+1:]
-			b.WriteString(part[:eq+1])
-			if strings.TrimSpace(val) == "" || isMarked(val) {
-				b.WriteString(val)
-			} else {
-				b.WriteString(r.mask(val))
-				changed = true
+			if val := part[eq+1:]; strings.TrimSpace(val) != "" && !isMarked(val) {
+				keep, secret = part[:eq+1], val
 			}
 		}
-		if i == 0 {
+		if secret != "" && !changed {
+			changed = true
 			b.Grow(len(v) + 16)
+			b.WriteString(v[:pos])
+		}
+		if changed {
+			b.WriteString(keep)
+			if secret != "" {
+				b.WriteString(r.mask(secret))
+			}
+			if more {
+				b.WriteByte(';')
+			}
 		}
 		if !more {
 			break
 		}
-		rest = tail
+		pos += len(part) + 1
 	}
 	if !changed {
 		return v, false
@@ -373,21 +378,45 @@ func (r *Redactor) multipart(s string, trunc bool, prefix string, paths *[]strin
 // deduplicated union of what was there and the paths it replaced, such as
 // "http.requestHeaders.authorization", "http.url.query.token",
 // "http.requestBody", "attrs.password" and "message", and returns e.Redacted.
-func (r *Redactor) Event(e *event.Event) []string { return r.event(e, false) }
-
-// EventOwned is Event for an event whose HTTP part (the struct e.HTTP
-// points to, its header maps and their value slices) belongs to the caller
-// alone, as the recorder's pipeline builds it: those are redacted in place
-// instead of copied, which spares a copy of every header map that holds a
-// secret (a cookie, an authorization) on every request. Everything else
-// e points to is treated as by Event.
-func (r *Redactor) EventOwned(e *event.Event) []string { return r.event(e, true) }
-
-func (r *Redactor) event(e *event.Event, ownHTTP bool) []string {
+func (r *Redactor) Event(e *event.Event) []string {
 	if e == nil {
 		return nil
 	}
-	paths := make([]string, 0, 8)
+	r.event(nil, e, false)
+	return e.Redacted
+}
+
+// AppendEvent is Event with e.Redacted built in dst: it appends e.Redacted
+// to dst and returns the extended slice, so that a caller redacting many
+// events (the recorder's pipeline) reuses one buffer for their paths
+// instead of allocating a slice per event. e.Redacted must not share
+// dst's memory.
+func (r *Redactor) AppendEvent(dst []string, e *event.Event) []string {
+	return r.event(dst, e, false)
+}
+
+// AppendEventOwned is AppendEvent for an event whose HTTP part (the struct
+// e.HTTP points to, its header maps and their value slices) belongs to the
+// caller alone, as the recorder's pipeline builds it: those are redacted in
+// place instead of copied, which spares a copy of every header map that
+// holds a secret (a cookie, an authorization) on every request. Everything
+// else e points to is treated as by Event.
+func (r *Redactor) AppendEventOwned(dst []string, e *event.Event) []string {
+	return r.event(dst, e, true)
+}
+
+// HasHook reports whether the Redactor calls a redaction hook (WithHook),
+// which is given the values it redacts and may keep them: a caller that
+// lends the Redactor strings over memory it will reuse must not do so then.
+func (r *Redactor) HasHook() bool { return r.hook != nil }
+
+// event redacts e (see Event), appends e.Redacted to dst and returns dst.
+func (r *Redactor) event(dst []string, e *event.Event, ownHTTP bool) []string {
+	if e == nil {
+		return dst
+	}
+	start := len(dst)
+	paths := dst
 	str := func(p *string, path string) {
 		if *p == "" {
 			return
@@ -482,19 +511,15 @@ func (r *Redactor) event(e *event.Event, ownHTTP bool) []string {
 			paths = append(paths, w.paths...)
 		}
 	}
-	if len(paths) == 0 && len(e.Redacted) == 0 {
-		return nil
+	if len(paths) == start && len(e.Redacted) == 0 {
+		return dst
 	}
-	all := paths
-	if len(e.Redacted) > 0 {
-		all = make([]string, 0, len(e.Redacted)+len(paths))
-		all = append(all, e.Redacted...)
-		all = append(all, paths...)
-	}
+	paths = append(paths, e.Redacted...)
+	all := paths[start:]
 	slices.Sort(all)
 	all = slices.Compact(all)
-	e.Redacted = all
-	return all
+	e.Redacted = all[:len(all):len(all)]
+	return paths[:start+len(all)]
 }
 
 // hookPath is the path of a field for the redaction hook, or nil when

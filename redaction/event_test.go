@@ -89,11 +89,40 @@ func TestEventRedactsEverything(t *testing.T) {
 	}
 }
 
-// TestEventOwnedMatchesEvent: redacting the HTTP part in place gives the
+// TestAppendEventBuildsRedactedInDst: AppendEvent gives the event Event
+// gives, with e.Redacted a part of dst appended after what dst held, and
+// leaves dst alone when nothing is redacted.
+func TestAppendEventBuildsRedactedInDst(t *testing.T) {
+	r := New()
+	e := secretEvent()
+	e.Redacted = []string{"attrs.earlier"}
+	want := deepCopy(t, &e)
+	wantPaths := r.Event(&want)
+
+	got := deepCopy(t, &e)
+	callers := got.Redacted
+	dst := append(make([]string, 0, 64), "previous event")
+	out := r.AppendEvent(dst, &got)
+	if out[0] != "previous event" || !slices.Equal(out[1:], wantPaths) || !slices.Equal(got.Redacted, wantPaths) {
+		t.Fatalf("dst %v, e.Redacted %v; want [previous event] + %v", out, got.Redacted, wantPaths)
+	}
+	if &got.Redacted[0] != &out[1] || cap(got.Redacted) != len(got.Redacted) {
+		t.Fatal("e.Redacted is not the appended part of dst")
+	}
+	if !slices.Equal(callers, []string{"attrs.earlier"}) {
+		t.Fatalf("the caller's Redacted slice was written: %v", callers)
+	}
+	plain := event.Event{Kind: event.KindCustom, Name: "plain"}
+	if again := r.AppendEvent(out, &plain); len(again) != len(out) || plain.Redacted != nil {
+		t.Fatalf("an event with nothing to redact added %v", again[len(out):])
+	}
+}
+
+// TestAppendEventOwnedMatchesEvent: redacting the HTTP part in place gives the
 // event Event gives, writes into the caller's header maps and HTTP struct
 // (that is the point), and still leaves alone what the caller shares
 // elsewhere (attrs, provider).
-func TestEventOwnedMatchesEvent(t *testing.T) {
+func TestAppendEventOwnedMatchesEvent(t *testing.T) {
 	r := New()
 	e := secretEvent()
 	// A header whose name holds a secret is renamed in place.
@@ -105,7 +134,7 @@ func TestEventOwnedMatchesEvent(t *testing.T) {
 	httpPart, reqHeaders := owned.HTTP, owned.HTTP.RequestHeaders
 	attrs, provider := owned.Attrs, owned.Provider
 	sharedAttrs := deepCopy(t, &event.Event{Attrs: attrs}).Attrs
-	paths := r.EventOwned(&owned)
+	paths := r.AppendEventOwned(nil, &owned)
 
 	if !slices.Equal(paths, wantPaths) {
 		t.Fatalf("paths\n got %v\nwant %v", paths, wantPaths)
@@ -113,10 +142,10 @@ func TestEventOwnedMatchesEvent(t *testing.T) {
 	got, _ := event.Marshal(&owned)
 	exp, _ := event.Marshal(&want)
 	if string(got) != string(exp) {
-		t.Fatalf("EventOwned differs from Event:\n got %s\nwant %s", got, exp)
+		t.Fatalf("AppendEventOwned differs from Event:\n got %s\nwant %s", got, exp)
 	}
 	if owned.HTTP != httpPart || fmt.Sprintf("%p", owned.HTTP.RequestHeaders) != fmt.Sprintf("%p", reqHeaders) {
-		t.Fatal("EventOwned copied the HTTP part or its header map instead of redacting in place")
+		t.Fatal("AppendEventOwned copied the HTTP part or its header map instead of redacting in place")
 	}
 	for k, vs := range reqHeaders {
 		if strings.Contains(k, sGHP) || slices.ContainsFunc(vs, func(v string) bool { return strings.Contains(v, sBearer) }) {
@@ -124,7 +153,7 @@ func TestEventOwnedMatchesEvent(t *testing.T) {
 		}
 	}
 	if !reflect.DeepEqual(attrs, sharedAttrs) || owned.Provider == provider {
-		t.Fatal("EventOwned wrote into attrs or the provider struct, which are not its to change")
+		t.Fatal("AppendEventOwned wrote into attrs or the provider struct, which are not its to change")
 	}
 }
 

@@ -173,18 +173,18 @@ func FuzzBody(f *testing.F) {
 		e.HTTP.RequestBody.Truncated = trunc
 		r.Event(&e)
 
-		// In place (EventOwned) or on copies (Event): the same event.
+		// In place (AppendEventOwned) or on copies (Event): the same event.
 		owned, copied := requestEvent(), requestEvent()
 		for _, x := range []*event.Event{&owned, &copied} {
 			x.HTTP.RequestHeaders = map[string][]string{"X-" + ct: {body, ct}, "Cookie": {body}, "Accept": {"*/*"}}
 			x.HTTP.ResponseHeaders = map[string][]string{"Set-Cookie": {body}, ct: {body}}
 		}
-		r.EventOwned(&owned)
+		r.AppendEventOwned(nil, &owned)
 		r.Event(&copied)
 		a, errA := event.Marshal(&owned)
 		b, errB := event.Marshal(&copied)
 		if (errA == nil) != (errB == nil) || string(a) != string(b) {
-			t.Fatalf("EventOwned and Event differ:\n%s\n%s", a, b)
+			t.Fatalf("AppendEventOwned and Event differ:\n%s\n%s", a, b)
 		}
 	})
 }
