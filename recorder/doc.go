@@ -8,9 +8,11 @@
 // queue, stamps IDs, redacts every field and encodes each event once; the
 // second appends the batch to the store in one transaction and publishes it
 // to the websocket hub while the first prepares the next. The pipeline
-// reuses its header maps and, while no console holds its events, the
-// memory it encodes them into, so that the garbage it leaves (whose
-// collection the app's goroutines share) is mostly bbolt's. A full queue
+// reuses its header maps, the memory of the strings it builds for request
+// events (unless a redaction hook, which may keep them, is set) and, while
+// no console holds its events, the memory it encodes them into, so that
+// the garbage it leaves (whose collection the app's goroutines share) is
+// mostly bbolt's. A full queue
 // drops the event and counts it (Stats, and the stats message on the wire).
 //
 // Handler serves the devtools route (websocket and JSON) behind the policy of
