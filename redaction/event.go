@@ -189,7 +189,8 @@ func (r *Redactor) secretHeader(name, v string) (string, bool) {
 // cookie values.
 func (r *Redactor) cookies(v string, set bool) (string, bool) {
 	// b stays empty until a part changes; then it takes v up to that part
-	// and every part after it (one allocation, none when nothing changes).
+	// and every part after it (usually one allocation; none when nothing
+	// changes).
 	var b strings.Builder
 	changed := false
 	pos := 0
