@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unsafe"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/store"
@@ -469,7 +469,7 @@ func (a *batchArena) grab(n int) []byte {
 	c := &a.chunks[k-1]
 	start := len(*c)
 	*c = (*c)[:start+n]
-	return (*c)[start:start:start+n]
+	return (*c)[start : start : start+n]
 }
 
 // copy returns a copy of b in the arena, with no spare capacity.
