@@ -383,7 +383,7 @@ func (r *Redactor) Event(e *event.Event) []string {
 	if e == nil {
 		return nil
 	}
-	r.event(nil, e, false)
+	r.event(make([]string, 0, 8), e, false) // room for the usual few paths
 	return e.Redacted
 }
 
