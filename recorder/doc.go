@@ -12,8 +12,8 @@
 // events (unless a redaction hook, which may keep them, is set) and, while
 // no console holds its events, the memory it encodes them into, so that
 // the garbage it leaves (whose collection the app's goroutines share) is
-// mostly bbolt's. A full queue
-// drops the event and counts it (Stats, and the stats message on the wire).
+// mostly bbolt's. A full queue drops the event and counts it (Stats, and
+// the stats message on the wire).
 //
 // Handler serves the devtools route (websocket and JSON) behind the policy of
 // DESIGN.md:

@@ -302,11 +302,11 @@ type stageSet struct {
 	lent  int
 	p     prepared
 	arena batchArena // the memory of the batch's encoded events
-	// text is the memory of the strings the pipeline builds for the
-	// batch's request events (header text, URL, name, body text) and
-	// paths that of their Redacted lists: once the batch is encoded and
-	// stored, nothing reads the events (the store and the hub keep the
-	// encoded bytes), so both are reused for the set's next batch.
+	// text holds the strings the pipeline builds for the batch's request
+	// events (header text, URL, name, body text), and paths the events'
+	// Redacted lists. Once the batch is encoded and stored, nothing reads
+	// the events (the store and the hub keep the encoded bytes), so both
+	// are reused for the set's next batch.
 	text  batchArena
 	paths []string
 }
