@@ -115,6 +115,7 @@ const (
 	StateAuthRefused                        // 401/403: Run returns ErrUnauthorized
 	StateOriginRefused                      // origin refused: Run returns ErrOriginRefused
 	StateClosed                             // Run is returning
+	StateNotFound                           // 404: Run returns ErrNotFound
 )
 
 func (s ConnState) String() string {
@@ -131,6 +132,8 @@ func (s ConnState) String() string {
 		return "origin refused"
 	case StateClosed:
 		return "closed"
+	case StateNotFound:
+		return "not found"
 	}
 	return fmt.Sprintf("ConnState(%d)", int(s))
 }
@@ -212,8 +215,10 @@ var errResync = errors.New("stream: resync after gap")
 // LastID: events are delivered in ID order without duplicates, and without
 // holes as long as the server's history still holds them.
 //
-// Run returns an error matching ErrUnauthorized (HTTP 401/403) or
-// ErrOriginRefused without retrying, one matching ErrProtocol when the
+// Run returns an error matching ErrUnauthorized (HTTP 401/403),
+// ErrOriginRefused or ErrNotFound (HTTP 404) without retrying; other
+// answers (5xx from a proxy while the app restarts, say) and network errors
+// are retried. It returns one matching ErrProtocol when the
 // server does not speak protocol v1, ErrBadURL for a bad URL, and, when ctx
 // ends, one matching both ErrClosed and ctx.Err(). A Client runs once at a
 // time.
@@ -247,6 +252,9 @@ func (c *Client) Run(ctx context.Context, fn func(Update)) error {
 			return err
 		case errors.Is(err, ErrUnauthorized):
 			fn(Update{Kind: UpdateState, State: StateAuthRefused, Err: err})
+			return err
+		case errors.Is(err, ErrNotFound):
+			fn(Update{Kind: UpdateState, State: StateNotFound, Err: err})
 			return err
 		case errors.Is(err, ErrProtocol):
 			fn(Update{Kind: UpdateState, State: StateClosed, Err: err})
@@ -476,6 +484,8 @@ func classifyRefusal(resp *http.Response) error {
 	switch resp.StatusCode {
 	case http.StatusUnauthorized:
 		e.kind = ErrUnauthorized
+	case http.StatusNotFound:
+		e.kind = ErrNotFound
 	case http.StatusForbidden:
 		e.kind = ErrUnauthorized
 		if resp.Body != nil {

@@ -138,8 +138,19 @@ func TestClientResumeUnderLoad(t *testing.T) {
 	t.Logf("%d events, %d kills, %d reconnects, %d gaps filled", len(got), kills, reconnects, gaps)
 }
 
-func TestClientUnauthorizedNoRetry(t *testing.T) {
-	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+// TestClientRefusalsNoRetry: a refused token and a missing route end Run
+// after one attempt, each with its own error and state.
+func TestClientRefusalsNoRetry(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		err    error
+		state  ConnState
+	}{
+		{http.StatusUnauthorized, ErrUnauthorized, StateAuthRefused},
+		{http.StatusForbidden, ErrUnauthorized, StateAuthRefused},
+		{http.StatusNotFound, ErrNotFound, StateNotFound},
+	} {
+		status := tc.status
 		var hits atomic.Int64
 		var auth atomic.Value
 		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -158,11 +169,13 @@ func TestClientUnauthorizedNoRetry(t *testing.T) {
 		cancel()
 		ts.Close()
 		var he *HTTPError
-		if !errors.Is(err, ErrUnauthorized) || !errors.As(err, &he) || he.StatusCode != status {
-			t.Fatalf("HTTP %d: Run = %v, want ErrUnauthorized with the status", status, err)
+		if !errors.Is(err, tc.err) || !errors.As(err, &he) || he.StatusCode != status {
+			t.Fatalf("HTTP %d: Run = %v, want %v with the status", status, err, tc.err)
 		}
-		if errors.Is(err, ErrOriginRefused) {
-			t.Fatalf("HTTP %d: plain refusal reported as origin refusal", status)
+		for _, other := range []error{ErrUnauthorized, ErrOriginRefused, ErrNotFound} {
+			if other != tc.err && errors.Is(err, other) {
+				t.Fatalf("HTTP %d: reported as %v too", status, other)
+			}
 		}
 		if n := hits.Load(); n != 1 {
 			t.Fatalf("HTTP %d: %d dial attempts, want 1", status, n)
@@ -170,9 +183,40 @@ func TestClientUnauthorizedNoRetry(t *testing.T) {
 		if got := auth.Load(); got != "Bearer tok-123" {
 			t.Fatalf("Authorization = %q", got)
 		}
-		if !slices.Equal(states, []ConnState{StateConnecting, StateAuthRefused}) {
-			t.Fatalf("states = %v", states)
+		if !slices.Equal(states, []ConnState{StateConnecting, tc.state}) {
+			t.Fatalf("HTTP %d: states = %v", status, states)
 		}
+	}
+}
+
+// TestClientRetriesServerErrors: a 5xx answer (a proxy in front of an app
+// that restarts) is retried, and the caller sees why.
+func TestClientRetriesServerErrors(t *testing.T) {
+	var hits atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Error(w, "upstream restarting", http.StatusBadGateway)
+	}))
+	defer ts.Close()
+	c := NewClient(ClientOptions{URL: ts.URL + "/ws", MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	retries := 0
+	var lastErr error
+	err := c.Run(ctx, func(u Update) {
+		if u.Kind == UpdateState && u.State == StateReconnecting {
+			lastErr = u.Err
+			if retries++; retries == 3 {
+				cancel()
+			}
+		}
+	})
+	if !errors.Is(err, ErrClosed) || retries != 3 || hits.Load() != 3 {
+		t.Fatalf("Run = %v after %d retries and %d dials; want it retrying until cancelled", err, retries, hits.Load())
+	}
+	var he *HTTPError
+	if !errors.As(lastErr, &he) || he.StatusCode != http.StatusBadGateway {
+		t.Fatalf("retry reason = %v, want the HTTP 502", lastErr)
 	}
 }
 

@@ -51,6 +51,9 @@
 //     that arrive while one is being processed are coalesced (the latest
 //     wins): repeated subscribes cost neither memory nor hub subscribers,
 //     but each processed one with `since` replays history again.
+//   - Run gives up at once on 401, 403 and 404 (a token or a route that
+//     retrying cannot fix) and keeps retrying anything else, including
+//     5xx answers and refused connections, until its context ends.
 //   - When Run's context ends the client sends a normal close and waits at
 //     most about a second for the server's answer (with a caller-supplied
 //     HTTPClient the library's own timeouts apply, up to 10s).

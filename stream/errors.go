@@ -15,6 +15,11 @@ var (
 	// request's Origin header (cross-origin and not allow-listed). Run
 	// returns it without retrying. It does not match ErrUnauthorized.
 	ErrOriginRefused = errors.New("stream: origin refused")
+	// ErrNotFound means the server answered the upgrade with HTTP 404:
+	// nothing serves devtools at the URL (a wrong base path, or a recorder
+	// that is off, as it is in production unless enabled). Run returns it
+	// without retrying: retrying cannot make the route appear.
+	ErrNotFound = errors.New("stream: no devtools route")
 	// ErrProtocol means the peer broke wire protocol v1: no or another
 	// subprotocol, a frame that is not a v1 message, an event that does
 	// not decode.
@@ -28,11 +33,12 @@ var (
 )
 
 // HTTPError is a dial that the server answered with a non-upgrade HTTP
-// status. It wraps ErrUnauthorized for 401 and 403 and ErrOriginRefused for
-// an origin refusal; use errors.As to read the status.
+// status. It wraps ErrUnauthorized for 401 and 403, ErrOriginRefused for
+// an origin refusal and ErrNotFound for 404; use errors.As to read the
+// status.
 type HTTPError struct {
 	StatusCode int
-	// kind is ErrUnauthorized, ErrOriginRefused or nil.
+	// kind is ErrUnauthorized, ErrOriginRefused, ErrNotFound or nil.
 	kind error
 }
 
@@ -42,11 +48,13 @@ func (e *HTTPError) Error() string {
 		return fmt.Sprintf("stream: origin refused by server (HTTP %d)", e.StatusCode)
 	case ErrUnauthorized:
 		return fmt.Sprintf("stream: unauthorized (HTTP %d)", e.StatusCode)
+	case ErrNotFound:
+		return fmt.Sprintf("stream: no devtools route at this URL (HTTP %d)", e.StatusCode)
 	}
 	return fmt.Sprintf("stream: server answered HTTP %d instead of a websocket upgrade", e.StatusCode)
 }
 
-// Unwrap returns ErrUnauthorized, ErrOriginRefused or nil.
+// Unwrap returns ErrUnauthorized, ErrOriginRefused, ErrNotFound or nil.
 func (e *HTTPError) Unwrap() error { return e.kind }
 
 // ServerError is an `error` message sent by the server, delivered to the

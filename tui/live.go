@@ -64,6 +64,8 @@ func mapState(st stream.ConnState) ConnState {
 		return StateAuthRefused
 	case stream.StateOriginRefused:
 		return StateOriginRefused
+	case stream.StateNotFound:
+		return StateNotFound
 	}
 	return StateClosed
 }
@@ -115,7 +117,7 @@ func (s *LiveSource) run() {
 	if err != nil && s.ctx.Err() == nil {
 		// Refusals were already reported as states; anything else (bad
 		// URL, protocol) is shown as an error. Either way: no retry loop.
-		if !errors.Is(err, stream.ErrUnauthorized) && !errors.Is(err, stream.ErrOriginRefused) {
+		if !errors.Is(err, stream.ErrUnauthorized) && !errors.Is(err, stream.ErrOriginRefused) && !errors.Is(err, stream.ErrNotFound) {
 			e := fmt.Errorf("tui: live source stopped: %w", err)
 			s.pump.Update(func(b *Batch) { b.Conn = &Conn{State: StateClosed, Since: time.Now(), Err: e}; b.Err = e })
 		}

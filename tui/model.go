@@ -422,6 +422,8 @@ func (m *Model) onBatch(msg batchMsg) tea.Cmd {
 			m.setNotice("auth refused: the server rejected the token; check BEIGNET_DEVTOOLS_TOKEN (not retrying)", true)
 		case StateOriginRefused:
 			m.setNotice("origin refused: the server did not accept this client's Origin (not retrying)", true)
+		case StateNotFound:
+			m.setNotice("not found: nothing serves devtools at this URL; check its base path and that the app enables the recorder (not retrying)", true)
 		case StateReconnecting:
 			if b.Conn.Err != nil {
 				m.setNotice("connection lost: "+b.Conn.Err.Error(), true)

@@ -50,7 +50,7 @@ func Run(ctx context.Context, opts Options, ro ...RunOptions) error {
 		return fmt.Errorf("tui: %w", err)
 	}
 	switch m.conn.State {
-	case StateAuthRefused, StateOriginRefused:
+	case StateAuthRefused, StateOriginRefused, StateNotFound:
 		if m.conn.Err != nil {
 			return fmt.Errorf("tui: %s: %w", m.conn.State, m.conn.Err)
 		}

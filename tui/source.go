@@ -20,6 +20,7 @@ const (
 	StateAuthRefused
 	StateOriginRefused
 	StateClosed
+	StateNotFound // nothing serves devtools at the URL (HTTP 404)
 )
 
 func (s ConnState) String() string {
@@ -38,6 +39,8 @@ func (s ConnState) String() string {
 		return "origin refused"
 	case StateClosed:
 		return "closed"
+	case StateNotFound:
+		return "not found"
 	}
 	return "unknown"
 }

@@ -194,6 +194,7 @@ func TestGoldenStatusBar(t *testing.T) {
 		"offline":       {Conn: &Conn{State: StateOffline}},
 		"authrefused":   {Conn: &Conn{State: StateAuthRefused, Err: errString("stream: unauthorized (401)")}},
 		"originrefused": {Conn: &Conn{State: StateOriginRefused}},
+		"notfound":      {Conn: &Conn{State: StateNotFound, Err: errString("stream: no devtools route at this URL (HTTP 404)")}},
 	}
 	for name, b := range states {
 		t.Run(name, func(t *testing.T) {

@@ -302,7 +302,7 @@ func (m *Model) renderList(w, h int) []string {
 			msg = "no events match the filter"
 		case m.conn.State == StateOffline:
 			msg = "no events"
-		case m.conn.State == StateAuthRefused || m.conn.State == StateOriginRefused:
+		case m.conn.State == StateAuthRefused || m.conn.State == StateOriginRefused || m.conn.State == StateNotFound:
 			msg = "not connected: " + m.conn.State.String()
 		}
 		out = append(out, m.st.Dim.Render(fit("  "+msg, w)))
@@ -342,6 +342,8 @@ func (m *Model) connText() (string, lipgloss.Style) {
 		return "✖ auth refused", m.st.StatusErr
 	case StateOriginRefused:
 		return "✖ origin refused", m.st.StatusErr
+	case StateNotFound:
+		return "✖ no devtools route", m.st.StatusErr
 	case StateClosed:
 		return "■ closed", m.st.StatusWarn
 	}

@@ -20,6 +20,10 @@ import (
 // TokenEnv is the environment variable read for the devtools token.
 const TokenEnv = "BEIGNET_DEVTOOLS_TOKEN"
 
+// noRouteHint is what to check when --url answers 404: the devtools route
+// is not at that path, or the app does not enable the recorder.
+const noRouteHint = "check the URL's base path, and that the app enables the recorder (it is off in production unless enabled)"
+
 // Exit codes.
 const (
 	ExitOK      = 0

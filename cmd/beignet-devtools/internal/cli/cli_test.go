@@ -350,6 +350,12 @@ func TestPurgeURL(t *testing.T) {
 	if r.code != ExitFailure || !strings.Contains(r.stderr, "cannot reach") {
 		t.Fatalf("unreachable: %d %s", r.code, r.stderr)
 	}
+	for _, cmd := range [][]string{{"purge", "--keep", "1"}, {"scan"}} {
+		r = run(t, tok, append(cmd, "--url", srv.URL+"/not-devtools/ws")...)
+		if r.code != ExitFailure || !strings.Contains(r.stderr, "nothing serves devtools at") {
+			t.Fatalf("%s, wrong base path: %d %s", cmd[0], r.code, r.stderr)
+		}
+	}
 }
 
 func TestTailURL(t *testing.T) {
@@ -381,6 +387,10 @@ func TestTailURL(t *testing.T) {
 	r = run(t, tok, "tail", "--url", "http://127.0.0.1:1")
 	if r.code != ExitFailure || !strings.Contains(r.stderr, "cannot connect") {
 		t.Fatalf("unreachable: %d %s", r.code, r.stderr)
+	}
+	r = run(t, tok, "tail", "--url", srv.URL+"/not-devtools/ws", "--retry")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "nothing serves devtools at") || !strings.Contains(r.stderr, "base path") {
+		t.Fatalf("wrong base path: %d %s", r.code, r.stderr)
 	}
 }
 

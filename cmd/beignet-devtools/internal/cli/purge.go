@@ -201,6 +201,9 @@ func purgeURL(ctx context.Context, u, token string, req purgeRequest) (purgeResu
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 		return res, failErr("purge: the devtools route refused the token (HTTP %d); check --token-file or $%s", resp.StatusCode, TokenEnv)
 	}
+	if resp.StatusCode == http.StatusNotFound {
+		return res, failErr("purge: nothing serves devtools at %s (HTTP 404): %s", u, noRouteHint)
+	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
 			Error string `json:"error"`

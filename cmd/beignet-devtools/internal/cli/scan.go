@@ -139,6 +139,8 @@ func scanURL(ctx context.Context, eventsURL, token string, visit func([]byte)) e
 		switch {
 		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 			return failErr("scan: the devtools route refused the token (HTTP %d); check --token-file or $%s", resp.StatusCode, TokenEnv)
+		case resp.StatusCode == http.StatusNotFound:
+			return failErr("scan: nothing serves devtools at %s (HTTP 404): %s", eventsURL, noRouteHint)
 		case resp.StatusCode != http.StatusOK:
 			return failErr("scan: the app answered HTTP %d", resp.StatusCode)
 		}

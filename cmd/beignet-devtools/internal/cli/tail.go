@@ -200,6 +200,8 @@ func tailURL(ctx context.Context, env *Env, wsURL, token string, since event.ID,
 		return failErr("tail: the devtools route refused the token (%v); check --token-file or $%s", err, TokenEnv)
 	case errors.Is(err, stream.ErrOriginRefused):
 		return failErr("tail: the devtools route refused this client's origin (%v)", err)
+	case errors.Is(err, stream.ErrNotFound):
+		return failErr("tail: nothing serves devtools at %s (HTTP 404): %s", wsURL, noRouteHint)
 	case errors.As(cause, &ce):
 		return failErr("tail: cannot connect to %s: %v (is the app running? --retry keeps trying)", wsURL, ce.err)
 	case errors.Is(cause, errEnough):
