@@ -48,9 +48,11 @@
 //   - The Server does no authorization: wrap it in a handler that does,
 //     before the upgrade.
 //   - A subscribe replaces the connection's previous one, and subscribes
-//     that arrive while one is being processed are coalesced (the latest
+//     that arrive while one is being processed, or sooner than
+//     ServerOptions.SubscribeInterval after it, are coalesced (the latest
 //     wins): repeated subscribes cost neither memory nor hub subscribers,
-//     but each processed one with `since` replays history again.
+//     and replays of history (one per processed subscribe with `since`)
+//     are at most one per interval per connection.
 //   - Run gives up at once on 401, 403 and 404 (a token or a route that
 //     retrying cannot fix) and keeps retrying anything else, including
 //     5xx answers and refused connections, until its context ends.

@@ -33,6 +33,10 @@ const (
 	DefaultPingInterval  = 20 * time.Second
 	DefaultStatsInterval = 2 * time.Second
 	DefaultReplayPage    = 512
+	// DefaultSubscribeInterval is ServerOptions.SubscribeInterval's
+	// default: at most ten subscribes (and replays) a second per
+	// connection, a pace no person changing filters notices.
+	DefaultSubscribeInterval = 100 * time.Millisecond
 )
 
 // maxBadMessages is how many malformed or unknown messages in a row a
@@ -72,6 +76,13 @@ type ServerOptions struct {
 	StatsInterval time.Duration
 	// ReplayPage is the page size of history replay (default 512).
 	ReplayPage int
+	// SubscribeInterval is the least time between two subscribes the
+	// server processes on one connection (default
+	// DefaultSubscribeInterval; negative: no limit). Each one with since
+	// replays history; subscribes that arrive sooner wait, and only the
+	// latest of them is processed, so a client that subscribes in a loop
+	// costs the app a bounded number of replays, not a core.
+	SubscribeInterval time.Duration
 	// Logger receives diagnostics (never event content); nil discards.
 	Logger *slog.Logger
 }
@@ -111,6 +122,9 @@ func NewServer(opts ServerOptions) *Server {
 	}
 	if opts.ReplayPage <= 0 {
 		opts.ReplayPage = DefaultReplayPage
+	}
+	if opts.SubscribeInterval == 0 {
+		opts.SubscribeInterval = DefaultSubscribeInterval
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -248,6 +262,7 @@ type serverConn struct {
 	closeReason string
 
 	// writer state
+	nextSub  time.Time // when the next subscribe may be processed
 	sub      *Subscription
 	spare    []Item
 	lastSent event.ID // last event ID written (or the subscription's since)
@@ -313,10 +328,21 @@ func (c *serverConn) writeLoop(ctx context.Context) (websocket.StatusCode, strin
 		defer t.Stop()
 		statsC = t.C
 	}
+	// subWait, while set, is when a pending subscribe that came too soon
+	// after the last one gets its turn; pendingSig is not watched until
+	// then (the pending subscribe stays, newer ones replace it).
+	var subWait <-chan time.Time
+	subTimer := time.NewTimer(time.Hour)
+	subTimer.Stop()
+	defer subTimer.Stop()
 	for {
 		var ready, subDone <-chan struct{}
 		if c.sub != nil {
 			ready, subDone = c.sub.Ready(), c.sub.Done()
+		}
+		pendingSig := c.pendingSig
+		if subWait != nil {
+			pendingSig = nil
 		}
 		select {
 		case <-c.s.closing:
@@ -329,19 +355,19 @@ func (c *serverConn) writeLoop(ctx context.Context) (websocket.StatusCode, strin
 			if c.write(b) != nil {
 				return 0, ""
 			}
-		case <-c.pendingSig:
-			if m := c.takePending(); m != nil {
-				switch err := c.subscribe(ctx, m); {
-				case err == nil:
-				case errors.Is(err, errStop):
-					return websocket.StatusGoingAway, "server shutting down"
-				case errors.Is(err, errHubClosed):
-					return websocket.StatusGoingAway, "hub closed"
-				case errors.Is(err, errReaderGone):
-					return c.closeCode, c.closeReason
-				default:
-					return 0, ""
-				}
+		case <-pendingSig:
+			if wait := time.Until(c.nextSub); wait > 0 {
+				subTimer.Reset(wait)
+				subWait = subTimer.C
+				continue
+			}
+			if code, reason, stop := c.processPending(ctx); stop {
+				return code, reason
+			}
+		case <-subWait:
+			subWait = nil
+			if code, reason, stop := c.processPending(ctx); stop {
+				return code, reason
 			}
 		case <-ready:
 			if c.forward() != nil {
@@ -471,6 +497,30 @@ func (c *serverConn) writeBatch(b []byte, n int, first Item) error {
 	}
 	c.buf = b
 	return c.write(b)
+}
+
+// processPending processes the latest pending subscribe, if any, and
+// reports whether the writer must stop, with the close code to send.
+func (c *serverConn) processPending(ctx context.Context) (websocket.StatusCode, string, bool) {
+	m := c.takePending()
+	if m == nil {
+		return 0, "", false
+	}
+	if iv := c.s.opts.SubscribeInterval; iv > 0 {
+		c.nextSub = time.Now().Add(iv)
+	}
+	switch err := c.subscribe(ctx, m); {
+	case err == nil:
+		return 0, "", false
+	case errors.Is(err, errStop):
+		return websocket.StatusGoingAway, "server shutting down", true
+	case errors.Is(err, errHubClosed):
+		return websocket.StatusGoingAway, "hub closed", true
+	case errors.Is(err, errReaderGone):
+		return c.closeCode, c.closeReason, true
+	default:
+		return 0, "", true
+	}
 }
 
 // subscribe (re)registers with the hub first, so that live events are

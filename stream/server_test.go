@@ -264,6 +264,54 @@ func TestThousandSubscribes(t *testing.T) {
 	}
 }
 
+// countingHistory counts the replays that read it.
+type countingHistory struct {
+	*memHistory
+	calls atomic.Int64
+}
+
+func (h *countingHistory) SinceEncoded(ctx context.Context, after event.ID, limit int) ([]event.ID, [][]byte, error) {
+	h.calls.Add(1)
+	return h.memHistory.SinceEncoded(ctx, after, limit)
+}
+
+// TestSubscribesRateLimited: a client that subscribes in a loop gets at
+// most one replay per SubscribeInterval, and its last subscribe still wins.
+func TestSubscribesRateLimited(t *testing.T) {
+	const interval = 40 * time.Millisecond
+	hist := &countingHistory{memHistory: &memHistory{}}
+	ts := startServer(t, ServerOptions{History: hist, SubscribeInterval: interval})
+	src := newSource(ts.hub, hist.memHistory)
+	a := src.publish(event.KindLog, "a", 0)
+	b := src.publish(event.KindAudit, "b", 0)
+	ws := dialRaw(t, ts.url)
+	expectType(t, ws, TypeHello)
+
+	start := time.Now()
+	for range 300 {
+		writeMsg(t, ws, Message{Type: TypeSubscribe, Since: a.ID, Filter: &Filter{Kinds: []event.Kind{event.KindLog}}})
+	}
+	writeMsg(t, ws, Message{Type: TypeSubscribe, Since: a.ID, Filter: &Filter{Kinds: []event.Kind{event.KindAudit}}})
+	for { // the earlier subscribes replay nothing (b is an audit event)
+		m, raw := readMsg(t, ws)
+		if m.Type == TypeSynced {
+			continue
+		}
+		if m.Type != TypeEvent || !bytes.Contains(m.Event, []byte(b.ID.String())) {
+			t.Fatalf("got %s, want event %s", raw, b.ID)
+		}
+		break
+	}
+	expectType(t, ws, TypeSynced)
+	elapsed := time.Since(start)
+	// Each processed subscribe replays with one read (the history is
+	// shorter than a page); they started at least interval apart.
+	replays := hist.calls.Load()
+	if limit := 1 + int64(elapsed/interval); replays > limit {
+		t.Fatalf("%d replays in %v, want at most %d (one per %v)", replays, elapsed, limit, interval)
+	}
+}
+
 func TestSubprotocolRequired(t *testing.T) {
 	ts := startServer(t, ServerOptions{})
 	ws := dialRaw(t, ts.url, []string{}...)
