@@ -135,6 +135,29 @@ func fmtRate(perSec float64, unit string) string {
 	return fmt.Sprintf("%.0f %s/s", perSec, unit)
 }
 
+// pairedRatios returns, for each round i, (a[i]-base[i]) / (b[i]-base[i]):
+// the ratio of two variants' added costs as measured in the same round,
+// which the machine's drift from one round to the next does not skew as it
+// can skew a ratio of medians. Rounds where b added nothing are skipped.
+func pairedRatios(a, b, base []float64) []float64 {
+	n := min(len(a), len(b), len(base))
+	out := make([]float64, 0, n)
+	for i := range n {
+		if d := b[i] - base[i]; d > 0 {
+			out = append(out, (a[i]-base[i])/d)
+		}
+	}
+	return out
+}
+
+// spread formats ratios as their median and range.
+func spread(rs []float64) string {
+	if len(rs) == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f× (rounds %.2f–%.2f×)", median(rs), slices.Min(rs), slices.Max(rs))
+}
+
 func ratio(a, b float64) string {
 	if b == 0 {
 		return "–"

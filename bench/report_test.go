@@ -28,6 +28,21 @@ func TestMedian(t *testing.T) {
 	}
 }
 
+func TestPairedRatios(t *testing.T) {
+	// Round 2 runs twice as slow for every variant: its ratio stays 0.5.
+	a, b, base := []float64{150, 300, 140}, []float64{200, 400, 0}, []float64{100, 200, 100}
+	got := pairedRatios(a, b, base)
+	if len(got) != 2 || got[0] != 0.5 || got[1] != 0.5 {
+		t.Fatalf("pairedRatios = %v, want [0.5 0.5] (the round where b added nothing skipped)", got)
+	}
+	if s := spread([]float64{0.9, 0.7, 1.2}); s != "0.90× (rounds 0.70–1.20×)" {
+		t.Fatalf("spread = %q", s)
+	}
+	if s := spread(nil); s != "–" {
+		t.Fatalf("spread(nil) = %q", s)
+	}
+}
+
 func TestReportTable(t *testing.T) {
 	r := &report{}
 	r.add(section{title: "Group", note: "why", rows: []row{{"thing", fmtNs(1500), fmtNs(500), ratio(1500, 500), "≤ 3×"}}})

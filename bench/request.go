@@ -316,6 +316,9 @@ func benchRequestCost(ctx context.Context, r *report) error {
 			row{c.name + ": added by recorder, 2 KiB JSON body", fmtNs(addedBody(recBody)), fmtNs(addedBody(slogBody)) + " (slog)", ratio(addedBody(recBody), addedBody(slogBody)), "reported"},
 			row{c.name + ": added by recorder (no body), pipeline resting during the burst", fmtNs(added(recResting)), fmtNs(added(slogged)) + " (slog)", ratio(added(recResting), added(slogged)), "reported"},
 		)
+		if c.name == "request goroutine CPU" {
+			rows = append(rows, row{c.name + ": recorder (no body) ÷ slog, added costs paired within each round", spread(pairedRatios(rec.extra[cpuMetric], slogged.extra[cpuMetric], bare.extra[cpuMetric])), "", "", "reported"})
+		}
 	}
 	cycles := func(m *measurement) string { return fmt.Sprintf("%.0f", median(m.extra["gc-cycles/Mreq"])) }
 	rows = append(rows,
