@@ -390,36 +390,38 @@ func TestLiveSourceRefusalsNoRetry(t *testing.T) {
 		{http.StatusUnauthorized, StateAuthRefused, stream.ErrUnauthorized},
 		{http.StatusNotFound, StateNotFound, stream.ErrNotFound},
 	} {
-		var hits atomic.Int32
-		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			hits.Add(1)
-			http.Error(w, http.StatusText(tc.status), tc.status)
-		}))
-		src := NewLiveSource(stream.ClientOptions{URL: hs.URL + "/ws", Token: "wrong-token-wrong-token-wrong-token", MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		for {
-			b, err := src.Next(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if b.Conn != nil && b.Conn.State == tc.state {
-				if b.Conn.Err == nil || !errors.Is(b.Conn.Err, tc.err) {
-					t.Fatalf("HTTP %d: refused without the reason: %v", tc.status, b.Conn.Err)
+		t.Run(http.StatusText(tc.status), func(t *testing.T) {
+			var hits atomic.Int32
+			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				http.Error(w, http.StatusText(tc.status), tc.status)
+			}))
+			defer hs.Close()
+			src := NewLiveSource(stream.ClientOptions{URL: hs.URL + "/ws", Token: "wrong-token-wrong-token-wrong-token", MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+			defer src.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			for {
+				b, err := src.Next(ctx)
+				if err != nil {
+					t.Fatal(err)
 				}
-				break
+				if b.Conn != nil && b.Conn.State == tc.state {
+					if b.Conn.Err == nil || !errors.Is(b.Conn.Err, tc.err) {
+						t.Fatalf("refused without the reason: %v", b.Conn.Err)
+					}
+					break
+				}
 			}
-		}
-		cancel()
-		// Nothing more arrives: Next blocks (no retry loop).
-		short, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		if b, err := src.Next(short); err == nil {
-			t.Fatalf("HTTP %d: unexpected batch after refusal: %+v", tc.status, b)
-		}
-		cancel2()
-		src.Close()
-		hs.Close()
-		if n := hits.Load(); n != 1 {
-			t.Fatalf("HTTP %d: server hit %d times, want 1", tc.status, n)
-		}
+			// Nothing more arrives: Next blocks (no retry loop).
+			short, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel2()
+			if b, err := src.Next(short); err == nil {
+				t.Fatalf("unexpected batch after refusal: %+v", b)
+			}
+			if n := hits.Load(); n != 1 {
+				t.Fatalf("server hit %d times, want 1", n)
+			}
+		})
 	}
 }
