@@ -86,27 +86,56 @@ func (s *Store) retainInTx(tx *bolt.Tx, batch int) (retainResult, error) {
 		id := event.IDFromTime(s.cfg.now().Add(-s.cfg.maxAge))
 		cutoff = id[:]
 	}
-	var keys [][]byte
+	keys := &s.keys
+	keys.reset()
 	c := eb.Cursor()
-	for k, _ := c.First(); k != nil && len(keys) < budget; k, _ = c.Next() {
-		if len(keys) < excess || (cutoff != nil && bytes.Compare(k, cutoff) < 0) {
-			keys = append(keys, bytes.Clone(k))
+	for k, _ := c.First(); k != nil && len(keys.list) < budget; k, _ = c.Next() {
+		if len(keys.list) < excess || (cutoff != nil && bytes.Compare(k, cutoff) < 0) {
+			keys.add(k)
 			continue
 		}
 		break
 	}
 	res := retainResult{sweep: s.sweep}
-	if len(keys) > 0 {
-		if err := deleteEvents(eb, meta, keys); err != nil {
+	if n := len(keys.list); n > 0 {
+		if err := deleteEvents(eb, meta, keys.list); err != nil {
 			return res, err
 		}
-		res.deleted = len(keys)
+		res.deleted = n
 		res.sweep.dirty = true
 		s.delGen++
 	}
 	var err error
-	res.sweep, _, err = sweepStep(tx, res.sweep, max(autoSweep, 4*res.deleted))
+	res.sweep, _, err = sweepStep(tx, res.sweep, max(autoSweep, 4*res.deleted), keys)
 	return res, err
+}
+
+// keyScratch is reusable memory for the keys a write transaction collects
+// before deleting them (a key bbolt returns is valid only in its
+// transaction, and deleting while a cursor moves skips entries): one buffer
+// for their bytes and one for the list, instead of an allocation per key.
+// The Store's is used under wmu.
+type keyScratch struct {
+	flat []byte
+	list [][]byte // slices of flat (or of an earlier flat, when it grew)
+}
+
+// maxKeyScratch caps the key bytes a keyScratch keeps between uses.
+const maxKeyScratch = 1 << 20
+
+func (s *keyScratch) reset() {
+	if cap(s.flat) > maxKeyScratch {
+		s.flat, s.list = nil, nil
+	}
+	clear(s.list)
+	s.flat, s.list = s.flat[:0], s.list[:0]
+}
+
+// add copies k into the scratch and appends the copy to the list.
+func (s *keyScratch) add(k []byte) {
+	start := len(s.flat)
+	s.flat = append(s.flat, k...)
+	s.list = append(s.list, s.flat[start:len(s.flat):len(s.flat)])
 }
 
 // nearCap reports whether the file is close to MaxSize with little free
@@ -155,7 +184,7 @@ func deleteKeys(b *bolt.Bucket, keys [][]byte) error {
 // sweepStep looks at up to limit index entries from st.pos and deletes
 // those whose event is gone. It returns the new state and how many entries
 // it deleted.
-func sweepStep(tx *bolt.Tx, st sweepState, limit int) (sweepState, int, error) {
+func sweepStep(tx *bolt.Tx, st sweepState, limit int, stale *keyScratch) (sweepState, int, error) {
 	if !st.running {
 		if !st.dirty {
 			return st, 0, nil
@@ -172,11 +201,11 @@ func sweepStep(tx *bolt.Tx, st sweepState, limit int) (sweepState, int, error) {
 	} else {
 		k, _ = c.Seek(st.pos)
 	}
-	var stale [][]byte
+	stale.reset()
 	ec := eb.Cursor() // one cursor for every lookup: Bucket.Get makes one each
 	for n := 0; k != nil && n < limit; n++ {
 		if staleIndexKey(ec, first, k) {
-			stale = append(stale, bytes.Clone(k))
+			stale.add(k)
 		}
 		k, _ = c.Next()
 	}
@@ -190,10 +219,10 @@ func sweepStep(tx *bolt.Tx, st sweepState, limit int) (sweepState, int, error) {
 	} else {
 		st.pos = bytes.Clone(k)
 	}
-	if err := deleteKeys(rb, stale); err != nil {
+	if err := deleteKeys(rb, stale.list); err != nil {
 		return st, 0, err
 	}
-	return st, len(stale), nil
+	return st, len(stale.list), nil
 }
 
 // staleIndexKey reports whether index key k is malformed or points to an
@@ -410,7 +439,7 @@ func (s *Store) sweepIndex() error {
 			// this closure runs) keep the index marked for sweeping.
 			st.dirty = s.delGen != gen
 			var err error
-			next, _, err = sweepStep(tx, st, sweepFactor*chunk)
+			next, _, err = sweepStep(tx, st, sweepFactor*chunk, &s.keys)
 			return err
 		})
 		chunk = adapt(chunk, d)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -546,5 +547,35 @@ func TestSweepMarkPersistsUntilTheIndexIsClean(t *testing.T) {
 	}
 	if marked() {
 		t.Fatal("marked after a complete purge")
+	}
+}
+
+// TestKeyScratch: every collected key keeps its bytes while the buffer
+// grows under it, and a reset reuses the buffer (dropping one that grew
+// past maxKeyScratch).
+func TestKeyScratch(t *testing.T) {
+	var s keyScratch
+	var want []string
+	for i := range 1000 {
+		k := []byte(strings.Repeat(string(rune('a'+i%26)), 1+i%40))
+		want = append(want, string(k))
+		s.add(k)
+		k[0] = '!' // like a bbolt key after its transaction: the scratch holds a copy
+	}
+	for i := range want {
+		if string(s.list[i]) != want[i] {
+			t.Fatalf("key %d = %q, want %q", i, s.list[i], want[i])
+		}
+	}
+	first := &s.flat[:1][0]
+	s.reset()
+	s.add([]byte("again"))
+	if len(s.list) != 1 || string(s.list[0]) != "again" || &s.flat[0] != first {
+		t.Fatalf("after reset: %q (buffer reused: %v)", s.list, &s.flat[0] == first)
+	}
+	s.add(make([]byte, maxKeyScratch+1))
+	s.reset()
+	if cap(s.flat) != 0 {
+		t.Fatalf("kept %d bytes past the cap", cap(s.flat))
 	}
 }

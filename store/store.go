@@ -76,6 +76,7 @@ type Store struct {
 	maxTx       time.Duration // longest retention write tx since open
 	sweep       sweepState    // rolling sweep of the requests index
 	delGen      uint64        // bumped by every deletion, to tell whether a sweep pass saw them all
+	keys        keyScratch    // the keys retention and the sweep collect before deleting them
 	// txLog, when set (tests, benchmarks), gets each purge/sweep write
 	// transaction's duration.
 	txLog func(time.Duration)
