@@ -182,8 +182,8 @@ func deleteKeys(b *bolt.Bucket, keys [][]byte) error {
 }
 
 // sweepStep looks at up to limit index entries from st.pos and deletes
-// those whose event is gone. It returns the new state and how many entries
-// it deleted.
+// those whose event is gone, collecting them in stale first. It returns
+// the new state and how many entries it deleted.
 func sweepStep(tx *bolt.Tx, st sweepState, limit int, stale *keyScratch) (sweepState, int, error) {
 	if !st.running {
 		if !st.dirty {
