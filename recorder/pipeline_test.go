@@ -558,6 +558,14 @@ func TestRequestTextKeptWhenHeld(t *testing.T) {
 		req.Header.Set("X-Mark", fmt.Sprintf("mark %03d", i))
 		h.ServeHTTP(httptest.NewRecorder(), req)
 	}
+	// Six requests, a batch each: the two stage sets take turns, so each
+	// set's memory is reused twice.
+	serveBatches := func(t *testing.T, r *Recorder) {
+		for i := range 6 {
+			serve(r, i)
+			flush(t, r)
+		}
+	}
 	t.Run("sink", func(t *testing.T) {
 		var mu sync.Mutex
 		var held [][3]string // the strings, not the event's HTTP part, which is reused
@@ -569,10 +577,7 @@ func TestRequestTextKeptWhenHeld(t *testing.T) {
 			}
 			return nil
 		}})
-		for i := range 6 { // a batch each: the two stage sets take turns
-			serve(r, i)
-			flush(t, r)
-		}
+		serveBatches(t, r)
 		mu.Lock()
 		defer mu.Unlock()
 		if len(held) != 6 {
@@ -597,10 +602,7 @@ func TestRequestTextKeptWhenHeld(t *testing.T) {
 			return nil, false
 		}
 		r := newTestRecorder(t, Config{Redaction: []redaction.Option{redaction.WithHook(hook)}})
-		for i := range 6 {
-			serve(r, i)
-			flush(t, r)
-		}
+		serveBatches(t, r)
 		mu.Lock()
 		defer mu.Unlock()
 		if len(seen) != 6 {

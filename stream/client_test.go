@@ -189,37 +189,6 @@ func TestClientRefusalsNoRetry(t *testing.T) {
 	}
 }
 
-// TestClientRetriesServerErrors: a 5xx answer (a proxy in front of an app
-// that restarts) is retried, and the caller sees why.
-func TestClientRetriesServerErrors(t *testing.T) {
-	var hits atomic.Int64
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		http.Error(w, "upstream restarting", http.StatusBadGateway)
-	}))
-	defer ts.Close()
-	c := NewClient(ClientOptions{URL: ts.URL + "/ws", MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	retries := 0
-	var lastErr error
-	err := c.Run(ctx, func(u Update) {
-		if u.Kind == UpdateState && u.State == StateReconnecting {
-			lastErr = u.Err
-			if retries++; retries == 3 {
-				cancel()
-			}
-		}
-	})
-	if !errors.Is(err, ErrClosed) || retries != 3 || hits.Load() != 3 {
-		t.Fatalf("Run = %v after %d retries and %d dials; want it retrying until cancelled", err, retries, hits.Load())
-	}
-	var he *HTTPError
-	if !errors.As(lastErr, &he) || he.StatusCode != http.StatusBadGateway {
-		t.Fatalf("retry reason = %v, want the HTTP 502", lastErr)
-	}
-}
-
 func TestClientOriginRefused(t *testing.T) {
 	ts := startServer(t, ServerOptions{})
 	c := NewClient(ClientOptions{URL: ts.url, Header: http.Header{"Origin": {"http://evil.example"}}})

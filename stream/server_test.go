@@ -237,17 +237,7 @@ func TestThousandSubscribes(t *testing.T) {
 	}
 	writeMsg(t, ws, Message{Type: TypeSubscribe, Since: a.ID, Filter: &Filter{Kinds: []event.Kind{event.KindAudit}}})
 	// Only the last subscribe replays: the first event is b.
-	for {
-		m, raw := readMsg(t, ws)
-		if m.Type == TypeSynced {
-			continue
-		}
-		if m.Type != TypeEvent || !bytes.Contains(m.Event, []byte(b.ID.String())) {
-			t.Fatalf("got %s, want event %s", raw, b.ID)
-		}
-		break
-	}
-	expectType(t, ws, TypeSynced)
+	expectReplayOf(t, ws, b.ID)
 	if n := ts.hub.Subscribers(); n != 1 {
 		t.Fatalf("hub subscribers = %d, want 1", n)
 	}
@@ -262,6 +252,23 @@ func TestThousandSubscribes(t *testing.T) {
 	if growth := int64(after.HeapInuse) - int64(before.HeapInuse); growth > 8<<20 {
 		t.Fatalf("heap grew by %d bytes over 1000 subscribes", growth)
 	}
+}
+
+// expectReplayOf reads past the synced messages of earlier subscribes to
+// the replay of the last one: the event id, then synced.
+func expectReplayOf(t *testing.T, ws *testConn, id event.ID) {
+	t.Helper()
+	for {
+		m, raw := readMsg(t, ws)
+		if m.Type == TypeSynced {
+			continue
+		}
+		if m.Type != TypeEvent || !bytes.Contains(m.Event, []byte(id.String())) {
+			t.Fatalf("got %s, want event %s", raw, id)
+		}
+		break
+	}
+	expectType(t, ws, TypeSynced)
 }
 
 // countingHistory counts the replays that read it.
@@ -292,17 +299,7 @@ func TestSubscribesRateLimited(t *testing.T) {
 		writeMsg(t, ws, Message{Type: TypeSubscribe, Since: a.ID, Filter: &Filter{Kinds: []event.Kind{event.KindLog}}})
 	}
 	writeMsg(t, ws, Message{Type: TypeSubscribe, Since: a.ID, Filter: &Filter{Kinds: []event.Kind{event.KindAudit}}})
-	for { // the earlier subscribes replay nothing (b is an audit event)
-		m, raw := readMsg(t, ws)
-		if m.Type == TypeSynced {
-			continue
-		}
-		if m.Type != TypeEvent || !bytes.Contains(m.Event, []byte(b.ID.String())) {
-			t.Fatalf("got %s, want event %s", raw, b.ID)
-		}
-		break
-	}
-	expectType(t, ws, TypeSynced)
+	expectReplayOf(t, ws, b.ID) // the earlier subscribes replay nothing (b is an audit event)
 	elapsed := time.Since(start)
 	// Each processed subscribe replays with one read (the history is
 	// shorter than a page); they started at least interval apart.
