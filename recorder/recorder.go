@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/redact"
 	"github.com/beignet/devtools/redaction"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
@@ -57,8 +58,9 @@ type Config struct {
 	StorePath    string
 	StoreOptions *store.Options
 
-	// Redaction adds options to the redaction defaults.
-	Redaction []redaction.Option
+	// Redaction adds to the redaction defaults; the zero value is the
+	// defaults.
+	Redaction redaction.Options
 
 	// QueueSize bounds the hand-off queue in events; default 8192.
 	QueueSize int
@@ -121,7 +123,7 @@ type Recorder struct {
 	stPath   string         // for reopening
 	stOpts   *store.Options // for reopening
 	stErr    atomic.Pointer[string]
-	redactor *redaction.Redactor
+	redactor *redact.Redactor // the engine behind redaction.Redactor
 	hub      *stream.Hub
 	ids      *event.Generator // stamps events in the pipeline
 
@@ -285,7 +287,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	if r.maxQueuedBytes <= 0 {
 		r.maxQueuedBytes = DefaultQueueBytes
 	}
-	r.redactor = redaction.New(cfg.Redaction...)
+	r.redactor = (*redact.Redactor)(redaction.New(cfg.Redaction))
 	r.hub = stream.NewHub(&stream.HubOptions{Logger: r.log})
 	r.ids = event.NewGenerator(r.now)
 	r.fastEncode = fastEncodeOK()
