@@ -48,7 +48,10 @@ type Config struct {
 	App, Instance string
 	// Env: this, else BEIGNET_ENV, else APP_ENV; unset means "development".
 	Env string
-	// Enabled: nil means on outside production and off in production.
+	// Enabled: nil means on in development and off everywhere else
+	// (production, staging and any name the recorder does not know: it
+	// fails closed). Set it to record outside development; the devtools
+	// route then needs an Authorize callback or a token.
 	Enabled *bool
 
 	// Store is an open store to write to; the Recorder does not close it.
@@ -171,7 +174,8 @@ type Recorder struct {
 // ResolveEnv returns the environment: configured if not empty, else
 // BEIGNET_ENV, else APP_ENV, else "development". The result is lower-cased
 // and "prod" is normalised to "production", "dev" and "local" to
-// "development".
+// "development". Only EnvDevelopment records by default: every other name
+// (production, staging, prd, live, a typo) is treated as production.
 func ResolveEnv(configured string) string {
 	env := strings.TrimSpace(configured)
 	if env == "" {
@@ -190,7 +194,7 @@ func ResolveEnv(configured string) string {
 	return env
 }
 
-// New returns a Recorder. A disabled recorder (production by default) opens
+// New returns a Recorder. A disabled recorder (outside development by default) opens
 // no store and starts no goroutine. An enabled one opens the store (unless
 // Config.Store is given) and starts its pipeline goroutine; call Close.
 func New(cfg Config) (*Recorder, error) {
@@ -241,7 +245,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	if cfg.Enabled != nil {
 		r.enabled = *cfg.Enabled
 	} else {
-		r.enabled = r.env != EnvProduction
+		r.enabled = r.env == EnvDevelopment
 	}
 	ignore := cfg.IgnorePaths
 	if ignore == nil {
