@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/textsafe"
 	"github.com/beignet/devtools/tui/filter"
 )
 
@@ -438,7 +439,7 @@ func (m *Model) onBatch(msg batchMsg) tea.Cmd {
 		m.srv = *b.Stats
 	}
 	if b.Info != "" {
-		m.info = Clean(b.Info)
+		m.info = textsafe.Line(b.Info)
 	}
 	m.gaps += b.Gaps
 	m.dropped += b.Dropped
@@ -999,7 +1000,7 @@ func (m *Model) submitInput() tea.Cmd {
 			return nil
 		}
 		evs := m.buf.visible()
-		m.setNotice(fmt.Sprintf("exporting %d events to %s …", len(evs), Clean(path)), false)
+		m.setNotice(fmt.Sprintf("exporting %d events to %s …", len(evs), textsafe.Line(path)), false)
 		return exportCmd(path, evs)
 	case modeHAR:
 		path := strings.TrimSpace(m.input)
@@ -1010,7 +1011,7 @@ func (m *Model) submitInput() tea.Cmd {
 		}
 		evs := m.requestEvents(e)
 		curl := curlCommand(e, evs)
-		m.setNotice("writing HAR to "+Clean(path)+" …", false)
+		m.setNotice("writing HAR to "+textsafe.Line(path)+" …", false)
 		cmds := []tea.Cmd{harCmd(path, e, evs)}
 		if curl != "" {
 			cmds = append(cmds, tea.SetClipboard(curl))

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/textsafe"
 )
 
 // Layout: title (1), body, status bar (1), footer (1). The list body has a
@@ -124,7 +125,7 @@ func fitRight(s string, w int) string {
 func (m *Model) renderTitle() string {
 	left := " beignet-devtools"
 	if m.src != nil {
-		left += "  " + Clean(m.src.Describe())
+		left += "  " + textsafe.Line(m.src.Describe())
 	}
 	if m.info != "" {
 		left += "  " + m.info
@@ -161,7 +162,7 @@ func kindLabel(k event.Kind) string {
 	if l, ok := kindLabels[k]; ok {
 		return l
 	}
-	return strings.ToUpper(Clean(string(k)))
+	return strings.ToUpper(textsafe.Line(string(k)))
 }
 
 // Column widths of the list.
@@ -223,7 +224,9 @@ func (m *Model) cells(e *event.Event) (tm, method, target, status, dur string, c
 		target = e.Message
 		if target == "" {
 			target = e.Name
-		} else if e.Name != "" && e.Kind == event.KindError {
+		} else if e.Name != "" && e.Kind == event.KindError && !strings.HasPrefix(target, e.Name+":") {
+			// The recorder's panic event is named "panic" with the message
+			// "panic: ...": one prefix, not two.
 			target = e.Name + ": " + target
 		}
 	default:
@@ -236,7 +239,7 @@ func (m *Model) cells(e *event.Event) (tm, method, target, status, dur string, c
 	if e.DurationNs > 0 {
 		dur = fmtDur(e.Duration())
 	}
-	return tm, Clean(method), Clean(target), status, dur, code
+	return tm, textsafe.Line(method), textsafe.Line(target), status, dur, code
 }
 
 func fmtDur(d time.Duration) string {
@@ -359,7 +362,7 @@ func (m *Model) renderStatus() string {
 	state, stStyle := m.connText()
 	shown := fmt.Sprintf("%d/%d", m.buf.visLen(), m.buf.len())
 	if f := m.filter.String(); f != "" {
-		shown = "filter " + Clean(f) + " " + shown
+		shown = "filter " + textsafe.Line(f) + " " + shown
 	}
 	parts := []string{shown, fmt.Sprintf("%.0f ev/s", m.rate),
 		fmt.Sprintf("drop %d gap %d", m.srv.Dropped+uint64(m.dropped), m.gaps)}
@@ -385,9 +388,9 @@ func (m *Model) renderFooter() string {
 	switch m.mode {
 	case modeFilter, modeSearch, modeExport, modeHAR:
 		prompt := map[inputMode]string{modeFilter: "filter: ", modeSearch: "search: ", modeExport: "export JSON lines to: ", modeHAR: "write HAR to: "}[m.mode]
-		line := m.st.Key.Render(prompt) + Clean(m.input) + "█"
+		line := m.st.Key.Render(prompt) + textsafe.Line(m.input) + "█"
 		if m.inputErr != "" {
-			line += "  " + m.st.Error.Render("✖ "+Clean(strings.TrimPrefix(m.inputErr, "filter: invalid query: ")))
+			line += "  " + m.st.Error.Render("✖ "+textsafe.Line(strings.TrimPrefix(m.inputErr, "filter: invalid query: ")))
 		}
 		return ansi.Truncate(line, w, "…")
 	}
@@ -396,10 +399,10 @@ func (m *Model) renderFooter() string {
 		if m.msgErr {
 			st = m.st.Error
 		}
-		return st.Render(fit(Clean(m.message), w))
+		return st.Render(fit(textsafe.Line(m.message), w))
 	}
 	if m.inputErr != "" {
-		return m.st.Error.Render(fit(Clean(m.inputErr), w))
+		return m.st.Error.Render(fit(textsafe.Line(m.inputErr), w))
 	}
 	if !m.detail {
 		return ansi.Truncate(m.help.ShortHelpView(m.keys.ShortHelp()), w, "…")
@@ -408,7 +411,7 @@ func (m *Model) renderFooter() string {
 	if len(m.matches) > 0 {
 		prefix = fmt.Sprintf("match %d/%d · ", m.matchIdx+1, len(m.matches))
 	} else if m.search != "" {
-		prefix = "no match for " + Clean(m.search) + " · "
+		prefix = "no match for " + textsafe.Line(m.search) + " · "
 	}
 	return ansi.Truncate(m.st.New.Render(prefix)+m.help.ShortHelpView(m.keys.DetailHelp()), w, "…")
 }
