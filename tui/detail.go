@@ -154,6 +154,9 @@ func (m *Model) buildOverview(b *detailBuilder, e *event.Event) {
 	b.heading(kindLabel(e.Kind) + "  " + textsafe.Line(e.Name))
 	b.kv("ID", e.ID.String())
 	b.kv("Time", e.Time.In(m.loc).Format("2006-01-02 15:04:05.000000 MST"))
+	if !e.ID.IsZero() {
+		b.kv("Recorded", recorded(e).In(m.loc).Format("2006-01-02 15:04:05.000 MST"))
+	}
 	b.kv("Kind", string(e.Kind))
 	b.kv("Name", e.Name)
 	b.kv("Request ID", e.RequestID)

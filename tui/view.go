@@ -139,7 +139,8 @@ func (m *Model) renderTitle() string {
 		}
 	case m.newCount > 0:
 		right = fmt.Sprintf("+%d new ", m.newCount)
-	case m.follow:
+	case m.follow && m.conn.State != StateOffline:
+		// A store file read offline does not grow: nothing to follow.
 		right = "FOLLOW "
 	}
 	if right != "" {
@@ -186,7 +187,11 @@ func (m *Model) renderHeader(w int) string {
 
 // cells returns the cleaned, unstyled cells of a row.
 func (m *Model) cells(e *event.Event) (tm, method, target, status, dur string, code int) {
-	tm = e.Time.In(m.loc).Format("15:04:05.000")
+	// The list is in recording order (ID order, across sources too), so
+	// it shows when each event was recorded: time never runs backwards
+	// down the list. A request is recorded when it completes, after its
+	// own audit and log events; its start time is in the detail.
+	tm = recorded(e).In(m.loc).Format("15:04:05.000")
 	switch e.Kind {
 	case event.KindRequest:
 		method = e.Method()
@@ -240,6 +245,15 @@ func (m *Model) cells(e *event.Event) (tm, method, target, status, dur string, c
 		dur = fmtDur(e.Duration())
 	}
 	return tm, textsafe.Line(method), textsafe.Line(target), status, dur, code
+}
+
+// recorded is when e was recorded: the time in its ID (its start time for
+// an event without an ID).
+func recorded(e *event.Event) time.Time {
+	if e.ID.IsZero() {
+		return e.Time
+	}
+	return e.ID.Time()
 }
 
 func fmtDur(d time.Duration) string {
@@ -364,8 +378,12 @@ func (m *Model) renderStatus() string {
 	if f := m.filter.String(); f != "" {
 		shown = "filter " + textsafe.Line(f) + " " + shown
 	}
-	parts := []string{shown, fmt.Sprintf("%.0f ev/s", m.rate),
-		fmt.Sprintf("drop %d gap %d", m.srv.Dropped+uint64(m.dropped), m.gaps)}
+	parts := []string{shown}
+	if m.conn.State != StateOffline {
+		// Offline, events are read, not arriving: no rate to show.
+		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.rate))
+	}
+	parts = append(parts, fmt.Sprintf("drop %d gap %d", m.srv.Dropped+uint64(m.dropped), m.gaps))
 	var kinds []string
 	for i, k := range event.Kinds() {
 		switch {
