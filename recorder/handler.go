@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -24,9 +25,24 @@ type HandlerOptions struct {
 	// default).
 	// A disabled route answers 404 to everything.
 	Enabled *bool
+	// TokenEnv names the environment variable that holds the route's
+	// token (MinTokenLen bytes or more: openssl rand -hex 32). Handler
+	// reads it only when the route is enabled, so an app whose devtools
+	// are off (outside development by default) starts without it. Enabled
+	// outside development with the variable unset or empty, Handler fails
+	// with ErrNoToken naming it; in development an unset variable leaves
+	// the route to loopback clients, as without Authorize. The token is
+	// accepted as TokenAuth does (Authorization: Bearer or
+	// X-Devtools-Token), or, when TokenHeader is set, in that header only
+	// (HeaderTokenAuth). Set TokenEnv or Authorize, not both.
+	TokenEnv string
+	// TokenHeader is the header TokenEnv's token travels in, for clients
+	// that send it in a header of their own (the CLI's --auth-header).
+	TokenHeader string
 	// Authorize decides whether a request may use the route (see
-	// TokenAuth). Required when the route is enabled outside development;
-	// without it, development serves loopback clients only.
+	// TokenAuth, HeaderTokenAuth, or a callback of your own). It or
+	// TokenEnv is required when the route is enabled outside development;
+	// without either, development serves loopback clients only.
 	Authorize func(*http.Request) bool
 	// AllowedOrigins are the browser origins ("https://console.example")
 	// or host patterns ("console.example", "*.example") allowed besides
@@ -45,9 +61,14 @@ const unauthorizedBody = `{"error":"unauthorized"}` + "\n"
 // BasePath (for example mux.Handle(opts.BasePath+"/", h)); the recorder's
 // middleware skips that path.
 //
-// It fails when the route is enabled outside development without
-// Authorize (ErrNoAuthorize) or when BasePath or AllowedOrigins are
-// malformed.
+// Nothing is checked, read or opened when the route is disabled (outside
+// development by default): it answers 404. An enabled route fails when it
+// is outside development without TokenEnv or Authorize (ErrNoAuthorize),
+// when TokenEnv's variable is unset there (ErrNoToken) or short
+// (ErrShortToken), or when BasePath, TokenHeader or AllowedOrigins are
+// malformed. The recorder creates its store file once the route is built
+// (or when the first event is written), so a start that fails here leaves
+// nothing on disk.
 func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 	base := opts.BasePath
 	if base == "" {
@@ -65,8 +86,9 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 		return http.HandlerFunc(http.NotFound), nil
 	}
 	env := r.Env()
-	if env != EnvDevelopment && opts.Authorize == nil {
-		return nil, fmt.Errorf("%w (environment %q)", ErrNoAuthorize, env)
+	authorize, err := routeAuthorize(opts, env)
+	if err != nil {
+		return nil, err
 	}
 	cop := http.NewCrossOriginProtection()
 	var patterns []string
@@ -97,7 +119,7 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 	h := &devtools{
 		r:         r,
 		base:      base,
-		authorize: opts.Authorize,
+		authorize: authorize,
 		patterns:  patterns,
 		cop:       cop,
 		mux:       http.NewServeMux(),
@@ -127,7 +149,51 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 		}
 	}
 	h.routes()
+	if r != nil {
+		r.openDeferred()
+	}
 	return h, nil
+}
+
+// routeAuthorize returns the route's Authorize callback: opts.Authorize,
+// or the token check of opts.TokenEnv, or nil (loopback clients only,
+// development only).
+func routeAuthorize(opts HandlerOptions, env string) (func(*http.Request) bool, error) {
+	if opts.TokenHeader != "" && opts.TokenEnv == "" {
+		return nil, errors.New("recorder: HandlerOptions.TokenHeader needs TokenEnv (or use HeaderTokenAuth in Authorize)")
+	}
+	if opts.TokenEnv == "" {
+		if env != EnvDevelopment && opts.Authorize == nil {
+			return nil, fmt.Errorf("%w (environment %q)", ErrNoAuthorize, env)
+		}
+		return opts.Authorize, nil
+	}
+	if opts.Authorize != nil {
+		return nil, errors.New("recorder: set HandlerOptions.TokenEnv or Authorize, not both")
+	}
+	header := ""
+	if opts.TokenHeader != "" {
+		var err error
+		if header, err = tokenHeader(opts.TokenHeader); err != nil {
+			return nil, err
+		}
+	}
+	token, set := os.LookupEnv(opts.TokenEnv)
+	if token == "" {
+		if env == EnvDevelopment {
+			return nil, nil // loopback clients only
+		}
+		state := "unset"
+		if set {
+			state = "empty"
+		}
+		return nil, fmt.Errorf("%w: %s is %s, and the devtools route is enabled in environment %q; set it to a token of %d bytes or more (openssl rand -hex 32), or leave devtools off there",
+			ErrNoToken, opts.TokenEnv, state, env, MinTokenLen)
+	}
+	if err := checkToken(token, opts.TokenEnv); err != nil {
+		return nil, err
+	}
+	return tokenCheck(header, token), nil
 }
 
 func (r *Recorder) serverStats() stream.ServerStats {

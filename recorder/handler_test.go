@@ -26,6 +26,9 @@ func TestTokenAuth(t *testing.T) {
 	if _, err := TokenAuth(strings.Repeat("x", 31)); !errors.Is(err, ErrShortToken) {
 		t.Fatalf("short token: %v", err)
 	}
+	if _, err := TokenAuth(""); !errors.Is(err, ErrNoToken) || errors.Is(err, ErrShortToken) {
+		t.Fatalf("empty token: %v", err)
+	}
 	auth, err := TokenAuth(goodToken)
 	if err != nil {
 		t.Fatal(err)
