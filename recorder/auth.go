@@ -188,8 +188,11 @@ func (r *Recorder) queryCredential(raw string) bool {
 	return false
 }
 
-// limiter rate-limits failed authorization attempts per client address with
-// a token bucket each, in a bounded map.
+// limiter counts failed authorization attempts that carried a credential
+// (guesses) per client address, with a token bucket each (a burst of 10,
+// then one every 6 s), in a bounded map. It never decides about a request
+// whose credential is valid: the route asks it only after Authorize said
+// no.
 type limiter struct {
 	mu      sync.Mutex
 	now     func() time.Time
@@ -215,24 +218,11 @@ func (l *limiter) refill(b *bucket, now time.Time) {
 	}
 }
 
-// blocked reports whether addr has used up its failed attempts; retry is
-// how long until the next one is allowed.
-func (l *limiter) blocked(addr netip.Addr) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buckets[addr]
-	if b == nil {
-		return false, 0
-	}
-	l.refill(b, l.now())
-	if b.tokens >= 1 {
-		return false, 0
-	}
-	return true, time.Duration((1 - b.tokens) * float64(l.every))
-}
-
-// fail takes one attempt from addr's bucket.
-func (l *limiter) fail(addr netip.Addr) {
+// fail counts one failed attempt with a credential from addr. It reports
+// whether addr is over its budget (the attempt is then refused with 429),
+// and if so how long until the next attempt is allowed. An address over
+// budget is not charged further: its bucket refills at the same pace.
+func (l *limiter) fail(addr netip.Addr) (limited bool, retry time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -245,7 +235,11 @@ func (l *limiter) fail(addr netip.Addr) {
 		l.buckets[addr] = b
 	}
 	l.refill(b, now)
-	b.tokens = max(0, b.tokens-1)
+	if b.tokens < 1 {
+		return true, time.Duration((1 - b.tokens) * float64(l.every))
+	}
+	b.tokens--
+	return false, 0
 }
 
 // evict drops buckets that have refilled completely (they carry no state);
@@ -263,12 +257,6 @@ func (l *limiter) evict(now time.Time) {
 		}
 		delete(l.buckets, a)
 	}
-}
-
-func (l *limiter) size() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.buckets)
 }
 
 // clientAddr is the address of the peer (RemoteAddr; forwarding headers are

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/beignet/devtools/event"
@@ -48,6 +49,16 @@ type HandlerOptions struct {
 	// or host patterns ("console.example", "*.example") allowed besides
 	// the route's own origin, for websocket upgrades and writes.
 	AllowedOrigins []string
+	// TrustedProxies are the reverse proxies in front of the app
+	// (addresses or CIDR prefixes, "10.0.0.0/8", "127.0.0.1"). Failed
+	// attempts are counted per client address; for a request whose peer
+	// is one of these, that is the address the proxies forwarded
+	// (X-Forwarded-For, else Forwarded: the rightmost one that is not a
+	// trusted proxy), and X-Forwarded-Proto is the scheme Origins are
+	// matched against. Forwarding headers from any other peer are
+	// ignored. Empty: the peer address (RemoteAddr), which behind a proxy
+	// is the proxy's, shared by every client.
+	TrustedProxies []string
 }
 
 // unauthorizedBody is the one body of every refused authorization,
@@ -90,6 +101,10 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	tokenHdr := ""
+	if opts.TokenHeader != "" {
+		tokenHdr = http.CanonicalHeaderKey(strings.TrimSpace(opts.TokenHeader))
+	}
 	cop := http.NewCrossOriginProtection()
 	var patterns []string
 	for _, o := range opts.AllowedOrigins {
@@ -116,10 +131,15 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 	if r != nil && r.enabled {
 		r.addIgnore(base)
 	}
+	px, err := parseProxies(opts.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	h := &devtools{
 		r:         r,
 		base:      base,
 		authorize: authorize,
+		proxies:   px,
 		patterns:  patterns,
 		cop:       cop,
 		mux:       http.NewServeMux(),
@@ -129,6 +149,7 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 		now = r.now
 	}
 	h.limit = newLimiter(now)
+	h.tokenHeader = tokenHdr
 	if r != nil && r.hub != nil {
 		h.ws = stream.NewServer(stream.ServerOptions{
 			Hub:            r.hub,
@@ -223,8 +244,14 @@ type devtools struct {
 	patterns  []string
 	cop       *http.CrossOriginProtection
 	limit     *limiter
-	ws        *stream.Server
-	mux       *http.ServeMux
+	proxies   proxies
+	// tokenHeader is TokenHeader, canonical (a credential for the limiter).
+	tokenHeader string
+
+	authFailed  atomic.Uint64 // refused by Authorize
+	rateLimited atomic.Uint64 // answered 429
+	ws          *stream.Server
+	mux         *http.ServeMux
 }
 
 func (h *devtools) routes() {
@@ -240,33 +267,28 @@ func (h *devtools) routes() {
 	})
 }
 
+// ServeHTTP applies the route's policy, in an order that lets no one
+// without the token stop the one who has it:
+//
+//  1. Credentials in the query string, refused Origins (and cross-origin
+//     writes) are refused outright. They are not guesses: nothing is
+//     compared, nothing is counted.
+//  2. Authorize (or, without it, the loopback policy) runs next, always: a
+//     valid credential is served whatever its address did before. The
+//     guess limiter never refuses it.
+//  3. A refusal is a guess only when the request carried a credential
+//     (a credential-shaped header such as Authorization,
+//     X-Devtools-Token or a cookie): those are counted per client address
+//     (the forwarded one behind TrustedProxies), and past the budget they
+//     get 429 with Retry-After instead of 401. Requests without one, and
+//     the loopback policy's refusals (remote peers, foreign Host names),
+//     get 401 and count nothing.
 func (h *devtools) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	hd := w.Header()
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Content-Type-Options", "nosniff")
-	addr := limitKey(clientAddr(req))
-	if blocked, retry := h.limit.blocked(addr); blocked {
-		hd.Set("Retry-After", strconv.Itoa(int(retry/time.Second)+1))
-		writeError(w, http.StatusTooManyRequests, "too many failed attempts; retry later")
-		return
-	}
 	if h.r.queryCredential(req.URL.RawQuery) {
-		h.limit.fail(addr)
 		writeError(w, http.StatusBadRequest, "credentials in the query string are refused; send Authorization: Bearer <token> or X-Devtools-Token")
-		return
-	}
-	var ok bool
-	if h.authorize == nil {
-		ok = loopbackRequest(req)
-	} else {
-		ok = h.authorize(req)
-	}
-	if !ok {
-		h.limit.fail(addr)
-		hd.Set("WWW-Authenticate", `Bearer realm="beignet-devtools"`)
-		hd.Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = w.Write([]byte(unauthorizedBody))
 		return
 	}
 	if !h.originAllowed(req) {
@@ -277,7 +299,33 @@ func (h *devtools) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusForbidden, "cross-origin request refused")
 		return
 	}
+	if h.authorize == nil {
+		if !loopbackRequest(req) {
+			h.unauthorized(w)
+			return
+		}
+	} else if !h.authorize(req) {
+		h.authFailed.Add(1)
+		if hasCredential(req, h.tokenHeader) {
+			if limited, retry := h.limit.fail(h.proxies.limitKey(req)); limited {
+				h.rateLimited.Add(1)
+				hd.Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
+				writeError(w, http.StatusTooManyRequests, "too many failed attempts from this address; retry after the time in Retry-After")
+				return
+			}
+		}
+		h.unauthorized(w)
+		return
+	}
 	h.mux.ServeHTTP(w, req)
+}
+
+func (h *devtools) unauthorized(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("WWW-Authenticate", `Bearer realm="beignet-devtools"`)
+	hd.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write([]byte(unauthorizedBody))
 }
 
 // originAllowed checks a browser's Origin: absent (not a browser), the
@@ -536,7 +584,8 @@ func (h *devtools) stats(w http.ResponseWriter, _ *http.Request) {
 		Store       *store.Stats `json:"store,omitempty"`
 		StoreError  string       `json:"storeError,omitempty"`
 		Subscribers int          `json:"subscribers"`
-	}{Env: h.r.Env(), Recorder: h.r.Stats()}
+		Route       RouteStats   `json:"route"`
+	}{Env: h.r.Env(), Recorder: h.r.Stats(), Route: h.routeStats()}
 	if h.r != nil {
 		out.App = h.r.app
 		if h.r.hub != nil {
