@@ -293,3 +293,85 @@ func TestDeferredStoreOpensOnFirstEvent(t *testing.T) {
 		t.Fatalf("store after the first event: %v %+v", r.Store(), r.Stats())
 	}
 }
+
+// TestOriginScheme: origins match with their scheme, for the websocket
+// upgrade and for writes.
+func TestOriginScheme(t *testing.T) {
+	r := newTestRecorder(t, Config{Env: "staging", Enabled: ptr(true)})
+	auth, _ := TokenAuth(goodToken)
+	srv := devtoolsServer(t, r, HandlerOptions{Authorize: auth, AllowedOrigins: []string{"https://console.example", "tools.example"}})
+	host := strings.TrimPrefix(srv.URL, "http://")
+	wsURL := "ws://" + host + "/api/devtools/ws"
+	dial := func(origin string) int {
+		c, resp, err := websocket.Dial(t.Context(), wsURL, &websocket.DialOptions{
+			HTTPHeader:   http.Header{"Authorization": {"Bearer " + goodToken}, "Origin": {origin}},
+			Subprotocols: []string{stream.Subprotocol},
+		})
+		if err == nil {
+			c.Close(websocket.StatusNormalClosure, "")
+			return 101
+		}
+		if resp == nil {
+			t.Fatalf("dial with Origin %s: %v", origin, err)
+		}
+		return resp.StatusCode
+	}
+	post := func(origin string) int {
+		req, _ := http.NewRequest("POST", srv.URL+"/api/devtools/purge", strings.NewReader(`{"olderThan":"24h","dryRun":true}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+goodToken)
+		req.Header.Set("Origin", origin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct {
+		origin string
+		ok     bool
+	}{
+		{"http://" + host, true},
+		{"https://" + host, false}, // another origin than the http route's
+		{"https://console.example", true},
+		{"http://console.example", false},
+		{"http://tools.example", true}, // a host pattern: any scheme
+		{"https://tools.example", true},
+		{"ftp://" + host, false},
+		{"null", false},
+	} {
+		wantWS, wantPost := 403, 403
+		if c.ok {
+			wantWS, wantPost = 101, 200
+		}
+		if got := dial(c.origin); got != wantWS {
+			t.Errorf("upgrade with Origin %s: %d, want %d", c.origin, got, wantWS)
+		}
+		if got := post(c.origin); got != wantPost {
+			t.Errorf("POST with Origin %s: %d, want %d", c.origin, got, wantPost)
+		}
+	}
+
+	// Behind a trusted TLS-terminating proxy, X-Forwarded-Proto is the
+	// route's scheme; from any other peer it is ignored.
+	h, err := r.Handler(HandlerOptions{Authorize: auth, TrustedProxies: []string{"10.0.0.1"}, BasePath: "/p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		peer string
+		want int
+	}{{"10.0.0.1:1", 200}, {"192.0.2.1:1", 403}} {
+		req := httptest.NewRequest("GET", "/p/stats", nil)
+		req.RemoteAddr, req.Host = c.peer, "app.example"
+		req.Header.Set("Authorization", "Bearer "+goodToken)
+		req.Header.Set("Origin", "https://app.example")
+		req.Header.Set("X-Forwarded-Proto", "https")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != c.want {
+			t.Errorf("https origin via peer %s: %d, want %d", c.peer, w.Code, c.want)
+		}
+	}
+}

@@ -45,9 +45,11 @@ type HandlerOptions struct {
 	// TokenEnv is required when the route is enabled outside development;
 	// without either, development serves loopback clients only.
 	Authorize func(*http.Request) bool
-	// AllowedOrigins are the browser origins ("https://console.example")
-	// or host patterns ("console.example", "*.example") allowed besides
-	// the route's own origin, for websocket upgrades and writes.
+	// AllowedOrigins are the browser origins ("https://console.example",
+	// matched with their scheme: http://console.example is another origin)
+	// or host patterns ("console.example", "*.example", any scheme)
+	// allowed besides the route's own origin (its scheme and host), for
+	// websocket upgrades and writes.
 	AllowedOrigins []string
 	// TrustedProxies are the reverse proxies in front of the app
 	// (addresses or CIDR prefixes, "10.0.0.0/8", "127.0.0.1"). Failed
@@ -106,7 +108,10 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 		tokenHdr = http.CanonicalHeaderKey(strings.TrimSpace(opts.TokenHeader))
 	}
 	cop := http.NewCrossOriginProtection()
-	var patterns []string
+	// origins are the allowed scheme://host origins; hostPatterns the
+	// allowed host patterns (any scheme); patterns both as host patterns,
+	// for the websocket library's own (host-only) check.
+	var origins, hostPatterns, patterns []string
 	for _, o := range opts.AllowedOrigins {
 		o = strings.TrimSpace(o)
 		if o == "" {
@@ -120,12 +125,14 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 			if err := cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
 				return nil, fmt.Errorf("recorder: allowed origin %q: %w", o, err)
 			}
+			origins = append(origins, strings.ToLower(u.Scheme+"://"+u.Host))
 			patterns = append(patterns, u.Host)
 			continue
 		}
 		if strings.ContainsAny(o, "/?# ") {
 			return nil, fmt.Errorf("recorder: allowed origin %q: want scheme://host[:port] or a host pattern", o)
 		}
+		hostPatterns = append(hostPatterns, o)
 		patterns = append(patterns, o)
 	}
 	if r != nil && r.enabled {
@@ -136,13 +143,14 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 		return nil, err
 	}
 	h := &devtools{
-		r:         r,
-		base:      base,
-		authorize: authorize,
-		proxies:   px,
-		patterns:  patterns,
-		cop:       cop,
-		mux:       http.NewServeMux(),
+		r:            r,
+		base:         base,
+		authorize:    authorize,
+		proxies:      px,
+		origins:      origins,
+		hostPatterns: hostPatterns,
+		cop:          cop,
+		mux:          http.NewServeMux(),
 	}
 	now := time.Now
 	if r != nil {
@@ -238,13 +246,14 @@ func (h storeHistory) SinceEncoded(ctx context.Context, after event.ID, limit in
 }
 
 type devtools struct {
-	r         *Recorder
-	base      string
-	authorize func(*http.Request) bool
-	patterns  []string
-	cop       *http.CrossOriginProtection
-	limit     *limiter
-	proxies   proxies
+	r            *Recorder
+	base         string
+	authorize    func(*http.Request) bool
+	origins      []string // allowed "scheme://host", lower case
+	hostPatterns []string // allowed host patterns, any scheme
+	cop          *http.CrossOriginProtection
+	limit        *limiter
+	proxies      proxies
 	// tokenHeader is TokenHeader, canonical (a credential for the limiter).
 	tokenHeader string
 
@@ -295,9 +304,14 @@ func (h *devtools) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusForbidden, "origin not allowed")
 		return
 	}
-	if err := h.cop.Check(req); err != nil {
-		writeError(w, http.StatusForbidden, "cross-origin request refused")
-		return
+	// With an Origin, originAllowed decided (it is stricter than cop,
+	// which matches hosts without their scheme, and knows host patterns);
+	// without one, cop looks at Sec-Fetch-Site for cross-site writes.
+	if req.Header.Get("Origin") == "" {
+		if err := h.cop.Check(req); err != nil {
+			writeError(w, http.StatusForbidden, "cross-origin request refused")
+			return
+		}
 	}
 	if h.authorize == nil {
 		if !loopbackRequest(req) {
@@ -329,7 +343,9 @@ func (h *devtools) unauthorized(w http.ResponseWriter) {
 }
 
 // originAllowed checks a browser's Origin: absent (not a browser), the
-// route's own host, or an allowed pattern. The websocket server checks it
+// route's own origin (scheme and host: a page served over https is not the
+// origin of an http route, nor the reverse), an allowed origin (scheme and
+// host), or an allowed host pattern. The websocket library checks the host
 // again on upgrade.
 func (h *devtools) originAllowed(req *http.Request) bool {
 	o := req.Header.Get("Origin")
@@ -337,13 +353,19 @@ func (h *devtools) originAllowed(req *http.Request) bool {
 		return true
 	}
 	u, err := url.Parse(o)
-	if err != nil || u.Host == "" {
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return false
 	}
-	if strings.EqualFold(u.Host, req.Host) {
+	if u.Scheme == h.proxies.scheme(req) && strings.EqualFold(u.Host, req.Host) {
 		return true
 	}
-	for _, p := range h.patterns {
+	origin := strings.ToLower(u.Scheme + "://" + u.Host)
+	for _, a := range h.origins {
+		if a == origin {
+			return true
+		}
+	}
+	for _, p := range h.hostPatterns {
 		if matchHost(p, u.Host) {
 			return true
 		}
