@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/redact"
 	"github.com/beignet/devtools/redaction"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
@@ -60,8 +61,9 @@ type Config struct {
 	StorePath    string
 	StoreOptions *store.Options
 
-	// Redaction adds options to the redaction defaults.
-	Redaction []redaction.Option
+	// Redaction adds to the redaction defaults; the zero value is the
+	// defaults.
+	Redaction redaction.Options
 
 	// QueueSize bounds the hand-off queue in events; default 8192.
 	QueueSize int
@@ -124,9 +126,9 @@ type Recorder struct {
 	stPath   string         // for reopening
 	stOpts   *store.Options // for reopening
 	stErr    atomic.Pointer[string]
-	openMu   sync.Mutex // serializes opening the store (New, Handler, pipeline) with Close
-	refused  error      // New's error: the store's path or mode is refused
-	redactor *redaction.Redactor
+	openMu   sync.Mutex       // serializes opening the store (New, Handler, pipeline) with Close
+	refused  error            // New's error: the store's path or mode is refused
+	redactor *redact.Redactor // the engine behind redaction.Redactor
 	hub      *stream.Hub
 	ids      *event.Generator // stamps events in the pipeline
 
@@ -290,7 +292,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	if r.maxQueuedBytes <= 0 {
 		r.maxQueuedBytes = DefaultQueueBytes
 	}
-	r.redactor = redaction.New(cfg.Redaction...)
+	r.redactor = (*redact.Redactor)(redaction.New(cfg.Redaction))
 	r.hub = stream.NewHub(&stream.HubOptions{Logger: r.log})
 	r.ids = event.NewGenerator(r.now)
 	r.fastEncode = fastEncodeOK()
