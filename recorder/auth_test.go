@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"net/http"
@@ -373,5 +374,37 @@ func TestOriginScheme(t *testing.T) {
 		if w.Code != c.want {
 			t.Errorf("https origin via peer %s: %d, want %d", c.peer, w.Code, c.want)
 		}
+	}
+}
+
+// TestRouteMaxConnections: the route caps console connections and says
+// so in its stats.
+func TestRouteMaxConnections(t *testing.T) {
+	r := newTestRecorder(t, Config{})
+	srv := devtoolsServer(t, r, HandlerOptions{MaxConnections: 1})
+	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/api/devtools/ws"
+	opts := &websocket.DialOptions{Subprotocols: []string{stream.Subprotocol}}
+	c, _, err := websocket.Dial(t.Context(), wsURL, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	_, resp, err := websocket.Dial(t.Context(), wsURL, opts)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("second console over a cap of 1: %v %v", err, resp)
+	}
+	resp, err = http.Get(srv.URL + "/api/devtools/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Route RouteStats `json:"route"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Route.Connections != 1 || st.Route.MaxConnections != 1 || st.Route.ConnectionsRefused != 1 {
+		t.Fatalf("route stats: %+v", st.Route)
 	}
 }

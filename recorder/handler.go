@@ -61,6 +61,11 @@ type HandlerOptions struct {
 	// ignored. Empty: the peer address (RemoteAddr), which behind a proxy
 	// is the proxy's, shared by every client.
 	TrustedProxies []string
+	// MaxConnections caps the console connections (websockets) served at
+	// once; default 64 (stream.DefaultMaxConnections), negative: no cap.
+	// One more gets HTTP 503 before the upgrade, with a message, and is
+	// counted in GET {base}/stats (route.connectionsRefused).
+	MaxConnections int
 }
 
 // unauthorizedBody is the one body of every refused authorization,
@@ -165,6 +170,7 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 			Hello:          stream.Hello{App: r.app, Env: r.env, Retention: r.retention, Instance: r.instance},
 			Stats:          r.serverStats,
 			OriginPatterns: patterns,
+			MaxConnections: opts.MaxConnections,
 			Logger:         r.log,
 		})
 		r.mu.Lock()
