@@ -175,6 +175,10 @@ func (c *Client) WebsocketURL() string {
 // HasToken reports whether the client sends a credential.
 func (c *Client) HasToken() bool { return c.opts.Token != "" }
 
+// TokenHeader returns the header that carries the token (canonical form),
+// or "" for Authorization: Bearer.
+func (c *Client) TokenHeader() string { return c.opts.TokenHeader }
+
 // StreamOptions returns o with the route's websocket URL, the client's
 // credentials and headers (o's own headers win) and logger (when o has
 // none) filled in.
