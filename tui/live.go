@@ -38,8 +38,8 @@ type LiveSource struct {
 func NewLiveSource(opts stream.ClientOptions) *LiveSource {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &LiveSource{opts: opts, pump: NewPump(0, 0), ctx: ctx, cancel: cancel}
-	if base := historyBase(opts.URL); base != "" {
-		s.hist = NewHTTPHistory(base, opts.Token, opts.HTTPClient)
+	if h := newRouteHistory(opts); h != nil {
+		s.hist = h
 	}
 	return s
 }
@@ -52,24 +52,6 @@ func (s *LiveSource) WithHistory(hist History) *LiveSource {
 
 // Describe returns the stream URL.
 func (s *LiveSource) Describe() string { return s.opts.URL }
-
-func mapState(st stream.ConnState) ConnState {
-	switch st {
-	case stream.StateConnecting:
-		return StateConnecting
-	case stream.StateLive:
-		return StateLive
-	case stream.StateReconnecting:
-		return StateReconnecting
-	case stream.StateAuthRefused:
-		return StateAuthRefused
-	case stream.StateOriginRefused:
-		return StateOriginRefused
-	case stream.StateNotFound:
-		return StateNotFound
-	}
-	return StateClosed
-}
 
 // historyTimeout bounds the read of the newest page on connect, so a slow
 // history route delays the live stream by at most that long.
@@ -106,7 +88,7 @@ func (s *LiveSource) run() {
 			// websocket reader; the server reports a gap if it must skip.
 			_ = s.pump.Push(s.ctx, u.Event)
 		case stream.UpdateState:
-			c := &Conn{State: mapState(u.State), RetryIn: u.RetryIn, Since: time.Now(), Err: u.Err}
+			c := &Conn{State: u.State, RetryIn: u.RetryIn, Since: time.Now(), Err: u.Err}
 			s.pump.Update(func(b *Batch) { b.Conn = c })
 		case stream.UpdateHello:
 			if h := u.Hello; h != nil {

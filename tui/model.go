@@ -222,7 +222,7 @@ func NewModel(opts Options) *Model {
 		width: 80, height: 24,
 		buf: newBuffer(opts.RingSize), hidden: map[event.Kind]bool{}, follow: true, sel: -1, top: -1,
 		mouse: opts.Mouse, totals: map[event.Kind]int{}, correlated: map[string][]event.Event{},
-		atEdge: true, rateAt: opts.Now(),
+		atEdge: true, rateAt: opts.Now(), conn: Conn{State: StateConnecting},
 	}
 	m.help.Styles = helpStyles(dark, opts.NoColor)
 	if opts.Filter != "" {
