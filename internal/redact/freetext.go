@@ -247,6 +247,10 @@ func proseAt(st *scanState, i int) int {
 	vs, ve := argAt(s, v)
 	quoted := vs > v
 	if !quoted {
+		ve = vs
+		for ve < len(s) && !stopTab[s[ve]] {
+			ve++
+		}
 		for ve > vs && strings.IndexByte(".,;:!?)", s[ve-1]) >= 0 {
 			ve--
 		}
@@ -269,6 +273,12 @@ func proseAt(st *scanState, i int) int {
 			q++
 		}
 		ps, pe := argAt(s, q)
+		if pe > ps && ps == q {
+			pe = ps
+			for pe < len(s) && !stopTab[s[pe]] {
+				pe++
+			}
+		}
 		for pe > ps && strings.IndexByte(".,;!?)", s[pe-1]) >= 0 {
 			pe--
 		}
