@@ -147,7 +147,7 @@ func (r *Redactor) headerValues(name string, vals []string, inPlace bool) []stri
 	for i, v := range vals {
 		var nv string
 		var ch bool
-		if cls == keySecret || (cls == keySoft && credentialValue(v)) {
+		if (cls == keySecret && !identifierValue(v)) || (cls == keySoft && credentialValue(v)) {
 			nv, ch = r.secretHeader(name, v)
 		} else {
 			var spans []span

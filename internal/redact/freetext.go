@@ -20,6 +20,8 @@ func credentialValue(v string) bool {
 	}
 	var counts [256]uint16
 	letter, digit, slash, dot := false, false, false, false
+	lower, upper := false, false
+	alnum := 0
 	runLen, longest := 0, 0
 	for i := 0; i < len(v); i++ {
 		c := v[i]
@@ -30,22 +32,34 @@ func credentialValue(v string) bool {
 		switch {
 		case isDigit(c):
 			digit = true
-		case isLower(c) || isUpper(c):
-			letter = true
+		case isLower(c):
+			letter, lower = true, true
+		case isUpper(c):
+			letter, upper = true, true
 		case c == '/':
 			slash = true
 		case c == '.':
 			dot = true
 		}
 		if alnumTab[c] {
+			alnum++
 			runLen++
 			longest = max(longest, runLen)
 		} else {
 			runLen = 0
 		}
 	}
-	if !letter || !digit || longest < 12 || (slash && dot) {
+	if !letter || !digit || (slash && dot) {
 		return false
+	}
+	mixedCase := lower && upper
+	if longest < 12 {
+		// Separated values: random ones ("aB3_x9Qz-...") have long
+		// segments and mixed case; names ("user_profile_2024") do not.
+		seps := len(v) - alnum
+		if alnum < 16 || alnum < 6*(seps+1) || !mixedCase {
+			return false
+		}
 	}
 	return entropy(&counts, len(v)) >= 3.0
 }
@@ -299,4 +313,27 @@ func proseAt(st *scanState, i int) int {
 	}
 	st.add(vs, ve, "prose")
 	return ve
+}
+
+// identifierValue reports whether v, under a secret-shaped key, names a
+// secret rather than being one: an ARN ("SecretId":
+// "arn:aws:secretsmanager:...:secret:prod/db-AbCdEf").
+func identifierValue(v string) bool {
+	return strings.HasPrefix(v, "arn:aws:") || strings.HasPrefix(v, "arn:aws-")
+}
+
+// fieldName reports whether v looks like the name of a field or column
+// ("created_at", "user.id"), not a key: for the bare "key" parameter.
+func fieldName(v string) bool {
+	sep := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case isLower(c):
+		case c == '_' || c == '.':
+			sep = true
+		default:
+			return false
+		}
+	}
+	return sep
 }

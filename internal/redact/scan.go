@@ -362,7 +362,7 @@ func (r *Redactor) paramSpans(st *scanState, start, end int) {
 		if eq := strings.IndexByte(s[p:stop], '='); eq > 0 {
 			name := s[p : p+eq]
 			v := s[p+eq+1 : stop]
-			if v != "" && !isMarked(v) && (r.sensitiveParam(unescapeName(name)) || (r.keys.class(unescapeName(name)) == keySoft && credentialValue(v))) {
+			if v != "" && !isMarked(v) && (r.sensitiveParam(unescapeName(name), v) || (r.keys.class(unescapeName(name)) == keySoft && credentialValue(v))) {
 				st.add(p+eq+1, stop, "query")
 			}
 		}
@@ -370,10 +370,13 @@ func (r *Redactor) paramSpans(st *scanState, start, end int) {
 	}
 }
 
-// sensitiveParam: secret-shaped keys plus the query-only names.
-func (r *Redactor) sensitiveParam(name string) bool {
+// sensitiveParam: secret-shaped keys plus the query-only names ("key"
+// unless its value is a field name such as "created_at").
+func (r *Redactor) sensitiveParam(name, value string) bool {
 	switch strings.ToLower(name) {
-	case "code", "key", "sig", "apikey", "x-amz-signature", "x-amz-credential",
+	case "key":
+		return !r.keys.allowed(name) && !fieldName(value)
+	case "code", "sig", "apikey", "x-amz-signature", "x-amz-credential",
 		"x-amz-security-token", "x-goog-signature", "x-goog-credential":
 		return !r.keys.allowed(name)
 	}
@@ -548,7 +551,7 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 		return
 	}
 	st.kvCovered = max(st.kvCovered, ve)
-	if ve <= vs || isMarked(s[vs:ve]) {
+	if ve <= vs || isMarked(s[vs:ve]) || identifierValue(s[vs:ve]) {
 		return
 	}
 	if sl := authSchemeLen(s[k:j], s[vs:ve]); sl > 0 {
