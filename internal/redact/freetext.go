@@ -8,8 +8,8 @@ import (
 // credentialValue reports whether v, the value of a key that names a
 // credential only sometimes ("DD_APP_KEY", "sort_key", "key"), looks like
 // one, the way gitleaks' generic-api-key rule decides: 16 to 512 bytes of
-// token characters, letters and digits mixed, a run of 12 or more letters
-// and digits, and at least 3 bits of entropy per byte. "created_at",
+// token characters, letters with digits (or with random case), long runs
+// of letters and digits, and at least 3 bits of entropy per byte. "created_at",
 // "uploads/2026/logo.png", "ssh-ed25519 AAAA..." and "pk_live_..." stay.
 func credentialValue(v string) bool {
 	if len(v) < 16 || len(v) > 512 || isMarked(v) {
@@ -49,15 +49,35 @@ func credentialValue(v string) bool {
 			runLen = 0
 		}
 	}
-	if !letter || !digit || (slash && dot) {
+	if !letter || (slash && dot) {
 		return false
+	}
+	if !digit {
+		// Letters only: random ones flip case about every other byte;
+		// CamelCase names ("UserProfileSettings") do not.
+		up := 0
+		for i := 0; i < len(v); i++ {
+			if isUpper(v[i]) {
+				up++
+			}
+		}
+		if len(v) < 20 || 4*up < alnum || 4*up > 3*alnum {
+			return false
+		}
 	}
 	mixedCase := lower && upper
 	if longest < 12 {
-		// Separated values: random ones ("aB3_x9Qz-...") have long
-		// segments and mixed case; names ("user_profile_2024") do not.
-		seps := len(v) - alnum
-		if alnum < 16 || alnum < 6*(seps+1) || !mixedCase {
+		// Separated values: random ones ("aB3_x9Qz-...") have mixed
+		// case; names ("user_profile_2024") do not.
+		// Count case changes inside segments ("gFZg6cT2"): names have
+		// capitals only where words start ("Order_Items_V2_Index").
+		humps := 0
+		for i := 1; i < len(v); i++ {
+			if isUpper(v[i]) && (isLower(v[i-1]) || isDigit(v[i-1])) {
+				humps++
+			}
+		}
+		if alnum < 16 || !mixedCase || humps < 2 {
 			return false
 		}
 	}

@@ -14,12 +14,16 @@ var keyContexts = []struct {
 	name  string
 	build func(k, v string) event.Event
 }{
-	{"json", func(k, v string) event.Event { return httpEvent(`{`+jsonString(k)+`:`+jsonString(v)+`}`, "application/json") }},
+	{"json", func(k, v string) event.Event {
+		return httpEvent(`{`+jsonString(k)+`:`+jsonString(v)+`}`, "application/json")
+	}},
 	{"env", func(k, v string) event.Event { return httpEvent("A=1\n"+k+"="+v+"\nB=2\n", "text/plain") }},
 	{"logfmt", func(k, v string) event.Event {
 		return event.Event{Kind: event.KindLog, Message: "level=info " + k + "=" + v + " dur=3ms"}
 	}},
-	{"yaml", func(k, v string) event.Event { return httpEvent("smtp:\n  "+k+": "+v+"\n  port: 587\n", "application/yaml") }},
+	{"yaml", func(k, v string) event.Event {
+		return httpEvent("smtp:\n  "+k+": "+v+"\n  port: 587\n", "application/yaml")
+	}},
 	{"form", func(k, v string) event.Event {
 		return httpEvent("a=1&"+url.QueryEscape(k)+"="+url.QueryEscape(v), "application/x-www-form-urlencoded")
 	}},
@@ -43,7 +47,7 @@ func TestKeyRules(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 2))
 	r := New(Options{})
 	creds := []func(*rand.Rand) string{
-		rs(csHexL, 40), rs(csAN, 32), pre("key-", csHexL, 32), rs(csB64US, 24),
+		rs(csHexL, 40), rs(csAN, 32), pre("key-", csHexL, 32), rs(csB64US, 32),
 	}
 	secretKeys := []string{
 		"smtp_pass", "pass", "DD_APP_KEY", "ALGOLIA_ADMIN_KEY", "mg_key", "sgKey",
@@ -105,7 +109,9 @@ func TestFreeTextForms(t *testing.T) {
 		func(pw string) string { return `Redis.new(password: "` + pw + `")` },
 		func(pw string) string { return `password := "` + pw + `"` },
 		func(pw string) string { return `apiKey := "` + pw + `"` },
-		func(pw string) string { return "level=warn password=" + pw[:6] + "&" + pw[6:10] + ";" + pw[10:] + " msg=retry" },
+		func(pw string) string {
+			return "level=warn password=" + pw[:6] + "&" + pw[6:10] + ";" + pw[10:] + " msg=retry"
+		},
 		func(pw string) string { return "curl -u admin:" + pw + " https://api.example.test" },
 		func(pw string) string { return "curl --user admin:" + pw + " https://api.example.test" },
 		func(pw string) string { return "mysql -h db -u root -p" + pw + " notes" },
@@ -118,7 +124,9 @@ func TestFreeTextForms(t *testing.T) {
 		func(pw string) string { return "the password is " + pw + "." },
 		func(pw string) string { return "passcode: " + pw },
 		func(pw string) string { return "creds are admin / " + pw },
-		func(pw string) string { return "Driver={ODBC Driver 18};Server=db;Uid=app;Pwd={" + pw[:8] + ";" + pw[8:] + "};" },
+		func(pw string) string {
+			return "Driver={ODBC Driver 18};Server=db;Uid=app;Pwd={" + pw[:8] + ";" + pw[8:] + "};"
+		},
 		func(pw string) string { return "Server=db;Database=notes;User Id=app;Password=" + pw + ";" },
 	} {
 		pw := rnd(rng, csAN, 14) + "9"
@@ -158,8 +166,8 @@ func TestFalsePositivesRemoved(t *testing.T) {
 		`{"SecretId":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf"}`,
 		"token_type=Bearer elapsed=3ms",
 		"ts=1732870800123 id=1732870800123456",
-		"order 4000123412341231 shipped",                  // Luhn-valid, Visa-like? see below
-		"msg 9000000000000009 and 8000000000000001 ok",    // no issuer
+		"order 4000123412341231 shipped",                 // Luhn-valid, Visa-like? see below
+		"msg 9000000000000009 and 8000000000000001 ok",   // no issuer
 		"clone git@github.com:org/repo.git then cd repo", // scp remote
 		`<img src="/img/logo@2x.png">`,
 		"1234567890123452",
