@@ -357,3 +357,46 @@ func fieldName(v string) bool {
 	}
 	return sep
 }
+
+// Audit returns the IDs of the rules that would redact something in
+// value, found under key ("" for none), each once: the scan command's
+// check of stored events, with the same rules as redaction. Values that
+// are already replacements are clean.
+func (r *Redactor) Audit(key, value string) []string {
+	if value == "" || isMarked(value) {
+		return nil
+	}
+	switch r.keys.class(key) {
+	case keySecret:
+		if out, ch := r.secretHeader(key, value); !ch || out == value || identifierValue(value) {
+			return nil
+		}
+		return r.auditIDs(value)
+	case keySoft:
+		if credentialValue(value) {
+			return r.auditIDs(value)
+		}
+	}
+	return spanNames(r.scan(value, false))
+}
+
+// AuditParam is Audit for a query or form parameter, where a few more
+// names are sensitive (code, sig, key, X-Amz-Signature ...).
+func (r *Redactor) AuditParam(name, value string) []string {
+	if value == "" || isMarked(value) {
+		return nil
+	}
+	if r.sensitiveParam(name, value) {
+		return r.auditIDs(value)
+	}
+	return r.Audit(name, value)
+}
+
+// auditIDs: the value rules that match a secret value, or "secret-key"
+// when only its key gives it away.
+func (r *Redactor) auditIDs(value string) []string {
+	if ids := spanNames(r.scan(value, false)); len(ids) > 0 {
+		return ids
+	}
+	return []string{"secret-key"}
+}
