@@ -12,7 +12,7 @@ import (
 // of letters and digits, and at least 3 bits of entropy per byte. "created_at",
 // "uploads/2026/logo.png", "ssh-ed25519 AAAA..." and "pk_live_..." stay.
 func credentialValue(v string) bool {
-	if len(v) < 16 || len(v) > 512 || isMarked(v) {
+	if len(v) < 16 || len(v) > maxCredential || isMarked(v) {
 		return false
 	}
 	if strings.HasPrefix(v, "pk_") || strings.HasPrefix(v, "ssh-") || strings.HasPrefix(v, "ecdsa-") {
@@ -85,6 +85,9 @@ func credentialValue(v string) bool {
 }
 
 var credValTab = charset("A-Za-z0-9_.=+/~-")
+
+// maxCredential is the longest value credentialValue accepts.
+const maxCredential = 512
 
 // entropy is the Shannon entropy, in bits per byte, of a text of n bytes
 // with the given byte counts.
@@ -182,9 +185,9 @@ func (r *Redactor) flagAt(st *scanState, i int) {
 	if f != 'p' && f != 'a' && f != 'u' {
 		return
 	}
-	line := lineBefore(s, i)
-	for _, pf := range passwordFlags {
-		if pf.flag != f || !strings.Contains(line, pf.cmd) {
+	mask := st.commands(i)
+	for k, pf := range passwordFlags {
+		if pf.flag != f || mask&(1<<k) == 0 {
 			continue
 		}
 		var vs, ve int
@@ -219,6 +222,34 @@ func (r *Redactor) flagAt(st *scanState, i int) {
 		}
 		return
 	}
+}
+
+// commands returns the set (bit k: passwordFlags[k]) of commands named on
+// the line before i. It remembers the line it last looked at, so that a
+// line of many options is read once.
+func (st *scanState) commands(i int) uint32 {
+	s := st.s
+	if st.cmdUpto > 0 && i >= st.cmdUpto && strings.IndexAny(s[st.cmdUpto:i], "\n\r") < 0 {
+		// Same line: read only what is new (and a command's length back).
+		from := max(st.cmdLine, st.cmdUpto-24)
+		st.cmdMask |= commandMask(s[from:i])
+		st.cmdUpto = i
+		return st.cmdMask
+	}
+	line := lineBefore(s, i)
+	st.cmdLine, st.cmdUpto = i-len(line), i
+	st.cmdMask = commandMask(line)
+	return st.cmdMask
+}
+
+func commandMask(text string) uint32 {
+	var m uint32
+	for k, pf := range passwordFlags {
+		if strings.Contains(text, pf.cmd) {
+			m |= 1 << k
+		}
+	}
+	return m
 }
 
 // lineBefore returns the text of the line before i (at most 512 bytes).

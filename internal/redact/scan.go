@@ -59,6 +59,9 @@ type scanState struct {
 	// endFrom is the start of the earliest span that runs to the end of
 	// s: from there on everything is redacted, so scanning stops.
 	endFrom int
+	// The commands named on the line of the last option seen (flagAt).
+	cmdLine, cmdUpto int
+	cmdMask          uint32
 }
 
 func (st *scanState) add(start, end int, name string) {
@@ -495,9 +498,9 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 		}
 	case s[v] == '{' && s[i] == '=' && cls == keySecret:
 		// ODBC: "Pwd={p@ss;word}", braces quote the value.
-		c := strings.IndexByte(s[v:], '}')
+		c := strings.IndexByte(s[v:min(n, v+maxODBC)], '}')
 		if c < 0 {
-			if !st.trunc {
+			if !st.trunc || n-v > maxODBC {
 				return
 			}
 			c = n - v
@@ -543,6 +546,10 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 		}
 	}
 	if cls == keySoft {
+		if ve-vs > maxCredential {
+			st.kvCovered = max(st.kvCovered, ve) // too long to be one; seen once
+			return
+		}
 		if ve <= vs || !credentialValue(s[vs:ve]) {
 			return
 		}
@@ -564,6 +571,9 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 	}
 	st.add(vs, ve, "key-value")
 }
+
+// maxODBC bounds how far a brace-quoted value ("Pwd={...}") may run.
+const maxODBC = 256
 
 // unquotedEnd returns the end of an unquoted value starting at v. After
 // '=' (logfmt, env files, shells) a value runs over '&' and ';' unless
