@@ -19,8 +19,14 @@ import (
 
 func unitModel(t *testing.T, w, h int) *Model {
 	t.Helper()
+	return unitModelOn(t, w, h, newFake(nil))
+}
+
+// unitModelOn is unitModel over the given sources.
+func unitModelOn(t *testing.T, w, h int, srcs ...Source) *Model {
+	t.Helper()
 	dark := true
-	m := NewModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark})
+	m := NewModel(Options{Sources: srcs, Now: fixedNow, Location: time.UTC, Dark: &dark})
 	t.Cleanup(func() { m.Close() })
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	m.Update(batchMsg{b: live()})

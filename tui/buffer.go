@@ -324,3 +324,18 @@ func (b *buffer) pushEntry(e entry) {
 		b.vis = append(b.vis, e.seq)
 	}
 }
+
+// byTrace returns the events in memory with the given trace ID.
+func (b *buffer) byTrace(id string) []event.Event {
+	var out []event.Event
+	if id == "" {
+		return out
+	}
+	for i := 0; i < b.n; i++ {
+		e := &b.buf[(b.head+i)%len(b.buf)]
+		if e.ev.TraceID == id {
+			out = append(out, e.ev)
+		}
+	}
+	return out
+}

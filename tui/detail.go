@@ -110,7 +110,7 @@ func (m *Model) ensureDetail() {
 		m.dlines = []dline{{text: "(no event selected)", kind: lkDim}}
 		return
 	}
-	k := detailKey{id: e.ID, tab: m.tab, width: m.detailWidth(), all: m.bodyAll, corr: len(m.correlated[e.RequestID]) + m.buf.len()*boolInt(m.tab == tabTimeline), styleG: m.styleG}
+	k := detailKey{id: e.ID, tab: m.tab, width: m.detailWidth(), all: m.bodyAll, corr: len(m.correlated[corrKey(e)]) + m.buf.len()*boolInt(m.tab == tabTimeline), styleG: m.styleG}
 	if k == m.dkey && m.dlines != nil {
 		return
 	}
@@ -151,7 +151,11 @@ func boolInt(b bool) int {
 }
 
 func (m *Model) buildOverview(b *detailBuilder, e *event.Event) {
-	b.heading(kindLabel(e.Kind) + "  " + textsafe.Line(e.Name))
+	head := kindLabel(e.Kind) + "  " + textsafe.Line(e.Name)
+	if m.fl.multi() && e.Instance != "" {
+		head += "  on " + textsafe.Line(e.Instance)
+	}
+	b.heading(head)
 	b.kv("ID", e.ID.String())
 	b.kv("Time", e.Time.In(m.loc).Format("2006-01-02 15:04:05.000000 MST"))
 	if !e.ID.IsZero() {
@@ -219,10 +223,14 @@ func (m *Model) buildOverview(b *detailBuilder, e *event.Event) {
 			b.add(lkText, "  "+redactedMark+"] "+p)
 		}
 	}
-	if e.RequestID != "" {
+	if e.RequestID != "" || e.TraceID != "" {
 		n := len(m.requestEvents(e))
 		b.heading("Correlated")
-		b.add(lkDim, fmt.Sprintf("%d events share request ID %s (Timeline tab)", n, e.RequestID))
+		if e.TraceID != "" {
+			b.add(lkDim, fmt.Sprintf("%d events share trace ID %s (Timeline tab)", n, e.TraceID))
+		} else {
+			b.add(lkDim, fmt.Sprintf("%d events share request ID %s (Timeline tab)", n, e.RequestID))
+		}
 	}
 }
 
@@ -369,7 +377,11 @@ func (m *Model) buildTimeline(b *detailBuilder, e *event.Event) {
 	}
 	lw := min(32, max(12, b.w/3))
 	bw := max(10, b.w-lw-1-8)
-	b.heading(fmt.Sprintf("Request %s: %d events over %s", textsafe.Line(e.RequestID), len(evs), span.Round(time.Microsecond)))
+	what := "Request " + textsafe.Line(e.RequestID)
+	if e.TraceID != "" {
+		what = "Trace " + textsafe.Line(e.TraceID)
+	}
+	b.heading(fmt.Sprintf("%s: %d events over %s", what, len(evs), span.Round(time.Microsecond)))
 	axis := fit("", lw) + " " + fit("0", bw/2) + fitRight(span.Round(time.Microsecond).String(), bw-bw/2)
 	b.lines = append(b.lines, dline{text: axis, kind: lkDim})
 	for i := range evs {
@@ -382,7 +394,11 @@ func (m *Model) buildTimeline(b *detailBuilder, e *event.Event) {
 		if a := x.Audit; a != nil {
 			method, target = "", textsafe.Line(strings.TrimSpace(a.Action+" "+a.Resource+" "+a.Outcome))
 		}
-		label := fit(mark+fit(strings.ToLower(kindLabel(x.Kind)), 6)+strings.TrimSpace(method+" "+target), lw)
+		what := strings.TrimSpace(method + " " + target)
+		if m.fl.multi() && x.Instance != "" {
+			what = textsafe.Line(x.Instance) + " " + what
+		}
+		label := fit(mark+fit(strings.ToLower(kindLabel(x.Kind)), 6)+what, lw)
 		start := int(float64(x.Time.Sub(t0)) / float64(span) * float64(bw))
 		start = max(0, min(start, bw-1))
 		n := int(float64(x.Duration())/float64(span)*float64(bw) + 0.5)

@@ -122,7 +122,18 @@ func (f *fakeSource) Newer(ctx context.Context, after event.ID, limit int) ([]ev
 	return nil, ErrNoHistory
 }
 func (f *fakeSource) Correlated(ctx context.Context, id string) ([]event.Event, error) {
-	return nil, ErrNoHistory
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.history == nil {
+		return nil, ErrNoHistory
+	}
+	var out []event.Event
+	for i := range f.history {
+		if f.history[i].RequestID == id {
+			out = append(out, f.history[i])
+		}
+	}
+	return out, nil
 }
 func (f *fakeSource) Close() error { f.pump.Close(); return nil }
 

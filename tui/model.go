@@ -30,8 +30,13 @@ const maxTail = 4 * pageSize
 
 // Options configure the console.
 type Options struct {
-	// Source feeds events; required.
+	// Source feeds events. Source or Sources is required.
 	Source Source
+	// Sources are several sources, one per instance (console --url A
+	// --url B): their events merge into one list in recording order, each
+	// row labelled with its instance, and one source failing or refusing
+	// never stops the others. Source, when set, comes first.
+	Sources []Source
 	// Now is the clock (nil: time.Now). Tests fix it.
 	Now func() time.Time
 	// Location for displayed times (nil: time.Local).
@@ -84,7 +89,8 @@ var tabNames = [numTabs]string{"Overview", "Request", "Response", "Timeline", "R
 // status bar, help) only render from its state; all I/O runs in tea.Cmds.
 type Model struct {
 	opts   Options
-	src    Source
+	srcs   []Source
+	fl     *fleet
 	ctx    context.Context
 	cancel context.CancelFunc
 	now    func() time.Time
@@ -128,17 +134,18 @@ type Model struct {
 	matches       []matchPos
 	matchIdx      int
 
-	conn    Conn
+	conn    Conn   // the sources' state as one (see aggregate)
+	conns   []Conn // per source
+	infos   []string
+	srvs    []ServerStats // per source
 	info    string
-	srv     ServerStats
 	gaps    int
 	dropped int
 	totals  map[event.Kind]int
 	rate    float64
 	rateN   int
 	rateAt  time.Time
-	srcErr  error
-	srcDone bool
+	srcDone []bool
 	loading bool
 	noOlder bool
 	atEdge  bool // the buffer reaches the newest event (false after paging far back)
@@ -165,6 +172,7 @@ type detailKey struct {
 // Messages.
 type (
 	batchMsg struct {
+		src int // index in Model.srcs
 		b   Batch
 		err error
 	}
@@ -216,8 +224,13 @@ func NewModel(opts Options) *Model {
 		dark = *opts.Dark
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	srcs := slices.Clone(opts.Sources)
+	if opts.Source != nil {
+		srcs = append([]Source{opts.Source}, srcs...)
+	}
 	m := &Model{
-		opts: opts, src: opts.Source, ctx: ctx, cancel: cancel, now: opts.Now, loc: opts.Location,
+		opts: opts, srcs: srcs, ctx: ctx, cancel: cancel, now: opts.Now, loc: opts.Location,
+		conns: make([]Conn, len(srcs)), srvs: make([]ServerStats, len(srcs)), infos: make([]string, len(srcs)), srcDone: make([]bool, len(srcs)),
 		keys: keys, help: help.New(), st: NewStyles(dark, opts.NoColor),
 		width: 80, height: 24,
 		buf: newBuffer(opts.RingSize), hidden: map[event.Kind]bool{}, follow: true, sel: -1, top: -1,
@@ -225,6 +238,9 @@ func NewModel(opts Options) *Model {
 		atEdge: true, rateAt: opts.Now(),
 	}
 	m.help.Styles = helpStyles(dark, opts.NoColor)
+	if len(srcs) > 0 {
+		m.fl = newFleet(srcs)
+	}
 	if opts.Filter != "" {
 		if f, err := filter.Parse(opts.Filter); err == nil {
 			m.filter = f
@@ -235,32 +251,38 @@ func NewModel(opts Options) *Model {
 	return m
 }
 
-// Close cancels the model's pending commands and closes its source.
+// Close cancels the model's pending commands and closes its sources.
 func (m *Model) Close() error {
 	m.cancel()
-	if m.src != nil {
-		return m.src.Close()
+	var errs []error
+	for _, s := range m.srcs {
+		errs = append(errs, s.Close())
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Init implements tea.Model.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.nextCmd(), m.tickCmd()}
+	cmds := []tea.Cmd{m.tickCmd()}
+	for i := range m.srcs {
+		cmds = append(cmds, m.nextCmd(i))
+	}
 	if m.opts.Dark == nil && !m.opts.NoColor {
 		cmds = append(cmds, tea.RequestBackgroundColor)
 	}
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) nextCmd() tea.Cmd {
-	if m.src == nil || m.srcDone {
+// nextCmd waits for source i's next batch. Each source has its own, so
+// a quiet or stuck source never holds up the others.
+func (m *Model) nextCmd(i int) tea.Cmd {
+	if i >= len(m.srcs) || m.srcDone[i] {
 		return nil
 	}
-	src, ctx := m.src, m.ctx
+	src, ctx := m.srcs[i], m.ctx
 	return func() tea.Msg {
 		b, err := src.Next(ctx)
-		return batchMsg{b: b, err: err}
+		return batchMsg{src: i, b: b, err: err}
 	}
 }
 
@@ -281,41 +303,77 @@ func (m *Model) tickCmd() tea.Cmd {
 }
 
 func (m *Model) olderCmd(before event.ID, reload bool) tea.Cmd {
-	if m.src == nil {
+	if m.fl == nil {
 		return nil
 	}
 	m.loading = true
-	src, ctx := m.src, m.ctx
+	fl, ctx := m.fl, m.ctx
 	return func() tea.Msg {
-		evs, err := src.Older(ctx, before, pageSize)
+		evs, err := fl.older(ctx, before, pageSize)
 		return olderMsg{evs: evs, err: err, reload: reload}
 	}
 }
 
 func (m *Model) newerCmd(after event.ID) tea.Cmd {
-	if m.src == nil {
+	if m.fl == nil {
 		return nil
 	}
 	m.loading = true
-	src, ctx := m.src, m.ctx
+	fl, ctx := m.fl, m.ctx
 	return func() tea.Msg {
-		evs, err := src.Newer(ctx, after, pageSize)
+		evs, err := fl.newer(ctx, after, pageSize)
 		return newerMsg{evs: evs, err: err}
 	}
 }
 
-func (m *Model) correlatedCmd(id string) tea.Cmd {
-	if m.src == nil || id == "" {
+// maxTraceRequests bounds how many request IDs of one trace the
+// timeline asks every source for.
+const maxTraceRequests = 16
+
+// corrKey names what e's timeline gathers: its trace when it has one (a
+// request that called another instance shares its trace ID, not its
+// request ID), else its request.
+func corrKey(e *event.Event) string {
+	switch {
+	case e.TraceID != "":
+		return "trace " + e.TraceID
+	case e.RequestID != "":
+		return "req " + e.RequestID
+	}
+	return ""
+}
+
+// correlatedCmd fetches e's timeline from every source. The recorder's
+// API correlates by request ID only, so the request IDs of a trace are
+// those of the events in memory that share its trace ID; each is asked of
+// every source.
+func (m *Model) correlatedCmd(e *event.Event) tea.Cmd {
+	key := corrKey(e)
+	if m.fl == nil || key == "" {
 		return nil
 	}
-	if _, ok := m.correlated[id]; ok {
+	if _, ok := m.correlated[key]; ok {
 		return nil
 	}
-	m.correlated[id] = nil // in flight
-	src, ctx := m.src, m.ctx
+	var ids []string
+	if e.RequestID != "" {
+		ids = append(ids, e.RequestID)
+	}
+	if e.TraceID != "" {
+		for _, x := range m.buf.byTrace(e.TraceID) {
+			if x.RequestID != "" && !slices.Contains(ids, x.RequestID) && len(ids) < maxTraceRequests {
+				ids = append(ids, x.RequestID)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	m.correlated[key] = nil // in flight
+	fl, ctx := m.fl, m.ctx
 	return func() tea.Msg {
-		evs, err := src.Correlated(ctx, id)
-		return correlatedMsg{id: id, evs: evs, err: err}
+		evs, err := fl.correlated(ctx, ids)
+		return correlatedMsg{id: key, evs: evs, err: err}
 	}
 }
 
@@ -352,14 +410,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onNewer(msg)
 		return m, nil
 	case correlatedMsg:
-		if msg.err != nil {
-			if !errors.Is(msg.err, ErrNoHistory) && !errors.Is(msg.err, context.Canceled) {
-				m.setNotice("correlated events: "+msg.err.Error(), true)
-			}
-			m.correlated[msg.id] = []event.Event{}
-		} else {
-			m.correlated[msg.id] = msg.evs
+		if msg.err != nil && !errors.Is(msg.err, ErrNoHistory) && !errors.Is(msg.err, context.Canceled) {
+			m.setNotice("correlated events: "+msg.err.Error(), true)
 		}
+		m.correlated[msg.id] = append([]event.Event{}, msg.evs...)
 		return m, nil
 	case tickMsg:
 		now := m.now()
@@ -409,46 +463,59 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) onBatch(msg batchMsg) tea.Cmd {
+	i := msg.src
+	if i < 0 || i >= len(m.srcs) {
+		return nil
+	}
+	who := "" // names the instance in notices when there are several
+	if m.fl.multi() {
+		who = m.fl.labels[i] + ": "
+	}
 	if msg.err != nil {
-		if errors.Is(msg.err, ErrClosed) || errors.Is(msg.err, context.Canceled) {
-			m.srcDone = true
-			return nil
+		m.srcDone[i] = true
+		if !errors.Is(msg.err, ErrClosed) && !errors.Is(msg.err, context.Canceled) {
+			m.setNotice(who+"source: "+msg.err.Error(), true)
+			m.conns[i] = Conn{State: StateClosed, Since: m.now(), Err: msg.err}
+			m.conn = m.aggregate()
 		}
-		m.srcErr = msg.err
-		m.setNotice("source: "+msg.err.Error(), true)
-		m.srcDone = true
 		return nil
 	}
 	b := msg.b
+	m.fl.tag(i, b.Events)
+	m.fl.tag(i, b.History)
 	if b.Conn != nil {
-		m.conn = *b.Conn
+		m.conns[i] = *b.Conn
+		m.conn = m.aggregate()
 		switch b.Conn.State {
 		case StateAuthRefused:
-			m.setNotice("auth refused: the server rejected the token; check BEIGNET_DEVTOOLS_TOKEN (not retrying)", true)
+			m.setNotice(who+"auth refused: the server rejected the token; check BEIGNET_DEVTOOLS_TOKEN (not retrying)", true)
 		case StateOriginRefused:
-			m.setNotice("origin refused: the server did not accept this client's Origin (not retrying)", true)
+			m.setNotice(who+"origin refused: the server did not accept this client's Origin (not retrying)", true)
 		case StateNotFound:
-			m.setNotice("not found: nothing serves devtools at this URL; check its base path and that the app enables the recorder (not retrying)", true)
+			m.setNotice(who+"not found: nothing serves devtools at this URL; check its base path and that the app enables the recorder (not retrying)", true)
 		case StateReconnecting:
 			if b.Conn.Err != nil {
-				m.setNotice("connection lost: "+b.Conn.Err.Error(), true)
+				m.setNotice(who+"connection lost: "+b.Conn.Err.Error(), true)
 			}
 		case StateLive:
-			if m.msgErr && strings.HasPrefix(m.message, "connection lost") {
+			if m.msgErr && strings.HasPrefix(m.message, who+"connection lost") {
 				m.setNotice("", false)
 			}
 		}
 	}
 	if b.Stats != nil {
-		m.srv = *b.Stats
+		m.srvs[i] = *b.Stats
 	}
 	if b.Info != "" {
-		m.info = textsafe.Line(b.Info)
+		m.infos[i] = textsafe.Line(b.Info)
+		if !m.fl.multi() {
+			m.info = m.infos[i]
+		}
 	}
 	m.gaps += b.Gaps
 	m.dropped += b.Dropped
 	if b.Err != nil {
-		m.setNotice(b.Err.Error(), true)
+		m.setNotice(who+b.Err.Error(), true)
 	}
 	if len(b.History) > 0 {
 		m.onHistory(b.History, b.HistoryMore)
@@ -467,7 +534,39 @@ func (m *Model) onBatch(msg batchMsg) tea.Cmd {
 			m.ingest(b.Events)
 		}
 	}
-	return m.nextCmd()
+	return m.nextCmd(i)
+}
+
+// aggregate is the sources' state as one: the single source's, or with
+// several the best any of them is in (live if one is live), so the list's
+// messages ("waiting for events", "not connected") read right; the status
+// bar shows each source's own.
+func (m *Model) aggregate() Conn {
+	if len(m.conns) == 1 {
+		return m.conns[0]
+	}
+	rank := func(s ConnState) int {
+		switch s {
+		case StateLive:
+			return 0
+		case StateOffline:
+			return 1
+		case StateReconnecting:
+			return 2
+		case StateConnecting:
+			return 3
+		case StateClosed:
+			return 4
+		}
+		return 5 // refused
+	}
+	best := m.conns[0]
+	for _, c := range m.conns[1:] {
+		if rank(c.State) < rank(best.State) {
+			best = c
+		}
+	}
+	return best
 }
 
 // sortByID puts a batch in ID order (recording order) unless it already
@@ -576,7 +675,10 @@ func (m *Model) onOlder(msg olderMsg) {
 		if !errors.Is(msg.err, context.Canceled) {
 			m.setNotice("history: "+msg.err.Error(), true)
 		}
-		return
+		if len(msg.evs) == 0 {
+			return
+		}
+		// Several sources: the others' events came back; show them.
 	}
 	m.count(msg.evs, false)
 	if msg.reload {
@@ -619,7 +721,9 @@ func (m *Model) onNewer(msg newerMsg) {
 		if !errors.Is(msg.err, ErrNoHistory) && !errors.Is(msg.err, context.Canceled) {
 			m.setNotice("history: "+msg.err.Error(), true)
 		}
-		return
+		if len(msg.evs) == 0 {
+			return
+		}
 	}
 	m.count(msg.evs, false)
 	if m.buf.len()+len(msg.evs) > m.buf.cap {
@@ -645,7 +749,7 @@ func (m *Model) mergeTail() {
 // maybeLoadNewer asks for a newer page when the window is away from the
 // newest events and the selection is near its bottom.
 func (m *Model) maybeLoadNewer() tea.Cmd {
-	if m.loading || m.atEdge || m.src == nil {
+	if m.loading || m.atEdge || m.fl == nil {
 		return nil
 	}
 	if n := m.buf.visLen(); n > 0 && m.selPos() < n-m.listHeight() {
@@ -661,7 +765,7 @@ func (m *Model) maybeLoadNewer() tea.Cmd {
 // maybeLoadOlder asks for an older page when the selection is near the top of
 // what is in memory.
 func (m *Model) maybeLoadOlder() tea.Cmd {
-	if m.loading || m.noOlder || m.src == nil || m.follow && m.buf.len() > 0 {
+	if m.loading || m.noOlder || m.fl == nil || m.follow && m.buf.len() > 0 {
 		return nil
 	}
 	if m.buf.visLen() > 0 && m.selPos() > m.listHeight() {
@@ -888,7 +992,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.bodyAll = false
 			m.clearSearch()
 		}
-		return m.correlatedCmd(m.selected().ev.RequestID)
+		return m.correlatedCmd(&m.selected().ev)
 	case key.Matches(msg, k.Back):
 		switch {
 		case m.search != "":
@@ -968,7 +1072,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.mode = modeHAR
 		m.input = "request-" + e.ID.String() + ".har"
 		m.inputErr = ""
-		return m.correlatedCmd(e.RequestID)
+		return m.correlatedCmd(e)
 	case key.Matches(msg, k.LoadAll):
 		if m.detail {
 			m.bodyAll = !m.bodyAll
@@ -1099,15 +1203,17 @@ func (m *Model) submitInput() tea.Cmd {
 	return nil
 }
 
-// requestEvents returns every known event correlated with e (same request
-// ID), from memory and from the source's history, oldest first, deduplicated.
+// requestEvents returns e's timeline: every known event of its trace (or,
+// without a trace ID, of its request), from every source's history and
+// from memory, oldest first, deduplicated.
 func (m *Model) requestEvents(e *event.Event) []event.Event {
-	if e.RequestID == "" {
+	key := corrKey(e)
+	if key == "" {
 		return []event.Event{*e}
 	}
 	seen := map[event.ID]bool{}
 	var out []event.Event
-	for _, list := range [][]event.Event{m.correlated[e.RequestID], m.buf.byRequest(e.RequestID)} {
+	add := func(list []event.Event) {
 		for _, x := range list {
 			if !seen[x.ID] {
 				seen[x.ID] = true
@@ -1115,6 +1221,11 @@ func (m *Model) requestEvents(e *event.Event) []event.Event {
 			}
 		}
 	}
+	add(m.correlated[key])
+	if e.TraceID != "" {
+		add(m.buf.byTrace(e.TraceID))
+	}
+	add(m.buf.byRequest(e.RequestID))
 	if !seen[e.ID] {
 		out = append(out, *e)
 	}

@@ -21,7 +21,7 @@ type RunOptions struct {
 // source. It returns nil on a normal quit; when the source was refused (bad
 // token, refused origin) it returns that error so the CLI can exit non-zero.
 func Run(ctx context.Context, opts Options, ro ...RunOptions) error {
-	if opts.Source == nil {
+	if opts.Source == nil && len(opts.Sources) == 0 {
 		return ErrNoSource
 	}
 	if os.Getenv("NO_COLOR") != "" {
@@ -49,12 +49,25 @@ func Run(ctx context.Context, opts Options, ro ...RunOptions) error {
 		}
 		return fmt.Errorf("tui: %w", err)
 	}
-	switch m.conn.State {
-	case StateAuthRefused, StateOriginRefused, StateNotFound:
-		if m.conn.Err != nil {
-			return fmt.Errorf("tui: %s: %w", m.conn.State, m.conn.Err)
+	// A refused source ends with an error (the CLI exits non-zero), naming
+	// the instance when there are several; the others kept running.
+	var errs []error
+	for i, c := range m.conns {
+		switch c.State {
+		case StateAuthRefused, StateOriginRefused, StateNotFound:
+			who := ""
+			if m.fl.multi() {
+				who = m.fl.labels[i] + ": "
+			}
+			if c.Err != nil {
+				errs = append(errs, fmt.Errorf("tui: %s%s: %w", who, c.State, c.Err))
+			} else {
+				errs = append(errs, fmt.Errorf("tui: %s%s", who, c.State))
+			}
 		}
-		return fmt.Errorf("tui: %s", m.conn.State)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	return nil
 }

@@ -437,8 +437,7 @@ func TestLiveSourceRefusalsNoRetry(t *testing.T) {
 func TestTopPagesBackWithoutLiveTraffic(t *testing.T) {
 	evs := sampleEvents(0, 1200)
 	src := newFake(evs)
-	m := unitModel(t, 80, 24)
-	m.src = src
+	m := unitModelOn(t, 80, 24, src)
 	// The newest page, as a live source hands it over on connect.
 	page := append([]event.Event(nil), evs[700:]...)
 	m.Update(batchMsg{b: Batch{History: page, HistoryMore: true}})
@@ -452,8 +451,7 @@ func TestTopPagesBackWithoutLiveTraffic(t *testing.T) {
 	}
 
 	// Empty view (a quiet app whose history was not read yet, or after c).
-	empty := unitModel(t, 80, 24)
-	empty.src = src
+	empty := unitModelOn(t, 80, 24, src)
 	_, cmd = empty.Update(press("g"))
 	if cmd == nil {
 		t.Fatal("g on an empty view asked for nothing")

@@ -124,8 +124,8 @@ func fitRight(s string, w int) string {
 
 func (m *Model) renderTitle() string {
 	left := " beignet-devtools"
-	if m.src != nil {
-		left += "  " + textsafe.Line(m.src.Describe())
+	if m.fl != nil {
+		left += "  " + textsafe.Line(m.fl.describe())
 	}
 	if m.info != "" {
 		left += "  " + m.info
@@ -169,18 +169,48 @@ func kindLabel(k event.Kind) string {
 // Column widths of the list.
 const (
 	colTime   = 12
+	colInst   = 14
 	colBadge  = 8
 	colMethod = 7
 	colStatus = 3
 	colDur    = 7
 )
 
+// instWidth is the width of the INSTANCE column, shown (after TIME) when
+// the console follows several instances.
+func (m *Model) instWidth() int {
+	if m.fl.multi() {
+		return colInst
+	}
+	return 0
+}
+
 func (m *Model) targetWidth(w int) int {
-	return max(4, w-(1+colTime+1+colBadge+1+colMethod+1+1+colStatus+1+colDur))
+	iw := m.instWidth()
+	if iw > 0 {
+		iw++
+	}
+	return max(4, w-(1+colTime+1+iw+colBadge+1+colMethod+1+1+colStatus+1+colDur))
+}
+
+// instCell is a row's instance, fitted to its column ("" without one).
+func (m *Model) instCell(e *event.Event) string {
+	if m.instWidth() == 0 {
+		return ""
+	}
+	name := e.Instance
+	if name == "" {
+		name = e.App
+	}
+	return fit(textsafe.Line(name), colInst) + " "
 }
 
 func (m *Model) renderHeader(w int) string {
-	h := " " + fit("TIME", colTime) + " " + fit("KIND", colBadge) + " " + fit("METHOD", colMethod) + " " +
+	inst := ""
+	if iw := m.instWidth(); iw > 0 {
+		inst = fit("INSTANCE", iw) + " "
+	}
+	h := " " + fit("TIME", colTime) + " " + inst + fit("KIND", colBadge) + " " + fit("METHOD", colMethod) + " " +
 		fit("PATH / TARGET", m.targetWidth(w)) + " " + fit("STA", colStatus) + " " + fitRight("DUR", colDur)
 	return m.st.Header.Render(fit(h, w))
 }
@@ -277,7 +307,7 @@ func (m *Model) row(e *entry, w int, selected bool) string {
 	tm, method, target, status, dur, code := m.cells(&e.ev)
 	tw := m.targetWidth(w)
 	if selected {
-		line := "▶" + fit(tm, colTime) + " " + fit(" "+kindLabel(e.ev.Kind), colBadge) + " " + fit(method, colMethod) + " " +
+		line := "▶" + fit(tm, colTime) + " " + m.instCell(&e.ev) + fit(" "+kindLabel(e.ev.Kind), colBadge) + " " + fit(method, colMethod) + " " +
 			fit(target, tw) + " " + fit(status, colStatus) + " " + fitRight(dur, colDur)
 		return m.st.Selected.Render(fit(line, w))
 	}
@@ -287,6 +317,9 @@ func (m *Model) row(e *entry, w int, selected bool) string {
 	b.WriteString(" ")
 	sp.dim.wrap(&b, fit(tm, colTime))
 	b.WriteByte(' ')
+	if inst := m.instCell(&e.ev); inst != "" {
+		sp.row.wrap(&b, inst)
+	}
 	sp.badge(e.ev.Kind).wrap(&b, fit(" "+kindLabel(e.ev.Kind), colBadge))
 	b.WriteByte(' ')
 	sp.row.wrap(&b, fit(method, colMethod)+" "+fit(target, tw))
@@ -294,7 +327,11 @@ func (m *Model) row(e *entry, w int, selected bool) string {
 	sp.status(code).wrap(&b, fit(status, colStatus))
 	b.WriteByte(' ')
 	sp.dim.wrap(&b, fitRight(dur, colDur))
-	used := 1 + colTime + 1 + colBadge + 1 + colMethod + 1 + tw + 1 + colStatus + 1 + colDur
+	iw := m.instWidth()
+	if iw > 0 {
+		iw++
+	}
+	used := 1 + colTime + 1 + iw + colBadge + 1 + colMethod + 1 + tw + 1 + colStatus + 1 + colDur
 	if used < w {
 		b.WriteString(strings.Repeat(" ", w-used))
 	}
@@ -341,6 +378,9 @@ func (m *Model) renderList(w, h int) []string {
 }
 
 func (m *Model) connText() (string, lipgloss.Style) {
+	if m.fl.multi() {
+		return m.fleetText()
+	}
 	switch m.conn.State {
 	case StateLive:
 		return "● live", m.st.StatusOK
@@ -367,6 +407,60 @@ func (m *Model) connText() (string, lipgloss.Style) {
 	return "?", m.st.StatusBar
 }
 
+// stateGlyph is a source's state in one character, and whether it is a
+// failure (refused, gone) or a wait (connecting, reconnecting).
+func stateGlyph(s ConnState) (glyph, word string, bad, wait bool) {
+	switch s {
+	case StateLive:
+		return "●", "live", false, false
+	case StateOffline:
+		return "■", "offline", false, false
+	case StateConnecting:
+		return "◌", "connecting", false, true
+	case StateReconnecting:
+		return "↻", "reconnecting", false, true
+	case StateClosed:
+		return "✖", "gone", true, false
+	}
+	return "✖", "refused", true, false
+}
+
+// fleetText is the status of several sources: each instance with its
+// state ("● a:8081 ↻ b:8082 ✖ c:8083"), or, when that does not fit in half
+// the bar, a count per state ("● 5 live ↻ 1 reconnecting ✖ 2 refused").
+func (m *Model) fleetText() (string, lipgloss.Style) {
+	var each []string
+	count := map[string]int{}
+	var order []string
+	anyBad, anyWait := false, false
+	for i, c := range m.conns {
+		g, word, bad, wait := stateGlyph(c.State)
+		anyBad, anyWait = anyBad || bad, anyWait || wait
+		each = append(each, g+" "+textsafe.Line(m.fl.labels[i]))
+		key := g + " %d " + word
+		if count[key] == 0 {
+			order = append(order, key)
+		}
+		count[key]++
+	}
+	st := m.st.StatusOK
+	switch {
+	case anyBad:
+		st = m.st.StatusErr
+	case anyWait:
+		st = m.st.StatusWarn
+	}
+	text := strings.Join(each, " ")
+	if ansi.StringWidth(text) > m.width/2 {
+		parts := make([]string, len(order))
+		for i, k := range order {
+			parts[i] = fmt.Sprintf(k, count[k])
+		}
+		text = strings.Join(parts, " ")
+	}
+	return text, st
+}
+
 var shortKinds = map[event.Kind]string{
 	event.KindRequest: "req", event.KindProvider: "prov", event.KindAudit: "audit",
 	event.KindLog: "log", event.KindError: "err", event.KindCustom: "custom",
@@ -383,7 +477,11 @@ func (m *Model) renderStatus() string {
 		// Offline, events are read, not arriving: no rate to show.
 		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.rate))
 	}
-	parts = append(parts, fmt.Sprintf("drop %d gap %d", m.srv.Dropped+uint64(m.dropped), m.gaps))
+	dropped := uint64(m.dropped)
+	for _, st := range m.srvs {
+		dropped += st.Dropped
+	}
+	parts = append(parts, fmt.Sprintf("drop %d gap %d", dropped, m.gaps))
 	var kinds []string
 	for i, k := range event.Kinds() {
 		switch {
@@ -441,6 +539,7 @@ func (m *Model) renderHelp(h int) []string {
 	for _, l := range []string{
 		"kind:request status:>=500 status:4xx method:POST path:/api/* provider:stripe",
 		"actor:alice tenant:acme level:error req:ID dur:>200ms  words \"quoted\" -negate",
+		"instance:web-2 app:notes (the emitting instance and app)",
 	} {
 		lines = append(lines, "  "+l)
 	}
