@@ -45,7 +45,7 @@ const seqBase = 1 << 40
 
 func newBuffer(capacity int) *buffer {
 	if capacity <= 0 {
-		capacity = DefaultRingSize
+		capacity = defaultRingSize
 	}
 	return &buffer{cap: capacity, first: seqBase}
 }

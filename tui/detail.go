@@ -93,7 +93,7 @@ func wrap(s string, w int) []string {
 // detailEvent is the event the detail pane shows.
 // It is a copy taken when the detail opened (or the selection moved while it
 // is open), so the ring evicting the entry does not change what is read.
-func (m *Model) detailEvent() *event.Event {
+func (m *model) detailEvent() *event.Event {
 	if m.detail && !m.dev.ID.IsZero() {
 		return &m.dev
 	}
@@ -104,7 +104,7 @@ func (m *Model) detailEvent() *event.Event {
 }
 
 // ensureDetail (re)builds the detail lines when what they depend on changed.
-func (m *Model) ensureDetail() {
+func (m *model) ensureDetail() {
 	e := m.detailEvent()
 	if e == nil {
 		m.dlines = []dline{{text: "(no event selected)", kind: lkDim}}
@@ -150,7 +150,7 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func (m *Model) buildOverview(b *detailBuilder, e *event.Event) {
+func (m *model) buildOverview(b *detailBuilder, e *event.Event) {
 	head := kindLabel(e.Kind) + "  " + textsafe.Line(e.Name)
 	if m.fl.multi() && e.Instance != "" {
 		head += "  on " + textsafe.Line(e.Instance)
@@ -245,7 +245,7 @@ func attrText(v any) string {
 	return string(bs)
 }
 
-func (m *Model) headers(b *detailBuilder, title string, h map[string][]string) {
+func (m *model) headers(b *detailBuilder, title string, h map[string][]string) {
 	b.heading(title)
 	if len(h) == 0 {
 		b.add(lkDim, "(none)")
@@ -258,7 +258,7 @@ func (m *Model) headers(b *detailBuilder, title string, h map[string][]string) {
 	}
 }
 
-func (m *Model) body(b *detailBuilder, title string, body *event.Body) {
+func (m *model) body(b *detailBuilder, title string, body *event.Body) {
 	b.heading(title)
 	if body == nil {
 		b.add(lkDim, "(no body captured)")
@@ -312,7 +312,7 @@ func isJSON(ct, text string) bool {
 	return len(t) > 1 && (t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']')
 }
 
-func (m *Model) buildRequest(b *detailBuilder, e *event.Event) {
+func (m *model) buildRequest(b *detailBuilder, e *event.Event) {
 	switch {
 	case e.HTTP != nil:
 		h := e.HTTP
@@ -332,7 +332,7 @@ func (m *Model) buildRequest(b *detailBuilder, e *event.Event) {
 	}
 }
 
-func (m *Model) buildResponse(b *detailBuilder, e *event.Event) {
+func (m *model) buildResponse(b *detailBuilder, e *event.Event) {
 	switch {
 	case e.HTTP != nil:
 		h := e.HTTP
@@ -356,7 +356,7 @@ func (m *Model) buildResponse(b *detailBuilder, e *event.Event) {
 
 // buildTimeline draws every event with the same request ID as bars on a
 // shared time axis.
-func (m *Model) buildTimeline(b *detailBuilder, e *event.Event) {
+func (m *model) buildTimeline(b *detailBuilder, e *event.Event) {
 	evs := m.requestEvents(e)
 	if e.RequestID == "" {
 		b.add(lkDim, "(this event has no request ID: nothing to correlate)")
@@ -421,7 +421,7 @@ func (m *Model) buildTimeline(b *detailBuilder, e *event.Event) {
 }
 
 // renderDetail renders the tab bar and the visible part of the content.
-func (m *Model) renderDetail(w, h int) []string {
+func (m *model) renderDetail(w, h int) []string {
 	m.ensureDetail()
 	out := make([]string, 0, h)
 	var tabs strings.Builder
@@ -448,7 +448,7 @@ func (m *Model) renderDetail(w, h int) []string {
 	return out
 }
 
-func (m *Model) renderDLine(i, w int) string {
+func (m *model) renderDLine(i, w int) string {
 	l := m.dlines[i]
 	var hits []matchPos
 	if m.search != "" {
@@ -494,7 +494,7 @@ func (m *Model) renderDLine(i, w int) string {
 }
 
 // styleLine styles a label prefix and marks redacted values.
-func (m *Model) styleLine(text string, keyLen int) string {
+func (m *model) styleLine(text string, keyLen int) string {
 	var sb strings.Builder
 	if keyLen > 0 && keyLen <= len(text) {
 		sb.WriteString(m.st.Key.Render(text[:keyLen]))
@@ -517,11 +517,11 @@ func (m *Model) styleLine(text string, keyLen int) string {
 	return sb.String()
 }
 
-func (m *Model) clearSearch() {
+func (m *model) clearSearch() {
 	m.search, m.matches, m.matchIdx = "", nil, 0
 }
 
-func (m *Model) findMatches() {
+func (m *model) findMatches() {
 	m.matches = m.matches[:0]
 	m.matchIdx = 0
 	if m.search == "" || !m.detail {
@@ -548,7 +548,7 @@ func (m *Model) findMatches() {
 	}
 }
 
-func (m *Model) currentMatch() *matchPos {
+func (m *model) currentMatch() *matchPos {
 	if len(m.matches) == 0 {
 		return nil
 	}
@@ -557,7 +557,7 @@ func (m *Model) currentMatch() *matchPos {
 
 // jumpMatch moves to the next (d=1), previous (-1) or current (0) match and
 // scrolls it into view.
-func (m *Model) jumpMatch(d int) {
+func (m *model) jumpMatch(d int) {
 	if !m.detail || len(m.matches) == 0 {
 		return
 	}

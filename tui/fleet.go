@@ -139,7 +139,7 @@ func (f *fleet) newer(ctx context.Context, after event.ID, limit int) ([]event.E
 // correlated returns the events of every request ID in ids from every
 // source, oldest first, without duplicates. The recorder's API correlates
 // by request ID only; the console finds the request IDs that share a
-// trace among the events it holds (see Model.timelineCmd).
+// trace among the events it holds (see model.timelineCmd).
 func (f *fleet) correlated(ctx context.Context, ids []string) ([]event.Event, error) {
 	var all [][]event.Event
 	var errs []error

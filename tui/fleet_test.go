@@ -37,16 +37,16 @@ func threeInstances() ([]*fakeSource, [][]event.Event) {
 func TestGoldenMergedInstances(t *testing.T) {
 	srcs, evs := threeInstances()
 	dark := true
-	m := NewModel(Options{Sources: []Source{srcs[0], srcs[1], srcs[2]}, Now: fixedNow, Location: time.UTC, Dark: &dark})
+	m := newModel(Options{Sources: []Source{srcs[0], srcs[1], srcs[2]}, Now: fixedNow, Location: time.UTC, Dark: &dark})
 	m = runTea(t, m, 110, 24, func(tm *teatest.TestModel) {
 		for i := range srcs {
-			tm.Send(batchMsg{src: i, b: Batch{Conn: &Conn{State: StateLive}}})
+			tm.Send(batchMsg{src: i, b: batch{Conn: &status{State: StateLive}}})
 		}
 		// The third instance's events come last and all at once.
-		tm.Send(batchMsg{src: 0, b: Batch{Events: evs[0]}})
-		tm.Send(batchMsg{src: 1, b: Batch{Events: evs[1]}})
-		tm.Send(batchMsg{src: 2, b: Batch{Events: evs[2]}})
-		tm.Send(batchMsg{src: 1, b: Batch{Conn: &Conn{State: StateReconnecting, RetryIn: 2 * time.Second, Since: fixedNow()}}})
+		tm.Send(batchMsg{src: 0, b: batch{Events: evs[0]}})
+		tm.Send(batchMsg{src: 1, b: batch{Events: evs[1]}})
+		tm.Send(batchMsg{src: 2, b: batch{Events: evs[2]}})
+		tm.Send(batchMsg{src: 1, b: batch{Conn: &status{State: StateReconnecting, RetryIn: 2 * time.Second, Since: fixedNow()}}})
 	})
 	for i := 1; i < m.buf.len(); i++ {
 		if m.buf.entryAt(i).ev.ID.Compare(m.buf.entryAt(i-1).ev.ID) <= 0 {
@@ -67,7 +67,7 @@ func TestFilterInstance(t *testing.T) {
 	srcs, evs := threeInstances()
 	m := unitModelOn(t, 110, 30, srcs[0], srcs[1], srcs[2])
 	for i := range srcs {
-		m.Update(batchMsg{src: i, b: Batch{Events: evs[i]}})
+		m.Update(batchMsg{src: i, b: batch{Events: evs[i]}})
 	}
 	m.Update(press("/"))
 	typeInto(m, "instance:web-2")
@@ -95,13 +95,13 @@ func TestFilterInstance(t *testing.T) {
 func TestOneSourceRefusing(t *testing.T) {
 	srcs, evs := threeInstances()
 	m := unitModelOn(t, 110, 30, srcs[0], srcs[1], srcs[2])
-	m.Update(batchMsg{src: 1, b: Batch{Conn: &Conn{State: StateLive}}})
-	m.Update(batchMsg{src: 2, b: Batch{Conn: &Conn{State: StateAuthRefused, Err: errString("stream: unauthorized (401)")}}})
-	_, cmd := m.Update(batchMsg{src: 0, b: Batch{Events: evs[0]}})
+	m.Update(batchMsg{src: 1, b: batch{Conn: &status{State: StateLive}}})
+	m.Update(batchMsg{src: 2, b: batch{Conn: &status{State: StateAuthRefused, Err: errString("stream: unauthorized (401)")}}})
+	_, cmd := m.Update(batchMsg{src: 0, b: batch{Events: evs[0]}})
 	if cmd == nil {
 		t.Fatal("a refusal elsewhere stopped reading this source")
 	}
-	m.Update(batchMsg{src: 1, b: Batch{Events: evs[1]}})
+	m.Update(batchMsg{src: 1, b: batch{Events: evs[1]}})
 	if m.buf.len() != len(evs[0])+len(evs[1]) {
 		t.Fatalf("%d events shown", m.buf.len())
 	}
@@ -132,8 +132,8 @@ func TestTimelineAcrossInstancesByTrace(t *testing.T) {
 		RequestID: "rb", TraceID: "t1", Instance: "web-2"}
 	a, b := newFake([]event.Event{reqA}), newFake([]event.Event{logB, reqB})
 	m := unitModelOn(t, 120, 30, a, b)
-	m.Update(batchMsg{src: 0, b: Batch{Events: []event.Event{reqA}}})
-	m.Update(batchMsg{src: 1, b: Batch{Events: []event.Event{reqB}}})
+	m.Update(batchMsg{src: 0, b: batch{Events: []event.Event{reqA}}})
+	m.Update(batchMsg{src: 1, b: batch{Events: []event.Event{reqB}}})
 	m.Update(press("k"))
 	if m.selected().ev.ID != reqA.ID {
 		t.Fatal("selection not on the first request")

@@ -14,7 +14,7 @@ import (
 )
 
 // History is what a source pages through: older and newer events around a
-// cursor and the events of one request. OfflineSource and HTTPHistory
+// cursor and the events of one request. offlineSource and httpHistory
 // implement it.
 type History interface {
 	Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error)
@@ -22,9 +22,9 @@ type History interface {
 	Correlated(ctx context.Context, requestID string) ([]event.Event, error)
 }
 
-// HTTPHistory reads a recorder's JSON routes (GET {base}/events and GET
+// httpHistory reads a recorder's JSON routes (GET {base}/events and GET
 // {base}/requests/{requestId}) with the same bearer token as the stream.
-type HTTPHistory struct {
+type httpHistory struct {
 	base   string
 	token  string
 	client *http.Client
@@ -34,14 +34,14 @@ type HTTPHistory struct {
 // events with capped bodies).
 const maxHistoryResponse = 64 << 20
 
-// NewHTTPHistory returns a History over the devtools route at base (for
+// newHTTPHistory returns a History over the devtools route at base (for
 // example http://127.0.0.1:8080/api/devtools). client nil means
 // http.DefaultClient.
-func NewHTTPHistory(base, token string, client *http.Client) *HTTPHistory {
+func newHTTPHistory(base, token string, client *http.Client) *httpHistory {
 	if client == nil {
 		client = http.DefaultClient
 	}
-	return &HTTPHistory{base: strings.TrimRight(base, "/"), token: token, client: client}
+	return &httpHistory{base: strings.TrimRight(base, "/"), token: token, client: client}
 }
 
 // historyBase derives the devtools base URL from a websocket route URL
@@ -64,7 +64,7 @@ func historyBase(wsURL string) string {
 	return u.String()
 }
 
-func (h *HTTPHistory) get(ctx context.Context, path string, q url.Values, into any) error {
+func (h *httpHistory) get(ctx context.Context, path string, q url.Values, into any) error {
 	u := h.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -113,7 +113,7 @@ type historyPage struct {
 }
 
 // Older returns up to limit events older than before, newest first.
-func (h *HTTPHistory) Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
+func (h *httpHistory) Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
 	q := url.Values{"limit": {strconv.Itoa(min(max(limit, 1), 1000))}}
 	if !before.IsZero() {
 		q.Set("before", before.String())
@@ -126,7 +126,7 @@ func (h *HTTPHistory) Older(ctx context.Context, before event.ID, limit int) ([]
 }
 
 // Newer returns up to limit events newer than after, oldest first.
-func (h *HTTPHistory) Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
+func (h *httpHistory) Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
 	q := url.Values{"limit": {strconv.Itoa(min(max(limit, 1), 1000))}, "after": {after.String()}}
 	var p historyPage
 	if err := h.get(ctx, "/events", q, &p); err != nil {
@@ -140,7 +140,7 @@ func (h *HTTPHistory) Newer(ctx context.Context, after event.ID, limit int) ([]e
 }
 
 // Correlated returns the events of one request, oldest first.
-func (h *HTTPHistory) Correlated(ctx context.Context, requestID string) ([]event.Event, error) {
+func (h *httpHistory) Correlated(ctx context.Context, requestID string) ([]event.Event, error) {
 	var p historyPage
 	if err := h.get(ctx, "/requests/"+url.PathEscape(requestID), nil, &p); err != nil {
 		return nil, err

@@ -154,7 +154,7 @@ func TestLiveSourceShowsHistoryOnConnect(t *testing.T) {
 
 	// The model shows it at once and counts it per kind, but not as arrivals.
 	m := unitModel(t, 80, 24)
-	m.Update(batchMsg{b: Batch{History: history, HistoryMore: true}})
+	m.Update(batchMsg{b: batch{History: history, HistoryMore: true}})
 	if m.buf.len() != pageSize || m.totals[event.KindRequest] != pageSize/4 || m.rateN != 0 {
 		t.Fatalf("model: %d in memory, totals %v, rateN %d", m.buf.len(), m.totals, m.rateN)
 	}

@@ -2,9 +2,9 @@ package tui
 
 import "charm.land/bubbles/v2/key"
 
-// KeyMap is every binding of the console. The help overlay is generated from
+// keyMap is every binding of the console. The help overlay is generated from
 // it, so changing a binding changes the help.
-type KeyMap struct {
+type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom, Follow key.Binding
 	Open, Back, NextTab, PrevTab                    key.Binding
 	DetailUp, DetailDown                            key.Binding
@@ -13,13 +13,13 @@ type KeyMap struct {
 	Mouse, Help, Quit                               key.Binding
 }
 
-// DefaultKeyMap returns the default bindings: vim keys and arrows both, and
+// defaultKeyMap returns the default bindings: vim keys and arrows both, and
 // nothing essential only on []{} (they need AltGr on some layouts).
-func DefaultKeyMap() KeyMap {
+func defaultKeyMap() keyMap {
 	b := func(keys []string, k, desc string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
-	return KeyMap{
+	return keyMap{
 		Up:         b([]string{"up", "k"}, "↑/k", "up"),
 		Down:       b([]string{"down", "j"}, "↓/j", "down"),
 		PageUp:     b([]string{"pgup", "ctrl+u", "ctrl+b"}, "pgup/^u", "page up"),
@@ -50,17 +50,17 @@ func DefaultKeyMap() KeyMap {
 }
 
 // ShortHelp implements help.KeyMap.
-func (k KeyMap) ShortHelp() []key.Binding {
+func (k keyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Help, k.Filter, k.Open, k.Follow, k.Pause, k.Quit}
 }
 
 // DetailHelp is the short help shown while a detail is open.
-func (k KeyMap) DetailHelp() []key.Binding {
+func (k keyMap) DetailHelp() []key.Binding {
 	return []key.Binding{k.Back, k.NextTab, k.Filter, k.NextMatch, k.LoadAll, k.HAR, k.Help}
 }
 
 // FullHelp implements help.KeyMap.
-func (k KeyMap) FullHelp() [][]key.Binding {
+func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow, k.Mouse},
 		{k.Open, k.Back, k.NextTab, k.PrevTab, k.DetailUp, k.DetailDown, k.Filter, k.NextMatch, k.PrevMatch, k.LoadAll},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -18,17 +19,18 @@ import (
 	"github.com/beignet/devtools/tui/filter"
 )
 
-// DefaultRingSize is how many events the console keeps in memory by default.
-const DefaultRingSize = 50_000
+// defaultRingSize is how many events the console keeps in memory by default.
+const defaultRingSize = 50_000
 
 // pageSize is how many events one history page loads.
 const pageSize = 500
 
 // maxTail bounds the live arrivals kept aside while the window is away from
-// the newest (see Model.tail).
+// the newest (see model.tail).
 const maxTail = 4 * pageSize
 
-// Options configure the console.
+// Options configure the console. The zero value of every field but the
+// sources means its documented default.
 type Options struct {
 	// Source feeds events. Source or Sources is required.
 	Source Source
@@ -46,21 +48,24 @@ type Options struct {
 	// Dark forces the dark (true) or light (false) palette; nil picks from
 	// the terminal's reported background colour.
 	Dark *bool
-	// NoColor renders without colours. Run also sets it when NO_COLOR is set.
+	// NoColor renders without colours, only bold, underline and reverse.
+	// The console reads no environment: the CLI sets it from NO_COLOR.
 	NoColor bool
 	// Filter is an initial filter query.
 	Filter string
 	// Mouse starts with mouse capture on (default off, so the terminal's
 	// own text selection works).
 	Mouse bool
-	// KeyMap overrides DefaultKeyMap.
-	KeyMap *KeyMap
 	// SplitWidth is the terminal width from which the detail opens beside
 	// the list instead of over it (default 160; <0 never splits).
 	SplitWidth int
 	// BodyLines is how many lines of a body the detail shows before asking
 	// for the rest (default 200).
 	BodyLines int
+	// Input and Output replace the terminal (nil: stdin and stdout), for
+	// tests and for embedding the console elsewhere.
+	Input  io.Reader
+	Output io.Writer
 }
 
 type inputMode int
@@ -85,9 +90,9 @@ const (
 
 var tabNames = [numTabs]string{"Overview", "Request", "Response", "Timeline", "Raw"}
 
-// Model is the console's single Bubble Tea model. Components (list, detail,
+// model is the console's single Bubble Tea model. Components (list, detail,
 // status bar, help) only render from its state; all I/O runs in tea.Cmds.
-type Model struct {
+type model struct {
 	opts   Options
 	srcs   []Source
 	fl     *fleet
@@ -95,9 +100,9 @@ type Model struct {
 	cancel context.CancelFunc
 	now    func() time.Time
 	loc    *time.Location
-	keys   KeyMap
+	keys   keyMap
 	help   help.Model
-	st     *Styles
+	st     *styles
 	styleG int // bumped when styles change; invalidates row caches
 
 	width, height int
@@ -134,10 +139,10 @@ type Model struct {
 	matches       []matchPos
 	matchIdx      int
 
-	conn    Conn   // the sources' state as one (see aggregate)
-	conns   []Conn // per source
+	conn    status   // the sources' state as one (see aggregate)
+	conns   []status // per source
 	infos   []string
-	srvs    []ServerStats // per source
+	srvs    []serverStats // per source
 	info    string
 	gaps    int
 	dropped int
@@ -172,8 +177,8 @@ type detailKey struct {
 // Messages.
 type (
 	batchMsg struct {
-		src int // index in Model.srcs
-		b   Batch
+		src int // index in model.srcs
+		b   batch
 		err error
 	}
 	olderMsg struct {
@@ -197,9 +202,9 @@ type (
 	}
 )
 
-// NewModel returns the console model for opts. Run it with Run, or with a
+// newModel returns the console model for opts. Run it with Run, or with a
 // tea.Program of your own (then call Close when done).
-func NewModel(opts Options) *Model {
+func newModel(opts Options) *model {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -207,7 +212,7 @@ func NewModel(opts Options) *Model {
 		opts.Location = time.Local
 	}
 	if opts.RingSize <= 0 {
-		opts.RingSize = DefaultRingSize
+		opts.RingSize = defaultRingSize
 	}
 	if opts.SplitWidth == 0 {
 		opts.SplitWidth = 160
@@ -215,10 +220,7 @@ func NewModel(opts Options) *Model {
 	if opts.BodyLines <= 0 {
 		opts.BodyLines = 200
 	}
-	keys := DefaultKeyMap()
-	if opts.KeyMap != nil {
-		keys = *opts.KeyMap
-	}
+	keys := defaultKeyMap()
 	dark := true
 	if opts.Dark != nil {
 		dark = *opts.Dark
@@ -228,10 +230,10 @@ func NewModel(opts Options) *Model {
 	if opts.Source != nil {
 		srcs = append([]Source{opts.Source}, srcs...)
 	}
-	m := &Model{
+	m := &model{
 		opts: opts, srcs: srcs, ctx: ctx, cancel: cancel, now: opts.Now, loc: opts.Location,
-		conns: make([]Conn, len(srcs)), srvs: make([]ServerStats, len(srcs)), infos: make([]string, len(srcs)), srcDone: make([]bool, len(srcs)),
-		keys: keys, help: help.New(), st: NewStyles(dark, opts.NoColor),
+		conns: make([]status, len(srcs)), srvs: make([]serverStats, len(srcs)), infos: make([]string, len(srcs)), srcDone: make([]bool, len(srcs)),
+		keys: keys, help: help.New(), st: newStyles(dark, opts.NoColor),
 		width: 80, height: 24,
 		buf: newBuffer(opts.RingSize), hidden: map[event.Kind]bool{}, follow: true, sel: -1, top: -1,
 		mouse: opts.Mouse, totals: map[event.Kind]int{}, correlated: map[string][]event.Event{},
@@ -252,7 +254,7 @@ func NewModel(opts Options) *Model {
 }
 
 // Close cancels the model's pending commands and closes its sources.
-func (m *Model) Close() error {
+func (m *model) Close() error {
 	m.cancel()
 	var errs []error
 	for _, s := range m.srcs {
@@ -262,7 +264,7 @@ func (m *Model) Close() error {
 }
 
 // Init implements tea.Model.
-func (m *Model) Init() tea.Cmd {
+func (m *model) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.tickCmd()}
 	for i := range m.srcs {
 		cmds = append(cmds, m.nextCmd(i))
@@ -275,7 +277,7 @@ func (m *Model) Init() tea.Cmd {
 
 // nextCmd waits for source i's next batch. Each source has its own, so
 // a quiet or stuck source never holds up the others.
-func (m *Model) nextCmd(i int) tea.Cmd {
+func (m *model) nextCmd(i int) tea.Cmd {
 	if i >= len(m.srcs) || m.srcDone[i] {
 		return nil
 	}
@@ -286,7 +288,7 @@ func (m *Model) nextCmd(i int) tea.Cmd {
 	}
 }
 
-func (m *Model) tickCmd() tea.Cmd {
+func (m *model) tickCmd() tea.Cmd {
 	// Not tea.Tick: this one stops when the model is closed, so no goroutine
 	// outlives the program.
 	ctx := m.ctx
@@ -302,7 +304,7 @@ func (m *Model) tickCmd() tea.Cmd {
 	}
 }
 
-func (m *Model) olderCmd(before event.ID, reload bool) tea.Cmd {
+func (m *model) olderCmd(before event.ID, reload bool) tea.Cmd {
 	if m.fl == nil {
 		return nil
 	}
@@ -314,7 +316,7 @@ func (m *Model) olderCmd(before event.ID, reload bool) tea.Cmd {
 	}
 }
 
-func (m *Model) newerCmd(after event.ID) tea.Cmd {
+func (m *model) newerCmd(after event.ID) tea.Cmd {
 	if m.fl == nil {
 		return nil
 	}
@@ -347,7 +349,7 @@ func corrKey(e *event.Event) string {
 // API correlates by request ID only, so the request IDs of a trace are
 // those of the events in memory that share its trace ID; each is asked of
 // every source.
-func (m *Model) correlatedCmd(e *event.Event) tea.Cmd {
+func (m *model) correlatedCmd(e *event.Event) tea.Cmd {
 	key := corrKey(e)
 	if m.fl == nil || key == "" {
 		return nil
@@ -377,17 +379,17 @@ func (m *Model) correlatedCmd(e *event.Event) tea.Cmd {
 	}
 }
 
-func (m *Model) matchFn() func(*event.Event) bool {
+func (m *model) matchFn() func(*event.Event) bool {
 	f, hidden := m.filter, m.hidden
 	return func(e *event.Event) bool { return !hidden[e.Kind] && f.Match(e) }
 }
 
-func (m *Model) setNotice(s string, isErr bool) {
+func (m *model) setNotice(s string, isErr bool) {
 	m.message, m.msgErr = s, isErr
 }
 
 // Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = max(msg.Width, 20), max(msg.Height, 6)
@@ -396,7 +398,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.BackgroundColorMsg:
 		if m.opts.Dark == nil {
-			m.st = NewStyles(msg.IsDark(), m.opts.NoColor)
+			m.st = newStyles(msg.IsDark(), m.opts.NoColor)
 			m.help.Styles = helpStyles(msg.IsDark(), m.opts.NoColor)
 			m.styleG++
 		}
@@ -462,7 +464,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m *Model) onBatch(msg batchMsg) tea.Cmd {
+func (m *model) onBatch(msg batchMsg) tea.Cmd {
 	i := msg.src
 	if i < 0 || i >= len(m.srcs) {
 		return nil
@@ -473,9 +475,9 @@ func (m *Model) onBatch(msg batchMsg) tea.Cmd {
 	}
 	if msg.err != nil {
 		m.srcDone[i] = true
-		if !errors.Is(msg.err, ErrClosed) && !errors.Is(msg.err, context.Canceled) {
+		if !errors.Is(msg.err, errClosed) && !errors.Is(msg.err, context.Canceled) {
 			m.setNotice(who+"source: "+msg.err.Error(), true)
-			m.conns[i] = Conn{State: StateClosed, Since: m.now(), Err: msg.err}
+			m.conns[i] = status{State: StateClosed, Since: m.now(), Err: msg.err}
 			m.conn = m.aggregate()
 		}
 		return nil
@@ -541,7 +543,7 @@ func (m *Model) onBatch(msg batchMsg) tea.Cmd {
 // several the best any of them is in (live if one is live), so the list's
 // messages ("waiting for events", "not connected") read right; the status
 // bar shows each source's own.
-func (m *Model) aggregate() Conn {
+func (m *model) aggregate() status {
 	if len(m.conns) == 1 {
 		return m.conns[0]
 	}
@@ -582,7 +584,7 @@ func cmpID(a, b event.Event) int { return a.ID.Compare(b.ID) }
 // count adds events to the per-kind totals. Live arrivals always count;
 // events read from history count when they lie outside what was counted
 // before.
-func (m *Model) count(evs []event.Event, live bool) {
+func (m *model) count(evs []event.Event, live bool) {
 	for i := range evs {
 		id := evs[i].ID
 		fresh := m.seenHi.IsZero() || id.Compare(m.seenLo) < 0 || id.Compare(m.seenHi) > 0
@@ -603,7 +605,7 @@ func (m *Model) count(evs []event.Event, live bool) {
 // events exist before it, the window's floor rises to its first event, so
 // the window stays contiguous (with several sources, one source's page
 // may reach further back than another's).
-func (m *Model) onHistory(evs []event.Event, more bool) {
+func (m *model) onHistory(evs []event.Event, more bool) {
 	sortByID(evs)
 	m.count(evs, false)
 	if m.atEdge {
@@ -619,7 +621,7 @@ func (m *Model) onHistory(evs []event.Event, more bool) {
 // merge puts evs (in ID order) into the window, keeping the selection
 // and the first shown row on their events when entries move. live events
 // bump the new-events counter when the view is not following.
-func (m *Model) merge(evs []event.Event, live bool) {
+func (m *model) merge(evs []event.Event, live bool) {
 	var selID, topID event.ID
 	if e := m.buf.at(m.sel); e != nil {
 		selID = e.ev.ID
@@ -643,7 +645,7 @@ func (m *Model) merge(evs []event.Event, live bool) {
 
 // ingest matches each new event against the filter once and merges it
 // into the window.
-func (m *Model) ingest(evs []event.Event) {
+func (m *model) ingest(evs []event.Event) {
 	if !m.atEdge {
 		// The buffer holds an older window; the newest events are in
 		// the source's history and come back with G or by scrolling
@@ -665,7 +667,7 @@ func (m *Model) ingest(evs []event.Event) {
 	m.clampView()
 }
 
-func (m *Model) onOlder(msg olderMsg) {
+func (m *model) onOlder(msg olderMsg) {
 	m.loading = false
 	if msg.err != nil {
 		if errors.Is(msg.err, ErrNoHistory) {
@@ -715,7 +717,7 @@ func (m *Model) onOlder(msg olderMsg) {
 // onNewer appends a page of newer history below the window (evicting the
 // oldest when the ring is full). A short page means the window reached the
 // newest stored event: from there on live arrivals are appended again.
-func (m *Model) onNewer(msg newerMsg) {
+func (m *model) onNewer(msg newerMsg) {
 	m.loading = false
 	if msg.err != nil {
 		if !errors.Is(msg.err, ErrNoHistory) && !errors.Is(msg.err, context.Canceled) {
@@ -739,7 +741,7 @@ func (m *Model) onNewer(msg newerMsg) {
 
 // mergeTail appends the live arrivals kept aside while the window was
 // away from the newest, those newer than what the history page brought.
-func (m *Model) mergeTail() {
+func (m *model) mergeTail() {
 	tail := m.tail
 	m.tail = nil
 	sortByID(tail)
@@ -748,7 +750,7 @@ func (m *Model) mergeTail() {
 
 // maybeLoadNewer asks for a newer page when the window is away from the
 // newest events and the selection is near its bottom.
-func (m *Model) maybeLoadNewer() tea.Cmd {
+func (m *model) maybeLoadNewer() tea.Cmd {
 	if m.loading || m.atEdge || m.fl == nil {
 		return nil
 	}
@@ -764,7 +766,7 @@ func (m *Model) maybeLoadNewer() tea.Cmd {
 
 // maybeLoadOlder asks for an older page when the selection is near the top of
 // what is in memory.
-func (m *Model) maybeLoadOlder() tea.Cmd {
+func (m *model) maybeLoadOlder() tea.Cmd {
 	if m.loading || m.noOlder || m.fl == nil || m.follow && m.buf.len() > 0 {
 		return nil
 	}
@@ -780,7 +782,7 @@ func (m *Model) maybeLoadOlder() tea.Cmd {
 	return m.olderCmd(o.ev.ID, false)
 }
 
-func (m *Model) selPos() int {
+func (m *model) selPos() int {
 	if m.sel < 0 {
 		return m.buf.visLen() - 1
 	}
@@ -790,7 +792,7 @@ func (m *Model) selPos() int {
 
 // clampView keeps the selection and the first shown row consistent with the
 // buffer and the window size.
-func (m *Model) clampView() {
+func (m *model) clampView() {
 	n := m.buf.visLen()
 	h := m.listHeight()
 	if n == 0 {
@@ -822,7 +824,7 @@ func (m *Model) clampView() {
 	m.top = m.buf.visAt(tp).seq
 }
 
-func (m *Model) move(d int) {
+func (m *model) move(d int) {
 	n := m.buf.visLen()
 	if n == 0 {
 		return
@@ -837,7 +839,7 @@ func (m *Model) move(d int) {
 }
 
 // syncDetail makes the detail follow a selection the user moved.
-func (m *Model) syncDetail() {
+func (m *model) syncDetail() {
 	if m.detail {
 		if e := m.selected(); e != nil {
 			m.dev = e.ev
@@ -845,7 +847,7 @@ func (m *Model) syncDetail() {
 	}
 }
 
-func (m *Model) scroll(d int) {
+func (m *model) scroll(d int) {
 	if m.detail && !m.split() {
 		m.dscroll = max(0, m.dscroll+d)
 		return
@@ -853,7 +855,7 @@ func (m *Model) scroll(d int) {
 	m.move(d)
 }
 
-func (m *Model) click(x, y int) {
+func (m *model) click(x, y int) {
 	if y < 2 || y >= 2+m.listHeight() {
 		return
 	}
@@ -875,14 +877,14 @@ func (m *Model) click(x, y int) {
 	}
 }
 
-func (m *Model) selected() *entry {
+func (m *model) selected() *entry {
 	if m.sel < 0 {
 		return nil
 	}
 	return m.buf.at(m.sel)
 }
 
-func (m *Model) resumeFollow() tea.Cmd {
+func (m *model) resumeFollow() tea.Cmd {
 	m.follow = true
 	m.newCount = 0
 	if m.paused {
@@ -896,14 +898,14 @@ func (m *Model) resumeFollow() tea.Cmd {
 	return nil
 }
 
-func (m *Model) flushPending() {
+func (m *model) flushPending() {
 	p := m.pending
 	m.pending = nil
 	m.pendingDrop = 0
 	m.ingest(p)
 }
 
-func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
+func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.mode != modeNormal {
 		return m.onInputKey(msg)
 	}
@@ -1088,13 +1090,13 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-func (m *Model) quit() tea.Cmd {
+func (m *model) quit() tea.Cmd {
 	m.quitting = true
 	m.cancel()
 	return tea.Quit
 }
 
-func (m *Model) closeDetail() {
+func (m *model) closeDetail() {
 	if !m.detail {
 		return
 	}
@@ -1107,12 +1109,12 @@ func (m *Model) closeDetail() {
 	m.clampView()
 }
 
-func (m *Model) refilter() {
+func (m *model) refilter() {
 	m.buf.refilter(m.matchFn())
 	m.clampView()
 }
 
-func (m *Model) onInputKey(msg tea.KeyPressMsg) tea.Cmd {
+func (m *model) onInputKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch msg.String() {
 	case "esc":
 		if m.mode == modeSearch {
@@ -1140,7 +1142,7 @@ func (m *Model) onInputKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 // onInputChanged validates the filter as it is typed (and searches live).
-func (m *Model) onInputChanged() {
+func (m *model) onInputChanged() {
 	switch m.mode {
 	case modeFilter:
 		if _, err := filter.Parse(m.input); err != nil {
@@ -1155,7 +1157,7 @@ func (m *Model) onInputChanged() {
 	}
 }
 
-func (m *Model) submitInput() tea.Cmd {
+func (m *model) submitInput() tea.Cmd {
 	switch m.mode {
 	case modeFilter:
 		f, err := filter.Parse(m.input)
@@ -1206,7 +1208,7 @@ func (m *Model) submitInput() tea.Cmd {
 // requestEvents returns e's timeline: every known event of its trace (or,
 // without a trace ID, of its request), from every source's history and
 // from memory, oldest first, deduplicated.
-func (m *Model) requestEvents(e *event.Event) []event.Event {
+func (m *model) requestEvents(e *event.Event) []event.Event {
 	key := corrKey(e)
 	if key == "" {
 		return []event.Event{*e}

@@ -4,42 +4,29 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 )
 
-// RunOptions are extra knobs for Run, mostly for tests.
-type RunOptions struct {
-	Input  io.Reader // nil: the terminal
-	Output io.Writer // nil: stdout
-}
-
 // Run runs the console until the user quits or ctx ends, then closes the
 // source. It returns nil on a normal quit; when the source was refused (bad
 // token, refused origin) it returns that error so the CLI can exit non-zero.
-func Run(ctx context.Context, opts Options, ro ...RunOptions) error {
+func Run(ctx context.Context, opts Options) error {
 	if opts.Source == nil && len(opts.Sources) == 0 {
-		return ErrNoSource
+		return errNoSource
 	}
-	if os.Getenv("NO_COLOR") != "" {
-		opts.NoColor = true
-	}
-	m := NewModel(opts)
+	m := newModel(opts)
 	defer m.Close()
 	popts := []tea.ProgramOption{tea.WithContext(ctx)}
 	if opts.NoColor {
 		popts = append(popts, tea.WithColorProfile(colorprofile.Ascii))
 	}
-	for _, r := range ro {
-		if r.Input != nil {
-			popts = append(popts, tea.WithInput(r.Input))
-		}
-		if r.Output != nil {
-			popts = append(popts, tea.WithOutput(r.Output))
-		}
+	if opts.Input != nil {
+		popts = append(popts, tea.WithInput(opts.Input))
+	}
+	if opts.Output != nil {
+		popts = append(popts, tea.WithOutput(opts.Output))
 	}
 	p := tea.NewProgram(m, popts...)
 	_, err := p.Run()

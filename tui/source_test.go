@@ -20,7 +20,7 @@ import (
 )
 
 func TestPumpBatchesArrivals(t *testing.T) {
-	p := NewPump(20*time.Millisecond, 0)
+	p := newPump(20*time.Millisecond, 0)
 	defer p.Close()
 	ctx := context.Background()
 	evs := sampleEvents(0, 5000)
@@ -57,7 +57,7 @@ func TestPumpBatchesArrivals(t *testing.T) {
 }
 
 func TestPumpBackPressureAndClose(t *testing.T) {
-	p := NewPump(time.Millisecond, 10)
+	p := newPump(time.Millisecond, 10)
 	ctx := context.Background()
 	pushed := make(chan error, 1)
 	go func() { pushed <- p.Push(ctx, sampleEvents(0, 25)...) }()
@@ -81,10 +81,10 @@ func TestPumpBackPressureAndClose(t *testing.T) {
 	}
 	go func() { pushed <- p.Push(ctx, sampleEvents(10, 1)...) }()
 	p.Close()
-	if err := <-pushed; !errors.Is(err, ErrClosed) {
+	if err := <-pushed; !errors.Is(err, errClosed) {
 		t.Fatalf("Push after Close = %v", err)
 	}
-	if _, err := p.Next(ctx); !errors.Is(err, ErrClosed) {
+	if _, err := p.Next(ctx); !errors.Is(err, errClosed) {
 		t.Fatalf("Next after Close = %v", err)
 	}
 }
@@ -135,7 +135,7 @@ func TestOfflineSourcePages(t *testing.T) {
 	}
 	// Next then blocks until Close.
 	go src.Close()
-	if _, err := src.Next(ctx); !errors.Is(err, ErrClosed) {
+	if _, err := src.Next(ctx); !errors.Is(err, errClosed) {
 		t.Fatalf("Next after close = %v", err)
 	}
 }
@@ -148,14 +148,14 @@ func TestOfflineSourceMissingFile(t *testing.T) {
 
 // offlineModel is an 80x24 model over a store file holding evs, with a
 // ring of ringSize events, after its first batch (the newest 1,000).
-func offlineModel(t *testing.T, evs []event.Event, ringSize int) *Model {
+func offlineModel(t *testing.T, evs []event.Event, ringSize int) *model {
 	t.Helper()
 	src, err := NewOfflineSource(writeStore(t, evs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dark := true
-	m := NewModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: ringSize})
+	m := newModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: ringSize})
 	t.Cleanup(func() { m.Close() })
 	m.Update(windowSize(80, 24))
 	b, err := src.Next(context.Background())
@@ -224,7 +224,7 @@ func TestModelPagesForwardToLive(t *testing.T) {
 	}
 	// Live arrivals while away: two already stored, three not yet.
 	more := sampleEvents(3000, 3)
-	m.Update(batchMsg{b: Batch{Events: append([]event.Event{evs[2998], evs[2999]}, more...)}})
+	m.Update(batchMsg{b: batch{Events: append([]event.Event{evs[2998], evs[2999]}, more...)}})
 	if m.buf.newest().ev.ID != evs[1699].ID {
 		t.Fatal("a live arrival landed in an older window")
 	}
@@ -258,7 +258,7 @@ func TestModelPagesForwardToLive(t *testing.T) {
 	}
 	// From here on live arrivals are appended again.
 	next := sampleEvents(3003, 1)
-	m.Update(batchMsg{b: Batch{Events: next}})
+	m.Update(batchMsg{b: batch{Events: next}})
 	if m.buf.newest().ev.ID != next[0].ID {
 		t.Fatal("live arrival not appended at the edge")
 	}
@@ -271,7 +271,7 @@ func TestModelGKeepsArrivalsWhileAway(t *testing.T) {
 	m := offlineModel(t, evs, 1200)
 	_, cmd := m.Update(press("g"))
 	m.Update(cmd())
-	m.Update(batchMsg{b: Batch{Events: sampleEvents(3000, 2)}})
+	m.Update(batchMsg{b: batch{Events: sampleEvents(3000, 2)}})
 	_, cmd = m.Update(press("G"))
 	if cmd == nil {
 		t.Fatal("G did not reload the newest events")
@@ -440,7 +440,7 @@ func TestTopPagesBackWithoutLiveTraffic(t *testing.T) {
 	m := unitModelOn(t, 80, 24, src)
 	// The newest page, as a live source hands it over on connect.
 	page := append([]event.Event(nil), evs[700:]...)
-	m.Update(batchMsg{b: Batch{History: page, HistoryMore: true}})
+	m.Update(batchMsg{b: batch{History: page, HistoryMore: true}})
 	_, cmd := m.Update(press("g"))
 	if cmd == nil {
 		t.Fatal("first g asked for no older page")
@@ -482,14 +482,14 @@ func TestListTimeNeverRunsBackwards(t *testing.T) {
 			odd = append(odd, evs[i])
 		}
 	}
-	m.Update(batchMsg{b: Batch{Events: even}})
+	m.Update(batchMsg{b: batch{Events: even}})
 	m.Update(press("k"))
 	m.Update(press("k"))
 	selID := m.selected().ev.ID
 	// A second instance's events come late and out of order.
 	slices.Reverse(odd)
-	m.Update(batchMsg{b: Batch{Events: odd}})
-	m.Update(batchMsg{b: Batch{Events: evs[10:12]}}) // duplicates are dropped
+	m.Update(batchMsg{b: batch{Events: odd}})
+	m.Update(batchMsg{b: batch{Events: evs[10:12]}}) // duplicates are dropped
 	if m.buf.len() != 40 {
 		t.Fatalf("%d in memory, want 40", m.buf.len())
 	}

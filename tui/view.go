@@ -17,23 +17,23 @@ import (
 // Layout: title (1), body, status bar (1), footer (1). The list body has a
 // column header row.
 
-func (m *Model) split() bool {
+func (m *model) split() bool {
 	return m.detail && m.opts.SplitWidth > 0 && m.width >= m.opts.SplitWidth
 }
 
-func (m *Model) bodyHeight() int { return max(1, m.height-3) }
+func (m *model) bodyHeight() int { return max(1, m.height-3) }
 
 // listHeight is the number of event rows shown.
-func (m *Model) listHeight() int { return max(1, m.bodyHeight()-1) }
+func (m *model) listHeight() int { return max(1, m.bodyHeight()-1) }
 
-func (m *Model) listWidth() int {
+func (m *model) listWidth() int {
 	if m.split() {
 		return m.width * 45 / 100
 	}
 	return m.width
 }
 
-func (m *Model) detailWidth() int {
+func (m *model) detailWidth() int {
 	if m.split() {
 		return m.width - m.listWidth() - 1
 	}
@@ -41,7 +41,7 @@ func (m *Model) detailWidth() int {
 }
 
 // View implements tea.Model.
-func (m *Model) View() tea.View {
+func (m *model) View() tea.View {
 	v := tea.NewView(m.Render())
 	v.AltScreen = true
 	if m.mouse {
@@ -52,7 +52,7 @@ func (m *Model) View() tea.View {
 }
 
 // Render returns the screen content (what View shows).
-func (m *Model) Render() string {
+func (m *model) Render() string {
 	if m.quitting {
 		return ""
 	}
@@ -122,7 +122,7 @@ func fitRight(s string, w int) string {
 	return strings.Repeat(" ", w-sw) + s
 }
 
-func (m *Model) renderTitle() string {
+func (m *model) renderTitle() string {
 	left := " beignet-devtools"
 	if m.fl != nil {
 		left += "  " + textsafe.Line(m.fl.describe())
@@ -178,14 +178,14 @@ const (
 
 // instWidth is the width of the INSTANCE column, shown (after TIME) when
 // the console follows several instances.
-func (m *Model) instWidth() int {
+func (m *model) instWidth() int {
 	if m.fl.multi() {
 		return colInst
 	}
 	return 0
 }
 
-func (m *Model) targetWidth(w int) int {
+func (m *model) targetWidth(w int) int {
 	iw := m.instWidth()
 	if iw > 0 {
 		iw++
@@ -194,7 +194,7 @@ func (m *Model) targetWidth(w int) int {
 }
 
 // instCell is a row's instance, fitted to its column ("" without one).
-func (m *Model) instCell(e *event.Event) string {
+func (m *model) instCell(e *event.Event) string {
 	if m.instWidth() == 0 {
 		return ""
 	}
@@ -205,7 +205,7 @@ func (m *Model) instCell(e *event.Event) string {
 	return fit(textsafe.Line(name), colInst) + " "
 }
 
-func (m *Model) renderHeader(w int) string {
+func (m *model) renderHeader(w int) string {
 	inst := ""
 	if iw := m.instWidth(); iw > 0 {
 		inst = fit("INSTANCE", iw) + " "
@@ -216,7 +216,7 @@ func (m *Model) renderHeader(w int) string {
 }
 
 // cells returns the cleaned, unstyled cells of a row.
-func (m *Model) cells(e *event.Event) (tm, method, target, status, dur string, code int) {
+func (m *model) cells(e *event.Event) (tm, method, target, status, dur string, code int) {
 	// The list is in recording order (ID order, across sources too), so
 	// it shows when each event was recorded: time never runs backwards
 	// down the list. A request is recorded when it completes, after its
@@ -300,7 +300,7 @@ func fmtDur(d time.Duration) string {
 
 // row renders an entry's line at width w, cached per entry, width and style
 // generation so scrolling and streaming only render new rows.
-func (m *Model) row(e *entry, w int, selected bool) string {
+func (m *model) row(e *entry, w int, selected bool) string {
 	if !selected && e.rowW == w && e.rowG == m.styleG && e.row != "" {
 		return e.row
 	}
@@ -344,7 +344,7 @@ func (m *Model) row(e *entry, w int, selected bool) string {
 }
 
 // renderList renders the header and only the visible rows.
-func (m *Model) renderList(w, h int) []string {
+func (m *model) renderList(w, h int) []string {
 	out := make([]string, 0, h)
 	out = append(out, m.renderHeader(w))
 	n := m.buf.visLen()
@@ -377,7 +377,7 @@ func (m *Model) renderList(w, h int) []string {
 	return out
 }
 
-func (m *Model) connText() (string, lipgloss.Style) {
+func (m *model) connText() (string, lipgloss.Style) {
 	if m.fl.multi() {
 		return m.fleetText()
 	}
@@ -428,7 +428,7 @@ func stateGlyph(s ConnState) (glyph, word string, bad, wait bool) {
 // fleetText is the status of several sources: each instance with its
 // state ("● a:8081 ↻ b:8082 ✖ c:8083"), or, when that does not fit in half
 // the bar, a count per state ("● 5 live ↻ 1 reconnecting ✖ 2 refused").
-func (m *Model) fleetText() (string, lipgloss.Style) {
+func (m *model) fleetText() (string, lipgloss.Style) {
 	var each []string
 	count := map[string]int{}
 	var order []string
@@ -466,7 +466,7 @@ var shortKinds = map[event.Kind]string{
 	event.KindLog: "log", event.KindError: "err", event.KindCustom: "custom",
 }
 
-func (m *Model) renderStatus() string {
+func (m *model) renderStatus() string {
 	state, stStyle := m.connText()
 	shown := fmt.Sprintf("%d/%d", m.buf.visLen(), m.buf.len())
 	if f := m.filter.String(); f != "" {
@@ -499,7 +499,7 @@ func (m *Model) renderStatus() string {
 	return stStyle.Render(" "+state) + m.st.StatusBar.Render(fit(rest, max(0, m.width-sw)))
 }
 
-func (m *Model) renderFooter() string {
+func (m *model) renderFooter() string {
 	w := m.width
 	switch m.mode {
 	case modeFilter, modeSearch, modeExport, modeHAR:
@@ -532,7 +532,7 @@ func (m *Model) renderFooter() string {
 	return ansi.Truncate(m.st.New.Render(prefix)+m.help.ShortHelpView(m.keys.DetailHelp()), w, "…")
 }
 
-func (m *Model) renderHelp(h int) []string {
+func (m *model) renderHelp(h int) []string {
 	lines := []string{"", "  " + m.st.Title.Render("Keys") + m.st.Dim.Render("  (? or esc closes)"), ""}
 	lines = append(lines, m.helpColumns(m.width-2)...)
 	lines = append(lines, "", "  "+m.st.Title.Render("Filter")+m.st.Dim.Render("  (/ opens the filter bar; terms AND together)"))
@@ -555,7 +555,7 @@ func (m *Model) renderHelp(h int) []string {
 }
 
 // helpColumns lays the key map's bindings out in as many columns as fit.
-func (m *Model) helpColumns(w int) []string {
+func (m *model) helpColumns(w int) []string {
 	var all []key.Binding
 	for _, g := range m.keys.FullHelp() {
 		for _, b := range g {
