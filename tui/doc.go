@@ -5,7 +5,8 @@
 // The pieces:
 //
 //   - Source feeds the model. NewLiveSource wraps stream.Client (and pages
-//     history through the recorder's JSON routes); NewOfflineSource
+//     history through the recorder's JSON routes with
+//     internal/apiclient); NewOfflineSource
 //     reads a store file newest-first and pages older on demand. Sources batch
 //     arrivals (pump): the model gets one message per frame, never one per event,
 //     and a full pump pushes back on the websocket reader instead of growing.

@@ -38,32 +38,14 @@ type liveSource struct {
 func NewLiveSource(opts stream.ClientOptions) Source {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &liveSource{opts: opts, pump: newPump(0, 0), ctx: ctx, cancel: cancel}
-	if base := historyBase(opts.URL); base != "" {
-		s.hist = newHTTPHistory(base, opts.Token, opts.HTTPClient)
+	if h := newRouteHistory(opts); h != nil {
+		s.hist = h
 	}
 	return s
 }
 
 // Describe returns the stream URL.
 func (s *liveSource) Describe() string { return s.opts.URL }
-
-func mapState(st stream.ConnState) ConnState {
-	switch st {
-	case stream.StateConnecting:
-		return StateConnecting
-	case stream.StateLive:
-		return StateLive
-	case stream.StateReconnecting:
-		return StateReconnecting
-	case stream.StateAuthRefused:
-		return StateAuthRefused
-	case stream.StateOriginRefused:
-		return StateOriginRefused
-	case stream.StateNotFound:
-		return StateNotFound
-	}
-	return StateClosed
-}
 
 // historyTimeout bounds the read of the newest page on connect, so a slow
 // history route delays the live stream by at most that long.
@@ -100,7 +82,7 @@ func (s *liveSource) run() {
 			// websocket reader; the server reports a gap if it must skip.
 			_ = s.pump.Push(s.ctx, u.Event)
 		case stream.UpdateState:
-			c := &status{State: mapState(u.State), RetryIn: u.RetryIn, Since: time.Now(), Err: u.Err}
+			c := &status{State: u.State, RetryIn: u.RetryIn, Since: time.Now(), Err: u.Err}
 			s.pump.Update(func(b *batch) { b.Conn = c })
 		case stream.UpdateHello:
 			if h := u.Hello; h != nil {

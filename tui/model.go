@@ -237,7 +237,7 @@ func newModel(opts Options) *model {
 		width: 80, height: 24,
 		buf: newBuffer(opts.RingSize), hidden: map[event.Kind]bool{}, follow: true, sel: -1, top: -1,
 		mouse: opts.Mouse, totals: map[event.Kind]int{}, correlated: map[string][]event.Event{},
-		atEdge: true, rateAt: opts.Now(),
+		atEdge: true, rateAt: opts.Now(), conn: status{State: StateConnecting},
 	}
 	m.help.Styles = helpStyles(dark, opts.NoColor)
 	if len(srcs) > 0 {

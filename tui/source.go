@@ -6,44 +6,26 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/stream"
 )
 
-// ConnState is the source's connection state as shown in the status bar.
-type ConnState int
+// ConnState is the connection state shown in the status bar: the stream
+// client's own enum (one definition), whose StateOffline marks a source
+// that reads a store file.
+type ConnState = stream.ConnState
 
-// Connection states. Offline sources report StateOffline once loaded.
+// Connection states, as stream defines them. Offline sources report
+// StateOffline once loaded.
 const (
-	StateConnecting ConnState = iota
-	StateLive
-	StateReconnecting
-	StateOffline
-	StateAuthRefused
-	StateOriginRefused
-	StateClosed
-	StateNotFound // nothing serves devtools at the URL (HTTP 404)
+	StateConnecting    = stream.StateConnecting
+	StateLive          = stream.StateLive
+	StateReconnecting  = stream.StateReconnecting
+	StateOffline       = stream.StateOffline
+	StateAuthRefused   = stream.StateAuthRefused
+	StateOriginRefused = stream.StateOriginRefused
+	StateClosed        = stream.StateClosed
+	StateNotFound      = stream.StateNotFound // nothing serves devtools at the URL (HTTP 404)
 )
-
-func (s ConnState) String() string {
-	switch s {
-	case StateConnecting:
-		return "connecting"
-	case StateLive:
-		return "live"
-	case StateReconnecting:
-		return "reconnecting"
-	case StateOffline:
-		return "offline"
-	case StateAuthRefused:
-		return "auth refused"
-	case StateOriginRefused:
-		return "origin refused"
-	case StateClosed:
-		return "closed"
-	case StateNotFound:
-		return "not found"
-	}
-	return "unknown"
-}
 
 // status is a connection state change.
 type status struct {
