@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/stream"
 )
 
 func unitModel(t *testing.T, w, h int) *model {
@@ -347,7 +348,7 @@ func TestNoColorHasNoColours(t *testing.T) {
 	m := newModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark, NoColor: true})
 	defer m.Close()
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 20})
-	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 20), Conn: &status{State: StateLive}}})
+	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 20), Conn: &status{State: stream.StateLive}}})
 	out := m.Render()
 	if strings.Contains(out, "38;2;") || strings.Contains(out, "48;2;") || strings.Contains(out, "38;5;") {
 		t.Fatal("NO_COLOR output carries colours")

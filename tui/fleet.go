@@ -77,7 +77,7 @@ func (e *sourceError) Unwrap() error { return e.err }
 
 // gather calls get on every source (concurrently) and merges what they
 // return. Sources without history are skipped; when none has history the
-// result is ErrNoHistory. Other errors are joined, each naming its
+// result is errNoHistory. Other errors are joined, each naming its
 // instance, next to the events the other sources returned.
 func (f *fleet) gather(get func(s Source) ([]event.Event, error)) ([][]event.Event, error) {
 	res := make([][]event.Event, len(f.srcs))
@@ -99,7 +99,7 @@ func (f *fleet) gather(get func(s Source) ([]event.Event, error)) ([][]event.Eve
 	for i, err := range errs {
 		switch {
 		case err == nil:
-		case errors.Is(err, ErrNoHistory):
+		case errors.Is(err, errNoHistory):
 			noHist++
 		default:
 			if f.multi() {
@@ -109,7 +109,7 @@ func (f *fleet) gather(get func(s Source) ([]event.Event, error)) ([][]event.Eve
 		}
 	}
 	if noHist == len(f.srcs) {
-		return nil, ErrNoHistory
+		return nil, errNoHistory
 	}
 	return res, errors.Join(failed...)
 }
@@ -158,14 +158,14 @@ func (f *fleet) correlated(ctx context.Context, ids []string) ([]event.Event, er
 	out = slices.CompactFunc(out, func(a, b event.Event) bool { return a.ID == b.ID })
 	err := errors.Join(errs...)
 	if err != nil && allNoHistory(errs) {
-		err = ErrNoHistory
+		err = errNoHistory
 	}
 	return out, err
 }
 
 func allNoHistory(errs []error) bool {
 	for _, e := range errs {
-		if e == nil || !errors.Is(e, ErrNoHistory) {
+		if e == nil || !errors.Is(e, errNoHistory) {
 			return false
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/stream"
 )
 
 // threeInstances returns three fake sources (the third without its own
@@ -40,13 +41,13 @@ func TestGoldenMergedInstances(t *testing.T) {
 	m := newModel(Options{Sources: []Source{srcs[0], srcs[1], srcs[2]}, Now: fixedNow, Location: time.UTC, Dark: &dark})
 	m = runTea(t, m, 110, 24, func(tm *teatest.TestModel) {
 		for i := range srcs {
-			tm.Send(batchMsg{src: i, b: batch{Conn: &status{State: StateLive}}})
+			tm.Send(batchMsg{src: i, b: batch{Conn: &status{State: stream.StateLive}}})
 		}
 		// The third instance's events come last and all at once.
 		tm.Send(batchMsg{src: 0, b: batch{Events: evs[0]}})
 		tm.Send(batchMsg{src: 1, b: batch{Events: evs[1]}})
 		tm.Send(batchMsg{src: 2, b: batch{Events: evs[2]}})
-		tm.Send(batchMsg{src: 1, b: batch{Conn: &status{State: StateReconnecting, RetryIn: 2 * time.Second, Since: fixedNow()}}})
+		tm.Send(batchMsg{src: 1, b: batch{Conn: &status{State: stream.StateReconnecting, RetryIn: 2 * time.Second, Since: fixedNow()}}})
 	})
 	for i := 1; i < m.buf.len(); i++ {
 		if m.buf.entryAt(i).ev.ID.Compare(m.buf.entryAt(i-1).ev.ID) <= 0 {
@@ -95,8 +96,8 @@ func TestFilterInstance(t *testing.T) {
 func TestOneSourceRefusing(t *testing.T) {
 	srcs, evs := threeInstances()
 	m := unitModelOn(t, 110, 30, srcs[0], srcs[1], srcs[2])
-	m.Update(batchMsg{src: 1, b: batch{Conn: &status{State: StateLive}}})
-	m.Update(batchMsg{src: 2, b: batch{Conn: &status{State: StateAuthRefused, Err: errString("stream: unauthorized (401)")}}})
+	m.Update(batchMsg{src: 1, b: batch{Conn: &status{State: stream.StateLive}}})
+	m.Update(batchMsg{src: 2, b: batch{Conn: &status{State: stream.StateAuthRefused, Err: errString("stream: unauthorized (401)")}}})
 	_, cmd := m.Update(batchMsg{src: 0, b: batch{Events: evs[0]}})
 	if cmd == nil {
 		t.Fatal("a refusal elsewhere stopped reading this source")

@@ -108,7 +108,7 @@ func (f *fakeSource) Older(ctx context.Context, before event.ID, limit int) ([]e
 	defer f.mu.Unlock()
 	f.older++
 	if f.history == nil {
-		return nil, ErrNoHistory
+		return nil, errNoHistory
 	}
 	var out []event.Event
 	for i := len(f.history) - 1; i >= 0 && len(out) < limit; i-- {
@@ -119,13 +119,13 @@ func (f *fakeSource) Older(ctx context.Context, before event.ID, limit int) ([]e
 	return out, nil
 }
 func (f *fakeSource) Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
-	return nil, ErrNoHistory
+	return nil, errNoHistory
 }
 func (f *fakeSource) Correlated(ctx context.Context, id string) ([]event.Event, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.history == nil {
-		return nil, ErrNoHistory
+		return nil, errNoHistory
 	}
 	var out []event.Event
 	for i := range f.history {

@@ -196,8 +196,8 @@ func TestLiveSourceHistoryOverHTTP(t *testing.T) {
 	}
 	plain := NewLiveSource(stream.ClientOptions{URL: "ws://127.0.0.1:1/stream"})
 	defer plain.Close()
-	if _, err := plain.Older(ctx, event.ID{}, 5); !errors.Is(err, ErrNoHistory) {
-		t.Fatalf("non-devtools URL: %v, want ErrNoHistory", err)
+	if _, err := plain.Older(ctx, event.ID{}, 5); !errors.Is(err, errNoHistory) {
+		t.Fatalf("non-devtools URL: %v, want errNoHistory", err)
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 type liveSource struct {
 	opts stream.ClientOptions
 	pump *pump
-	hist History // optional history for paging back; nil: none
+	hist historySource // optional history for paging back; nil: none
 
 	start  sync.Once
 	ctx    context.Context
@@ -100,7 +100,7 @@ func (s *liveSource) run() {
 				s.pump.Update(func(b *batch) { b.Info = info })
 			}
 		case stream.UpdateSynced:
-			c := &status{State: StateLive, Since: time.Now()}
+			c := &status{State: stream.StateLive, Since: time.Now()}
 			s.pump.Update(func(b *batch) { b.Conn = c })
 		case stream.UpdateGap:
 			s.pump.Update(func(b *batch) { b.Gaps++ })
@@ -121,7 +121,7 @@ func (s *liveSource) run() {
 		// URL, protocol) is shown as an error. Either way: no retry loop.
 		if !errors.Is(err, stream.ErrUnauthorized) && !errors.Is(err, stream.ErrOriginRefused) && !errors.Is(err, stream.ErrNotFound) {
 			e := fmt.Errorf("tui: live source stopped: %w", err)
-			s.pump.Update(func(b *batch) { b.Conn = &status{State: StateClosed, Since: time.Now(), Err: e}; b.Err = e })
+			s.pump.Update(func(b *batch) { b.Conn = &status{State: stream.StateClosed, Since: time.Now(), Err: e}; b.Err = e })
 		}
 	}
 }
@@ -141,7 +141,7 @@ func (s *liveSource) Next(ctx context.Context) (batch, error) {
 // Older pages back through the history source, if any.
 func (s *liveSource) Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
 	if s.hist == nil {
-		return nil, ErrNoHistory
+		return nil, errNoHistory
 	}
 	return s.hist.Older(ctx, before, limit)
 }
@@ -149,7 +149,7 @@ func (s *liveSource) Older(ctx context.Context, before event.ID, limit int) ([]e
 // Newer pages forward through the history source, if any.
 func (s *liveSource) Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
 	if s.hist == nil {
-		return nil, ErrNoHistory
+		return nil, errNoHistory
 	}
 	return s.hist.Newer(ctx, after, limit)
 }
@@ -157,7 +157,7 @@ func (s *liveSource) Newer(ctx context.Context, after event.ID, limit int) ([]ev
 // Correlated asks the history source, if any.
 func (s *liveSource) Correlated(ctx context.Context, requestID string) ([]event.Event, error) {
 	if s.hist == nil {
-		return nil, ErrNoHistory
+		return nil, errNoHistory
 	}
 	return s.hist.Correlated(ctx, requestID)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/internal/textsafe"
+	"github.com/beignet/devtools/stream"
 	"github.com/beignet/devtools/tui/filter"
 )
 
@@ -237,7 +238,7 @@ func newModel(opts Options) *model {
 		width: 80, height: 24,
 		buf: newBuffer(opts.RingSize), hidden: map[event.Kind]bool{}, follow: true, sel: -1, top: -1,
 		mouse: opts.Mouse, totals: map[event.Kind]int{}, correlated: map[string][]event.Event{},
-		atEdge: true, rateAt: opts.Now(), conn: status{State: StateConnecting},
+		atEdge: true, rateAt: opts.Now(), conn: status{State: stream.StateConnecting},
 	}
 	m.help.Styles = helpStyles(dark, opts.NoColor)
 	if len(srcs) > 0 {
@@ -412,7 +413,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onNewer(msg)
 		return m, nil
 	case correlatedMsg:
-		if msg.err != nil && !errors.Is(msg.err, ErrNoHistory) && !errors.Is(msg.err, context.Canceled) {
+		if msg.err != nil && !errors.Is(msg.err, errNoHistory) && !errors.Is(msg.err, context.Canceled) {
 			m.setNotice("correlated events: "+msg.err.Error(), true)
 		}
 		m.correlated[msg.id] = append([]event.Event{}, msg.evs...)
@@ -477,7 +478,7 @@ func (m *model) onBatch(msg batchMsg) tea.Cmd {
 		m.srcDone[i] = true
 		if !errors.Is(msg.err, errClosed) && !errors.Is(msg.err, context.Canceled) {
 			m.setNotice(who+"source: "+msg.err.Error(), true)
-			m.conns[i] = status{State: StateClosed, Since: m.now(), Err: msg.err}
+			m.conns[i] = status{State: stream.StateClosed, Since: m.now(), Err: msg.err}
 			m.conn = m.aggregate()
 		}
 		return nil
@@ -489,17 +490,17 @@ func (m *model) onBatch(msg batchMsg) tea.Cmd {
 		m.conns[i] = *b.Conn
 		m.conn = m.aggregate()
 		switch b.Conn.State {
-		case StateAuthRefused:
+		case stream.StateAuthRefused:
 			m.setNotice(who+"auth refused: the server rejected the token; check BEIGNET_DEVTOOLS_TOKEN (not retrying)", true)
-		case StateOriginRefused:
+		case stream.StateOriginRefused:
 			m.setNotice(who+"origin refused: the server did not accept this client's Origin (not retrying)", true)
-		case StateNotFound:
+		case stream.StateNotFound:
 			m.setNotice(who+"not found: nothing serves devtools at this URL; check its base path and that the app enables the recorder (not retrying)", true)
-		case StateReconnecting:
+		case stream.StateReconnecting:
 			if b.Conn.Err != nil {
 				m.setNotice(who+"connection lost: "+b.Conn.Err.Error(), true)
 			}
-		case StateLive:
+		case stream.StateLive:
 			if m.msgErr && strings.HasPrefix(m.message, who+"connection lost") {
 				m.setNotice("", false)
 			}
@@ -547,17 +548,17 @@ func (m *model) aggregate() status {
 	if len(m.conns) == 1 {
 		return m.conns[0]
 	}
-	rank := func(s ConnState) int {
+	rank := func(s stream.ConnState) int {
 		switch s {
-		case StateLive:
+		case stream.StateLive:
 			return 0
-		case StateOffline:
+		case stream.StateOffline:
 			return 1
-		case StateReconnecting:
+		case stream.StateReconnecting:
 			return 2
-		case StateConnecting:
+		case stream.StateConnecting:
 			return 3
-		case StateClosed:
+		case stream.StateClosed:
 			return 4
 		}
 		return 5 // refused
@@ -670,7 +671,7 @@ func (m *model) ingest(evs []event.Event) {
 func (m *model) onOlder(msg olderMsg) {
 	m.loading = false
 	if msg.err != nil {
-		if errors.Is(msg.err, ErrNoHistory) {
+		if errors.Is(msg.err, errNoHistory) {
 			m.noOlder = true
 			return
 		}
@@ -720,7 +721,7 @@ func (m *model) onOlder(msg olderMsg) {
 func (m *model) onNewer(msg newerMsg) {
 	m.loading = false
 	if msg.err != nil {
-		if !errors.Is(msg.err, ErrNoHistory) && !errors.Is(msg.err, context.Canceled) {
+		if !errors.Is(msg.err, errNoHistory) && !errors.Is(msg.err, context.Canceled) {
 			m.setNotice("history: "+msg.err.Error(), true)
 		}
 		if len(msg.evs) == 0 {

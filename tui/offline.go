@@ -7,6 +7,7 @@ import (
 
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/store"
+	"github.com/beignet/devtools/stream"
 )
 
 // offlineSource reads a store file opened read-only: the newest page first,
@@ -49,7 +50,7 @@ func (s *offlineSource) Next(ctx context.Context) (batch, error) {
 	s.sent = true
 	s.mu.Unlock()
 	if !sent {
-		b := batch{Conn: &status{State: StateOffline}}
+		b := batch{Conn: &status{State: stream.StateOffline}}
 		page, err := s.st.List(store.Query{Limit: s.first})
 		if err != nil {
 			b.Err = fmt.Errorf("tui: offline source: %w", err)

@@ -7,6 +7,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+
+	"github.com/beignet/devtools/stream"
 )
 
 // Run runs the console until the user quits or ctx ends, then closes the
@@ -41,7 +43,7 @@ func Run(ctx context.Context, opts Options) error {
 	var errs []error
 	for i, c := range m.conns {
 		switch c.State {
-		case StateAuthRefused, StateOriginRefused, StateNotFound:
+		case stream.StateAuthRefused, stream.StateOriginRefused, stream.StateNotFound:
 			who := ""
 			if m.fl.multi() {
 				who = m.fl.labels[i] + ": "

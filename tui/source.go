@@ -9,27 +9,11 @@ import (
 	"github.com/beignet/devtools/stream"
 )
 
-// ConnState is the connection state shown in the status bar: the stream
-// client's own enum (one definition), whose StateOffline marks a source
-// that reads a store file.
-type ConnState = stream.ConnState
-
-// Connection states, as stream defines them. Offline sources report
-// StateOffline once loaded.
-const (
-	StateConnecting    = stream.StateConnecting
-	StateLive          = stream.StateLive
-	StateReconnecting  = stream.StateReconnecting
-	StateOffline       = stream.StateOffline
-	StateAuthRefused   = stream.StateAuthRefused
-	StateOriginRefused = stream.StateOriginRefused
-	StateClosed        = stream.StateClosed
-	StateNotFound      = stream.StateNotFound // nothing serves devtools at the URL (HTTP 404)
-)
-
-// status is a connection state change.
+// status is a connection state change. The state is the stream client's
+// own enum (one definition), whose stream.StateOffline marks a source that reads
+// a store file.
 type status struct {
-	State   ConnState
+	State   stream.ConnState
 	RetryIn time.Duration // when reconnecting
 	// Since is when the state was entered (used to count down RetryIn).
 	Since time.Time
@@ -81,13 +65,13 @@ type Source interface {
 	// batches are at least a frame apart. After Close it returns errClosed.
 	Next(ctx context.Context) (batch, error)
 	// Older returns up to limit events strictly older than before (zero: the
-	// newest), newest first. Sources without history return ErrNoHistory.
+	// newest), newest first. Sources without history return errNoHistory.
 	Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error)
 	// Newer returns up to limit events strictly newer than after, oldest
-	// first. Sources without history return ErrNoHistory.
+	// first. Sources without history return errNoHistory.
 	Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error)
 	// Correlated returns every event with the given request ID, oldest first,
-	// or ErrNoHistory.
+	// or errNoHistory.
 	Correlated(ctx context.Context, requestID string) ([]event.Event, error)
 	// Close stops the source and unblocks Next.
 	Close() error

@@ -115,7 +115,7 @@ func TestOfflineSourcePages(t *testing.T) {
 	defer src.Close()
 	ctx := context.Background()
 	b, err := src.Next(ctx)
-	if err != nil || b.Conn == nil || b.Conn.State != StateOffline {
+	if err != nil || b.Conn == nil || b.Conn.State != stream.StateOffline {
 		t.Fatalf("first batch: %+v, %v", b.Conn, err)
 	}
 	if len(b.Events) != 0 || len(b.History) != 1000 || b.History[0].ID != evs[1500].ID || b.History[999].ID != evs[2499].ID || !b.HistoryMore {
@@ -347,7 +347,7 @@ func TestLiveSourceReceivesBatches(t *testing.T) {
 		if b.Info != "" {
 			info = b.Info
 		}
-		if b.Conn != nil && b.Conn.State == StateLive {
+		if b.Conn != nil && b.Conn.State == stream.StateLive {
 			break
 		}
 	}
@@ -388,11 +388,11 @@ func TestLiveSourceReceivesBatches(t *testing.T) {
 func TestLiveSourceRefusalsNoRetry(t *testing.T) {
 	for _, tc := range []struct {
 		status int
-		state  ConnState
+		state  stream.ConnState
 		err    error
 	}{
-		{http.StatusUnauthorized, StateAuthRefused, stream.ErrUnauthorized},
-		{http.StatusNotFound, StateNotFound, stream.ErrNotFound},
+		{http.StatusUnauthorized, stream.StateAuthRefused, stream.ErrUnauthorized},
+		{http.StatusNotFound, stream.StateNotFound, stream.ErrNotFound},
 	} {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			var hits atomic.Int32

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/stream"
 )
 
 // runTea runs m in a teatest program of the given size, lets steps send
@@ -53,7 +54,7 @@ func keys(tm *teatest.TestModel, ks ...string) {
 }
 
 func live() batch {
-	return batch{Conn: &status{State: StateLive}, Info: "notes (development, retention 24h)"}
+	return batch{Conn: &status{State: stream.StateLive}, Info: "notes (development, retention 24h)"}
 }
 
 func TestGoldenList(t *testing.T) {
@@ -188,13 +189,13 @@ func TestGoldenHelp(t *testing.T) {
 
 func TestGoldenStatusBar(t *testing.T) {
 	states := map[string]batch{
-		"connecting":    {Conn: &status{State: StateConnecting}},
-		"live":          {Conn: &status{State: StateLive}, Stats: &serverStats{Recorded: 100, Dropped: 3}, Gaps: 2},
-		"reconnecting":  {Conn: &status{State: StateReconnecting, RetryIn: 4 * time.Second, Since: fixedNow().Add(-1500 * time.Millisecond), Err: errString("websocket: connection reset")}},
-		"offline":       {Conn: &status{State: StateOffline}},
-		"authrefused":   {Conn: &status{State: StateAuthRefused, Err: errString("stream: unauthorized (401)")}},
-		"originrefused": {Conn: &status{State: StateOriginRefused}},
-		"notfound":      {Conn: &status{State: StateNotFound, Err: errString("stream: no devtools route at this URL (HTTP 404)")}},
+		"connecting":    {Conn: &status{State: stream.StateConnecting}},
+		"live":          {Conn: &status{State: stream.StateLive}, Stats: &serverStats{Recorded: 100, Dropped: 3}, Gaps: 2},
+		"reconnecting":  {Conn: &status{State: stream.StateReconnecting, RetryIn: 4 * time.Second, Since: fixedNow().Add(-1500 * time.Millisecond), Err: errString("websocket: connection reset")}},
+		"offline":       {Conn: &status{State: stream.StateOffline}},
+		"authrefused":   {Conn: &status{State: stream.StateAuthRefused, Err: errString("stream: unauthorized (401)")}},
+		"originrefused": {Conn: &status{State: stream.StateOriginRefused}},
+		"notfound":      {Conn: &status{State: stream.StateNotFound, Err: errString("stream: no devtools route at this URL (HTTP 404)")}},
 	}
 	for name, b := range states {
 		t.Run(name, func(t *testing.T) {
@@ -270,7 +271,7 @@ func TestProgramPullsFromSource(t *testing.T) {
 	m := newTestModel(src, true)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
 	ctx := t.Context()
-	src.pump.Update(func(b *batch) { b.Conn = &status{State: StateLive} })
+	src.pump.Update(func(b *batch) { b.Conn = &status{State: stream.StateLive} })
 	if err := src.pump.Push(ctx, sampleEvents(0, 30)...); err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +287,7 @@ func TestProgramPullsFromSource(t *testing.T) {
 	tm.Send(press("q"))
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*model)
 	defer fm.Close()
-	if fm.buf.len() != 40 || fm.conn.State != StateLive {
+	if fm.buf.len() != 40 || fm.conn.State != stream.StateLive {
 		t.Fatalf("model holds %d events, state %v", fm.buf.len(), fm.conn.State)
 	}
 }

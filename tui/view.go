@@ -12,6 +12,7 @@ import (
 
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/internal/textsafe"
+	"github.com/beignet/devtools/stream"
 )
 
 // Layout: title (1), body, status bar (1), footer (1). The list body has a
@@ -139,7 +140,7 @@ func (m *model) renderTitle() string {
 		}
 	case m.newCount > 0:
 		right = fmt.Sprintf("+%d new ", m.newCount)
-	case m.follow && m.conn.State != StateOffline:
+	case m.follow && m.conn.State != stream.StateOffline:
 		// A store file read offline does not grow: nothing to follow.
 		right = "FOLLOW "
 	}
@@ -354,9 +355,9 @@ func (m *model) renderList(w, h int) []string {
 		switch {
 		case m.buf.len() > 0:
 			msg = "no events match the filter"
-		case m.conn.State == StateOffline:
+		case m.conn.State == stream.StateOffline:
 			msg = "no events"
-		case m.conn.State == StateAuthRefused || m.conn.State == StateOriginRefused || m.conn.State == StateNotFound:
+		case m.conn.State == stream.StateAuthRefused || m.conn.State == stream.StateOriginRefused || m.conn.State == stream.StateNotFound:
 			msg = "not connected: " + m.conn.State.String()
 		}
 		out = append(out, m.st.Dim.Render(fit("  "+msg, w)))
@@ -382,26 +383,26 @@ func (m *model) connText() (string, lipgloss.Style) {
 		return m.fleetText()
 	}
 	switch m.conn.State {
-	case StateLive:
+	case stream.StateLive:
 		return "● live", m.st.StatusOK
-	case StateConnecting:
+	case stream.StateConnecting:
 		return "◌ connecting", m.st.StatusWarn
-	case StateReconnecting:
+	case stream.StateReconnecting:
 		left := m.conn.RetryIn
 		if !m.conn.Since.IsZero() {
 			left -= m.now().Sub(m.conn.Since)
 		}
 		secs := int((max(left, 0) + time.Second - 1) / time.Second)
 		return fmt.Sprintf("↻ reconnecting in %ds", secs), m.st.StatusWarn
-	case StateOffline:
+	case stream.StateOffline:
 		return "■ offline", m.st.StatusOK
-	case StateAuthRefused:
+	case stream.StateAuthRefused:
 		return "✖ auth refused", m.st.StatusErr
-	case StateOriginRefused:
+	case stream.StateOriginRefused:
 		return "✖ origin refused", m.st.StatusErr
-	case StateNotFound:
+	case stream.StateNotFound:
 		return "✖ no devtools route", m.st.StatusErr
-	case StateClosed:
+	case stream.StateClosed:
 		return "■ closed", m.st.StatusWarn
 	}
 	return "?", m.st.StatusBar
@@ -409,17 +410,17 @@ func (m *model) connText() (string, lipgloss.Style) {
 
 // stateGlyph is a source's state in one character, and whether it is a
 // failure (refused, gone) or a wait (connecting, reconnecting).
-func stateGlyph(s ConnState) (glyph, word string, bad, wait bool) {
+func stateGlyph(s stream.ConnState) (glyph, word string, bad, wait bool) {
 	switch s {
-	case StateLive:
+	case stream.StateLive:
 		return "●", "live", false, false
-	case StateOffline:
+	case stream.StateOffline:
 		return "■", "offline", false, false
-	case StateConnecting:
+	case stream.StateConnecting:
 		return "◌", "connecting", false, true
-	case StateReconnecting:
+	case stream.StateReconnecting:
 		return "↻", "reconnecting", false, true
-	case StateClosed:
+	case stream.StateClosed:
 		return "✖", "gone", true, false
 	}
 	return "✖", "refused", true, false
@@ -473,7 +474,7 @@ func (m *model) renderStatus() string {
 		shown = "filter " + textsafe.Line(f) + " " + shown
 	}
 	parts := []string{shown}
-	if m.conn.State != StateOffline {
+	if m.conn.State != stream.StateOffline {
 		// Offline, events are read, not arriving: no rate to show.
 		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.rate))
 	}
