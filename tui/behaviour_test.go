@@ -133,7 +133,7 @@ func TestExportFilteredJSONLines(t *testing.T) {
 	m.Update(press("enter"))
 	m.Update(press("e"))
 	path := filepath.Join(t.TempDir(), "out.jsonl")
-	m.input = ""
+	m.in.ti.SetValue("")
 	typeInto(m, path)
 	_, cmd := m.Update(press("enter"))
 	runCmd(m, cmd)
@@ -163,7 +163,7 @@ func TestExportFilteredJSONLines(t *testing.T) {
 	}
 	// A second export to the same path refuses to overwrite.
 	m.Update(press("e"))
-	m.input = path
+	m.in.ti.SetValue(path)
 	_, cmd = m.Update(press("enter"))
 	runCmd(m, cmd)
 	if !m.msgErr {
@@ -183,7 +183,7 @@ func TestHARAndCurlKeepRedaction(t *testing.T) {
 	}
 	m.Update(press("H"))
 	path := filepath.Join(t.TempDir(), "req.har")
-	m.input = path
+	m.in.ti.SetValue(path)
 	_, cmd := m.Update(press("enter"))
 	var curl string
 	for _, msg := range runCmdAll(cmd) {
@@ -425,5 +425,31 @@ func TestPanicRowHasOnePrefix(t *testing.T) {
 	out := ansi.Strip(m.Render())
 	if !strings.Contains(out, "panic: boom") || strings.Contains(out, "panic: panic:") {
 		t.Fatalf("panic row:\n%s", out)
+	}
+}
+
+// The prompt is a text field with a cursor: keys move it and text goes in
+// where it stands; word deletion and the other editing keys work.
+func TestFilterPromptHasACursor(t *testing.T) {
+	m := unitModel(t, 80, 24)
+	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 40)}})
+	m.Update(press("/"))
+	typeInto(m, "status:500")
+	for range 3 {
+		m.Update(tea.KeyPressMsg{Code: tea.KeyLeft})
+	}
+	typeInto(m, ">=")
+	if got := m.in.value(); got != "status:>=500" {
+		t.Fatalf("value %q, want the text inserted at the cursor", got)
+	}
+	m.Update(tea.KeyPressMsg{Code: tea.KeyEnd})
+	typeInto(m, " kind:request")
+	m.Update(tea.KeyPressMsg{Code: 'w', Mod: tea.ModCtrl})
+	if got := m.in.value(); got != "status:>=500 " {
+		t.Fatalf("ctrl+w: value %q", got)
+	}
+	m.Update(press("enter"))
+	if m.in.active() || m.filter.String() != "status:>=500" || m.buf.visLen() != 2 {
+		t.Fatalf("filter %q shows %d", m.filter.String(), m.buf.visLen())
 	}
 }

@@ -11,6 +11,9 @@ type keyMap struct {
 	Filter, NextMatch, PrevMatch, ToggleKind        key.Binding
 	Pause, Clear, Copy, Export, HAR, LoadAll        key.Binding
 	Mouse, Help, Quit                               key.Binding
+	// Submit and Cancel close the prompt (filter, search, export and HAR
+	// file names); its editing keys are the textinput's own KeyMap.
+	Submit, Cancel key.Binding
 }
 
 // defaultKeyMap returns the default bindings: vim keys and arrows both, and
@@ -46,6 +49,8 @@ func defaultKeyMap() keyMap {
 		Mouse:      b([]string{"m"}, "m", "toggle mouse capture"),
 		Help:       b([]string{"?"}, "?", "help"),
 		Quit:       b([]string{"q", "ctrl+c"}, "q/^c", "quit"),
+		Submit:     b([]string{"enter"}, "enter", "apply"),
+		Cancel:     b([]string{"esc"}, "esc", "cancel"),
 	}
 }
 

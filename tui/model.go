@@ -69,16 +69,6 @@ type Options struct {
 	Output io.Writer
 }
 
-type inputMode int
-
-const (
-	modeNormal inputMode = iota
-	modeFilter
-	modeSearch
-	modeExport
-	modeHAR
-)
-
 // Tabs of the detail pane.
 const (
 	tabOverview = iota
@@ -118,9 +108,7 @@ type model struct {
 	pending     []event.Event
 	pendingDrop int
 
-	mode     inputMode
-	input    string
-	inputErr string
+	in       inputBar
 	message  string
 	msgErr   bool
 	showHelp bool
@@ -241,6 +229,7 @@ func newModel(opts Options) *model {
 		atEdge: true, rateAt: opts.Now(), conn: status{State: stream.StateConnecting},
 	}
 	m.help.Styles = helpStyles(dark, opts.NoColor)
+	m.in = newInputBar(m.st)
 	if len(srcs) > 0 {
 		m.fl = newFleet(srcs)
 	}
@@ -248,7 +237,7 @@ func newModel(opts Options) *model {
 		if f, err := filter.Parse(opts.Filter); err == nil {
 			m.filter = f
 		} else {
-			m.inputErr = err.Error()
+			m.in.err = err.Error()
 		}
 	}
 	return m
@@ -395,12 +384,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = max(msg.Width, 20), max(msg.Height, 6)
 		m.help.SetWidth(m.width - 4)
+		m.in.setWidth(m.width)
 		m.clampView()
 		return m, nil
 	case tea.BackgroundColorMsg:
 		if m.opts.Dark == nil {
 			m.st = newStyles(msg.IsDark(), m.opts.NoColor)
 			m.help.Styles = helpStyles(msg.IsDark(), m.opts.NoColor)
+			m.in.setStyles(m.st)
 			m.styleG++
 		}
 		return m, nil
@@ -429,9 +420,12 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setNotice(msg.text, msg.err)
 		return m, nil
 	case tea.PasteMsg:
-		if m.mode != modeNormal {
-			m.input += strings.ReplaceAll(msg.Content, "\n", " ")
-			m.onInputChanged()
+		if m.in.active() {
+			changed, cmd := m.in.update(msg)
+			if changed {
+				m.onInputChanged()
+			}
+			return m, cmd
 		}
 		return m, nil
 	case tea.MouseWheelMsg:
@@ -907,7 +901,7 @@ func (m *model) flushPending() {
 }
 
 func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
-	if m.mode != modeNormal {
+	if m.in.active() {
 		return m.onInputKey(msg)
 	}
 	k := m.keys
@@ -1002,9 +996,9 @@ func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.clearSearch()
 		case m.detail:
 			m.closeDetail()
-		case m.message != "" || m.inputErr != "":
+		case m.message != "" || m.in.err != "":
 			m.setNotice("", false)
-			m.inputErr = ""
+			m.in.err = ""
 		}
 	case key.Matches(msg, k.NextTab):
 		if m.detail {
@@ -1020,11 +1014,9 @@ func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Filter):
 		if m.detail {
-			m.mode, m.input = modeSearch, m.search
-		} else {
-			m.mode, m.input = modeFilter, m.filter.String()
+			return m.in.open(modeSearch, m.search)
 		}
-		m.inputErr = ""
+		return m.in.open(modeFilter, m.filter.String())
 	case key.Matches(msg, k.NextMatch):
 		m.jumpMatch(1)
 	case key.Matches(msg, k.PrevMatch):
@@ -1063,19 +1055,14 @@ func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.setNotice(fmt.Sprintf("copied event %s as JSON (%d bytes, OSC 52)", e.ID, len(b)), false)
 		return tea.SetClipboard(string(b))
 	case key.Matches(msg, k.Export):
-		m.mode = modeExport
-		m.input = "beignet-events-" + m.now().In(m.loc).Format("20060102-150405") + ".jsonl"
-		m.inputErr = ""
+		return m.in.open(modeExport, "beignet-events-"+m.now().In(m.loc).Format("20060102-150405")+".jsonl")
 	case key.Matches(msg, k.HAR):
 		e := m.detailEvent()
 		if e == nil {
 			return nil
 		}
 		m.harEv = *e
-		m.mode = modeHAR
-		m.input = "request-" + e.ID.String() + ".har"
-		m.inputErr = ""
-		return m.correlatedCmd(e)
+		return tea.Batch(m.in.open(modeHAR, "request-"+e.ID.String()+".har"), m.correlatedCmd(e))
 	case key.Matches(msg, k.LoadAll):
 		if m.detail {
 			m.bodyAll = !m.bodyAll
@@ -1115,72 +1102,67 @@ func (m *model) refilter() {
 	m.clampView()
 }
 
+// onInputKey routes a key while the prompt is open: the key map's
+// Submit and Cancel (and ctrl+c) here, editing keys to the text field.
 func (m *model) onInputKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "esc":
-		if m.mode == modeSearch {
+	switch {
+	case msg.String() == "ctrl+c":
+		return m.quit()
+	case key.Matches(msg, m.keys.Cancel):
+		if m.in.mode == modeSearch {
 			m.clearSearch()
 		}
-		m.mode, m.inputErr = modeNormal, ""
+		m.in.close()
 		return nil
-	case "enter":
+	case key.Matches(msg, m.keys.Submit):
 		return m.submitInput()
-	case "backspace":
-		if r := []rune(m.input); len(r) > 0 {
-			m.input = string(r[:len(r)-1])
-		}
-	case "ctrl+u":
-		m.input = ""
-	case "ctrl+c":
-		return m.quit()
-	default:
-		if msg.Text != "" {
-			m.input += msg.Text
-		}
 	}
-	m.onInputChanged()
-	return nil
+	changed, cmd := m.in.update(msg)
+	if changed {
+		m.onInputChanged()
+	}
+	return cmd
 }
 
 // onInputChanged validates the filter as it is typed (and searches live).
 func (m *model) onInputChanged() {
-	switch m.mode {
+	switch m.in.mode {
 	case modeFilter:
-		if _, err := filter.Parse(m.input); err != nil {
-			m.inputErr = err.Error()
+		if _, err := filter.Parse(m.in.value()); err != nil {
+			m.in.err = err.Error()
 		} else {
-			m.inputErr = ""
+			m.in.err = ""
 		}
 	case modeSearch:
-		m.search = m.input
+		m.search = m.in.value()
 		m.findMatches()
 		m.jumpMatch(0)
 	}
 }
 
 func (m *model) submitInput() tea.Cmd {
-	switch m.mode {
+	switch m.in.mode {
 	case modeFilter:
-		f, err := filter.Parse(m.input)
+		f, err := filter.Parse(m.in.value())
 		if err != nil {
 			// Keep the last valid filter and the prompt open.
-			m.inputErr = err.Error()
+			m.in.err = err.Error()
 			return nil
 		}
 		m.filter = f
 		if f.Empty() {
 			m.filter = nil
 		}
-		m.mode, m.inputErr = modeNormal, ""
+		m.in.close()
 		m.refilter()
 	case modeSearch:
-		m.search = m.input
-		m.mode = modeNormal
+		m.search = m.in.value()
+		m.in.close()
 		m.findMatches()
 		m.jumpMatch(0)
 	case modeExport:
-		path := strings.TrimSpace(m.input)
-		m.mode = modeNormal
+		path := strings.TrimSpace(m.in.value())
+		m.in.close()
 		if path == "" {
 			return nil
 		}
@@ -1188,8 +1170,8 @@ func (m *model) submitInput() tea.Cmd {
 		m.setNotice(fmt.Sprintf("exporting %d events to %s …", len(evs), textsafe.Line(path)), false)
 		return exportCmd(path, evs)
 	case modeHAR:
-		path := strings.TrimSpace(m.input)
-		m.mode = modeNormal
+		path := strings.TrimSpace(m.in.value())
+		m.in.close()
 		e := &m.harEv
 		if e.ID.IsZero() || path == "" {
 			return nil

@@ -145,8 +145,8 @@ func TestGoldenFilterError(t *testing.T) {
 	if m.filter.String() != "status:>=400" {
 		t.Fatalf("filter = %q, want the last valid one kept", m.filter.String())
 	}
-	if m.mode != modeFilter || m.inputErr == "" {
-		t.Fatalf("mode=%v err=%q, want prompt open with an error", m.mode, m.inputErr)
+	if m.in.mode != modeFilter || m.in.err == "" {
+		t.Fatalf("mode=%v err=%q, want prompt open with an error", m.in.mode, m.in.err)
 	}
 	requireGolden(t, m)
 }

@@ -502,14 +502,8 @@ func (m *model) renderStatus() string {
 
 func (m *model) renderFooter() string {
 	w := m.width
-	switch m.mode {
-	case modeFilter, modeSearch, modeExport, modeHAR:
-		prompt := map[inputMode]string{modeFilter: "filter: ", modeSearch: "search: ", modeExport: "export JSON lines to: ", modeHAR: "write HAR to: "}[m.mode]
-		line := m.st.Key.Render(prompt) + textsafe.Line(m.input) + "█"
-		if m.inputErr != "" {
-			line += "  " + m.st.Error.Render("✖ "+textsafe.Line(strings.TrimPrefix(m.inputErr, "filter: invalid query: ")))
-		}
-		return ansi.Truncate(line, w, "…")
+	if m.in.active() {
+		return m.in.view(m.st, w)
 	}
 	if m.message != "" {
 		st := m.st.Notice
@@ -518,8 +512,8 @@ func (m *model) renderFooter() string {
 		}
 		return st.Render(fit(textsafe.Line(m.message), w))
 	}
-	if m.inputErr != "" {
-		return m.st.Error.Render(fit(textsafe.Line(m.inputErr), w))
+	if m.in.err != "" {
+		return m.st.Error.Render(fit(textsafe.Line(m.in.err), w))
 	}
 	if !m.detail {
 		return ansi.Truncate(m.help.ShortHelpView(m.keys.ShortHelp()), w, "…")
