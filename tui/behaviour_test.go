@@ -453,3 +453,29 @@ func TestFilterPromptHasACursor(t *testing.T) {
 		t.Fatalf("filter %q shows %d", m.filter.String(), m.buf.visLen())
 	}
 }
+
+// Bindings are switched on and off with where the user is: the footer
+// lists only what works there, and a switched-off key does nothing.
+func TestBindingsFollowContext(t *testing.T) {
+	m := unitModel(t, 120, 24)
+	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 8)}})
+	if m.keys.NextTab.Enabled() || m.keys.LoadAll.Enabled() || m.keys.Back.Enabled() {
+		t.Fatal("detail bindings enabled in the list")
+	}
+	if out := ansi.Strip(m.renderFooter()); strings.Contains(out, "next tab") || !strings.Contains(out, "enter detail") {
+		t.Fatalf("list footer: %q", out)
+	}
+	m.Update(press("enter"))
+	if !m.keys.NextTab.Enabled() || !m.keys.Back.Enabled() || m.keys.Open.Enabled() {
+		t.Fatal("detail bindings not switched on (or enter still on)")
+	}
+	if out := ansi.Strip(m.renderFooter()); !strings.Contains(out, "next tab") || strings.Contains(out, "enter detail") {
+		t.Fatalf("detail footer: %q", out)
+	}
+	m.Update(press("?"))
+	for _, b := range m.keys.all() {
+		if !b.Enabled() {
+			t.Fatalf("help overlay: %q switched off", b.Help().Desc)
+		}
+	}
+}

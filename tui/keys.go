@@ -54,21 +54,24 @@ func defaultKeyMap() keyMap {
 	}
 }
 
-// ShortHelp implements help.KeyMap.
+// ShortHelp implements help.KeyMap: the footer. Which of these show
+// depends on where the user is: the model switches bindings on and off
+// with SetEnabled (see model.syncKeys), and help skips disabled ones.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Filter, k.Open, k.Follow, k.Pause, k.Quit}
+	return []key.Binding{k.Back, k.NextTab, k.Help, k.Filter, k.Open, k.NextMatch, k.LoadAll, k.Follow, k.Pause, k.Quit}
 }
 
-// DetailHelp is the short help shown while a detail is open.
-func (k keyMap) DetailHelp() []key.Binding {
-	return []key.Binding{k.Back, k.NextTab, k.Filter, k.NextMatch, k.LoadAll, k.HAR, k.Help}
-}
-
-// FullHelp implements help.KeyMap.
+// FullHelp implements help.KeyMap: the help overlay, in two columns.
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow, k.Mouse},
-		{k.Open, k.Back, k.NextTab, k.PrevTab, k.DetailUp, k.DetailDown, k.Filter, k.NextMatch, k.PrevMatch, k.LoadAll},
-		{k.ToggleKind, k.Pause, k.Clear, k.Copy, k.Export, k.HAR, k.Help, k.Quit},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow, k.Open, k.Back, k.NextTab, k.PrevTab, k.DetailUp, k.DetailDown, k.Mouse},
+		{k.Filter, k.NextMatch, k.PrevMatch, k.LoadAll, k.ToggleKind, k.Pause, k.Clear, k.Copy, k.Export, k.HAR, k.Help, k.Quit},
 	}
+}
+
+// all returns every binding, for switching them all on.
+func (k *keyMap) all() []*key.Binding {
+	return []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom, &k.Follow, &k.Open, &k.Back, &k.NextTab, &k.PrevTab,
+		&k.DetailUp, &k.DetailDown, &k.Filter, &k.NextMatch, &k.PrevMatch, &k.ToggleKind, &k.Pause, &k.Clear, &k.Copy, &k.Export, &k.HAR,
+		&k.LoadAll, &k.Mouse, &k.Help, &k.Quit, &k.Submit, &k.Cancel}
 }

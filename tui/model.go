@@ -378,15 +378,48 @@ func (m *model) setNotice(s string, isErr bool) {
 	m.message, m.msgErr = s, isErr
 }
 
-// Update implements tea.Model.
+// Update implements tea.Model. The top model routes each message to the
+// part it concerns; afterwards it switches the key bindings for where the
+// user now is and prepares what View shows, so View changes nothing.
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	m.syncKeys()
+	return m, cmd
+}
+
+// syncKeys enables the bindings that do something here and disables the
+// others: the footer (help.ShortHelpView) shows only enabled ones, and a
+// disabled binding does not match. The help overlay lists them all.
+func (m *model) syncKeys() {
+	k := &m.keys
+	for _, b := range k.all() {
+		b.SetEnabled(true)
+	}
+	if m.showHelp {
+		return
+	}
+	inDetail := m.detail
+	search := m.search != "" || len(m.matches) > 0
+	k.Back.SetEnabled(inDetail || search || m.message != "" || m.in.err != "")
+	k.NextTab.SetEnabled(inDetail)
+	k.PrevTab.SetEnabled(inDetail)
+	k.DetailUp.SetEnabled(inDetail)
+	k.DetailDown.SetEnabled(inDetail)
+	k.LoadAll.SetEnabled(inDetail)
+	k.NextMatch.SetEnabled(inDetail)
+	k.PrevMatch.SetEnabled(inDetail)
+	k.Open.SetEnabled(!inDetail || m.split())
+	k.HAR.SetEnabled(inDetail || m.selected() != nil)
+}
+
+func (m *model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = max(msg.Width, 20), max(msg.Height, 6)
 		m.help.SetWidth(m.width - 4)
 		m.in.setWidth(m.width)
 		m.clampView()
-		return m, nil
+		return nil
 	case tea.BackgroundColorMsg:
 		if m.opts.Dark == nil {
 			m.st = newStyles(msg.IsDark(), m.opts.NoColor)
@@ -394,43 +427,43 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.in.setStyles(m.st)
 			m.styleG++
 		}
-		return m, nil
+		return nil
 	case batchMsg:
-		return m, m.onBatch(msg)
+		return m.onBatch(msg)
 	case olderMsg:
 		m.onOlder(msg)
-		return m, nil
+		return nil
 	case newerMsg:
 		m.onNewer(msg)
-		return m, nil
+		return nil
 	case correlatedMsg:
 		if msg.err != nil && !errors.Is(msg.err, errNoHistory) && !errors.Is(msg.err, context.Canceled) {
 			m.setNotice("correlated events: "+msg.err.Error(), true)
 		}
 		m.correlated[msg.id] = append([]event.Event{}, msg.evs...)
-		return m, nil
+		return nil
 	case tickMsg:
 		now := m.now()
 		if el := now.Sub(m.rateAt); el >= 500*time.Millisecond {
 			m.rate = float64(m.rateN) / el.Seconds()
 			m.rateN, m.rateAt = 0, now
 		}
-		return m, m.tickCmd()
+		return m.tickCmd()
 	case noticeMsg:
 		m.setNotice(msg.text, msg.err)
-		return m, nil
+		return nil
 	case tea.PasteMsg:
 		if m.in.active() {
 			changed, cmd := m.in.update(msg)
 			if changed {
 				m.onInputChanged()
 			}
-			return m, cmd
+			return cmd
 		}
-		return m, nil
+		return nil
 	case tea.MouseWheelMsg:
 		if !m.mouse {
-			return m, nil
+			return nil
 		}
 		d := 0
 		switch msg.Button {
@@ -441,22 +474,22 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if m.split() && msg.X > m.listWidth() {
 			m.dscroll = max(0, m.dscroll+d)
-			return m, nil
+			return nil
 		}
 		m.scroll(d)
 		if d > 0 {
-			return m, m.maybeLoadNewer()
+			return m.maybeLoadNewer()
 		}
-		return m, m.maybeLoadOlder()
+		return m.maybeLoadOlder()
 	case tea.MouseClickMsg:
 		if m.mouse && msg.Button == tea.MouseLeft {
 			m.click(msg.X, msg.Y)
 		}
-		return m, nil
+		return nil
 	case tea.KeyPressMsg:
-		return m, m.onKey(msg)
+		return m.onKey(msg)
 	}
-	return m, nil
+	return nil
 }
 
 func (m *model) onBatch(msg batchMsg) tea.Cmd {

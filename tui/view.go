@@ -515,8 +515,8 @@ func (m *model) renderFooter() string {
 	if m.in.err != "" {
 		return m.st.Error.Render(fit(textsafe.Line(m.in.err), w))
 	}
-	if !m.detail {
-		return ansi.Truncate(m.help.ShortHelpView(m.keys.ShortHelp()), w, "…")
+	if m.showHelp {
+		return ansi.Truncate(m.help.ShortHelpView([]key.Binding{m.keys.Back, m.keys.Quit}), w, "…")
 	}
 	prefix := ""
 	if len(m.matches) > 0 {
@@ -524,12 +524,14 @@ func (m *model) renderFooter() string {
 	} else if m.search != "" {
 		prefix = "no match for " + textsafe.Line(m.search) + " · "
 	}
-	return ansi.Truncate(m.st.New.Render(prefix)+m.help.ShortHelpView(m.keys.DetailHelp()), w, "…")
+	return ansi.Truncate(m.st.New.Render(prefix)+m.help.ShortHelpView(m.keys.ShortHelp()), w, "…")
 }
 
 func (m *model) renderHelp(h int) []string {
-	lines := []string{"", "  " + m.st.Title.Render("Keys") + m.st.Dim.Render("  (? or esc closes)"), ""}
-	lines = append(lines, m.helpColumns(m.width-2)...)
+	lines := []string{"", "  " + m.st.Title.Render("Keys") + m.st.Dim.Render("  (? or esc closes)")}
+	for _, l := range strings.Split(m.help.FullHelpView(m.keys.FullHelp()), "\n") {
+		lines = append(lines, "  "+l)
+	}
 	lines = append(lines, "", "  "+m.st.Title.Render("Filter")+m.st.Dim.Render("  (/ opens the filter bar; terms AND together)"))
 	for _, l := range []string{
 		"kind:request status:>=500 status:4xx method:POST path:/api/* provider:stripe",
@@ -545,41 +547,6 @@ func (m *model) renderHelp(h int) []string {
 		} else {
 			out[i] = strings.Repeat(" ", m.width)
 		}
-	}
-	return out
-}
-
-// helpColumns lays the key map's bindings out in as many columns as fit.
-func (m *model) helpColumns(w int) []string {
-	var all []key.Binding
-	for _, g := range m.keys.FullHelp() {
-		for _, b := range g {
-			if b.Enabled() {
-				all = append(all, b)
-			}
-		}
-	}
-	kw, dw := 0, 0
-	for _, b := range all {
-		kw = max(kw, ansi.StringWidth(b.Help().Key))
-		dw = max(dw, ansi.StringWidth(b.Help().Desc))
-	}
-	colW := kw + 1 + dw + 2
-	cols := max(1, min(3, w/colW))
-	rows := (len(all) + cols - 1) / cols
-	out := make([]string, rows)
-	for r := 0; r < rows; r++ {
-		var sb strings.Builder
-		sb.WriteString("  ")
-		for c := 0; c < cols; c++ {
-			i := c*rows + r
-			if i >= len(all) {
-				break
-			}
-			h := all[i].Help()
-			sb.WriteString(m.st.Key.Render(fit(h.Key, kw)) + " " + m.st.Row.Render(fit(h.Desc, dw+2)))
-		}
-		out[r] = sb.String()
 	}
 	return out
 }
