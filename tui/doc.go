@@ -17,8 +17,9 @@
 //     paging back evicts the newest, which come back from history by
 //     scrolling down (Newer, a page at a time) or at once on G.
 //   - filter (subpackage) is the query language of the filter bar.
-//   - Every string from an event goes through Clean before it reaches the
-//     screen: control characters, C1 codes and bidi overrides are escaped.
+//   - Every string from an event goes through internal/textsafe (shared with
+//     tail) before it reaches the screen: control characters, C1 codes, bidi
+//     overrides and zero-width characters are escaped.
 //   - Styles (styles.go) holds both palettes; KeyMap generates the help.
 //
 // # Caveats

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,8 +53,33 @@ func (s *LiveSource) WithHistory(hist History) *LiveSource {
 // Describe returns the stream URL.
 func (s *LiveSource) Describe() string { return s.opts.URL }
 
+// historyTimeout bounds the read of the newest page on connect, so a slow
+// history route delays the live stream by at most that long.
+const historyTimeout = 5 * time.Second
+
+// loadNewest reads the newest page of history and hands it to the model,
+// and makes the stream resume right after it: the page and the stream
+// meet with no hole and no duplicate. Without history (or when it fails:
+// the stream reports refusals itself) the stream starts live.
+func (s *LiveSource) loadNewest() {
+	if s.hist == nil || !s.opts.Since.IsZero() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, historyTimeout)
+	defer cancel()
+	page, err := s.hist.Older(ctx, event.ID{}, pageSize)
+	if err != nil || len(page) == 0 {
+		return
+	}
+	slices.Reverse(page) // oldest first
+	more := len(page) == pageSize
+	s.pump.Update(func(b *Batch) { b.History, b.HistoryMore = page, more })
+	s.opts.Since = page[len(page)-1].ID
+}
+
 func (s *LiveSource) run() {
 	defer s.wg.Done()
+	s.loadNewest()
 	client := stream.NewClient(s.opts)
 	err := client.Run(s.ctx, func(u stream.Update) {
 		switch u.Kind {

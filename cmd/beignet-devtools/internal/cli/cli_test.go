@@ -157,7 +157,7 @@ func TestTailDBFormatAndJSON(t *testing.T) {
 		"2026-11-29T11:30:00.000Z request  POST /checkout 402 41.2ms  req=r1  id=" + evs[2].ID.String(),
 		"2026-11-29T11:30:00.000Z provider payments charges.create POST 402 35.0ms  req=r1  id=" + evs[3].ID.String(),
 		"2026-11-29T11:30:00.000Z audit    ada@example.com payment.charge tenant:acme declined tenant=acme  req=r1  id=" + evs[4].ID.String(),
-		"2026-11-29T11:30:00.000Z log      WARN payment declined�[31m  req=r1  id=" + evs[5].ID.String(),
+		"2026-11-29T11:30:00.000Z log      WARN payment declined\\x1b[31m  req=r1  id=" + evs[5].ID.String(),
 		"2026-11-29T11:30:00.000Z error    payment declined  req=r1  id=" + evs[6].ID.String(),
 	}
 	for i := range want {
