@@ -268,41 +268,6 @@ func proseStarts() []string {
 	return out
 }
 
-// Rows found by the scan loop at a byte rather than at a word start; they
-// are listed here for their IDs (RuleIDs) and documented in SECURITY.md.
-var triggeredRules = []string{
-	"private-key", "key-value", "userinfo", "query", "element", "html-input",
-	"telegram-bot-token", "azure-ad-client-secret", "mailchimp-api-key",
-	"mailgun-key", "command-line", "odbc-password", "email", "card-number",
-	"multipart",
-}
-
-// RuleIDs lists the IDs of every built-in rule, sorted, each once: the
-// value rules and the key-based ones ("key-value", "secret-key").
-func RuleIDs() []string {
-	seen := map[string]bool{"secret-key": true}
-	for _, r := range valueRules {
-		seen[r.id] = true
-	}
-	for _, id := range triggeredRules {
-		seen[id] = true
-	}
-	out := make([]string, 0, len(seen))
-	for id := range seen {
-		out = append(out, id)
-	}
-	sortStrings(out)
-	return out
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
 // caseVariants returns the four case variants of a two-letter start.
 func caseVariants(p string) []string {
 	lo, up := strings.ToLower(p), strings.ToUpper(p)
