@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -478,4 +479,41 @@ func TestBindingsFollowContext(t *testing.T) {
 			t.Fatalf("help overlay: %q switched off", b.Help().Desc)
 		}
 	}
+}
+
+// View changes nothing: scroll clamping and the row and detail caches are
+// brought up to date in Update.
+func TestViewChangesNothing(t *testing.T) {
+	m := unitModel(t, 90, 20)
+	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 60)}})
+	type rowCache struct {
+		row     string
+		w, g    int
+		matched bool
+	}
+	snap := func() (any, []rowCache) {
+		var rows []rowCache
+		for i := 0; i < m.buf.len(); i++ {
+			e := m.buf.entryAt(i)
+			rows = append(rows, rowCache{e.row, e.rowW, e.rowG, e.match})
+		}
+		return [...]any{m.sel, m.top, m.dscroll, m.dkey, len(m.dlines), len(m.matches), m.follow, m.newCount}, rows
+	}
+	check := func(when string) {
+		t.Helper()
+		s1, r1 := snap()
+		m.View()
+		s2, r2 := snap()
+		if s1 != s2 || !slices.Equal(r1, r2) {
+			t.Fatalf("%s: View changed the model", when)
+		}
+	}
+	check("list")
+	m.Update(press("k"))
+	check("scrolled")
+	m.Update(press("enter"))
+	m.Update(press("G")) // scroll the detail far past its end
+	check("detail")
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+	check("split")
 }

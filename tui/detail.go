@@ -422,7 +422,6 @@ func (m *model) buildTimeline(b *detailBuilder, e *event.Event) {
 
 // renderDetail renders the tab bar and the visible part of the content.
 func (m *model) renderDetail(w, h int) []string {
-	m.ensureDetail()
 	out := make([]string, 0, h)
 	var tabs strings.Builder
 	for i, name := range tabNames {
@@ -435,9 +434,6 @@ func (m *model) renderDetail(w, h int) []string {
 		}
 	}
 	out = append(out, fit(tabs.String(), w))
-	rows := h - 1
-	maxScroll := max(0, len(m.dlines)-rows)
-	m.dscroll = min(m.dscroll, maxScroll)
 	for i := m.dscroll; i < len(m.dlines) && len(out) < h; i++ {
 		out = append(out, m.renderDLine(i, w))
 	}

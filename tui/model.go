@@ -384,7 +384,18 @@ func (m *model) setNotice(s string, isErr bool) {
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.update(msg)
 	m.syncKeys()
+	m.prepare()
 	return m, cmd
+}
+
+// prepare brings what View reads up to date: the detail's lines and
+// scroll position, and the cached rows in view.
+func (m *model) prepare() {
+	if m.detail {
+		m.ensureDetail()
+		m.dscroll = max(0, min(m.dscroll, len(m.dlines)-(m.bodyHeight()-1)))
+	}
+	m.warmRows()
 }
 
 // syncKeys enables the bindings that do something here and disables the

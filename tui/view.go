@@ -299,12 +299,38 @@ func fmtDur(d time.Duration) string {
 	return fmt.Sprintf("%.0fm", d.Minutes())
 }
 
-// row renders an entry's line at width w, cached per entry, width and style
-// generation so scrolling and streaming only render new rows.
+// row returns an entry's line at width w: the cached one (see warmRows)
+// when it is current, else rendered afresh. It changes nothing.
 func (m *model) row(e *entry, w int, selected bool) string {
 	if !selected && e.rowW == w && e.rowG == m.styleG && e.row != "" {
 		return e.row
 	}
+	return m.renderRow(e, w, selected)
+}
+
+// warmRows caches the rendering of the rows in view, per entry, width and
+// style generation, so scrolling and streaming only render new rows. It
+// runs in Update; View only reads the cache.
+func (m *model) warmRows() {
+	n := m.buf.visLen()
+	if n == 0 || m.showHelp || (m.detail && !m.split()) {
+		return
+	}
+	w := m.listWidth()
+	tp := 0
+	if m.top >= 0 {
+		tp = m.buf.visIndex(m.top)
+	}
+	for i := 0; i < m.listHeight() && tp+i < n; i++ {
+		e := m.buf.visAt(tp + i)
+		if e.seq != m.sel && (e.rowW != w || e.rowG != m.styleG || e.row == "") {
+			e.row, e.rowW, e.rowG = m.renderRow(e, w, false), w, m.styleG
+		}
+	}
+}
+
+// renderRow renders an entry's line at width w.
+func (m *model) renderRow(e *entry, w int, selected bool) string {
 	tm, method, target, status, dur, code := m.cells(&e.ev)
 	tw := m.targetWidth(w)
 	if selected {
@@ -340,7 +366,6 @@ func (m *model) row(e *entry, w int, selected bool) string {
 	if used > w {
 		s = ansi.Truncate(s, w, "")
 	}
-	e.row, e.rowW, e.rowG = s, w, m.styleG
 	return s
 }
 
