@@ -53,7 +53,7 @@ func BenchmarkViewDetail(b *testing.B) {
 	m := benchModel(b, 50_000)
 	m.Update(press("k"))
 	m.Update(press("enter"))
-	m.tab = tabTimeline
+	m.det.tab = tabTimeline
 	m.View()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -123,8 +123,8 @@ func BenchmarkStreamMillion(b *testing.B) {
 		runtime.ReadMemStats(&ms)
 		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heapMB")
 		b.ReportMetric(float64(rssKB())/1024, "rssMB")
-		if m.buf.len() != defaultRingSize {
-			b.Fatalf("ring holds %d", m.buf.len())
+		if m.list.buf.len() != defaultRingSize {
+			b.Fatalf("ring holds %d", m.list.buf.len())
 		}
 		m.Close()
 	}
