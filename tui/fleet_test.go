@@ -153,3 +153,23 @@ func TestTimelineAcrossInstancesByTrace(t *testing.T) {
 		t.Fatalf("timeline tab:\n%s", out)
 	}
 }
+
+// Paused, arrivals of several instances wait; on resume they go in in
+// recording order.
+func TestPausedArrivalsOfSeveralInstancesMergeInOrder(t *testing.T) {
+	srcs, evs := threeInstances()
+	m := unitModelOn(t, 110, 30, srcs[0], srcs[1], srcs[2])
+	m.Update(press("p"))
+	for i := range srcs {
+		m.Update(batchMsg{src: i, b: batch{Events: evs[i]}})
+	}
+	m.Update(press("p"))
+	if m.list.buf.len() != 24 {
+		t.Fatalf("%d in memory", m.list.buf.len())
+	}
+	for i := 1; i < m.list.buf.len(); i++ {
+		if m.list.buf.entryAt(i).ev.ID.Compare(m.list.buf.entryAt(i-1).ev.ID) <= 0 {
+			t.Fatalf("entry %d out of order after resume", i)
+		}
+	}
+}

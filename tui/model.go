@@ -970,6 +970,7 @@ func (m *model) flushPending() {
 	p := m.list.pending
 	m.list.pending = nil
 	m.list.pendingDrop = 0
+	sortByID(p) // batches of several sources, each in order
 	m.ingest(p)
 }
 
