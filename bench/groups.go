@@ -328,7 +328,7 @@ func fanoutHub(n int) func(b *testing.B) {
 	return func(b *testing.B) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		hub := stream.NewHub(nil)
+		hub := stream.NewHub(stream.HubOptions{})
 		srv := stream.NewServer(stream.ServerOptions{Hub: hub, PingInterval: -1, StatsInterval: time.Hour})
 		ts := httptest.NewServer(srv)
 		var wg sync.WaitGroup
