@@ -583,6 +583,7 @@ func (r *Recorder) commit(p *prepared, failing *bool) {
 		}
 	}
 	r.published.Add(uint64(len(events)))
+	r.offerExport(encs) // copies: never waits
 }
 
 // errNoStore: the store could not be opened (yet); Stats.StoreError says why.

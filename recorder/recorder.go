@@ -82,6 +82,19 @@ type Config struct {
 	// the devtools base path. Handler adds its own base path in any case.
 	IgnorePaths []string
 
+	// Exporters receive every event once it is redacted, stored and
+	// published, each on a goroutine of its own behind a bounded queue
+	// (see Exporter; package otlp sends them to an OpenTelemetry
+	// Collector). The recorder does not shut them down: do that after
+	// Close.
+	Exporters []Exporter
+	// ExportQueueSize and ExportQueueBytes bound the events waiting for
+	// each exporter, in events and in encoded bytes; defaults 8192 and
+	// 32 MiB. A batch that does not fit is not exported, counted in
+	// Stats.ExportDropped.
+	ExportQueueSize  int
+	ExportQueueBytes int64
+
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -104,6 +117,15 @@ type Stats struct {
 	// StoreError is why the store is failing now (it could not be opened,
 	// or the last write failed); empty when it works.
 	StoreError string `json:"storeError,omitempty"`
+
+	// Export counters, summed over Config.Exporters (zero without any).
+	Exported      uint64 `json:"exported"`      // events an exporter accepted
+	ExportDropped uint64 `json:"exportDropped"` // events not exported: an exporter's queue was full (a slow or unreachable collector) or Close ran out of time
+	ExportFailed  uint64 `json:"exportFailed"`  // events in batches an exporter failed to send
+	ExportQueued  int    `json:"exportQueued"`  // events waiting for exporters now
+	// ExportError is why the last export failed (redacted); empty when
+	// exports succeed.
+	ExportError string `json:"exportError,omitempty"`
 }
 
 // Recorder captures events and runs the pipeline. A Recorder is safe for
@@ -172,6 +194,13 @@ type Recorder struct {
 
 	mu      sync.Mutex
 	servers []*stream.Server
+
+	// exports are the Config.Exporters' queues (export.go): offered to by
+	// the commit stage, each drained by its own goroutine, which
+	// exportCancel stops early when Close runs out of time.
+	exports      []*exportQueue
+	exportCtx    context.Context
+	exportCancel context.CancelFunc
 }
 
 // ResolveEnv returns the environment: configured if not empty, else
@@ -304,6 +333,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 		close(r.done)
 		return r, nil
 	}
+	r.startExport(&cfg)
 	go r.run()
 	return r, nil
 }
@@ -470,7 +500,7 @@ func (r *Recorder) Stats() Stats {
 	if p := r.stErr.Load(); p != nil {
 		storeErr = *p
 	}
-	return Stats{
+	s := Stats{
 		StoreError:   storeErr,
 		Enabled:      true,
 		Recorded:     r.recorded.Load(),
@@ -484,6 +514,8 @@ func (r *Recorder) Stats() Stats {
 		QueueSize:    cap(r.queue),
 		QueueBytes:   r.maxQueuedBytes,
 	}
+	r.exportStats(&s)
+	return s
 }
 
 // Close stops recording, flushes what is queued to the store and the hub,
@@ -523,6 +555,11 @@ func (r *Recorder) Close(ctx context.Context) error {
 		default:
 		}
 		break
+	}
+	// The pipeline has stopped: the exporters get what is queued for
+	// them, within ctx.
+	if !r.stopExport(ctx) && len(errs) == 0 {
+		errs = append(errs, fmt.Errorf("recorder: close: export: %w", ctx.Err()))
 	}
 
 	r.mu.Lock()

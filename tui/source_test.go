@@ -6,9 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/store"
@@ -16,7 +20,7 @@ import (
 )
 
 func TestPumpBatchesArrivals(t *testing.T) {
-	p := NewPump(20*time.Millisecond, 0)
+	p := newPump(20*time.Millisecond, 0)
 	defer p.Close()
 	ctx := context.Background()
 	evs := sampleEvents(0, 5000)
@@ -53,7 +57,7 @@ func TestPumpBatchesArrivals(t *testing.T) {
 }
 
 func TestPumpBackPressureAndClose(t *testing.T) {
-	p := NewPump(time.Millisecond, 10)
+	p := newPump(time.Millisecond, 10)
 	ctx := context.Background()
 	pushed := make(chan error, 1)
 	go func() { pushed <- p.Push(ctx, sampleEvents(0, 25)...) }()
@@ -77,10 +81,10 @@ func TestPumpBackPressureAndClose(t *testing.T) {
 	}
 	go func() { pushed <- p.Push(ctx, sampleEvents(10, 1)...) }()
 	p.Close()
-	if err := <-pushed; !errors.Is(err, ErrClosed) {
+	if err := <-pushed; !errors.Is(err, errClosed) {
 		t.Fatalf("Push after Close = %v", err)
 	}
-	if _, err := p.Next(ctx); !errors.Is(err, ErrClosed) {
+	if _, err := p.Next(ctx); !errors.Is(err, errClosed) {
 		t.Fatalf("Next after Close = %v", err)
 	}
 }
@@ -111,13 +115,13 @@ func TestOfflineSourcePages(t *testing.T) {
 	defer src.Close()
 	ctx := context.Background()
 	b, err := src.Next(ctx)
-	if err != nil || b.Conn == nil || b.Conn.State != StateOffline {
+	if err != nil || b.Conn == nil || b.Conn.State != stream.StateOffline {
 		t.Fatalf("first batch: %+v, %v", b.Conn, err)
 	}
-	if len(b.Events) != 1000 || b.Events[0].ID != evs[1500].ID || b.Events[999].ID != evs[2499].ID {
-		t.Fatalf("first batch holds %d events, want the newest 1000 oldest first", len(b.Events))
+	if len(b.Events) != 0 || len(b.History) != 1000 || b.History[0].ID != evs[1500].ID || b.History[999].ID != evs[2499].ID || !b.HistoryMore {
+		t.Fatalf("first batch holds %d events and %d of history (more %v), want the newest 1000 oldest first as history", len(b.Events), len(b.History), b.HistoryMore)
 	}
-	older, err := src.Older(ctx, b.Events[0].ID, 500)
+	older, err := src.Older(ctx, b.History[0].ID, 500)
 	if err != nil || len(older) != 500 || older[0].ID != evs[1499].ID || older[499].ID != evs[1000].ID {
 		t.Fatalf("Older = %d, %v", len(older), err)
 	}
@@ -131,7 +135,7 @@ func TestOfflineSourcePages(t *testing.T) {
 	}
 	// Next then blocks until Close.
 	go src.Close()
-	if _, err := src.Next(ctx); !errors.Is(err, ErrClosed) {
+	if _, err := src.Next(ctx); !errors.Is(err, errClosed) {
 		t.Fatalf("Next after close = %v", err)
 	}
 }
@@ -144,14 +148,14 @@ func TestOfflineSourceMissingFile(t *testing.T) {
 
 // offlineModel is an 80x24 model over a store file holding evs, with a
 // ring of ringSize events, after its first batch (the newest 1,000).
-func offlineModel(t *testing.T, evs []event.Event, ringSize int) *Model {
+func offlineModel(t *testing.T, evs []event.Event, ringSize int) *model {
 	t.Helper()
 	src, err := NewOfflineSource(writeStore(t, evs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dark := true
-	m := NewModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: ringSize})
+	m := newModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: ringSize})
 	t.Cleanup(func() { m.Close() })
 	m.Update(windowSize(80, 24))
 	b, err := src.Next(context.Background())
@@ -220,7 +224,7 @@ func TestModelPagesForwardToLive(t *testing.T) {
 	}
 	// Live arrivals while away: two already stored, three not yet.
 	more := sampleEvents(3000, 3)
-	m.Update(batchMsg{b: Batch{Events: append([]event.Event{evs[2998], evs[2999]}, more...)}})
+	m.Update(batchMsg{b: batch{Events: append([]event.Event{evs[2998], evs[2999]}, more...)}})
 	if m.buf.newest().ev.ID != evs[1699].ID {
 		t.Fatal("a live arrival landed in an older window")
 	}
@@ -254,7 +258,7 @@ func TestModelPagesForwardToLive(t *testing.T) {
 	}
 	// From here on live arrivals are appended again.
 	next := sampleEvents(3003, 1)
-	m.Update(batchMsg{b: Batch{Events: next}})
+	m.Update(batchMsg{b: batch{Events: next}})
 	if m.buf.newest().ev.ID != next[0].ID {
 		t.Fatal("live arrival not appended at the edge")
 	}
@@ -267,7 +271,7 @@ func TestModelGKeepsArrivalsWhileAway(t *testing.T) {
 	m := offlineModel(t, evs, 1200)
 	_, cmd := m.Update(press("g"))
 	m.Update(cmd())
-	m.Update(batchMsg{b: Batch{Events: sampleEvents(3000, 2)}})
+	m.Update(batchMsg{b: batch{Events: sampleEvents(3000, 2)}})
 	_, cmd = m.Update(press("G"))
 	if cmd == nil {
 		t.Fatal("G did not reload the newest events")
@@ -343,7 +347,7 @@ func TestLiveSourceReceivesBatches(t *testing.T) {
 		if b.Info != "" {
 			info = b.Info
 		}
-		if b.Conn != nil && b.Conn.State == StateLive {
+		if b.Conn != nil && b.Conn.State == stream.StateLive {
 			break
 		}
 	}
@@ -384,16 +388,18 @@ func TestLiveSourceReceivesBatches(t *testing.T) {
 func TestLiveSourceRefusalsNoRetry(t *testing.T) {
 	for _, tc := range []struct {
 		status int
-		state  ConnState
+		state  stream.ConnState
 		err    error
 	}{
-		{http.StatusUnauthorized, StateAuthRefused, stream.ErrUnauthorized},
-		{http.StatusNotFound, StateNotFound, stream.ErrNotFound},
+		{http.StatusUnauthorized, stream.StateAuthRefused, stream.ErrUnauthorized},
+		{http.StatusNotFound, stream.StateNotFound, stream.ErrNotFound},
 	} {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			var hits atomic.Int32
 			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				hits.Add(1)
+				if r.URL.Path == "/ws" { // not the history read on connect
+					hits.Add(1)
+				}
 				http.Error(w, http.StatusText(tc.status), tc.status)
 			}))
 			defer hs.Close()
@@ -423,5 +429,88 @@ func TestLiveSourceRefusalsNoRetry(t *testing.T) {
 				t.Fatalf("server hit %d times, want 1", n)
 			}
 		})
+	}
+}
+
+// With no live traffic, g pages back on its first press, and on an empty
+// view it loads the newest page.
+func TestTopPagesBackWithoutLiveTraffic(t *testing.T) {
+	evs := sampleEvents(0, 1200)
+	src := newFake(evs)
+	m := unitModelOn(t, 80, 24, src)
+	// The newest page, as a live source hands it over on connect.
+	page := append([]event.Event(nil), evs[700:]...)
+	m.Update(batchMsg{b: batch{History: page, HistoryMore: true}})
+	_, cmd := m.Update(press("g"))
+	if cmd == nil {
+		t.Fatal("first g asked for no older page")
+	}
+	runCmd(m, cmd)
+	if m.buf.len() != 1000 || m.buf.oldest().ev.ID != evs[200].ID {
+		t.Fatalf("after one g: %d in memory", m.buf.len())
+	}
+
+	// Empty view (a quiet app whose history was not read yet, or after c).
+	empty := unitModelOn(t, 80, 24, src)
+	_, cmd = empty.Update(press("g"))
+	if cmd == nil {
+		t.Fatal("g on an empty view asked for nothing")
+	}
+	runCmd(empty, cmd)
+	if empty.buf.len() != pageSize || empty.buf.newest().ev.ID != evs[1199].ID || empty.totals[event.KindLog] != pageSize/4 {
+		t.Fatalf("g on an empty view: %d in memory, totals %v", empty.buf.len(), empty.totals)
+	}
+	// Paging over counted events does not count them again.
+	_, cmd = empty.Update(press("G"))
+	runCmd(empty, cmd)
+	if empty.totals[event.KindLog] != pageSize/4 {
+		t.Fatalf("reload counted again: %v", empty.totals)
+	}
+}
+
+// The list is in recording (ID) order whatever order events arrive in, so
+// the time column never runs backwards; the selection stays on its event
+// when a late one is slotted in above it.
+func TestListTimeNeverRunsBackwards(t *testing.T) {
+	m := unitModel(t, 100, 40)
+	evs := sampleEvents(0, 40)
+	var odd, even []event.Event
+	for i := range evs {
+		if i%2 == 0 {
+			even = append(even, evs[i])
+		} else {
+			odd = append(odd, evs[i])
+		}
+	}
+	m.Update(batchMsg{b: batch{Events: even}})
+	m.Update(press("k"))
+	m.Update(press("k"))
+	selID := m.selected().ev.ID
+	// A second instance's events come late and out of order.
+	slices.Reverse(odd)
+	m.Update(batchMsg{b: batch{Events: odd}})
+	m.Update(batchMsg{b: batch{Events: evs[10:12]}}) // duplicates are dropped
+	if m.buf.len() != 40 {
+		t.Fatalf("%d in memory, want 40", m.buf.len())
+	}
+	for i := 0; i < m.buf.len(); i++ {
+		if m.buf.entryAt(i).ev.ID != evs[i].ID {
+			t.Fatalf("entry %d out of ID order", i)
+		}
+	}
+	if m.selected().ev.ID != selID {
+		t.Fatal("selection moved to another event")
+	}
+	if m.newCount != 20 {
+		t.Fatalf("+%d new, want 20", m.newCount)
+	}
+	m.Update(press("G"))
+	prev := ""
+	for _, l := range strings.Split(ansi.Strip(m.Render()), "\n")[2:38] {
+		tm := strings.TrimSpace(l)[:12]
+		if tm < prev {
+			t.Fatalf("time runs backwards: %s after %s", tm, prev)
+		}
+		prev = tm
 	}
 }

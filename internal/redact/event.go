@@ -86,15 +86,19 @@ func (r *Redactor) headersInPlace(h map[string][]string, prefix string, hookBase
 // header redacts one header: its values (the redaction hook's answer
 // first) and its name. inPlace writes redacted values into vals.
 func (r *Redactor) header(name string, vals []string, hookBase []string, inPlace bool) (nv []string, newName string, changed bool) {
+	kept := false
 	if r.hook != nil {
 		if v, ok := r.hook(appendPath(hookBase, strings.ToLower(name)), vals); ok {
 			nv = hookStrings(v)
 			if nv == nil {
 				nv = []string{}
 			}
+			if slices.Equal(nv, vals) {
+				nv, kept = nil, true // kept as it is
+			}
 		}
 	}
-	if nv == nil {
+	if nv == nil && !kept {
 		nv = r.headerValues(name, vals, inPlace)
 	}
 	// A header name is not where secrets go, but a client can put one
@@ -138,12 +142,12 @@ func hookStrings(v any) []string {
 // headerValues returns the redacted values, or nil when none changed.
 // inPlace writes them into vals (and returns vals).
 func (r *Redactor) headerValues(name string, vals []string, inPlace bool) []string {
-	secret := r.keys.isSecret(name)
+	cls := r.keys.class(name)
 	var out []string
 	for i, v := range vals {
 		var nv string
 		var ch bool
-		if secret {
+		if (cls == keySecret && !identifierValue(v)) || (cls == keySoft && credentialValue(v)) {
 			nv, ch = r.secretHeader(name, v)
 		} else {
 			var spans []span
@@ -427,6 +431,11 @@ func (r *Redactor) event(dst []string, e *event.Event, ownHTTP bool) []string {
 			paths = append(paths, path)
 		}
 	}
+	if e.Kind != "" && !e.Kind.Valid() {
+		k := string(e.Kind)
+		str(&k, "kind")
+		e.Kind = event.Kind(k)
+	}
 	str(&e.Name, "name")
 	str(&e.RequestID, "requestId")
 	str(&e.TraceID, "traceId")
@@ -515,7 +524,11 @@ func (r *Redactor) event(dst []string, e *event.Event, ownHTTP bool) []string {
 	if len(paths) == start && len(e.Redacted) == 0 {
 		return dst
 	}
-	paths = append(paths, e.Redacted...)
+	for _, p := range e.Redacted {
+		// Paths the caller brought are text like any other.
+		out, _ := r.str(p, false)
+		paths = append(paths, out)
+	}
 	all := paths[start:]
 	slices.Sort(all)
 	all = slices.Compact(all)
@@ -535,19 +548,32 @@ func (r *Redactor) hookPath(names ...string) []string {
 // eventBody redacts a captured body; any replacement inside is reported as
 // the body's path.
 func (r *Redactor) eventBody(b *event.Body, path string, paths *[]string) (*event.Body, bool) {
-	if b == nil || b.Text == "" {
+	if b == nil {
+		return b, false
+	}
+	ct, ctSpans := r.str(b.ContentType, false)
+	if b.Text == "" && ctSpans == nil {
 		return b, false
 	}
 	var hookBase []string
 	if r.hook != nil {
 		hookBase = strings.Split(path, ".")
 	}
-	out, ch := r.body(b.ContentType, b.Text, b.Truncated, "", hookBase, nil)
-	if !ch {
+	out, ch := b.Text, false
+	if b.Text != "" {
+		out, ch = r.body(b.ContentType, b.Text, b.Truncated, "", hookBase, nil)
+	}
+	if !ch && ctSpans == nil {
 		return b, false
 	}
 	nb := *b
 	nb.Text = out
-	*paths = append(*paths, path)
+	nb.ContentType = ct
+	if ctSpans != nil {
+		*paths = append(*paths, path+".contentType")
+	}
+	if ch {
+		*paths = append(*paths, path)
+	}
 	return &nb, true
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/apiclient"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
 	"github.com/beignet/devtools/tui/filter"
@@ -40,14 +41,16 @@ done; --count stops after N events. If the first connection fails or the token
 is refused, tail exits 1 with the reason.
 
 With --db it prints the matching events of a store file, oldest first, and
-exits.
+exits; with -n N only the newest N of them (like Unix tail), still oldest
+first.
 
 --filter takes the console's query language: kind:request status:>=500
 method:POST path:/api/* provider:stripe actor:alice level:error req:ID
 dur:>200ms, and free words.`,
 		Example: `  BEIGNET_DEVTOOLS_TOKEN=... beignet-devtools tail --url http://127.0.0.1:8080 --json | jq .name
   beignet-devtools tail --url https://staging.example.com --token-file ~/.t --since 15m --filter 'status:>=500'
-  beignet-devtools tail --db .beignet/devtools.db --filter 'kind:audit actor:ada*'`,
+  beignet-devtools tail --db .beignet/devtools.db --filter 'kind:audit actor:ada*'
+  beignet-devtools tail --db .beignet/devtools.db -n 20`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := t.check(cmd); err != nil {
@@ -68,11 +71,11 @@ dur:>200ms, and free words.`,
 			if t.db != "" {
 				return tailDB(t.db, after, out)
 			}
-			ep, tok, err := t.dial(env, &ts)
+			c, err := t.client(cmd.Context(), env, &ts, "tail")
 			if err != nil {
 				return err
 			}
-			return tailURL(cmd.Context(), env, ep.WS, tok, after, noFollow, retry, out)
+			return tailURL(cmd.Context(), env, c, after, noFollow, retry, out)
 		},
 	}
 	t.flags(cmd, "to read (the app must not hold its lock)")
@@ -81,7 +84,7 @@ dur:>200ms, and free words.`,
 	f.StringVar(&since, "since", "", "replay after this event ID, or this long ago (10m, 2d), or all")
 	f.StringVar(&query, "filter", "", "filter query in the console's language, e.g. 'kind:request status:>=500'")
 	f.BoolVar(&asJSON, "json", false, "print each event as one line of JSON (schema v1)")
-	f.IntVarP(&count, "count", "n", 0, "stop after this many events (0: no limit)")
+	f.IntVarP(&count, "count", "n", 0, "with --db, print only the newest N events (like tail -n); with --url, stop after N events (0: no limit)")
 	f.BoolVar(&noFollow, "no-follow", false, "with --url, stop once the replay (--since) is done instead of following live")
 	f.BoolVar(&retry, "retry", false, "with --url, keep retrying when the first connection fails")
 	return cmd
@@ -131,6 +134,9 @@ func tailDB(path string, after event.ID, out *eventPrinter) error {
 		return failErr("tail: %w", storeHint(err, path))
 	}
 	defer s.Close()
+	if out.max > 0 {
+		return tailNewest(s, after, out)
+	}
 	for {
 		ids, encs, err := s.SinceEncoded(after, 1000)
 		if err != nil {
@@ -155,15 +161,55 @@ func tailDB(path string, after event.ID, out *eventPrinter) error {
 	}
 }
 
+// tailNewest prints the newest out.max matching events after after,
+// oldest first, as Unix tail -n does: it pages back from the newest and
+// keeps at most out.max events.
+func tailNewest(s *store.Store, after event.ID, out *eventPrinter) error {
+	keep := make([]event.Event, 0, min(out.max, 1000))
+	q := store.Query{Limit: 1000}
+	for len(keep) < out.max {
+		page, err := s.List(q)
+		if err != nil {
+			return failErr("tail: %w", err)
+		}
+		for i := range page.Events {
+			e := &page.Events[i]
+			if e.ID.Compare(after) <= 0 {
+				page.Next = event.ID{} // older than --since: done
+				break
+			}
+			if out.filter.Match(e) {
+				if keep = append(keep, *e); len(keep) == out.max {
+					break
+				}
+			}
+		}
+		if page.Next.IsZero() {
+			break
+		}
+		q.Before = page.Next
+	}
+	for i := len(keep) - 1; i >= 0; i-- {
+		if err := out.print(&keep[i], nil); err != nil {
+			if errors.Is(err, errEnough) {
+				return nil
+			}
+			return failErr("tail: write: %w", err)
+		}
+	}
+	return nil
+}
+
 // connectError is the reason tail gives up before its first connection.
 type connectError struct{ err error }
 
 func (c *connectError) Error() string { return c.err.Error() }
 
-func tailURL(ctx context.Context, env *Env, wsURL, token string, since event.ID, noFollow, retry bool, out *eventPrinter) error {
+func tailURL(ctx context.Context, env *Env, api *apiclient.Client, since event.ID, noFollow, retry bool, out *eventPrinter) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	c := stream.NewClient(stream.ClientOptions{URL: wsURL, Token: token, Since: since, FillGaps: true})
+	wsURL := api.WebsocketURL()
+	c := api.Stream(stream.ClientOptions{Since: since, FillGaps: true})
 	connected := false
 	err := c.Run(ctx, func(u stream.Update) {
 		switch u.Kind {
@@ -189,6 +235,10 @@ func tailURL(ctx context.Context, env *Env, wsURL, token string, since event.ID,
 					cancel(&connectError{u.Err})
 					return
 				}
+				if errors.Is(u.Err, stream.ErrRateLimited) {
+					fmt.Fprintf(env.Stderr, "tail: rate-limited, retry in %d s\n", stream.RetrySeconds(u.RetryIn))
+					return
+				}
 				fmt.Fprintf(env.Stderr, "tail: connection lost (%v); reconnecting in %s\n", u.Err, u.RetryIn.Round(1e6))
 			}
 		}
@@ -196,12 +246,10 @@ func tailURL(ctx context.Context, env *Env, wsURL, token string, since event.ID,
 	cause := context.Cause(ctx)
 	var ce *connectError
 	switch {
-	case errors.Is(err, stream.ErrUnauthorized):
-		return failErr("tail: the devtools route refused the token (%v); check --token-file or $%s", err, TokenEnv)
-	case errors.Is(err, stream.ErrOriginRefused):
-		return failErr("tail: the devtools route refused this client's origin (%v)", err)
-	case errors.Is(err, stream.ErrNotFound):
-		return failErr("tail: nothing serves devtools at %s (HTTP 404): %s", wsURL, noRouteHint)
+	case errors.Is(err, stream.ErrUnauthorized), errors.Is(err, stream.ErrOriginRefused), errors.Is(err, stream.ErrNotFound):
+		return routeError("tail", api, err)
+	case errors.As(cause, &ce) && errors.Is(ce.err, stream.ErrRateLimited):
+		return routeError("tail", api, ce.err)
 	case errors.As(cause, &ce):
 		return failErr("tail: cannot connect to %s: %v (is the app running? --retry keeps trying)", wsURL, ce.err)
 	case errors.Is(cause, errEnough):
