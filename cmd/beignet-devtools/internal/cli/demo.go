@@ -127,7 +127,7 @@ func runDemo(ctx context.Context, env *Env, cfg demoConfig) error {
 	}
 
 	src := tui.NewLiveSource(stream.ClientOptions{URL: srv.DevtoolsURL + "/ws", Token: token})
-	runErr := tui.Run(runCtx, tui.Options{Source: src})
+	runErr := tui.Run(runCtx, tui.Options{Source: src, NoColor: env.getenv("NO_COLOR") != ""})
 	if err := shutdown(); err != nil {
 		return err
 	}
