@@ -221,6 +221,20 @@ func TestOwnAppConsoleInTmux(t *testing.T) {
 	})
 	tm.Keys("q")
 	tm.WaitFor(30*time.Second, "the console to exit", func(s string) bool { return strings.Contains(s, "console exited with 0") })
+
+	// Without --auth-header the token goes as a Bearer, which this app's
+	// Authorize does not read: the console says so, and on q the command
+	// says where the token went and how to send it elsewhere.
+	script = shellQuote(bin) + " console --url " + shellQuote(app.URL) + " --token-file " + shellQuote(tokFile) +
+		"; echo \"console exited with $?\"; sleep 60"
+	bearer := testutil.StartTmux(t, "ownapp-bearer", 120, 30, script)
+	bearer.Forbid = app.Token
+	bearer.WaitFor(60*time.Second, "the refusal", func(s string) bool { return strings.Contains(s, "auth refused") })
+	bearer.Keys("q")
+	bearer.WaitFor(30*time.Second, "the console to exit with the reason", func(s string) bool {
+		s = strings.ReplaceAll(s, "\n", "") // the message wraps at 120 columns
+		return strings.Contains(s, "console exited with 1") && strings.Contains(s, "refused the token") && strings.Contains(s, "--auth-header")
+	})
 }
 
 // shellQuote quotes s for sh.
