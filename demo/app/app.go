@@ -45,6 +45,11 @@ type Options struct {
 	SlowDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// StoreRequired makes New fail with the store's error when the file
+	// cannot be used (not a store, corrupt, locked), leaving it untouched:
+	// `demo --db FILE` asks for that file. False (the default) behaves as
+	// an embedding app does: the recorder runs live only and retries.
+	StoreRequired bool
 	// DisableRecorder turns the recorder off, as production does by
 	// default: the middleware passes requests straight through and the
 	// devtools route answers 404. The load test's baseline uses it.
@@ -136,8 +141,8 @@ func New(opts Options) (*App, error) {
 		baseLogger = slog.New(discardHandler{level: slog.LevelInfo})
 	}
 	on := !opts.DisableRecorder
-	if on {
-		// The demo opens its store itself, so that a file it cannot use
+	if on && opts.StoreRequired {
+		// The app opens its store itself, so that a file it cannot use
 		// (not a store, corrupt, locked by another process) stops it with
 		// the store's error, the file untouched, instead of running live
 		// only as an app does (the recorder retries its own store).

@@ -87,7 +87,7 @@ func runDemo(ctx context.Context, env *Env, cfg demoConfig) error {
 	if cfg.headless && cfg.verbose {
 		logger = slog.New(slog.NewTextHandler(env.Stderr, nil))
 	}
-	srv, err := app.Start(app.Options{StorePath: cfg.db, Logger: logger}, cfg.addr)
+	srv, err := app.Start(app.Options{StorePath: cfg.db, StoreRequired: cfg.db != "", Logger: logger}, cfg.addr)
 	if errors.Is(err, store.ErrLocked) {
 		return failErr("demo: %w: %s is held by another process (a running app or demo); stop it, or pass another --db", store.ErrLocked, cfg.db)
 	}
