@@ -103,14 +103,14 @@ dur:>200ms, and free words.`,
 }
 
 type eventPrinter struct {
-	w      io.Writer
-	json   bool
+	w    io.Writer
+	json bool
 	// instances puts each event's instance in readable lines (several
 	// --url).
 	instances bool
-	filter *filter.Filter
-	max    int
-	n      int
+	filter    *filter.Filter
+	max       int
+	n         int
 }
 
 // print writes e if it matches; it returns errEnough once max events were

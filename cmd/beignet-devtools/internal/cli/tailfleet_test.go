@@ -68,10 +68,12 @@ func runFleet(t *testing.T, lookup func(context.Context, string) ([]string, erro
 	t.Helper()
 	var out, errb bytes.Buffer
 	env := Env{
-		Stdin:      strings.NewReader(""),
-		Stdout:     &out,
-		Stderr:     &errb,
-		Getenv:     func(k string) string { return map[string]string{TokenEnv: ownToken, AuthHeaderEnv: "X-Devtools-Token"}[k] },
+		Stdin:  strings.NewReader(""),
+		Stdout: &out,
+		Stderr: &errb,
+		Getenv: func(k string) string {
+			return map[string]string{TokenEnv: ownToken, AuthHeaderEnv: "X-Devtools-Token"}[k]
+		},
 		Now:        func() time.Time { return testNow },
 		LookupHost: lookup,
 	}
