@@ -296,7 +296,7 @@ func (m *model) nextCmd(i int) tea.Cmd {
 	}
 	src, ctx := m.srcs[i], m.ctx
 	return func() tea.Msg {
-		b, err := src.Next(ctx)
+		b, err := src.next(ctx)
 		return batchMsg{src: i, b: b, err: err}
 	}
 }
