@@ -115,7 +115,7 @@ func TestLiveSourceShowsHistoryOnConnect(t *testing.T) {
 	evs := sampleEvents(0, 700)
 	stored := evs[:690] // the last ten are stored between the page read and the subscribe
 	mux := recorderAPIMux(stored, "")
-	hub := stream.NewHub(nil)
+	hub := stream.NewHub(stream.HubOptions{})
 	defer hub.Close()
 	var hist sliceHistory = evs
 	srv := stream.NewServer(stream.ServerOptions{Hub: hub, History: hist, Hello: stream.Hello{App: "notes"}})

@@ -326,7 +326,7 @@ func TestBufferRing(t *testing.T) {
 // A live source over a real stream server on loopback: events arrive in
 // batches with the live state.
 func TestLiveSourceReceivesBatches(t *testing.T) {
-	hub := stream.NewHub(nil)
+	hub := stream.NewHub(stream.HubOptions{})
 	srv := stream.NewServer(stream.ServerOptions{Hub: hub, Hello: stream.Hello{App: "notes", Env: "development"}})
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
