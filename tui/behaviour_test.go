@@ -413,8 +413,10 @@ func TestRunQuitsAndClosesSource(t *testing.T) {
 	if _, err := src.next(t.Context()); err == nil {
 		t.Fatal("source not closed after Run")
 	}
-	if err := Run(t.Context(), Options{}); err != errNoSource {
-		t.Fatalf("Run without source: %v", err)
+	for _, o := range []Options{{}, {Sources: []Source{nil}}} {
+		if err := Run(t.Context(), o); err != errNoSource {
+			t.Fatalf("Run without source: %v", err)
+		}
 	}
 }
 

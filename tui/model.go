@@ -111,6 +111,17 @@ type model struct {
 	quitting bool
 }
 
+// sources returns Source and Sources as one list, without nils.
+func (o *Options) sources() []Source {
+	var out []Source
+	for _, s := range append([]Source{o.Source}, o.Sources...) {
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // listView is the event table: the events in memory, what the filter lets
 // through, the selection and how the view follows arrivals.
 type listView struct {
@@ -237,10 +248,7 @@ func newModel(opts Options) *model {
 		dark = *opts.Dark
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srcs := slices.Clone(opts.Sources)
-	if opts.Source != nil {
-		srcs = append([]Source{opts.Source}, srcs...)
-	}
+	srcs := opts.sources()
 	m := &model{
 		opts: opts, srcs: srcs, ctx: ctx, cancel: cancel, now: opts.Now, loc: opts.Location,
 		keys: keys, st: newStyles(dark, opts.NoColor), width: 80, height: 24,
