@@ -166,7 +166,7 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		a.closeStore()
 		a.removeTemp()
-		return nil, fmt.Errorf("app: recorder: %w", err)
+		return nil, fmt.Errorf("app: %w", err) // recorder errors name the recorder
 	}
 	a.rec = rec
 	a.log = slog.New(rec.SlogHandler(baseLogger.Handler()))
@@ -249,7 +249,7 @@ func (a *App) Close(ctx context.Context) error {
 	<-a.providerDone
 	a.client.CloseIdleConnections()
 	if err := a.rec.Close(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("app: recorder close: %w", err))
+		errs = append(errs, fmt.Errorf("app: %w", err))
 	}
 	if err := a.closeStore(); err != nil {
 		errs = append(errs, fmt.Errorf("app: store close: %w", err))
