@@ -313,7 +313,7 @@ func proseAt(st *scanState, i int) int {
 	quoted := vs > v
 	if !quoted {
 		ve = vs
-		for ve < len(s) && !stopTab[s[ve]] {
+		for ve < len(s) && !stopTab[s[ve]] && s[ve] != '\\' {
 			ve++
 		}
 		for ve > vs && strings.IndexByte(".,;:!?)", s[ve-1]) >= 0 {

@@ -604,7 +604,7 @@ func telegramAt(st *scanState, i int) int {
 	if d >= 3 && s[d-3:d] == "bot" {
 		start = d - 3
 	}
-	if start > 0 && wordTab[s[start-1]] {
+	if wordBefore(s, start) {
 		return -1
 	}
 	e := st.run(i+1, &b64uTab)
@@ -628,7 +628,7 @@ func azureADAt(st *scanState, i int) int {
 			return -1
 		}
 	}
-	if start > 0 && azureTab[s[start-1]] {
+	if start > 0 && azureTab[s[start-1]] && !escapedAt(s, start-1) {
 		return -1
 	}
 	e := i + 1
@@ -652,7 +652,7 @@ func hexDashAt(st *scanState, i int) int {
 		return -1
 	}
 	start := i - 32
-	if start > 0 && wordTab[s[start-1]] {
+	if wordBefore(s, start) {
 		return -1
 	}
 	for k := start; k < i; k++ {

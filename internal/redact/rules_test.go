@@ -358,6 +358,13 @@ var corpusContexts = []corpusContext{
 		e.HTTP.RequestBody.Truncated = true
 		return e
 	}, true},
+	{"json-cut-escaped", false, func(_, v string) event.Event {
+		// A JSON body cut at the capture limit (so not valid JSON): the
+		// secret follows an escaped newline inside a string.
+		e := httpEvent(`{"log":"line one\n`+strings.ReplaceAll(jsonString(v), `"`, ``)+`\tend","next":{"a":[1,`, "application/json")
+		e.HTTP.RequestBody.Truncated = true
+		return e
+	}, false},
 	{"provider-error", false, func(_, v string) event.Event {
 		return event.Event{Kind: event.KindProvider, Provider: &event.Provider{Error: "upstream said: invalid credential " + v + " (401)"}}
 	}, false},

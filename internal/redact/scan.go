@@ -45,6 +45,22 @@ func init() {
 	}
 }
 
+// escTab: the letters of JSON and C escapes ("\\n", "\\t" ...).
+var escTab = charset("ntrbf")
+
+// escapedAt reports whether s[i] is the letter of an escape sequence
+// ("\\n" in JSON that could not be decoded, a log line with escapes): a
+// token after it starts a word ("line one\\nghp_...").
+func escapedAt(s string, i int) bool {
+	return i >= 1 && s[i-1] == '\\' && escTab[s[i]] && (i < 2 || s[i-2] != '\\')
+}
+
+// wordBefore reports whether a word byte precedes s[k] (an escape letter
+// does not count).
+func wordBefore(s string, k int) bool {
+	return k > 0 && wordTab[s[k-1]] && !escapedAt(s, k-1)
+}
+
 // scanState carries one scan's progress.
 type scanState struct {
 	s     string
@@ -143,7 +159,7 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 				emailAt(&st, i)
 			}
 		}
-		prevWord = wordTab[c]
+		prevWord = wordTab[c] && !escapedAt(s, i)
 	}
 	for _, p := range r.patterns {
 		if len(p.prefilter) > 0 {
