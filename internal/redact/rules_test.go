@@ -515,3 +515,28 @@ func TestSecurityListsEveryRule(t *testing.T) {
 		}
 	}
 }
+
+// TestTruncatedRows: a body cut at the capture limit inside a token still
+// loses the part that is there, for every prefix row.
+func TestTruncatedRows(t *testing.T) {
+	seed := ruleSeed(t)
+	rng := rand.New(rand.NewPCG(seed, 7))
+	r := New(Options{})
+	for _, row := range valueRules {
+		if row.prefix == "" {
+			continue
+		}
+		var alphabet []byte
+		for c := 0; c < 256; c++ {
+			if row.body[c] && alnumTab[c] {
+				alphabet = append(alphabet, byte(c))
+			}
+		}
+		part := rnd(rng, string(alphabet), max(4, row.min/2))
+		in := "upstream said " + row.prefix + part
+		out, _ := r.BodyString("text/plain", in, true)
+		if strings.Contains(out, part) {
+			t.Errorf("seed %d: %s: the cut token's %s survived: %q", seed, row.id, fp(part), strings.ReplaceAll(out, part, fp(part)))
+		}
+	}
+}
