@@ -586,18 +586,18 @@ func airtableOK(tok string) bool {
 
 // The rules below are tried at a byte of the scan loop, not at a word start.
 
-// telegramAt: <bot id>:<35 chars starting with A> where the ':' is at i,
+// telegramAt: <8-10 digit bot id>:AA<33 chars> where the ':' is at i,
 // alone ("123456789:AA...") or in a Bot API path ("/bot123456789:AA...").
 func telegramAt(st *scanState, i int) int {
 	s := st.s
-	if i+1 >= len(s) || s[i+1] != 'A' {
+	if (i+2 >= len(s) && !st.trunc) || i+1 >= len(s) || s[i+1] != 'A' || (i+2 < len(s) && s[i+2] != 'A') {
 		return -1
 	}
 	d := i
-	for d > 0 && i-d < 16 && isDigit(s[d-1]) {
+	for d > 0 && i-d < 11 && isDigit(s[d-1]) {
 		d--
 	}
-	if i-d < 5 {
+	if i-d < 8 || i-d > 10 {
 		return -1
 	}
 	start := d
@@ -608,7 +608,7 @@ func telegramAt(st *scanState, i int) int {
 		return -1
 	}
 	e := st.run(i+1, &b64uTab)
-	if n := e - i - 1; n < 30 && !(st.trunc && e == len(s)) {
+	if n := e - i - 1; (n < 34 || n > 36) && !(st.trunc && e == len(s)) {
 		return -1
 	}
 	st.add(d, e, "telegram-bot-token")
