@@ -296,7 +296,7 @@ func proseAt(st *scanState, i int) int {
 	}
 	v := we + 1
 	verb := false
-	for _, vb := range []string{"is ", "was ", "are ", "were ", "= "} {
+	for _, vb := range []string{"is ", "was ", "are ", "were "} {
 		if strings.HasPrefix(s[v:], vb) {
 			v += len(vb)
 			verb = true

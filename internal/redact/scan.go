@@ -268,6 +268,9 @@ func credAt(st *scanState, i, j int, name string) int {
 		return -1
 	}
 	e := st.run(k, &credTab)
+	for e > k && s[e-1] == '.' {
+		e-- // "Basic Authentication." ends a sentence
+	}
 	if eq := strings.IndexByte(s[k:e], '='); eq >= 0 && strings.TrimRight(s[k+eq:e], "=") != "" {
 		return -1 // "token_type=Bearer elapsed=3ms": a pair, not a token68
 	}
@@ -488,14 +491,19 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 	if s[i] == '=' && v < n && s[v] == '=' {
 		return // "==" is an operator, not an assignment
 	}
-	if s[i] == '=' && v < n && s[v] == '>' {
+	arrow := s[i] == '=' && v < n && s[v] == '>'
+	if arrow {
 		v++ // "=>"
 	}
+	walrus := s[i] == '=' && i > 0 && s[i-1] == ':'
 	for v < n && (s[v] == ' ' || s[v] == '\t') {
 		v++
 	}
 	if v >= n {
 		return
+	}
+	if (arrow || walrus) && s[v] != '"' && s[v] != '\'' && s[v] != '`' {
+		return // code ("$pw", "auth := user + pass"), not a literal
 	}
 	var vs, ve int
 	switch {
@@ -519,7 +527,7 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 				break
 			}
 		}
-	case s[v] == '{' && s[i] == '=' && cls == keySecret:
+	case s[v] == '{' && s[i] == '=' && v == i+1 && cls == keySecret:
 		// ODBC: "Pwd={p@ss;word}", braces quote the value.
 		c := strings.IndexByte(s[v:min(n, v+maxODBC)], '}')
 		if c < 0 {
