@@ -155,8 +155,8 @@ func TestLiveSourceShowsHistoryOnConnect(t *testing.T) {
 	// The model shows it at once and counts it per kind, but not as arrivals.
 	m := unitModel(t, 80, 24)
 	m.Update(batchMsg{b: batch{History: history, HistoryMore: true}})
-	if m.buf.len() != pageSize || m.totals[event.KindRequest] != pageSize/4 || m.rateN != 0 {
-		t.Fatalf("model: %d in memory, totals %v, rateN %d", m.buf.len(), m.totals, m.rateN)
+	if m.list.buf.len() != pageSize || m.bar.totals[event.KindRequest] != pageSize/4 || m.bar.rateN != 0 {
+		t.Fatalf("model: %d in memory, totals %v, rateN %d", m.list.buf.len(), m.bar.totals, m.bar.rateN)
 	}
 	if out := ansi.Strip(m.Render()); strings.Contains(out, "waiting for events") {
 		t.Fatalf("history not shown:\n%s", out)

@@ -41,7 +41,7 @@ func Run(ctx context.Context, opts Options) error {
 	// A refused source ends with an error (the CLI exits non-zero), naming
 	// the instance when there are several; the others kept running.
 	var errs []error
-	for i, c := range m.conns {
+	for i, c := range m.bar.conns {
 		switch c.State {
 		case stream.StateAuthRefused, stream.StateOriginRefused, stream.StateNotFound:
 			who := ""

@@ -134,7 +134,11 @@ deployment before launch, and scans stored events for secrets that slipped
 past redaction.
 
 Tokens are never taken on the command line: use --token-file, the
-BEIGNET_DEVTOOLS_TOKEN environment variable, or the no-echo prompt.`,
+BEIGNET_DEVTOOLS_TOKEN environment variable, or the no-echo prompt. They go
+in Authorization: Bearer, or in the header --auth-header NAME (or
+BEIGNET_DEVTOOLS_AUTH_HEADER) names, for an app whose Authorize reads its own
+header. A development route without Authorize needs none: without a token
+the commands ask the route first, and --no-token sends none.`,
 		Example: `  # the whole system in one command: demo app, traffic, live console
   beignet-devtools demo
 
