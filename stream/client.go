@@ -586,7 +586,7 @@ func (c *Client) handle(data []byte, fn func(Update), attempt *int) error {
 }
 
 // handleEventFrame delivers the events of an `event` or `events` frame laid
-// out as the server writes them (EventFrame, EventsFrame) and reports
+// out as the server writes them (EventFrame, eventsFrame) and reports
 // whether it did. It delivers nothing unless the whole frame decodes.
 func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
 	if bytes.HasPrefix(data, []byte(eventFramePrefix)) && bytes.HasSuffix(data, []byte(eventFrameSuffix)) {
