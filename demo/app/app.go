@@ -45,6 +45,9 @@ type Options struct {
 	SlowDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Exporters receive the recorder's redacted events (recorder.Config.
+	// Exporters); the caller shuts them down after Close.
+	Exporters []recorder.Exporter
 	// DisableRecorder turns the recorder off, as production does by
 	// default: the middleware passes requests straight through and the
 	// devtools route answers 404. The load test's baseline uses it.
@@ -143,6 +146,7 @@ func New(opts Options) (*App, error) {
 		StoreOptions: opts.StoreOptions,
 		Logger:       baseLogger,
 		Now:          opts.Now,
+		Exporters:    opts.Exporters,
 	})
 	if err != nil {
 		a.removeTemp()

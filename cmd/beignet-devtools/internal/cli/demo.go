@@ -41,7 +41,11 @@ stdout (stable, for scripts):
   app=http://127.0.0.1:PORT
   db=/path/to/devtools.db
 
-and runs until interrupted (SIGINT or SIGTERM).`,
+and runs until interrupted (SIGINT or SIGTERM).
+
+With OTEL_EXPORTER_OTLP_ENDPOINT (or the _TRACES_/_LOGS_ variants) set, the
+app also sends its redacted events to that OpenTelemetry Collector over
+OTLP/HTTP: requests and provider calls as spans, the rest as log records.`,
 		Example: `  beignet-devtools demo
   beignet-devtools demo --rate 50
 
@@ -83,7 +87,12 @@ func runDemo(ctx context.Context, env *Env, cfg demoConfig) error {
 	if cfg.headless && cfg.verbose {
 		logger = slog.New(slog.NewTextHandler(env.Stderr, nil))
 	}
-	srv, err := app.Start(app.Options{StorePath: cfg.db, Logger: logger}, cfg.addr)
+	exporters, stopExport, err := demoExporters(ctx, env.Stderr)
+	if err != nil {
+		return err
+	}
+	defer stopExport() // after the app's Close (shutdown) handed it everything
+	srv, err := app.Start(app.Options{StorePath: cfg.db, Logger: logger, Exporters: exporters}, cfg.addr)
 	if err != nil {
 		return failErr("demo: %w", err)
 	}
