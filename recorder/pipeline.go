@@ -599,6 +599,11 @@ func (r *Recorder) openStore(now time.Time) *store.Store {
 	if now.Before(r.reopenAt) {
 		return nil
 	}
+	r.openMu.Lock() // Handler may be opening it (see openDeferred)
+	defer r.openMu.Unlock()
+	if st := r.st.Load(); st != nil {
+		return st
+	}
 	r.reopenBackoff = min(max(2*r.reopenBackoff, time.Second), 15*time.Second)
 	r.reopenAt = now.Add(r.reopenBackoff)
 	var opts store.Options

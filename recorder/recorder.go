@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/redact"
 	"github.com/beignet/devtools/redaction"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
@@ -47,7 +48,10 @@ type Config struct {
 	App, Instance string
 	// Env: this, else BEIGNET_ENV, else APP_ENV; unset means "development".
 	Env string
-	// Enabled: nil means on outside production and off in production.
+	// Enabled: nil means on in development and off everywhere else
+	// (production, staging and any name the recorder does not know: it
+	// fails closed). Set it to record outside development; the devtools
+	// route then needs an Authorize callback or a token.
 	Enabled *bool
 
 	// Store is an open store to write to; the Recorder does not close it.
@@ -57,8 +61,9 @@ type Config struct {
 	StorePath    string
 	StoreOptions *store.Options
 
-	// Redaction adds options to the redaction defaults.
-	Redaction []redaction.Option
+	// Redaction adds to the redaction defaults; the zero value is the
+	// defaults.
+	Redaction redaction.Options
 
 	// QueueSize bounds the hand-off queue in events; default 8192.
 	QueueSize int
@@ -143,7 +148,9 @@ type Recorder struct {
 	stPath   string         // for reopening
 	stOpts   *store.Options // for reopening
 	stErr    atomic.Pointer[string]
-	redactor *redaction.Redactor
+	openMu   sync.Mutex       // serializes opening the store (New, Handler, pipeline) with Close
+	refused  error            // New's error: the store's path or mode is refused
+	redactor *redact.Redactor // the engine behind redaction.Redactor
 	hub      *stream.Hub
 	ids      *event.Generator // stamps events in the pipeline
 
@@ -198,7 +205,8 @@ type Recorder struct {
 // ResolveEnv returns the environment: configured if not empty, else
 // BEIGNET_ENV, else APP_ENV, else "development". The result is lower-cased
 // and "prod" is normalised to "production", "dev" and "local" to
-// "development".
+// "development". Only EnvDevelopment records by default: every other name
+// (production, staging, prd, live, a typo) is treated as production.
 func ResolveEnv(configured string) string {
 	env := strings.TrimSpace(configured)
 	if env == "" {
@@ -217,7 +225,7 @@ func ResolveEnv(configured string) string {
 	return env
 }
 
-// New returns a Recorder. A disabled recorder (production by default) opens
+// New returns a Recorder. A disabled recorder (outside development by default) opens
 // no store and starts no goroutine. An enabled one opens the store (unless
 // Config.Store is given) and starts its pipeline goroutine; call Close.
 func New(cfg Config) (*Recorder, error) {
@@ -268,7 +276,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	if cfg.Enabled != nil {
 		r.enabled = *cfg.Enabled
 	} else {
-		r.enabled = r.env != EnvProduction
+		r.enabled = r.env == EnvDevelopment
 	}
 	ignore := cfg.IgnorePaths
 	if ignore == nil {
@@ -291,19 +299,18 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 			path = p
 		}
 		r.ownStore, r.stPath, r.stOpts = true, path, cfg.StoreOptions
-		st, err := store.Open(path, cfg.StoreOptions)
-		switch {
-		case err == nil:
-			r.st.Store(st)
-		case errors.Is(err, store.ErrPublicPath) || errors.Is(err, store.ErrPermissions):
-			// A configuration the security policy refuses: say so now.
-			return nil, fmt.Errorf("recorder: open store: %w", err)
-		default:
-			// The file or the disk is unusable (locked, corrupt, not a
-			// store, newer schema, disk full, read-only): the app keeps
-			// serving, devtools run live only, the pipeline retries.
-			r.setStoreErr(err)
-			r.log.Warn("recorder: store unavailable; devtools run live only and retry opening it", "error", err.Error())
+		// A store file that exists is opened now; a new one is created
+		// when the devtools route is built (Handler) or the first event is
+		// written, so that a start that fails on its configuration (a
+		// missing token, say) leaves no folder behind. The security
+		// policy's path check runs now either way.
+		if _, err := os.Stat(path); err == nil {
+			r.openOwnStore()
+		} else if _, err := store.CheckPath(path, publicDirs(cfg.StoreOptions)); err != nil {
+			return nil, fmt.Errorf("recorder: store path: %w", err)
+		}
+		if r.refused != nil {
+			return nil, r.refused
 		}
 	}
 	qs := cfg.QueueSize
@@ -314,7 +321,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	if r.maxQueuedBytes <= 0 {
 		r.maxQueuedBytes = DefaultQueueBytes
 	}
-	r.redactor = redaction.New(cfg.Redaction...)
+	r.redactor = (*redact.Redactor)(redaction.New(cfg.Redaction))
 	r.hub = stream.NewHub(&stream.HubOptions{Logger: r.log})
 	r.ids = event.NewGenerator(r.now)
 	r.fastEncode = fastEncodeOK()
@@ -328,6 +335,47 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	r.startExport(&cfg)
 	go r.run()
 	return r, nil
+}
+
+// openOwnStore opens the store the recorder owns, once; a failure the
+// security policy refuses is kept in r.refused (New returns it), any
+// other leaves the recorder live only (the pipeline retries).
+func (r *Recorder) openOwnStore() {
+	r.openMu.Lock()
+	defer r.openMu.Unlock()
+	if r.st.Load() != nil || r.closed.Load() {
+		return
+	}
+	st, err := store.Open(r.stPath, r.stOpts)
+	switch {
+	case err == nil:
+		r.st.Store(st)
+	case errors.Is(err, store.ErrPublicPath) || errors.Is(err, store.ErrPermissions):
+		// A configuration the security policy refuses: say so now.
+		r.refused = fmt.Errorf("recorder: open store: %w", err)
+	default:
+		// The file or the disk is unusable (locked, corrupt, not a
+		// store, newer schema, disk full, read-only): the app keeps
+		// serving, devtools run live only, the pipeline retries.
+		r.setStoreErr(err)
+		r.log.Warn("recorder: store unavailable; devtools run live only and retry opening it", "error", err.Error())
+	}
+}
+
+// openDeferred opens the store New left for later (see New), when the
+// recorder owns one and it is not open yet.
+func (r *Recorder) openDeferred() {
+	if r.enabled && r.ownStore && r.st.Load() == nil && r.stErr.Load() == nil {
+		r.openOwnStore()
+	}
+}
+
+// publicDirs returns the configured public directories of o.
+func publicDirs(o *store.Options) []string {
+	if o == nil {
+		return nil
+	}
+	return o.PublicDirs
 }
 
 func retentionText(o *store.Options) string {
@@ -525,7 +573,10 @@ func (r *Recorder) Close(ctx context.Context) error {
 		}
 	}
 	r.hub.Close()
-	if st := r.st.Load(); r.ownStore && st != nil {
+	r.openMu.Lock() // no open in flight (closed is set: none starts after)
+	st := r.st.Load()
+	r.openMu.Unlock()
+	if r.ownStore && st != nil {
 		if err := st.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("recorder: close store: %w", err))
 		}
