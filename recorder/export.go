@@ -92,7 +92,8 @@ func (q *exportQueue) offer(encs [][]byte) {
 	for _, b := range encs {
 		size += int64(len(b))
 	}
-	if q.events.Add(n) > q.maxEvents || q.bytes.Add(size) > q.maxBytes {
+	events, bytes := q.events.Add(n), q.bytes.Add(size)
+	if events > q.maxEvents || bytes > q.maxBytes {
 		q.events.Add(-n)
 		q.bytes.Add(-size)
 		q.dropped.Add(uint64(n))
@@ -147,24 +148,9 @@ func (r *Recorder) runExport(ctx context.Context, q *exportQueue) {
 	var events []event.Event
 	failing := false
 	for b := range q.ch {
-		q.take(b)
 		clear(events)
-		events = events[:0]
-		bad := 0
-		decode := func(b *exportBatch) {
-			start := 0
-			for _, end := range b.ends {
-				var e event.Event
-				if err := event.Unmarshal(b.buf[start:end], &e); err != nil {
-					bad++ // the pipeline's own encoding: not expected
-				} else {
-					events = append(events, e)
-				}
-				start = end
-			}
-			q.recycle(b)
-		}
-		decode(b)
+		var bad int
+		events, bad = q.decode(events[:0], b)
 	more:
 		for len(events) < maxExportBatch {
 			select {
@@ -172,8 +158,9 @@ func (r *Recorder) runExport(ctx context.Context, q *exportQueue) {
 				if !ok {
 					break more
 				}
-				q.take(b)
-				decode(b)
+				var n int
+				events, n = q.decode(events, b)
+				bad += n
 			default:
 				break more
 			}
@@ -205,6 +192,25 @@ func (r *Recorder) runExport(ctx context.Context, q *exportQueue) {
 			r.log.Info("recorder: export recovered", "exporter", fmt.Sprintf("%T", q.exp))
 		}
 	}
+}
+
+// decode takes b off the queue's count, appends its events to events and
+// recycles it; it returns how many events did not decode (the pipeline's
+// own encoding: not expected).
+func (q *exportQueue) decode(events []event.Event, b *exportBatch) ([]event.Event, int) {
+	q.take(b)
+	bad, start := 0, 0
+	for _, end := range b.ends {
+		var e event.Event
+		if err := event.Unmarshal(b.buf[start:end], &e); err != nil {
+			bad++
+		} else {
+			events = append(events, e)
+		}
+		start = end
+	}
+	q.recycle(b)
+	return events, bad
 }
 
 // startExport starts one goroutine per exporter. Close stops them
