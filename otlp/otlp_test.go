@@ -157,7 +157,7 @@ func TestSpansAndRecords(t *testing.T) {
 		"beignet.request.id":                "req-1", "beignet.event.id": id(1).String(), "beignet.event.kind": "request",
 		"beignet.redacted": `["http.requestHeaders.authorization","http.url"]`,
 	} {
-		if g := sa[k].Emit(); g != want {
+		if g := sa[k].String(); g != want {
 			t.Errorf("server span %s = %q, want %q", k, g, want)
 		}
 	}
@@ -173,7 +173,7 @@ func TestSpansAndRecords(t *testing.T) {
 		"server.port": "443", "http.response.status_code": "402", "error.type": "402",
 		"beignet.provider.name": "stripe", "beignet.provider.operation": "charges.create",
 	} {
-		if g := ca[k].Emit(); g != want {
+		if g := ca[k].String(); g != want {
 			t.Errorf("client span %s = %q, want %q", k, g, want)
 		}
 	}
@@ -210,7 +210,7 @@ func TestSpansAndRecords(t *testing.T) {
 		"beignet.audit.actor": "u1", "beignet.audit.tenant": "t1", "beignet.audit.action": "note.delete",
 		"beignet.audit.resource": "note/7", "beignet.audit.outcome": "denied", "reason": "locked",
 	} {
-		if g := aa[k].Emit(); g != want {
+		if g := aa[k].String(); g != want {
 			t.Errorf("audit record %s = %q, want %q", k, g, want)
 		}
 	}
@@ -245,7 +245,7 @@ func TestSpanAttrsFlatten(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := attrMap(spans.GetSpans()[0].Attributes)
-	if a["user.id"].AsInt64() != 7 || a["user.roles"].Emit() != `["admin","ops"]` || a["mixed"].AsString() != `["a",1]` {
+	if a["user.id"].AsInt64() != 7 || a["user.roles"].String() != `["admin","ops"]` || a["mixed"].AsString() != `["a",1]` {
 		t.Errorf("flattened: user.id %v user.roles %v mixed %v", a["user.id"], a["user.roles"], a["mixed"])
 	}
 }
