@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 	"github.com/beignet/devtools/otlp"
 	"github.com/beignet/devtools/recorder"
 	"github.com/beignet/devtools/redaction"
@@ -90,7 +91,7 @@ func BenchmarkExport(b *testing.B) {
 	red := redaction.New(redaction.Options{})
 	b.Run("redact+encode", func(b *testing.B) {
 		b.ReportAllocs()
-		cpu := processCPU()
+		cpu := testutil.ProcessCPU()
 		for b.Loop() {
 			e := cloneForRedaction(base)
 			red.Event(&e)
@@ -98,7 +99,7 @@ func BenchmarkExport(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/event")
+		b.ReportMetric(float64(testutil.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/event")
 	})
 
 	const batch = 256
@@ -111,7 +112,7 @@ func BenchmarkExport(b *testing.B) {
 	run := func(b *testing.B, x *otlp.Exporter) {
 		evs := make([]event.Event, batch)
 		b.ReportAllocs()
-		cpu := processCPU()
+		cpu := testutil.ProcessCPU()
 		for b.Loop() {
 			for i := range evs {
 				if err := event.Unmarshal(enc, &evs[i]); err != nil {
@@ -122,7 +123,7 @@ func BenchmarkExport(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(processCPU()-cpu)/float64(b.N*batch), "cpu-ns/event")
+		b.ReportMetric(float64(testutil.ProcessCPU()-cpu)/float64(b.N*batch), "cpu-ns/event")
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/event")
 	}
 	b.Run("decode+convert", func(b *testing.B) {
@@ -194,7 +195,7 @@ func BenchmarkCollectorDown(b *testing.B) {
 		w := &benchWriter{h: http.Header{}}
 		ctx := context.Background()
 		b.ReportAllocs()
-		cpu := processCPU()
+		cpu := testutil.ProcessCPU()
 		n := 0
 		for b.Loop() {
 			clear(w.h)
@@ -213,7 +214,7 @@ func BenchmarkCollectorDown(b *testing.B) {
 		if st.Dropped != 0 {
 			b.Fatalf("the recorder dropped %d requests", st.Dropped)
 		}
-		b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(testutil.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/op")
 		b.ReportMetric(float64(st.ExportDropped+st.ExportFailed)/float64(b.N), "export-drops/op")
 	}
 	b.Run("export=off", func(b *testing.B) { serve(b, nil) })

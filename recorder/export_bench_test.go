@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 )
 
 // exportBenchEvent is a realistic request event before redaction: a
@@ -59,7 +60,7 @@ func BenchmarkExportCost(b *testing.B) {
 		b.ReportAllocs()
 		var paths []string
 		var scratch []byte
-		cpu := processCPU()
+		cpu := testutil.ProcessCPU()
 		for b.Loop() {
 			e := cloneForRedaction(base)
 			paths = r.redactor.AppendEvent(paths[:0], &e)
@@ -68,7 +69,7 @@ func BenchmarkExportCost(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/event")
+		b.ReportMetric(float64(testutil.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/event")
 	})
 	b.Run("handoff", func(b *testing.B) {
 		const batch = maxBatch
@@ -84,7 +85,7 @@ func BenchmarkExportCost(b *testing.B) {
 		}
 		q := newExportQueue(nil, DefaultExportQueueSize, DefaultExportQueueBytes)
 		b.ReportAllocs()
-		cpu := processCPU()
+		cpu := testutil.ProcessCPU()
 		for b.Loop() {
 			q.offer(encs)
 			bt := <-q.ch
@@ -94,7 +95,7 @@ func BenchmarkExportCost(b *testing.B) {
 		if q.dropped.Load() != 0 {
 			b.Fatalf("%d dropped", q.dropped.Load())
 		}
-		b.ReportMetric(float64(processCPU()-cpu)/float64(b.N*batch), "cpu-ns/event")
+		b.ReportMetric(float64(testutil.ProcessCPU()-cpu)/float64(b.N*batch), "cpu-ns/event")
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/event")
 		b.ReportMetric(float64(len(enc)), "bytes/event")
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 )
 
 // memExporter keeps what it is given; gate, when set, holds each Export
@@ -179,7 +180,7 @@ func TestExportFailureCountedRedacted(t *testing.T) {
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return r.Stats().ExportFailed == 2 })
+	testutil.WaitFor(t, 10*time.Second, "two failed exports", func() bool { return r.Stats().ExportFailed == 2 })
 	st := r.Stats()
 	if st.ExportError == "" || len(sec.leaks([]byte(st.ExportError))) > 0 || !strings.Contains(st.ExportError, "401") {
 		t.Fatalf("export error %q: want the error, redacted", st.ExportError)
@@ -188,7 +189,7 @@ func TestExportFailureCountedRedacted(t *testing.T) {
 	failing = false
 	mu.Unlock()
 	r.Event(ctx, event.KindCustom, "c", nil)
-	waitFor(t, func() bool { return r.Stats().Exported == 1 })
+	testutil.WaitFor(t, 10*time.Second, "an export", func() bool { return r.Stats().Exported == 1 })
 	if st := r.Stats(); st.ExportError != "" || st.ExportFailed != 2 {
 		t.Fatalf("after a success: %+v", st)
 	}
@@ -216,18 +217,5 @@ func TestCloseBoundsExport(t *testing.T) {
 	st := r.Stats()
 	if st.Recorded != 2 || st.ExportFailed != 1 || st.ExportDropped != 1 || st.Exported != 0 {
 		t.Fatalf("stats %+v: want the held batch failed (its context ended) and the queued one dropped", st)
-	}
-}
-
-// waitFor polls cond (the export goroutine has no completion signal a
-// test can wait on otherwise) for up to 10 s.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 10s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 )
 
 // benchFrames returns n encoded request events of a realistic size (about
@@ -146,7 +147,7 @@ func startReaders(b *testing.B, conns []*websocket.Conn) ([]*counter, func()) {
 func benchFanout(b *testing.B, clients int) {
 	const window = 1 << 14
 	ids, encs := benchFrames(1024)
-	hub := NewHub(&HubOptions{Buffer: 2 * window})
+	hub := NewHub(HubOptions{Buffer: 2 * window})
 	ts := startServer(b, ServerOptions{Hub: hub})
 	conns := make([]*websocket.Conn, clients)
 	for i := range conns {
@@ -161,7 +162,7 @@ func benchFanout(b *testing.B, clients int) {
 	b.SetBytes(int64(len(EventFrame(encs[0])) * clients))
 	b.ReportAllocs()
 	b.ResetTimer()
-	start, cpu0 := time.Now(), processCPU()
+	start, cpu0 := time.Now(), testutil.ProcessCPU()
 	for i := range b.N {
 		for int64(i)-minCount(cs) > window {
 			select {
@@ -173,7 +174,7 @@ func benchFanout(b *testing.B, clients int) {
 		hub.Publish(ids[k], event.KindRequest, "req-0123456789", encs[k])
 	}
 	waitAll(b, cs, int64(b.N))
-	elapsed, cpu := time.Since(start), processCPU()-cpu0
+	elapsed, cpu := time.Since(start), testutil.ProcessCPU()-cpu0
 	b.StopTimer()
 	if d := hub.Dropped(); d != 0 {
 		b.Fatalf("hub dropped %d deliveries", d)
@@ -212,7 +213,7 @@ func benchBareFanout(b *testing.B, clients int) {
 	b.SetBytes(int64(len(frames[0]) * clients))
 	b.ReportAllocs()
 	b.ResetTimer()
-	start, cpu0 := time.Now(), processCPU()
+	start, cpu0 := time.Now(), testutil.ProcessCPU()
 	writersDone := make(chan struct{}, clients)
 	for _, ws := range servers {
 		go func() {
@@ -228,7 +229,7 @@ func benchBareFanout(b *testing.B, clients int) {
 		<-writersDone
 	}
 	waitAll(b, cs, int64(b.N))
-	elapsed, cpu := time.Since(start), processCPU()-cpu0
+	elapsed, cpu := time.Since(start), testutil.ProcessCPU()-cpu0
 	b.StopTimer()
 	for _, ws := range servers {
 		_ = ws.CloseNow()
@@ -247,7 +248,7 @@ func BenchmarkBareFanout10(b *testing.B) { benchBareFanout(b, 10) }
 // listening.
 func BenchmarkPublishNoSubscribers(b *testing.B) {
 	ids, encs := benchFrames(64)
-	hub := NewHub(nil)
+	hub := NewHub(HubOptions{})
 	defer hub.Close()
 	b.ReportAllocs()
 	for i := range b.N {
@@ -260,7 +261,7 @@ func BenchmarkPublishNoSubscribers(b *testing.B) {
 // Server and a Client, and returns the publish -> callback latencies,
 // sorted. The event's time is its publish time.
 func measureLatency(tb testing.TB, n, rate int) []time.Duration {
-	hub := NewHub(nil)
+	hub := NewHub(HubOptions{})
 	ts := startServer(tb, ServerOptions{Hub: hub})
 	gen := event.NewGenerator(nil)
 	lat := make([]time.Duration, 0, n)
@@ -334,10 +335,10 @@ func BenchmarkLiveLatency1000(b *testing.B) {
 // drop, and it still never blocks.
 func BenchmarkPublish10Behind(b *testing.B) {
 	ids, encs := benchFrames(64)
-	hub := NewHub(&HubOptions{Buffer: 16})
+	hub := NewHub(HubOptions{Buffer: 16})
 	defer hub.Close()
 	for range 10 {
-		hub.Subscribe(nil)
+		hub.impl().Subscribe(nil)
 	}
 	b.ReportAllocs()
 	for i := range b.N {

@@ -45,7 +45,7 @@ const seqBase = 1 << 40
 
 func newBuffer(capacity int) *buffer {
 	if capacity <= 0 {
-		capacity = DefaultRingSize
+		capacity = defaultRingSize
 	}
 	return &buffer{cap: capacity, first: seqBase}
 }
@@ -274,6 +274,14 @@ func (b *buffer) merge(evs []event.Event, match func(*event.Event) bool) (added 
 	}
 	var saved []entry
 	if nw := b.newest(); nw != nil && evs[0].ID.Compare(nw.ev.ID) <= 0 {
+		// Drop those already in memory first (a replayed page, a
+		// duplicate): only the new ones move entries.
+		evs = slices.DeleteFunc(slices.Clone(evs), func(e event.Event) bool { return b.seqOf(e.ID) >= 0 })
+		if len(evs) == 0 {
+			return added, moved
+		}
+	}
+	if nw := b.newest(); nw != nil && evs[0].ID.Compare(nw.ev.ID) <= 0 {
 		p := b.search(evs[0].ID)
 		moved = b.first + int64(p)
 		saved = make([]entry, 0, b.n-p)
@@ -323,4 +331,19 @@ func (b *buffer) pushEntry(e entry) {
 	if e.match {
 		b.vis = append(b.vis, e.seq)
 	}
+}
+
+// byTrace returns the events in memory with the given trace ID.
+func (b *buffer) byTrace(id string) []event.Event {
+	var out []event.Event
+	if id == "" {
+		return out
+	}
+	for i := 0; i < b.n; i++ {
+		e := &b.buf[(b.head+i)%len(b.buf)]
+		if e.ev.TraceID == id {
+			out = append(out, e.ev)
+		}
+	}
+	return out
 }

@@ -115,7 +115,7 @@ func TestLiveSourceShowsHistoryOnConnect(t *testing.T) {
 	evs := sampleEvents(0, 700)
 	stored := evs[:690] // the last ten are stored between the page read and the subscribe
 	mux := recorderAPIMux(stored, "")
-	hub := stream.NewHub(nil)
+	hub := stream.NewHub(stream.HubOptions{})
 	defer hub.Close()
 	var hist sliceHistory = evs
 	srv := stream.NewServer(stream.ServerOptions{Hub: hub, History: hist, Hello: stream.Hello{App: "notes"}})
@@ -154,9 +154,9 @@ func TestLiveSourceShowsHistoryOnConnect(t *testing.T) {
 
 	// The model shows it at once and counts it per kind, but not as arrivals.
 	m := unitModel(t, 80, 24)
-	m.Update(batchMsg{b: Batch{History: history, HistoryMore: true}})
-	if m.buf.len() != pageSize || m.totals[event.KindRequest] != pageSize/4 || m.rateN != 0 {
-		t.Fatalf("model: %d in memory, totals %v, rateN %d", m.buf.len(), m.totals, m.rateN)
+	m.Update(batchMsg{b: batch{History: history, HistoryMore: true}})
+	if m.list.buf.len() != pageSize || m.bar.totals[event.KindRequest] != pageSize/4 || m.bar.rateN != 0 {
+		t.Fatalf("model: %d in memory, totals %v, rateN %d", m.list.buf.len(), m.bar.totals, m.bar.rateN)
 	}
 	if out := ansi.Strip(m.Render()); strings.Contains(out, "waiting for events") {
 		t.Fatalf("history not shown:\n%s", out)
@@ -196,8 +196,8 @@ func TestLiveSourceHistoryOverHTTP(t *testing.T) {
 	}
 	plain := NewLiveSource(stream.ClientOptions{URL: "ws://127.0.0.1:1/stream"})
 	defer plain.Close()
-	if _, err := plain.Older(ctx, event.ID{}, 5); !errors.Is(err, ErrNoHistory) {
-		t.Fatalf("non-devtools URL: %v, want ErrNoHistory", err)
+	if _, err := plain.Older(ctx, event.ID{}, 5); !errors.Is(err, errNoHistory) {
+		t.Fatalf("non-devtools URL: %v, want errNoHistory", err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/beignet/devtools/cmd/beignet-devtools/internal/endpoint"
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/privfile"
 )
 
 // TokenEnv is the environment variable read for the devtools token.
@@ -133,7 +134,11 @@ deployment before launch, and scans stored events for secrets that slipped
 past redaction.
 
 Tokens are never taken on the command line: use --token-file, the
-BEIGNET_DEVTOOLS_TOKEN environment variable, or the no-echo prompt.`,
+BEIGNET_DEVTOOLS_TOKEN environment variable, or the no-echo prompt. They go
+in Authorization: Bearer, or in the header --auth-header NAME (or
+BEIGNET_DEVTOOLS_AUTH_HEADER) names, for an app whose Authorize reads its own
+header. A development route without Authorize needs none: without a token
+the commands ask the route first, and --no-token sends none.`,
 		Example: `  # the whole system in one command: demo app, traffic, live console
   beignet-devtools demo
 
@@ -255,8 +260,8 @@ func (ts *tokenSource) token(env *Env, where string, required bool) (string, err
 		if err != nil {
 			return "", failErr("token file: %w", err)
 		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			fmt.Fprintf(env.Stderr, "warning: token file %s is readable by others (mode %04o); chmod 600 it\n", ts.file, fi.Mode().Perm())
+		if p, err := privfile.Check(ts.file, fi); err == nil && p != nil {
+			fmt.Fprintf(env.Stderr, "warning: token file %s %s, readable by others; run `%s`\n", ts.file, p.Detail, p.Fix)
 		}
 		b, err := os.ReadFile(ts.file)
 		if err != nil {

@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 
+	"github.com/beignet/devtools/internal/apiclient"
 	"github.com/beignet/devtools/stream"
 	"github.com/beignet/devtools/tui"
 )
@@ -41,11 +44,13 @@ With --db it reads a store file offline (the app must not hold its lock).`,
 				return usageErr("the console needs a terminal; use tail for pipes")
 			}
 			var src tui.Source
+			var api *apiclient.Client
 			if t.url != "" {
 				c, err := t.client(cmd.Context(), env, &ts, "console")
 				if err != nil {
 					return err
 				}
+				api = c
 				src = tui.NewLiveSource(c.StreamOptions(stream.ClientOptions{}))
 			} else {
 				s, err := tui.NewOfflineSource(t.db)
@@ -54,7 +59,12 @@ With --db it reads a store file offline (the app must not hold its lock).`,
 				}
 				src = s
 			}
-			if err := tui.Run(cmd.Context(), tui.Options{Source: src, Filter: filter}); err != nil {
+			if err := tui.Run(cmd.Context(), tui.Options{Source: src, Filter: filter, NoColor: env.getenv("NO_COLOR") != ""}); err != nil {
+				if api != nil && (errors.Is(err, stream.ErrUnauthorized) || errors.Is(err, stream.ErrOriginRefused) || errors.Is(err, stream.ErrNotFound)) {
+					// The same words as the other commands: where the
+					// token went and how to send it elsewhere.
+					return routeError("console", api, err)
+				}
 				return failErr("console: %w", err)
 			}
 			return nil
