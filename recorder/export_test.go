@@ -173,7 +173,7 @@ func TestExportFailureCountedRedacted(t *testing.T) {
 		}
 		return nil
 	}}
-	r := newTestRecorder(t, Config{Exporters: []Exporter{exp}})
+	r := newTestRecorderHooks(t, Config{Exporters: []Exporter{exp}}, hooks{exportBackoff: 5 * time.Millisecond})
 	ctx := context.Background()
 	r.Event(ctx, event.KindCustom, "a", nil)
 	r.Event(ctx, event.KindCustom, "b", nil)
@@ -217,5 +217,40 @@ func TestCloseBoundsExport(t *testing.T) {
 	st := r.Stats()
 	if st.Recorded != 2 || st.ExportFailed != 1 || st.ExportDropped != 1 || st.Exported != 0 {
 		t.Fatalf("stats %+v: want the held batch failed (its context ended) and the queued one dropped", st)
+	}
+}
+
+// TestExportBacksOff: after a failed export the exporter's goroutine waits
+// before trying again, leaving what arrives in its queue (a collector that
+// is down costs no decoding and converting of every event); Close cuts the
+// wait short for one last try and, when that fails too, drops the rest.
+func TestExportBacksOff(t *testing.T) {
+	exp := &memExporter{fail: func() error { return errors.New("connection refused") }}
+	r := newTestRecorderHooks(t, Config{Exporters: []Exporter{exp}}, hooks{exportBackoff: time.Hour})
+	ctx := context.Background()
+	r.Event(ctx, event.KindCustom, "a", nil)
+	testutil.WaitFor(t, 10*time.Second, "the first export to fail", func() bool { return r.Stats().ExportFailed == 1 })
+	r.Event(ctx, event.KindCustom, "b", nil)
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.Event(ctx, event.KindCustom, "c", nil)
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exp.mu.Lock()
+	calls := exp.calls
+	exp.mu.Unlock()
+	if st := r.Stats(); calls != 1 || st.ExportQueued != 2 {
+		t.Fatalf("during the backoff: %d export calls, %d queued; want 1 call and b, c waiting", calls, st.ExportQueued)
+	}
+	if err := r.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exp.mu.Lock()
+	calls = exp.calls
+	exp.mu.Unlock()
+	if st := r.Stats(); calls != 2 || st.ExportFailed != 3 || st.ExportDropped != 0 {
+		t.Fatalf("after Close: %d calls, stats %+v; want one last try with b and c", calls, st)
 	}
 }
