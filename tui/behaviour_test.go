@@ -410,11 +410,13 @@ func TestRunQuitsAndClosesSource(t *testing.T) {
 	if err := Run(t.Context(), Options{Source: src, Dark: &dark, Input: in, Output: &out}); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if _, err := src.Next(t.Context()); err == nil {
+	if _, err := src.next(t.Context()); err == nil {
 		t.Fatal("source not closed after Run")
 	}
-	if err := Run(t.Context(), Options{}); err != errNoSource {
-		t.Fatalf("Run without source: %v", err)
+	for _, o := range []Options{{}, {Sources: []Source{nil}}} {
+		if err := Run(t.Context(), o); err != errNoSource {
+			t.Fatalf("Run without source: %v", err)
+		}
 	}
 }
 

@@ -469,7 +469,7 @@ func (m *model) renderDLine(i, w int) string {
 			}
 			sb.WriteString(text[pos:h.col])
 			st := m.st.Match
-			if cur := m.currentMatch(); cur != nil && *cur == h {
+			if cur := m.det.currentMatch(); cur != nil && *cur == h {
 				st = m.st.CurrentMatch
 			}
 			sb.WriteString(st.Render(text[h.col : h.col+h.n]))
@@ -545,24 +545,26 @@ func (m *model) findMatches() {
 	}
 }
 
-func (m *model) currentMatch() *matchPos {
-	if len(m.det.matches) == 0 {
+func (d *detailView) currentMatch() *matchPos {
+	if len(d.matches) == 0 {
 		return nil
 	}
-	return &m.det.matches[m.det.matchIdx]
+	return &d.matches[d.matchIdx]
 }
 
-// jumpMatch moves to the next (d=1), previous (-1) or current (0) match and
-// scrolls it into view.
-func (m *model) jumpMatch(d int) {
-	if !m.det.open || len(m.det.matches) == 0 {
+// jumpMatch jumps in the detail pane as laid out now.
+func (m *model) jumpMatch(d int) { m.det.jumpMatch(d, m.bodyHeight()-1) }
+
+// jumpMatch moves to the next (d=1), previous (-1) or current (0) match
+// and scrolls it into the rows shown.
+func (dv *detailView) jumpMatch(d, rows int) {
+	if !dv.open || len(dv.matches) == 0 {
 		return
 	}
-	n := len(m.det.matches)
-	m.det.matchIdx = ((m.det.matchIdx+d)%n + n) % n
-	line := m.det.matches[m.det.matchIdx].line
-	rows := m.bodyHeight() - 1
-	if line < m.det.scroll || line >= m.det.scroll+rows {
-		m.det.scroll = max(0, line-rows/3)
+	n := len(dv.matches)
+	dv.matchIdx = ((dv.matchIdx+d)%n + n) % n
+	line := dv.matches[dv.matchIdx].line
+	if line < dv.scroll || line >= dv.scroll+rows {
+		dv.scroll = max(0, line-rows/3)
 	}
 }

@@ -18,8 +18,8 @@
 //     (inputBar, a bubbles textinput), the status bar (statusBar) and the help
 //     overlay (helpView). Key bindings are switched with SetEnabled for where
 //     the user is. Update prepares everything View reads, so View changes
-//     nothing; every blocking call (Next, Older, Newer, Correlated, file
-//     writes) runs in a tea.Cmd.
+//     nothing; every blocking call (a source's next, older, newer and
+//     correlated, file writes) runs in a tea.Cmd.
 //   - Memory is bounded: a deque of Options.RingSize events (default 50,000);
 //     paging back evicts the newest, which come back from history by
 //     scrolling down (Newer, a page at a time) or at once on G.

@@ -113,6 +113,7 @@ func TestOneSourceRefusing(t *testing.T) {
 	if !strings.Contains(out, "✖ 10.0.0.3:8080") || !strings.Contains(out, "● 10.0.0.2:8080") {
 		t.Fatalf("status bar:\n%s", out)
 	}
+	requireGolden(t, m)
 	// Many instances: the bar counts states instead of naming each.
 	m.Update(windowSize(50, 20))
 	if out := ansi.Strip(m.renderStatus()); !strings.Contains(out, "● 2 live ✖ 1 refused") {

@@ -111,6 +111,17 @@ type model struct {
 	quitting bool
 }
 
+// sources returns Source and Sources as one list, without nils.
+func (o *Options) sources() []Source {
+	var out []Source
+	for _, s := range append([]Source{o.Source}, o.Sources...) {
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // listView is the event table: the events in memory, what the filter lets
 // through, the selection and how the view follows arrivals.
 type listView struct {
@@ -237,10 +248,7 @@ func newModel(opts Options) *model {
 		dark = *opts.Dark
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srcs := slices.Clone(opts.Sources)
-	if opts.Source != nil {
-		srcs = append([]Source{opts.Source}, srcs...)
-	}
+	srcs := opts.sources()
 	m := &model{
 		opts: opts, srcs: srcs, ctx: ctx, cancel: cancel, now: opts.Now, loc: opts.Location,
 		keys: keys, st: newStyles(dark, opts.NoColor), width: 80, height: 24,
@@ -296,7 +304,7 @@ func (m *model) nextCmd(i int) tea.Cmd {
 	}
 	src, ctx := m.srcs[i], m.ctx
 	return func() tea.Msg {
-		b, err := src.Next(ctx)
+		b, err := src.next(ctx)
 		return batchMsg{src: i, b: b, err: err}
 	}
 }
@@ -850,37 +858,43 @@ func (m *model) maybeLoadOlder() tea.Cmd {
 	return m.olderCmd(o.ev.ID, false)
 }
 
-func (m *model) selPos() int {
-	if m.list.sel < 0 {
-		return m.list.buf.visLen() - 1
+// selPos is the selection's position among the visible entries (the
+// newest when nothing is selected).
+func (l *listView) selPos() int {
+	if l.sel < 0 {
+		return l.buf.visLen() - 1
 	}
-	p := m.list.buf.visIndex(m.list.sel)
-	return min(p, m.list.buf.visLen()-1)
+	return min(l.buf.visIndex(l.sel), l.buf.visLen()-1)
 }
 
-// clampView keeps the selection and the first shown row consistent with the
-// buffer and the window size.
-func (m *model) clampView() {
-	n := m.list.buf.visLen()
-	h := m.listHeight()
+// selected is the selected entry, or nil.
+func (l *listView) selected() *entry {
+	if l.sel < 0 {
+		return nil
+	}
+	return l.buf.at(l.sel)
+}
+
+// clamp keeps the selection and the first shown row consistent with the
+// buffer and the h rows shown; following, it shows the newest (unless
+// frozen: a detail is open on a selected event).
+func (l *listView) clamp(h int, frozen bool) {
+	n := l.buf.visLen()
 	if n == 0 {
-		m.list.sel, m.list.top = -1, -1
+		l.sel, l.top = -1, -1
 		return
 	}
-	if m.list.follow && !m.det.open {
-		m.list.sel = m.list.buf.visAt(n - 1).seq
-		m.list.top = m.list.buf.visAt(max(0, n-h)).seq
-		m.list.newCount = 0
+	if l.follow && !frozen {
+		l.sel = l.buf.visAt(n - 1).seq
+		l.top = l.buf.visAt(max(0, n-h)).seq
+		l.newCount = 0
 		return
 	}
-	sp := m.selPos()
-	if sp < 0 {
-		sp = 0
-	}
-	m.list.sel = m.list.buf.visAt(sp).seq
+	sp := max(l.selPos(), 0)
+	l.sel = l.buf.visAt(sp).seq
 	tp := 0
-	if m.list.top >= 0 {
-		tp = m.list.buf.visIndex(m.list.top)
+	if l.top >= 0 {
+		tp = l.buf.visIndex(l.top)
 	}
 	if sp < tp {
 		tp = sp
@@ -889,8 +903,15 @@ func (m *model) clampView() {
 		tp = sp - h + 1
 	}
 	tp = max(0, min(tp, n-1))
-	m.list.top = m.list.buf.visAt(tp).seq
+	l.top = l.buf.visAt(tp).seq
 }
+
+// clampView clamps the list to the layout.
+func (m *model) clampView() { m.list.clamp(m.listHeight(), m.det.open) }
+
+func (m *model) selected() *entry { return m.list.selected() }
+
+func (m *model) selPos() int { return m.list.selPos() }
 
 func (m *model) move(d int) {
 	n := m.list.buf.visLen()
@@ -943,13 +964,6 @@ func (m *model) click(x, y int) {
 		m.clampView()
 		m.syncDetail()
 	}
-}
-
-func (m *model) selected() *entry {
-	if m.list.sel < 0 {
-		return nil
-	}
-	return m.list.buf.at(m.list.sel)
 }
 
 func (m *model) resumeFollow() tea.Cmd {

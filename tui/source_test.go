@@ -114,28 +114,28 @@ func TestOfflineSourcePages(t *testing.T) {
 	}
 	defer src.Close()
 	ctx := context.Background()
-	b, err := src.Next(ctx)
+	b, err := src.next(ctx)
 	if err != nil || b.Conn == nil || b.Conn.State != stream.StateOffline {
 		t.Fatalf("first batch: %+v, %v", b.Conn, err)
 	}
 	if len(b.Events) != 0 || len(b.History) != 1000 || b.History[0].ID != evs[1500].ID || b.History[999].ID != evs[2499].ID || !b.HistoryMore {
 		t.Fatalf("first batch holds %d events and %d of history (more %v), want the newest 1000 oldest first as history", len(b.Events), len(b.History), b.HistoryMore)
 	}
-	older, err := src.Older(ctx, b.History[0].ID, 500)
+	older, err := src.older(ctx, b.History[0].ID, 500)
 	if err != nil || len(older) != 500 || older[0].ID != evs[1499].ID || older[499].ID != evs[1000].ID {
 		t.Fatalf("Older = %d, %v", len(older), err)
 	}
-	newer, err := src.Newer(ctx, evs[10].ID, 3)
+	newer, err := src.newer(ctx, evs[10].ID, 3)
 	if err != nil || len(newer) != 3 || newer[0].ID != evs[11].ID {
 		t.Fatalf("Newer = %d, %v", len(newer), err)
 	}
-	corr, err := src.Correlated(ctx, evs[8].RequestID)
+	corr, err := src.correlated(ctx, evs[8].RequestID)
 	if err != nil || len(corr) != 4 {
 		t.Fatalf("Correlated = %d, %v", len(corr), err)
 	}
 	// Next then blocks until Close.
 	go src.Close()
-	if _, err := src.Next(ctx); !errors.Is(err, errClosed) {
+	if _, err := src.next(ctx); !errors.Is(err, errClosed) {
 		t.Fatalf("Next after close = %v", err)
 	}
 }
@@ -158,7 +158,7 @@ func offlineModel(t *testing.T, evs []event.Event, ringSize int) *model {
 	m := newModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: ringSize})
 	t.Cleanup(func() { m.Close() })
 	m.Update(windowSize(80, 24))
-	b, err := src.Next(context.Background())
+	b, err := src.next(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func TestLiveSourceReceivesBatches(t *testing.T) {
 	// Wait until live, then publish.
 	var info string
 	for {
-		b, err := src.Next(ctx)
+		b, err := src.next(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -361,7 +361,7 @@ func TestLiveSourceReceivesBatches(t *testing.T) {
 	}
 	got, batches := 0, 0
 	for got < len(evs) {
-		b, err := src.Next(ctx)
+		b, err := src.next(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -408,7 +408,7 @@ func TestLiveSourceRefusalsNoRetry(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			for {
-				b, err := src.Next(ctx)
+				b, err := src.next(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -422,7 +422,7 @@ func TestLiveSourceRefusalsNoRetry(t *testing.T) {
 			// Nothing more arrives: Next blocks (no retry loop).
 			short, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel2()
-			if b, err := src.Next(short); err == nil {
+			if b, err := src.next(short); err == nil {
 				t.Fatalf("unexpected batch after refusal: %+v", b)
 			}
 			if n := hits.Load(); n != 1 {

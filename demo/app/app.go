@@ -28,6 +28,9 @@ const DevtoolsBasePath = "/api/devtools"
 type Options struct {
 	// Name is the app name in every event; default "notes-demo".
 	Name string
+	// Instance names this process in every event (demo --instances);
+	// empty means none.
+	Instance string
 	// Env is the recorder's environment; default "development".
 	Env string
 	// Token is the devtools token; empty means a fresh random one. It must
@@ -158,6 +161,7 @@ func New(opts Options) (*App, error) {
 	}
 	rec, err := recorder.New(recorder.Config{
 		App:          a.name,
+		Instance:     opts.Instance,
 		Env:          env,
 		Enabled:      &on,
 		Store:        a.store,
