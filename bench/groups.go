@@ -94,7 +94,7 @@ func benchStore(ctx context.Context, r *report) error {
 	gen := event.NewGenerator(nil)
 	ingest := func(b *testing.B) {
 		dir := b.TempDir()
-		s, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1})
+		s, err := store.Open(filepath.Join(dir, "s.db"), store.Options{MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -166,7 +166,7 @@ func benchPurge(ctx context.Context, r *report, n int) error {
 	path := filepath.Join(dir, "purge.db")
 	old := time.Now().Add(-48 * time.Hour)
 	gen := event.NewGenerator(func() time.Time { return old })
-	s, err := store.Open(path, &store.Options{MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1, NoSync: true})
+	s, err := store.Open(path, store.Options{MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1, NoSync: true})
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func benchPurge(ctx context.Context, r *report, n int) error {
 	if err := s.Close(); err != nil {
 		return err
 	}
-	s, err = store.Open(path, &store.Options{CompactFreeRatio: -1})
+	s, err = store.Open(path, store.Options{CompactFreeRatio: -1})
 	if err != nil {
 		return err
 	}

@@ -113,7 +113,6 @@ func loadOnce(ctx context.Context, d time.Duration, recorderOn bool, progress io
 	defer os.RemoveAll(dir)
 	srv, err := app.Start(app.Options{
 		StorePath:       filepath.Join(dir, "devtools.db"),
-		StoreOptions:    &store.Options{},
 		SlowDelay:       time.Millisecond,
 		DisableRecorder: !recorderOn,
 	}, "127.0.0.1:0")

@@ -223,7 +223,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 
 func benchRecorderWS(b *testing.B, clients, sampleLen int) {
 	{
-		st, err := store.Open(filepath.Join(b.TempDir(), "devtools.db"), &store.Options{NoSync: true, MaxEvents: -1, MaxAge: -1})
+		st, err := store.Open(filepath.Join(b.TempDir(), "devtools.db"), store.Options{NoSync: true, MaxEvents: -1, MaxAge: -1})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -25,7 +25,7 @@ func ptr[T any](v T) *T { return &v }
 // openStore opens a store in a temp dir, closed at cleanup.
 func openStore(t testing.TB) *store.Store {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "devtools.db"), &store.Options{NoSync: true})
+	st, err := store.Open(filepath.Join(t.TempDir(), "devtools.db"), store.Options{NoSync: true})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -55,7 +55,7 @@ type Config struct {
 	// with StoreOptions and closes it on Close.
 	Store        *store.Store
 	StorePath    string
-	StoreOptions *store.Options
+	StoreOptions store.Options
 
 	// Redaction adds options to the redaction defaults.
 	Redaction []redaction.Option
@@ -117,9 +117,9 @@ type Recorder struct {
 	clockBase atomic.Pointer[time.Time]
 
 	st       atomic.Pointer[store.Store]
-	ownStore bool           // the recorder opens (and reopens) and closes the store
-	stPath   string         // for reopening
-	stOpts   *store.Options // for reopening
+	ownStore bool          // the recorder opens (and reopens) and closes the store
+	stPath   string        // for reopening
+	stOpts   store.Options // for reopening
 	stErr    atomic.Pointer[string]
 	redactor *redaction.Redactor
 	hub      *stream.Hub
@@ -300,8 +300,8 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	return r, nil
 }
 
-func retentionText(o *store.Options) string {
-	if o == nil || o.MaxAge == 0 {
+func retentionText(o store.Options) string {
+	if o.MaxAge == 0 {
 		return "24h"
 	}
 	if o.MaxAge < 0 {

@@ -31,7 +31,7 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("child process of TestCrashRecovery only")
 	}
 	round := os.Getenv(crashEnvRound)
-	s, err := Open(path, &Options{Timeout: 5 * time.Second})
+	s, err := Open(path, Options{Timeout: 5 * time.Second})
 	if err != nil {
 		fmt.Println("open failed:", err)
 		os.Exit(3)
@@ -109,7 +109,7 @@ func TestCrashRecovery(t *testing.T) {
 			t.Fatalf("round %d: child committed nothing", round)
 		}
 
-		s, err := Open(path, &Options{NoSync: true})
+		s, err := Open(path, Options{NoSync: true})
 		if err != nil {
 			t.Fatalf("round %d: reopen after SIGKILL: %v", round, err)
 		}

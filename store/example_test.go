@@ -15,7 +15,7 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "store-example")
 	defer os.RemoveAll(dir)
 
-	s, err := store.Open(filepath.Join(dir, ".beignet", "devtools.db"), &store.Options{MaxAge: time.Hour})
+	s, err := store.Open(filepath.Join(dir, ".beignet", "devtools.db"), store.Options{MaxAge: time.Hour})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -48,7 +48,7 @@ func Example() {
 func ExampleStore_Correlated() {
 	dir, _ := os.MkdirTemp("", "store-example")
 	defer os.RemoveAll(dir)
-	s, _ := store.Open(filepath.Join(dir, "devtools.db"), nil)
+	s, _ := store.Open(filepath.Join(dir, "devtools.db"), store.Options{})
 	defer s.Close()
 
 	gen := event.NewGenerator(nil)
@@ -72,7 +72,7 @@ func ExampleStore_Correlated() {
 func ExampleOpen_publicDir() {
 	dir, _ := os.MkdirTemp("", "store-example")
 	defer os.RemoveAll(dir)
-	_, err := store.Open(filepath.Join(dir, "public", "devtools.db"), nil)
+	_, err := store.Open(filepath.Join(dir, "public", "devtools.db"), store.Options{})
 	var pe *store.PublicPathError
 	fmt.Println(errors.As(err, &pe), filepath.Base(pe.PublicDir))
 	// Output: true public
@@ -81,7 +81,7 @@ func ExampleOpen_publicDir() {
 func ExampleStore_Purge() {
 	dir, _ := os.MkdirTemp("", "store-example")
 	defer os.RemoveAll(dir)
-	s, _ := store.Open(filepath.Join(dir, "devtools.db"), nil)
+	s, _ := store.Open(filepath.Join(dir, "devtools.db"), store.Options{})
 	defer s.Close()
 
 	old := time.Now().Add(-2 * time.Hour)

@@ -186,11 +186,11 @@ func TestTwoAdjacentExpiredKeys(t *testing.T) {
 	for _, auto := range []bool{false, true} {
 		t.Run(fmt.Sprint("auto=", auto), func(t *testing.T) {
 			clock := newClock(t0)
-			opts := &Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: clock.Now}
+			opts := Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: clock.Now}
 			if auto {
 				opts.MaxAge = time.Minute
 			}
-			s := openTemp(t, opts)
+			s := openTemp(t, &opts)
 			gen := event.NewGenerator(clock.Now)
 			a := mkEvent(gen, t0, event.KindLog, "x", 1)
 			b := mkEvent(gen, t0, event.KindLog, "x", 2) // same millisecond: adjacent keys
@@ -339,7 +339,7 @@ func TestErasureAfterPurgeAndCompact(t *testing.T) {
 	// And a reopen sees the compacted file.
 	path := s.Path()
 	closeChecked(t, s)
-	s2, err := Open(path, &Options{NoSync: true, MaxAge: -1, MaxEvents: -1})
+	s2, err := Open(path, Options{NoSync: true, MaxAge: -1, MaxEvents: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -521,7 +521,7 @@ func TestSweepMarkPersistsUntilTheIndexIsClean(t *testing.T) {
 	// Reopen: the mark survives, and the rolling sweep resumes and ends.
 	path := s.Path()
 	closeChecked(t, s)
-	s2, err := Open(path, &Options{NoSync: true, MaxAge: time.Minute, MaxEvents: -1, Now: clock.Now})
+	s2, err := Open(path, Options{NoSync: true, MaxAge: time.Minute, MaxEvents: -1, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,8 +82,8 @@ type Store struct {
 	txLog func(time.Duration)
 }
 
-// Open opens or creates the store at path (see DefaultPath). A nil opts
-// means all defaults.
+// Open opens or creates the store at path (see DefaultPath). The zero
+// Options means all defaults.
 //
 // For a read-write open it refuses a path inside a public or static
 // directory (see CheckPath), creates the missing folders 0700 and the file
@@ -96,7 +96,7 @@ type Store struct {
 // app, holds the file; purge through its route with `beignet-devtools purge
 // --url ...`), ErrNewerSchema, ErrNotDatabase, ErrCorrupt (including a
 // truncated file), ErrPublicPath, ErrPermissions.
-func Open(path string, opts *Options) (*Store, error) {
+func Open(path string, opts Options) (*Store, error) {
 	cfg := opts.config()
 	var abs string
 	var err error

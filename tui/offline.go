@@ -24,7 +24,7 @@ type OfflineSource struct {
 
 // NewOfflineSource opens the store at path read-only.
 func NewOfflineSource(path string) (*OfflineSource, error) {
-	st, err := store.Open(path, &store.Options{ReadOnly: true})
+	st, err := store.Open(path, store.Options{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("tui: offline source: %w", err)
 	}

@@ -108,7 +108,7 @@ func TestEveryCommandHasHelpWithExample(t *testing.T) {
 func fixtureStore(t *testing.T) (string, []event.Event) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "data", "devtools.db")
-	s, err := store.Open(path, &store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: func() time.Time { return testNow }})
+	s, err := store.Open(path, store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestTailDBErrors(t *testing.T) {
 
 func count(t *testing.T, path string) int {
 	t.Helper()
-	s, err := store.Open(path, &store.Options{ReadOnly: true, MaxAge: -1, MaxEvents: -1})
+	s, err := store.Open(path, store.Options{ReadOnly: true, MaxAge: -1, MaxEvents: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestPurgeFile(t *testing.T) {
 
 func TestPurgeFileLockedSaysUseURL(t *testing.T) {
 	path, _ := fixtureStore(t)
-	s, err := store.Open(path, &store.Options{NoSync: true})
+	s, err := store.Open(path, store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,7 +454,7 @@ func TestScanDB(t *testing.T) {
 	}
 	// An event that got past redaction.
 	leak := "sk_" + "live_" + "abcdefghijklmnop1234"
-	s, err := store.Open(path, &store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1})
+	s, err := store.Open(path, store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

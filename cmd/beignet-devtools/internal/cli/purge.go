@@ -142,7 +142,7 @@ func storeHint(err error, path string) error {
 
 func purgeFile(path string, req purgeRequest, hasAge bool, age time.Duration, now time.Time) (purgeResult, error) {
 	res := purgeResult{DryRun: req.DryRun}
-	s, err := store.Open(path, &store.Options{ReadOnly: req.DryRun, MaxAge: -1, MaxEvents: -1})
+	s, err := store.Open(path, store.Options{ReadOnly: req.DryRun, MaxAge: -1, MaxEvents: -1})
 	if err != nil {
 		return res, failErr("purge: %w", storeHint(err, path))
 	}

@@ -126,7 +126,7 @@ func (p *eventPrinter) print(e *event.Event, raw []byte) error {
 }
 
 func tailDB(path string, after event.ID, out *eventPrinter) error {
-	s, err := store.Open(path, &store.Options{ReadOnly: true, MaxAge: -1, MaxEvents: -1})
+	s, err := store.Open(path, store.Options{ReadOnly: true, MaxAge: -1, MaxEvents: -1})
 	if err != nil {
 		return failErr("tail: %w", storeHint(err, path))
 	}

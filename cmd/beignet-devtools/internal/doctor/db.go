@@ -65,7 +65,7 @@ func CheckDB(path string, opts DBOptions) ([]Finding, error) {
 				Fix:     "move it outside any served folder (e.g. .beignet/devtools.db) and delete this copy"})
 		}
 	}
-	s, err := store.Open(abs, &store.Options{ReadOnly: true, Timeout: timeout, MaxAge: -1, MaxEvents: -1})
+	s, err := store.Open(abs, store.Options{ReadOnly: true, Timeout: timeout, MaxAge: -1, MaxEvents: -1})
 	switch {
 	case errors.Is(err, store.ErrLocked):
 		out = append(out, Finding{ID: IDDBLocked, Severity: Info, Where: abs,

@@ -14,7 +14,7 @@ var now = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
 func makeStore(t *testing.T, path string, ages ...time.Duration) {
 	t.Helper()
-	s, err := store.Open(path, &store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: func() time.Time { return now }})
+	s, err := store.Open(path, store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestCheckDB(t *testing.T) {
 	}
 
 	// Locked by a running app: noted, not failed.
-	s, err := store.Open(path, &store.Options{NoSync: true})
+	s, err := store.Open(path, store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
