@@ -31,7 +31,7 @@ func benchRedaction(ctx context.Context, r *report) error {
 	gen := event.NewGenerator(nil)
 	base := requestEvent(gen, time.Now())
 	enc, _ := event.Marshal(&base)
-	red := redaction.New()
+	red := redaction.New(redaction.Options{})
 	marshalFn := func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {

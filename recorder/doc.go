@@ -19,12 +19,14 @@
 // DESIGN.md:
 //
 //   - The environment comes from Config.Env, else BEIGNET_ENV, else APP_ENV;
-//     unset means development. "production" and "prod" are production;
-//     "development", "dev" and "local" are development; anything else
-//     (staging, test, ...) is "outside development".
-//   - In production the recorder is a no-op (Middleware returns the next
-//     handler unchanged, nothing allocates, no store is opened) and the route
-//     answers 404, unless explicitly enabled.
+//     unset means development. "development", "dev" and "local" are
+//     development; every other name (production, prod, staging, prd, live,
+//     a typo) is "outside development" and behaves as production: the
+//     policy fails closed.
+//   - Outside development the recorder is a no-op (Middleware returns the
+//     next handler unchanged, nothing allocates, no store is opened) and
+//     the route answers 404, unless explicitly enabled (Config.Enabled or
+//     HandlerOptions.Enabled).
 //   - Enabled outside development without an Authorize callback: Handler
 //     returns an error.
 //   - Development without Authorize: loopback clients only, the Host header

@@ -14,14 +14,16 @@ import (
 
 // An app embeds the recorder: middleware around its routes, the transport
 // on its outbound client, the slog handler on its logger, and the devtools
-// route (here for staging, behind a token).
+// route (here for staging, explicitly enabled, behind a token).
 func Example() {
 	dir, _ := os.MkdirTemp("", "devtools-example")
 	defer os.RemoveAll(dir)
 
+	on := true // outside development the recorder is off unless enabled
 	rec, err := recorder.New(recorder.Config{
 		App:       "notes",
 		Env:       "staging",
+		Enabled:   &on,
 		StorePath: filepath.Join(dir, "devtools.db"),
 	})
 	if err != nil {

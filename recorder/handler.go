@@ -20,7 +20,8 @@ import (
 type HandlerOptions struct {
 	// BasePath is where the route is mounted; default /api/devtools.
 	BasePath string
-	// Enabled: nil follows the recorder (off in production by default).
+	// Enabled: nil follows the recorder (off outside development by
+	// default).
 	// A disabled route answers 404 to everything.
 	Enabled *bool
 	// Authorize decides whether a request may use the route (see

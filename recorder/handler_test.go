@@ -81,7 +81,7 @@ func (c policyCase) String() string {
 // expect is the policy of DESIGN.md and issue 4, written independently of
 // the implementation: construction error, or the status of GET /stats.
 func (c policyCase) expect() (constructErr bool, status int) {
-	on := c.env != "production"
+	on := c.env == "development"
 	if c.enabled != nil {
 		on = *c.enabled
 	}
@@ -125,7 +125,7 @@ func TestPolicyMatrix(t *testing.T) {
 		return r
 	}
 	n := 0
-	for _, env := range []string{"development", "staging", "production"} {
+	for _, env := range []string{"development", "staging", "production", "prd"} {
 		for _, enabled := range []*bool{nil, ptr(true), ptr(false)} {
 			for _, authorize := range []bool{false, true} {
 				for _, remote := range []bool{false, true} {
@@ -292,7 +292,7 @@ func TestFailedAuthRateLimited(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	r := newTestRecorder(t, Config{Env: "staging", Now: clock})
+	r := newTestRecorder(t, Config{Env: "staging", Enabled: ptr(true), Now: clock})
 	auth, _ := TokenAuth(goodToken)
 	h, err := r.Handler(HandlerOptions{Authorize: auth})
 	if err != nil {
@@ -365,7 +365,7 @@ func devtoolsServer(t *testing.T, r *Recorder, opts HandlerOptions) *httptest.Se
 }
 
 func TestWebsocketPolicy(t *testing.T) {
-	r := newTestRecorder(t, Config{Env: "staging"})
+	r := newTestRecorder(t, Config{Env: "staging", Enabled: ptr(true)})
 	auth, _ := TokenAuth(goodToken)
 	srv := devtoolsServer(t, r, HandlerOptions{Authorize: auth, AllowedOrigins: []string{"https://console.example"}})
 	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/api/devtools/ws"

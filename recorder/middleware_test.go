@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -471,6 +474,49 @@ func TestCutUTF8(t *testing.T) {
 		c := cutUTF8(s, n)
 		if len(c) > n || !utf8.Valid(c) || len(c) < n-3 {
 			t.Errorf("cut %d: %q", n, c)
+		}
+	}
+}
+
+// TestUnknownEnvironmentsFailClosed: only development (and unset) records
+// by default; any other name, known or not, behaves as production: off,
+// route 404, and when enabled explicitly the route needs Authorize.
+func TestUnknownEnvironmentsFailClosed(t *testing.T) {
+	t.Setenv("BEIGNET_ENV", "")
+	t.Setenv("APP_ENV", "")
+	for _, env := range []string{"staging", "prd", "live", "test", "prodution", "qa"} {
+		t.Run(env, func(t *testing.T) {
+			dir := t.TempDir()
+			r, err := New(Config{Env: env, StorePath: filepath.Join(dir, ".beignet", "devtools.db")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Enabled() || r.Store() != nil {
+				t.Fatalf("%s: recorder on by default (enabled=%v)", env, r.Enabled())
+			}
+			if _, err := os.Stat(filepath.Join(dir, ".beignet")); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("%s: disabled recorder created its store folder: %v", env, err)
+			}
+			h, err := r.Handler(HandlerOptions{})
+			if err != nil {
+				t.Fatalf("%s: disabled route: %v", env, err)
+			}
+			w := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", "/api/devtools/stats", nil)
+			req.RemoteAddr = "127.0.0.1:1"
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusNotFound {
+				t.Fatalf("%s: disabled route answered %d", env, w.Code)
+			}
+			on := newTestRecorder(t, Config{Env: env, Enabled: ptr(true)})
+			if _, err := on.Handler(HandlerOptions{}); !errors.Is(err, ErrNoAuthorize) {
+				t.Fatalf("%s: enabled route without Authorize: %v", env, err)
+			}
+		})
+	}
+	for _, env := range []string{"", "development", "dev", "local", "Development"} {
+		if r := newTestRecorder(t, Config{Env: env}); !r.Enabled() {
+			t.Errorf("%q: development not recording by default", env)
 		}
 	}
 }

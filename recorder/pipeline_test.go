@@ -601,7 +601,7 @@ func TestRequestTextKeptWhenHeld(t *testing.T) {
 			}
 			return nil, false
 		}
-		r := newTestRecorder(t, Config{Redaction: []redaction.Option{redaction.WithHook(hook)}})
+		r := newTestRecorder(t, Config{Redaction: redaction.Options{Hook: hook}})
 		serveBatches(t, r)
 		mu.Lock()
 		defer mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/redact"
 	"github.com/beignet/devtools/redaction"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
@@ -47,7 +48,10 @@ type Config struct {
 	App, Instance string
 	// Env: this, else BEIGNET_ENV, else APP_ENV; unset means "development".
 	Env string
-	// Enabled: nil means on outside production and off in production.
+	// Enabled: nil means on in development and off everywhere else
+	// (production, staging and any name the recorder does not know: it
+	// fails closed). Set it to record outside development; the devtools
+	// route then needs an Authorize callback or a token.
 	Enabled *bool
 
 	// Store is an open store to write to; the Recorder does not close it.
@@ -57,8 +61,9 @@ type Config struct {
 	StorePath    string
 	StoreOptions store.Options
 
-	// Redaction adds options to the redaction defaults.
-	Redaction []redaction.Option
+	// Redaction adds to the redaction defaults; the zero value is the
+	// defaults.
+	Redaction redaction.Options
 
 	// QueueSize bounds the hand-off queue in events; default 8192.
 	QueueSize int
@@ -121,7 +126,7 @@ type Recorder struct {
 	stPath   string        // for reopening
 	stOpts   store.Options // for reopening
 	stErr    atomic.Pointer[string]
-	redactor *redaction.Redactor
+	redactor *redact.Redactor // the engine behind redaction.Redactor
 	hub      *stream.Hub
 	ids      *event.Generator // stamps events in the pipeline
 
@@ -169,7 +174,8 @@ type Recorder struct {
 // ResolveEnv returns the environment: configured if not empty, else
 // BEIGNET_ENV, else APP_ENV, else "development". The result is lower-cased
 // and "prod" is normalised to "production", "dev" and "local" to
-// "development".
+// "development". Only EnvDevelopment records by default: every other name
+// (production, staging, prd, live, a typo) is treated as production.
 func ResolveEnv(configured string) string {
 	env := strings.TrimSpace(configured)
 	if env == "" {
@@ -188,7 +194,7 @@ func ResolveEnv(configured string) string {
 	return env
 }
 
-// New returns a Recorder. A disabled recorder (production by default) opens
+// New returns a Recorder. A disabled recorder (outside development by default) opens
 // no store and starts no goroutine. An enabled one opens the store (unless
 // Config.Store is given) and starts its pipeline goroutine; call Close.
 func New(cfg Config) (*Recorder, error) {
@@ -239,7 +245,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	if cfg.Enabled != nil {
 		r.enabled = *cfg.Enabled
 	} else {
-		r.enabled = r.env != EnvProduction
+		r.enabled = r.env == EnvDevelopment
 	}
 	ignore := cfg.IgnorePaths
 	if ignore == nil {
@@ -285,7 +291,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	if r.maxQueuedBytes <= 0 {
 		r.maxQueuedBytes = DefaultQueueBytes
 	}
-	r.redactor = redaction.New(cfg.Redaction...)
+	r.redactor = (*redact.Redactor)(redaction.New(cfg.Redaction))
 	r.hub = stream.NewHub(&stream.HubOptions{Logger: r.log})
 	r.ids = event.NewGenerator(r.now)
 	r.fastEncode = fastEncodeOK()

@@ -13,8 +13,8 @@
 //     session, session_id and their variants. Keys are compared by words,
 //     case- and separator-insensitively ("apiKey", "API_KEY", "x-api-key"),
 //     so that max_tokens, prompt_tokens, token_count, token_type, author,
-//     authored_by, secretary and tokenizer stay readable. WithKeys adds keys;
-//     WithAllowKeys exempts some.
+//     authored_by, secretary and tokenizer stay readable. Options.Keys adds keys;
+//     Options.AllowKeys exempts some.
 //   - Value rules. Secret-shaped values are replaced wherever they appear:
 //     Bearer and Basic credentials, JWTs, AWS access key IDs, GitHub,
 //     GitLab, npm, Stripe and Slack tokens, Slack webhook URLs, Google API
@@ -26,11 +26,11 @@
 //     Each rule is guarded by a cheap literal check (a prefix such as "eyJ",
 //     "AKIA" or "ghp_" at a word start, or a ':' / '=' separator), so text
 //     without secrets costs one pass over its bytes and no allocation.
-//     WithPattern adds regular expressions, WithEmails and WithCardNumbers
-//     (Luhn-checked) opt into PII.
+//     Options.Patterns adds regular expressions, Options.Emails and
+//     Options.CardNumbers opt into PII.
 //
 // A replaced value becomes Replacement, "[REDACTED]", or with
-// WithFingerprint "[REDACTED:xxxxxxxx]" (HMAC-SHA256 under a key made per
+// Options.Fingerprint "[REDACTED:xxxxxxxx]" (HMAC-SHA256 under a key made per
 // Redactor, so equal secrets can be told apart from different ones without
 // revealing them). Where it helps debugging the harmless frame is kept:
 // "Bearer [REDACTED]", cookie names, the BEGIN/END lines of a PEM block,
@@ -45,16 +45,16 @@
 //
 //   - Domain data is the app's job. Health records, account numbers, names,
 //     addresses and other business fields are not secret-shaped; register a
-//     WithHook (or WithKeys) for them. E-mail addresses and card numbers are
+//     Options.Hook (or Options.Keys) for them. E-mail addresses and card numbers are
 //     only redacted when opted in.
 //   - Value rules find secrets by shape. A secret with no recognisable shape
 //     (a random password in free text without a key, a token in a custom
-//     format) is only caught through its key; add WithPattern for your own
+//     format) is only caught through its key; add Options.Patterns for your own
 //     token formats.
 //   - A text cut at a capture limit (truncated=true in Body, and any JSON
 //     that does not parse) has partial matches at its end redacted, but a
 //     secret cut before its recognisable prefix ("gh" of "ghp_") cannot be
-//     recognised. Patterns added with WithPattern do not match partially.
+//     recognised. Options.Patterns do not match partially.
 //   - Redacted JSON keeps its structure, except that a secret-shaped object
 //     key is replaced too (two such keys can then collide). Go values that
 //     changed come back as map[string]any / []any: equal as JSON, not as Go

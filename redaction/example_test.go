@@ -9,7 +9,7 @@ import (
 )
 
 func ExampleRedactor_String() {
-	r := redaction.New()
+	r := redaction.New(redaction.Options{})
 	out, rules := r.String("login failed: password=hunter2 (max_tokens=256)")
 	fmt.Println(out)
 	fmt.Println(rules)
@@ -19,7 +19,7 @@ func ExampleRedactor_String() {
 }
 
 func ExampleRedactor_JSON() {
-	r := redaction.New()
+	r := redaction.New(redaction.Options{})
 	out, paths := r.JSON([]byte(`{"user":"ada","password":"hunter2","limits":{"max_tokens":1.50}}`))
 	fmt.Println(string(out))
 	fmt.Println(paths)
@@ -29,7 +29,7 @@ func ExampleRedactor_JSON() {
 }
 
 func ExampleRedactor_URL() {
-	r := redaction.New()
+	r := redaction.New(redaction.Options{})
 	out, paths := r.URL("https://ada:pw@api.example.test/v1/files?page=2&X-Amz-Signature=abc123")
 	fmt.Println(out)
 	fmt.Println(paths)
@@ -39,7 +39,7 @@ func ExampleRedactor_URL() {
 }
 
 func ExampleRedactor_Headers() {
-	r := redaction.New()
+	r := redaction.New(redaction.Options{})
 	h := http.Header{"Authorization": {"Bearer abc.def.ghi"}, "Cookie": {"sid=123; theme=dark"}, "Accept": {"*/*"}}
 	out, _ := r.Headers(h)
 	fmt.Println(out.Get("Authorization"))
@@ -52,7 +52,7 @@ func ExampleRedactor_Headers() {
 }
 
 func ExampleRedactor_Body() {
-	r := redaction.New()
+	r := redaction.New(redaction.Options{})
 	// The body was cut at the capture limit in the middle of the password.
 	out, _ := r.Body("application/json", []byte(`{"user":"ada","password":"hun`), true)
 	fmt.Println(string(out))
@@ -61,7 +61,7 @@ func ExampleRedactor_Body() {
 }
 
 func ExampleRedactor_Event() {
-	r := redaction.New()
+	r := redaction.New(redaction.Options{})
 	e := event.Event{
 		Kind:    event.KindRequest,
 		Message: "retrying with Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln",
@@ -86,13 +86,13 @@ func ExampleRedactor_Event() {
 	// [attrs.apiKey http.requestHeaders.authorization http.url.query.token message]
 }
 
-func ExampleWithHook() {
-	r := redaction.New(redaction.WithHook(func(path []string, v any) (any, bool) {
+func ExampleOptions_hook() {
+	r := redaction.New(redaction.Options{Hook: func(path []string, v any) (any, bool) {
 		if path[len(path)-1] == "diagnosis" {
 			return "[PHI]", true
 		}
 		return nil, false
-	}))
+	}})
 	out, _ := r.JSON([]byte(`{"patient":{"id":7,"diagnosis":"influenza"}}`))
 	fmt.Println(string(out))
 	// Output:

@@ -36,8 +36,14 @@ type ClientOptions struct {
 	// URL is the full URL of the websocket route: ws://, wss://, http:// or
 	// https:// (http means ws).
 	URL string
-	// Token, if set, is sent as "Authorization: Bearer <token>".
+	// Token, if set, is sent as "Authorization: Bearer <token>", or in
+	// TokenHeader.
 	Token string
+	// TokenHeader names the header that carries Token instead of
+	// Authorization (for an Authorize callback that reads its own header,
+	// such as X-Devtools-Token); the token is sent as is, without
+	// "Bearer ". Empty means Authorization: Bearer.
+	TokenHeader string
 	// Header holds extra handshake headers (Origin, X-Devtools-Token ...).
 	Header http.Header
 	// Since resumes after this event ID on the first connection; zero means
@@ -104,7 +110,9 @@ func (k UpdateKind) String() string {
 	return fmt.Sprintf("UpdateKind(%d)", int(k))
 }
 
-// ConnState is the client's connection state, reported in UpdateState.
+// ConnState is a connection state: the client's, reported in UpdateState,
+// and the console's status bar (which adds StateOffline for a store file).
+// The zero value is no state.
 type ConnState int
 
 // Connection states.
@@ -116,6 +124,7 @@ const (
 	StateOriginRefused                      // origin refused: Run returns ErrOriginRefused
 	StateClosed                             // Run is returning
 	StateNotFound                           // 404: Run returns ErrNotFound
+	StateOffline                            // not a connection: a reader of a store file (the console's offline source)
 )
 
 func (s ConnState) String() string {
@@ -134,6 +143,8 @@ func (s ConnState) String() string {
 		return "closed"
 	case StateNotFound:
 		return "not found"
+	case StateOffline:
+		return "offline"
 	}
 	return fmt.Sprintf("ConnState(%d)", int(s))
 }
@@ -206,6 +217,9 @@ func (c *Client) setLastID(id event.ID) {
 	c.mu.Unlock()
 }
 
+// maxRetryAfter caps how long Run honours a server's Retry-After.
+const maxRetryAfter = 5 * time.Minute
+
 // errResync ends a session to resume right away (FillGaps).
 var errResync = errors.New("stream: resync after gap")
 
@@ -217,11 +231,13 @@ var errResync = errors.New("stream: resync after gap")
 //
 // Run returns an error matching ErrUnauthorized (HTTP 401/403),
 // ErrOriginRefused or ErrNotFound (HTTP 404) without retrying; other
-// answers (5xx from a proxy while the app restarts, say) and network errors
-// are retried. It returns one matching ErrProtocol when the
-// server does not speak protocol v1, ErrBadURL for a bad URL, and, when ctx
-// ends, one matching both ErrClosed and ctx.Err(). A Client runs once at a
-// time.
+// answers (5xx from a proxy while the app restarts, say, or 429) and
+// network errors are retried, never sooner than the server's Retry-After
+// (up to five minutes): the StateReconnecting update carries the delay
+// and the reason, an *HTTPError matching ErrRateLimited for a 429. It
+// returns one matching ErrProtocol when the server does not speak protocol
+// v1, ErrBadURL for a bad URL, and, when ctx ends, one matching both
+// ErrClosed and ctx.Err(). A Client runs once at a time.
 func (c *Client) Run(ctx context.Context, fn func(Update)) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return errors.New("stream: client already running")
@@ -270,6 +286,12 @@ func (c *Client) Run(ctx context.Context, fn func(Update)) error {
 		}
 		delay := c.backoff(attempt)
 		attempt++
+		// A server that says when to come back (429, 503) is not asked
+		// sooner.
+		var he *HTTPError
+		if errors.As(err, &he) && he.RetryAfter > delay {
+			delay = min(he.RetryAfter, maxRetryAfter)
+		}
 		c.log.Debug("stream: disconnected, retrying", "in", delay, "err", err)
 		fn(Update{Kind: UpdateState, State: StateReconnecting, RetryIn: delay, Err: err})
 		if !sleepCtx(ctx, delay) {
@@ -449,7 +471,11 @@ func (c *Client) dial(ctx context.Context, hc *http.Client, wsURL string, seen *
 		hdr = http.Header{}
 	}
 	if c.opts.Token != "" {
-		hdr.Set("Authorization", "Bearer "+c.opts.Token)
+		if c.opts.TokenHeader != "" {
+			hdr.Set(c.opts.TokenHeader, c.opts.Token)
+		} else {
+			hdr.Set("Authorization", "Bearer "+c.opts.Token)
+		}
 	}
 	dctx, cancel := context.WithTimeout(context.WithValue(ctx, rawConnKey{}, raw), c.opts.DialTimeout)
 	defer cancel()
@@ -480,22 +506,7 @@ func (c *Client) dial(ctx context.Context, hc *http.Client, wsURL string, seen *
 // coder/websocket answers a refused origin with 403 and a body naming the
 // Origin; the devtools policy answers 401/403 with a fixed body.
 func classifyRefusal(resp *http.Response) error {
-	e := &HTTPError{StatusCode: resp.StatusCode}
-	switch resp.StatusCode {
-	case http.StatusUnauthorized:
-		e.kind = ErrUnauthorized
-	case http.StatusNotFound:
-		e.kind = ErrNotFound
-	case http.StatusForbidden:
-		e.kind = ErrUnauthorized
-		if resp.Body != nil {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-			if isOriginRefusal(string(b)) {
-				e.kind = ErrOriginRefused
-			}
-		}
-	}
-	return e
+	return ResponseError(resp, nil)
 }
 
 func isOriginRefusal(body string) bool {

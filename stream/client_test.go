@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -519,5 +520,102 @@ func TestClientRawAndHello(t *testing.T) {
 	}
 	if c.LastID() != e.ID {
 		t.Fatalf("LastID = %s, want %s", c.LastID(), e.ID)
+	}
+}
+
+// TestClientTokenHeader: with TokenHeader the token travels in that header,
+// as is, and no Authorization header is sent.
+func TestClientTokenHeader(t *testing.T) {
+	got := make(chan http.Header, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Clone()
+		http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+	}))
+	defer ts.Close()
+	c := NewClient(ClientOptions{URL: ts.URL + "/ws", Token: "tok-123", TokenHeader: "x-devtools-token"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Run(ctx, func(Update) {}); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("Run = %v", err)
+	}
+	h := <-got
+	if h.Get("X-Devtools-Token") != "tok-123" || h.Get("Authorization") != "" {
+		t.Fatalf("handshake headers: X-Devtools-Token %q, Authorization %q", h.Get("X-Devtools-Token"), h.Get("Authorization"))
+	}
+}
+
+// TestClientRateLimitedWaitsRetryAfter: a 429 is retried, never sooner than
+// its Retry-After, and the reconnecting state says why and for how long.
+func TestClientRateLimitedWaitsRetryAfter(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "7")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"error":"too many failed attempts; retry later"}` + "\n"))
+	}))
+	defer ts.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var upd Update
+	err := NewClient(ClientOptions{URL: ts.URL, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}).Run(ctx, func(u Update) {
+		if u.Kind == UpdateState && u.State == StateReconnecting {
+			upd = u
+			cancel()
+		}
+	})
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("Run = %v", err)
+	}
+	var he *HTTPError
+	if !errors.Is(upd.Err, ErrRateLimited) || !errors.As(upd.Err, &he) || he.RetryAfter != 7*time.Second {
+		t.Fatalf("reconnecting because of %v", upd.Err)
+	}
+	if upd.RetryIn != 7*time.Second {
+		t.Fatalf("RetryIn = %v, want the server's 7s", upd.RetryIn)
+	}
+	if msg := upd.Err.Error(); !strings.Contains(msg, "rate-limited") || !strings.Contains(msg, "retry in 7 s") {
+		t.Fatalf("message %q", msg)
+	}
+}
+
+func TestResponseError(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		status     int
+		retryAfter string
+		body       string
+		match      []error
+		notMatch   []error
+		wantRetry  time.Duration
+		wantMsg    string
+	}{
+		{401, "", `{"error":"unauthorized"}`, []error{ErrUnauthorized}, []error{ErrForbidden, ErrOriginRefused}, 0, "unauthorized"},
+		{403, "", `{"error":"origin not allowed"}`, []error{ErrOriginRefused}, []error{ErrUnauthorized, ErrForbidden}, 0, "origin not allowed"},
+		{403, "", "forbidden by policy\n", []error{ErrForbidden, ErrUnauthorized}, []error{ErrOriginRefused}, 0, "forbidden by policy"},
+		{404, "", "404 page not found\n", []error{ErrNotFound}, []error{ErrUnauthorized}, 0, "404 page not found"},
+		{429, "6", `{"error":"too many failed attempts; retry later"}`, []error{ErrRateLimited}, []error{ErrServer}, 6 * time.Second, "too many failed attempts; retry later"},
+		{429, now.Add(90 * time.Second).Format(http.TimeFormat), "", []error{ErrRateLimited}, nil, 90 * time.Second, ""},
+		{429, "soon", "", []error{ErrRateLimited}, nil, 0, ""},
+		{503, "2", "store unavailable\x1b[31m", []error{ErrServer}, []error{ErrRateLimited}, 2 * time.Second, "store unavailable[31m"},
+		{400, "", `{"error":"bad limit"}`, nil, []error{ErrUnauthorized, ErrNotFound, ErrServer, ErrRateLimited}, 0, "bad limit"},
+	} {
+		resp := &http.Response{StatusCode: tc.status, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(tc.body))}
+		if tc.retryAfter != "" {
+			resp.Header.Set("Retry-After", tc.retryAfter)
+		}
+		e := ResponseError(resp, func() time.Time { return now })
+		for _, m := range tc.match {
+			if !errors.Is(e, m) {
+				t.Errorf("HTTP %d: does not match %v", tc.status, m)
+			}
+		}
+		for _, m := range tc.notMatch {
+			if errors.Is(e, m) {
+				t.Errorf("HTTP %d: matches %v", tc.status, m)
+			}
+		}
+		if e.RetryAfter != tc.wantRetry || e.Message != tc.wantMsg {
+			t.Errorf("HTTP %d: RetryAfter %v Message %q, want %v %q", tc.status, e.RetryAfter, e.Message, tc.wantRetry, tc.wantMsg)
+		}
 	}
 }

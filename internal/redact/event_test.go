@@ -1,4 +1,4 @@
-package redaction
+package redact
 
 import (
 	"encoding/json"
@@ -39,7 +39,7 @@ func secretEvent() event.Event {
 }
 
 func TestEventRedactsEverything(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	e := secretEvent()
 	shared := deepCopy(t, &e) // what the caller's maps and structs hold
 	before := e
@@ -93,7 +93,7 @@ func TestEventRedactsEverything(t *testing.T) {
 // gives, with e.Redacted a part of dst appended after what dst held, and
 // leaves dst alone when nothing is redacted.
 func TestAppendEventBuildsRedactedInDst(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	e := secretEvent()
 	e.Redacted = []string{"attrs.earlier"}
 	want := deepCopy(t, &e)
@@ -123,7 +123,7 @@ func TestAppendEventBuildsRedactedInDst(t *testing.T) {
 // (that is the point), and still leaves alone what the caller shares
 // elsewhere (attrs, provider).
 func TestAppendEventOwnedMatchesEvent(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	e := secretEvent()
 	// A header whose name holds a secret is renamed in place.
 	e.HTTP.RequestHeaders["X-"+sGHP] = []string{"v"}
@@ -158,7 +158,7 @@ func TestAppendEventOwnedMatchesEvent(t *testing.T) {
 }
 
 func TestEventNothingToRedact(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	e := event.Event{Kind: event.KindLog, Message: "all good", HTTP: &event.HTTP{URL: "/x", RequestHeaders: map[string][]string{"Accept": {"*/*"}}}}
 	h := e.HTTP
 	if paths := r.Event(&e); paths != nil || e.Redacted != nil || e.HTTP != h {
@@ -170,7 +170,7 @@ func TestEventNothingToRedact(t *testing.T) {
 }
 
 func TestEventConcurrent(t *testing.T) {
-	r := New(WithFingerprint())
+	r := New(Options{Fingerprint: true})
 	base := secretEvent()
 	var wg sync.WaitGroup
 	for range 8 {

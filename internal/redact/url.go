@@ -1,4 +1,4 @@
-package redaction
+package redact
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package redaction
+package redact
 
 import (
 	"encoding"
@@ -177,7 +177,7 @@ func (w *valueWalker) walk(v any, secret bool) (any, bool) {
 }
 
 // number handles an integer-like number: secret by key, or a card number
-// (WithCardNumbers).
+// (Options.CardNumbers).
 func (w *valueWalker) number(orig any, text string, secret bool) (any, bool) {
 	if secret {
 		if out, ok := w.secretScalar(text); ok {

@@ -1,4 +1,4 @@
-package redaction
+package redact
 
 import (
 	"strings"
@@ -115,7 +115,7 @@ func TestValuePatterns(t *testing.T) {
 			"GET /notes/{id} 200 1.8ms",
 		}},
 	}
-	r := New()
+	r := New(Options{})
 	for _, tc := range table {
 		for i, p := range tc.positives {
 			out, names := r.String(p.in)
@@ -140,7 +140,7 @@ func TestValuePatterns(t *testing.T) {
 }
 
 func TestKeepsContext(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	cases := map[string]string{
 		"Authorization: Bearer " + sBearer:      "Authorization: Bearer [REDACTED]",
 		"retry with Bearer " + sBearer + " now": "retry with Bearer [REDACTED] now",
@@ -158,8 +158,8 @@ func TestKeepsContext(t *testing.T) {
 }
 
 func TestPII(t *testing.T) {
-	plain := New()
-	pii := New(WithEmails(), WithCardNumbers())
+	plain := New(Options{})
+	pii := New(Options{Emails: true, CardNumbers: true})
 	cards := []string{"4111 1111 1111 1111", "4111-1111-1111-1111", "5500005555555559", "378282246310005"}
 	for _, c := range cards {
 		in := "paid with " + c + "."
@@ -199,7 +199,7 @@ func TestPII(t *testing.T) {
 }
 
 func TestTruncated(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	cases := []struct {
 		ct, in string
 		gone   string
@@ -235,7 +235,7 @@ func TestTruncated(t *testing.T) {
 }
 
 func TestCustomPattern(t *testing.T) {
-	r := New(WithPattern("acme", regexpMust(`acme_([a-z0-9]{8,})`), "acme_"), WithPattern("nop", nil))
+	r := New(Options{Patterns: []Pattern{{Name: "acme", Regexp: regexpMust(`acme_([a-z0-9]{8,})`), Prefilter: []string{"acme_"}}, {Name: "nop"}}})
 	out, names := r.String("k acme_abcdef123 and acme_x")
 	if out != "k acme_[REDACTED] and acme_x" || len(names) != 1 || names[0] != "acme" {
 		t.Fatalf("got %q %v", out, names)
@@ -248,7 +248,7 @@ func TestCustomPattern(t *testing.T) {
 }
 
 func TestNestedURL(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	in := "redirect https://a.test/?next=https://bob:pw123456@b.test/x?sig=s1gn4ture done"
 	out, _ := r.String(in)
 	for _, g := range []string{"pw123456", "bob", "s1gn4ture"} {

@@ -1,4 +1,4 @@
-package redaction
+package redact
 
 import (
 	"strings"
@@ -23,7 +23,7 @@ func TestAdversarialRepetition(t *testing.T) {
 		t.Skip("slow")
 	}
 	units := adversarialUnits
-	r := New(WithEmails(), WithCardNumbers(), WithHook(func([]string, any) (any, bool) { return nil, false }))
+	r := New(Options{Emails: true, CardNumbers: true, Hook: func([]string, any) (any, bool) { return nil, false }})
 	for _, u := range units {
 		in := strings.Repeat(u, 65536/len(u)) + " password=plantedvalue99"
 		if out, _ := r.String(in); strings.Contains(out, "plantedvalue99") {
@@ -49,7 +49,7 @@ func TestAdversarialRepetition(t *testing.T) {
 // BenchmarkAdversarial64KiB times every entry point on each adversarial
 // unit repeated to 64 KiB; linear scanning keeps it in milliseconds.
 func BenchmarkAdversarial64KiB(b *testing.B) {
-	r := New(WithEmails(), WithCardNumbers())
+	r := New(Options{Emails: true, CardNumbers: true})
 	for i := 0; i < b.N; i++ {
 		for _, u := range adversarialUnits {
 			in := strings.Repeat(u, 65536/len(u))
@@ -64,7 +64,7 @@ func BenchmarkAdversarial64KiB(b *testing.B) {
 // TestMarkerLookalikeHidesNothing: text that only starts like a replacement
 // is not skipped as already redacted, so it cannot shield a secret after it.
 func TestMarkerLookalikeHidesNothing(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	for _, in := range []string{
 		`password="[REDACTED password=plantedvalue99`,
 		`{"password":"[REDACTED plantedvalue99"}`,

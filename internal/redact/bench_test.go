@@ -1,4 +1,4 @@
-package redaction
+package redact
 
 import (
 	"encoding/json"
@@ -43,7 +43,7 @@ func requestEvent() event.Event {
 }
 
 func BenchmarkRedactRequestEvent(b *testing.B) {
-	r := New()
+	r := New(Options{})
 	base := requestEvent()
 	if enc, _ := json.Marshal(&base); len(enc) < 500 || len(enc) > 900 {
 		b.Fatalf("event is %d bytes, want about 600", len(enc))
@@ -69,7 +69,7 @@ func BenchmarkMarshalRequestEvent(b *testing.B) {
 // operations and reports the ratio of their best per-op times, which holds
 // up better than two separate benchmarks on a busy machine. Target: <= 3.
 func BenchmarkRedactToMarshalRatio(b *testing.B) {
-	r := New()
+	r := New(Options{})
 	base := requestEvent()
 	const batch = 200
 	bestR, bestM := time.Duration(1<<62), time.Duration(1<<62)

@@ -1,4 +1,4 @@
-package redaction
+package redact
 
 import (
 	"encoding/json"
@@ -12,7 +12,7 @@ import (
 )
 
 func TestJSONKeepsStructure(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	in := `{
   "z": 1.50, "a": [1e10, -0, 12345678901234567890],
   "password": "hunter2", "Token": 42, "secret": {"nested": true},
@@ -43,7 +43,7 @@ func TestJSONKeepsStructure(t *testing.T) {
 }
 
 func TestInputsNotMutated(t *testing.T) {
-	r := New(WithFingerprint())
+	r := New(Options{Fingerprint: true})
 	in := []byte(`{"password":"hunter2","n":"Bearer ` + sBearer + `"}`)
 	orig := string(in)
 	r.JSON(in)
@@ -55,7 +55,7 @@ func TestInputsNotMutated(t *testing.T) {
 }
 
 func TestJSONUnchangedReturnsInput(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	in := []byte(`{"a":[1,2,{"b":"c"}],"max_tokens":5}`)
 	out, paths := r.JSON(in)
 	if &out[0] != &in[0] || paths != nil {
@@ -64,7 +64,7 @@ func TestJSONUnchangedReturnsInput(t *testing.T) {
 }
 
 func TestJSONSecretKeysAndRoot(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	cases := map[string]string{
 		`"Bearer ` + sBearer + `"`:                   `"Bearer [REDACTED]"`,
 		`{"` + sJWT + `":1}`:                         `{"[REDACTED]":1}`,
@@ -95,7 +95,7 @@ func TestJSONSecretKeysAndRoot(t *testing.T) {
 }
 
 func TestJSONInvalidIsScanned(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	cases := []struct{ in, gone string }{
 		{`{"user":"ada","password":"hunter2"`, "hunter2"},
 		{`{"password": "hunter2", oops}`, "hunter2"},
@@ -119,7 +119,7 @@ func TestJSONInvalidIsScanned(t *testing.T) {
 }
 
 func TestURL(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	cases := []struct {
 		in, want string
 		paths    []string
@@ -154,7 +154,7 @@ func TestURL(t *testing.T) {
 }
 
 func TestForm(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	got, paths := r.Form("user=ada&password=hunter%232&remember=on&csrf_token=x1&note=" + sGHP)
 	want := "user=ada&password=[REDACTED]&remember=on&csrf_token=[REDACTED]&note=[REDACTED]"
 	if got != want || !slices.Equal(paths, []string{"password", "csrf_token", "note"}) {
@@ -166,7 +166,7 @@ func TestForm(t *testing.T) {
 }
 
 func TestHeaders(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	h := http.Header{
 		"Authorization":       {"Bearer " + sBearer},
 		"Proxy-Authorization": {"Basic " + sBasic},
@@ -243,7 +243,7 @@ type node struct {
 }
 
 func TestValue(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	p := &profile{
 		Name: "ada", Password: "hunter2", Hidden: "h", Tokens: 100,
 		Notes:    []string{"fine", "Bearer " + sBearer},
@@ -287,7 +287,7 @@ func TestValue(t *testing.T) {
 }
 
 func TestValueCycles(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	m := map[string]any{"password": "x"}
 	m["self"] = m
 	l := []any{nil, "token=abc"}
@@ -303,7 +303,7 @@ func TestValueCycles(t *testing.T) {
 }
 
 func TestValueKinds(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	type named string
 	in := map[string]any{
 		"raw":    json.RawMessage(`{"token":"t1","n":1}`),
@@ -334,13 +334,13 @@ func TestValueKinds(t *testing.T) {
 
 func TestHook(t *testing.T) {
 	var seen [][]string
-	r := New(WithHook(func(path []string, v any) (any, bool) {
+	r := New(Options{Hook: func(path []string, v any) (any, bool) {
 		seen = append(seen, slices.Clone(path))
 		if path[len(path)-1] == "diagnosis" {
 			return "[PHI]", true
 		}
 		return nil, false
-	}))
+	}})
 	out, paths := r.JSON([]byte(`{"patient":{"diagnosis":"flu","age":3},"l":[{"diagnosis":"x"}]}`))
 	if string(out) != `{"patient":{"diagnosis":"[PHI]","age":3},"l":[{"diagnosis":"[PHI]"}]}` {
 		t.Fatalf("JSON with hook: %s", out)
@@ -351,12 +351,12 @@ func TestHook(t *testing.T) {
 	if !slices.ContainsFunc(seen, func(p []string) bool { return slices.Equal(p, []string{"patient", "age"}) }) {
 		t.Fatalf("hook not called for every value: %v", seen)
 	}
-	whole := New(WithHook(func(path []string, v any) (any, bool) {
+	whole := New(Options{Hook: func(path []string, v any) (any, bool) {
 		if path[len(path)-1] == "patient" {
 			return map[string]any{"hidden": true}, true
 		}
 		return nil, false
-	}))
+	}})
 	out, paths = whole.JSON([]byte(`{"patient":{"password":"x","d":"flu"},"ok":1}`))
 	if string(out) != `{"patient":{"hidden":true},"ok":1}` || !slices.Equal(paths, []string{"patient"}) {
 		t.Fatalf("container hook: %s %v", out, paths)
@@ -368,7 +368,7 @@ func TestHook(t *testing.T) {
 }
 
 func TestFingerprint(t *testing.T) {
-	r := New(WithFingerprint())
+	r := New(Options{Fingerprint: true})
 	a1, _ := r.String("password=alpha1")
 	a2, _ := r.String("token: alpha1")
 	b, _ := r.String("password=beta22")
@@ -377,7 +377,7 @@ func TestFingerprint(t *testing.T) {
 	if fa1 == "" || fa1 != fa2 || fa1 == fb {
 		t.Fatalf("fingerprints %q %q %q", fa1, fa2, fb)
 	}
-	other, _ := New(WithFingerprint()).String("password=alpha1")
+	other, _ := New(Options{Fingerprint: true}).String("password=alpha1")
 	if re.FindString(other) == fa1 {
 		t.Fatal("two redactors share a fingerprint key")
 	}
@@ -395,7 +395,7 @@ func TestFingerprint(t *testing.T) {
 // Set-Cookie and empty or already masked values are kept, and the text
 // around them (separators, spaces) is kept as it was.
 func TestCookieValues(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	for _, c := range []struct {
 		in   string
 		set  bool

@@ -1,9 +1,9 @@
-package redaction
+package redact
 
 import "testing"
 
 func TestDefaultSecretKeys(t *testing.T) {
-	r := New()
+	r := New(Options{})
 	secret := []string{
 		"authorization", "Authorization", "proxy-authorization", "Proxy-Authorization",
 		"cookie", "Cookie", "set-cookie", "Set-Cookie", "cookies",
@@ -46,7 +46,7 @@ func TestDefaultSecretKeys(t *testing.T) {
 }
 
 func TestKeyOptions(t *testing.T) {
-	r := New(WithKeys("account_number", "ssn"), WithAllowKeys("session_id", "X-CSRF-Token"))
+	r := New(Options{Keys: []string{"account_number", "ssn"}, AllowKeys: []string{"session_id", "X-CSRF-Token"}})
 	for _, k := range []string{"account_number", "accountNumber", "billing-account-number", "AccountNumber", "accountnumber", "ssn", "user_ssn", "SSN"} {
 		if !r.IsSecretKey(k) {
 			t.Errorf("WithKeys: IsSecretKey(%q) = false", k)

@@ -1,4 +1,4 @@
-package redaction
+package redact
 
 import (
 	"net/http"
@@ -406,7 +406,7 @@ func (r *Redactor) AppendEventOwned(dst []string, e *event.Event) []string {
 	return r.event(dst, e, true)
 }
 
-// HasHook reports whether the Redactor calls a redaction hook (WithHook),
+// HasHook reports whether the Redactor calls a redaction hook (Options.Hook),
 // which is given the values it redacts and may keep them: a caller that
 // lends the Redactor strings over memory it will reuse must not do so then.
 func (r *Redactor) HasHook() bool { return r.hook != nil }

@@ -1,4 +1,4 @@
-package redaction
+package redact
 
 import (
 	"bytes"
@@ -40,7 +40,7 @@ func FuzzString(f *testing.F) {
 	for i, s := range seeds {
 		f.Add(s, uint8(i), "tail")
 	}
-	r := New()
+	r := New(Options{})
 	f.Fuzz(func(t *testing.T, prefix string, which uint8, suffix string) {
 		// Arbitrary input: no panic, and what is reported is what changed.
 		out, names := r.String(prefix)
@@ -67,7 +67,7 @@ func FuzzJSON(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s), "s3cr3t-Value", uint16(7))
 	}
-	r := New()
+	r := New(Options{})
 	f.Fuzz(func(t *testing.T, data []byte, secret string, cut uint16) {
 		out, _ := r.JSON(data)
 		if json.Valid(data) && !json.Valid(out) {
@@ -122,7 +122,7 @@ func FuzzURL(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s, "extra=1")
 	}
-	r := New()
+	r := New(Options{})
 	f.Fuzz(func(t *testing.T, u, tail string) {
 		out, paths := r.URL(u)
 		if (out != u) != (len(paths) > 0) {
@@ -158,7 +158,7 @@ func FuzzBody(f *testing.F) {
 	f.Add("application/x-www-form-urlencoded", "a=1&token=x", false)
 	f.Add("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nhunter2\r\n--x--", false)
 	f.Add("application/x-ndjson", "{\"token\":\"a\"}\n{\"b\":1}\n", false)
-	r := New(WithEmails(), WithCardNumbers(), WithFingerprint())
+	r := New(Options{Emails: true, CardNumbers: true, Fingerprint: true})
 	f.Fuzz(func(t *testing.T, ct, body string, trunc bool) {
 		out, paths := r.Body(ct, []byte(body), trunc)
 		if (string(out) != body) && len(paths) == 0 {
