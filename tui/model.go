@@ -13,7 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/beignet/devtools/event"
-	"github.com/beignet/devtools/tui/filter"
+	"github.com/beignet/devtools/internal/filter"
 )
 
 // DefaultRingSize is how many events the console keeps in memory by default.

@@ -9,9 +9,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/filter"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
-	"github.com/beignet/devtools/tui/filter"
 )
 
 func newTailCmd(env *Env) *cobra.Command {
