@@ -156,29 +156,33 @@ func (s *Store) nearCap(tx *bolt.Tx) bool {
 // deleteEvents deletes the collected keys (never through a moving cursor),
 // updates the count and marks the index for sweeping.
 func deleteEvents(eb, meta *bolt.Bucket, keys [][]byte) error {
-	if err := deleteKeys(eb, keys); err != nil {
+	n, err := deleteKeys(eb, keys)
+	if err != nil {
 		return err
 	}
 	if err := meta.Put(keySweep, []byte{1}); err != nil {
 		return err
 	}
-	return addCount(meta, -len(keys))
+	return addCount(meta, -n)
 }
 
 // deleteKeys deletes keys from b through one cursor, sought afresh for
 // each key (deleting while a cursor moves on skips entries): Bucket.Delete
-// would make a cursor, and grow its stack, per key.
-func deleteKeys(b *bolt.Bucket, keys [][]byte) error {
+// would make a cursor, and grow its stack, per key. It returns how many
+// keys were there and are now deleted.
+func deleteKeys(b *bolt.Bucket, keys [][]byte) (int, error) {
 	c := b.Cursor()
+	n := 0
 	for _, k := range keys {
 		if got, _ := c.Seek(k); !bytes.Equal(got, k) {
 			continue // not there: nothing to delete, as with Bucket.Delete
 		}
 		if err := c.Delete(); err != nil {
-			return err
+			return n, err
 		}
+		n++
 	}
-	return nil
+	return n, nil
 }
 
 // sweepStep looks at up to limit index entries from st.pos and deletes
@@ -219,7 +223,7 @@ func sweepStep(tx *bolt.Tx, st sweepState, limit int, stale *keyScratch) (sweepS
 	} else {
 		st.pos = bytes.Clone(k)
 	}
-	if err := deleteKeys(rb, stale.list); err != nil {
+	if _, err := deleteKeys(rb, stale.list); err != nil {
 		return st, 0, err
 	}
 	return st, len(stale.list), nil
