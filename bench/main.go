@@ -1,9 +1,12 @@
 // Command bench runs beignet-devtools' side-by-side benchmarks in one process
 // and prints a Markdown table of absolute figures and ratios against their
 // baselines, with the machine's core count. With -load it also runs the load
-// and soak test against the demo app. BENCHMARKS.md holds its latest output.
+// test: the demo app in its own process (bench/loadapp), driven from here,
+// with consoles in processes of their own (see load.go). BENCHMARKS.md holds
+// its latest output.
 //
 //	go run ./bench -runs 5 -load 60s > BENCHMARKS.md
+//	go run ./bench -runs 1 -only load -load 20s -app-cpuprofile app.prof
 package main
 
 import (
@@ -21,9 +24,10 @@ import (
 
 func main() {
 	runs := flag.Int("runs", 5, "runs of each benchmark; the table shows medians")
-	only := flag.String("only", "", "comma-separated groups to run (request,redaction,store,fanout,e2e,purge); empty runs all")
+	only := flag.String("only", "", "comma-separated groups to run (request,redaction,store,fanout,e2e,purge,load); empty runs all")
 	purgeN := flag.Int("purge-events", 1_000_000, "expired events to purge in the purge benchmark")
-	load := flag.Duration("load", 0, "duration of the load and soak test per configuration; 0 skips it")
+	load := flag.Duration("load", 0, "duration of the load test per configuration and round (rounds: -runs); 0 skips it")
+	appProfile := flag.String("app-cpuprofile", "", "write a CPU profile of the load test's app process (recorder on, last round) to this file")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	memProfile := flag.String("memprofile", "", "write an allocation profile of the whole run to this file")
 	flag.Parse()
@@ -52,7 +56,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, os.Stderr, config{runs: *runs, only: *only, purgeN: *purgeN, load: *load}); err != nil {
+	if err := run(ctx, os.Stdout, os.Stderr, config{runs: *runs, only: *only, purgeN: *purgeN, load: *load, appProfile: *appProfile}); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()
 		pprof.StopCPUProfile()
@@ -77,6 +81,8 @@ type config struct {
 	only   string
 	purgeN int
 	load   time.Duration
+	// appProfile is the load test's app CPU profile file (-app-cpuprofile).
+	appProfile string
 }
 
 func (c config) want(group string) bool {
@@ -121,10 +127,10 @@ func run(ctx context.Context, out, progress io.Writer, cfg config) error {
 		}
 	}
 	var lr *loadReport
-	if cfg.load > 0 {
-		fmt.Fprintf(progress, "bench: load test, %s per configuration ...\n", cfg.load)
+	if cfg.load > 0 && cfg.want("load") {
+		fmt.Fprintf(progress, "bench: load, %s per configuration, %d round(s) ...\n", cfg.load, cfg.runs)
 		var err error
-		lr, err = runLoad(ctx, cfg.load, progress)
+		lr, err = runLoad(ctx, loadOptions{duration: cfg.load, rounds: cfg.runs, cpuProfile: cfg.appProfile}, progress)
 		if err != nil {
 			return fmt.Errorf("load: %w", err)
 		}

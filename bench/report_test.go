@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMedian(t *testing.T) {
@@ -86,5 +88,51 @@ func TestInterleave(t *testing.T) {
 	}
 	if len(ms) != 2 || ms[0].name != "a" || ms[1].name != "b" || len(ms[0].nsPerOp) != 3 || len(ms[1].nsPerOp) != 3 {
 		t.Fatalf("measurements %+v", ms)
+	}
+}
+
+func TestHistogramQuantile(t *testing.T) {
+	h := newHistogram()
+	for i := 1; i <= 100; i++ {
+		h.add(time.Duration(i) * time.Millisecond)
+	}
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 50 * time.Millisecond}, {0.99, 99 * time.Millisecond}, {1, 100 * time.Millisecond}} {
+		got := h.quantile(c.q)
+		if d := float64(got-c.want) / float64(c.want); d < -0.02 || d > 0.02 {
+			t.Errorf("quantile(%v) = %s, want %s within 2%%", c.q, got, c.want)
+		}
+	}
+	o := newHistogram()
+	o.add(time.Hour)
+	h.merge(o)
+	if got := h.quantile(1); got < 59*time.Minute {
+		t.Errorf("after merge, max = %s, want about 1h", got)
+	}
+	if got := newHistogram().quantile(0.5); got != 0 {
+		t.Errorf("empty histogram quantile = %s, want 0", got)
+	}
+}
+
+func TestProcCPUAndRSS(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	c0, err := procCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		if c, _ := procCPU(os.Getpid()); c > c0 {
+			break
+		}
+	}
+	if c, _ := procCPU(os.Getpid()); c <= c0 {
+		t.Errorf("procCPU did not advance while this test spun for 5s: %s then %s", c0, c)
+	}
+	if procRSS(os.Getpid()) == 0 {
+		t.Error("procRSS = 0 for this process")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/apiclient"
 	"github.com/beignet/devtools/internal/filter"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
@@ -68,11 +69,11 @@ dur:>200ms, and free words.`,
 			if t.db != "" {
 				return tailDB(t.db, after, out)
 			}
-			ep, tok, err := t.dial(env, &ts)
+			c, err := t.client(cmd.Context(), env, &ts, "tail")
 			if err != nil {
 				return err
 			}
-			return tailURL(cmd.Context(), env, ep.WS, tok, after, noFollow, retry, out)
+			return tailURL(cmd.Context(), env, c, after, noFollow, retry, out)
 		},
 	}
 	t.flags(cmd, "to read (the app must not hold its lock)")
@@ -160,10 +161,11 @@ type connectError struct{ err error }
 
 func (c *connectError) Error() string { return c.err.Error() }
 
-func tailURL(ctx context.Context, env *Env, wsURL, token string, since event.ID, noFollow, retry bool, out *eventPrinter) error {
+func tailURL(ctx context.Context, env *Env, api *apiclient.Client, since event.ID, noFollow, retry bool, out *eventPrinter) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	c := stream.NewClient(stream.ClientOptions{URL: wsURL, Token: token, Since: since, FillGaps: true})
+	wsURL := api.WebsocketURL()
+	c := api.Stream(stream.ClientOptions{Since: since, FillGaps: true})
 	connected := false
 	err := c.Run(ctx, func(u stream.Update) {
 		switch u.Kind {
@@ -189,6 +191,10 @@ func tailURL(ctx context.Context, env *Env, wsURL, token string, since event.ID,
 					cancel(&connectError{u.Err})
 					return
 				}
+				if errors.Is(u.Err, stream.ErrRateLimited) {
+					fmt.Fprintf(env.Stderr, "tail: rate-limited, retry in %d s\n", stream.RetrySeconds(u.RetryIn))
+					return
+				}
 				fmt.Fprintf(env.Stderr, "tail: connection lost (%v); reconnecting in %s\n", u.Err, u.RetryIn.Round(1e6))
 			}
 		}
@@ -196,12 +202,10 @@ func tailURL(ctx context.Context, env *Env, wsURL, token string, since event.ID,
 	cause := context.Cause(ctx)
 	var ce *connectError
 	switch {
-	case errors.Is(err, stream.ErrUnauthorized):
-		return failErr("tail: the devtools route refused the token (%v); check --token-file or $%s", err, TokenEnv)
-	case errors.Is(err, stream.ErrOriginRefused):
-		return failErr("tail: the devtools route refused this client's origin (%v)", err)
-	case errors.Is(err, stream.ErrNotFound):
-		return failErr("tail: nothing serves devtools at %s (HTTP 404): %s", wsURL, noRouteHint)
+	case errors.Is(err, stream.ErrUnauthorized), errors.Is(err, stream.ErrOriginRefused), errors.Is(err, stream.ErrNotFound):
+		return routeError("tail", api, err)
+	case errors.As(cause, &ce) && errors.Is(ce.err, stream.ErrRateLimited):
+		return routeError("tail", api, ce.err)
 	case errors.As(cause, &ce):
 		return failErr("tail: cannot connect to %s: %v (is the app running? --retry keeps trying)", wsURL, ce.err)
 	case errors.Is(cause, errEnough):
