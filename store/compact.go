@@ -55,7 +55,13 @@ func (s *Store) compactTo(tmp string) (_ *bolt.DB, err error) {
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("store: compact: remove stale %s: %w", tmp, err)
 	}
-	ndb, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: s.cfg.timeout, NoSync: true, FreelistType: bolt.FreelistMapType})
+	// The same options as the store's own file (it replaces it), so the
+	// whole cap is mapped up front: a copy that grows the file then never
+	// remaps it, which would copy every dirty node each time. The copy
+	// itself is fsynced once, at the end.
+	o := boltOptions(s.cfg)
+	o.ReadOnly, o.NoSync = false, true
+	ndb, err := bolt.Open(tmp, 0o600, o)
 	if err != nil {
 		return nil, fmt.Errorf("store: compact: create %s: %w", tmp, err)
 	}
@@ -74,9 +80,6 @@ func (s *Store) compactTo(tmp string) (_ *bolt.DB, err error) {
 		return nil, fmt.Errorf("store: compact: sync %s: %w", tmp, err)
 	}
 	ndb.NoSync = s.cfg.noSync
-	if s.cfg.maxSize > 0 {
-		ndb.MaxSize = int(s.cfg.maxSize)
-	}
 	return ndb, nil
 }
 

@@ -118,7 +118,7 @@ func (r PurgeRequest) CompactDefault() bool {
 // compiled is a validated Selection.
 type compiled struct {
 	f      *filter.Filter // nil: no match
-	lits   [][]byte       // the filter's literals usable as a byte prefilter
+	lits   []foldNeedle   // the filter's literals usable as a byte prefilter
 	cutoff []byte         // exclusive upper key bound; nil: any age
 	kinds  map[event.Kind]bool
 	widen  bool
@@ -165,7 +165,7 @@ func (sel Selection) compile(now time.Time) (compiled, error) {
 			c.f = f
 			for _, l := range f.Literals() {
 				if rawSafe(l) {
-					c.lits = append(c.lits, []byte(l))
+					c.lits = append(c.lits, newFoldNeedle(l))
 				}
 			}
 		}
@@ -204,8 +204,8 @@ var (
 
 // mayMatch is the byte prefilter: false when the record cannot match.
 func (c *compiled) mayMatch(v []byte) bool {
-	for _, l := range c.lits {
-		if !containsFoldASCII(v, l) {
+	for i := range c.lits {
+		if !c.lits[i].in(v) {
 			return bytes.Contains(v, kelvinSign) || bytes.Contains(v, capitalIDot)
 		}
 	}
@@ -214,10 +214,19 @@ func (c *compiled) mayMatch(v []byte) bool {
 
 // selected is the outcome of a selection scan.
 type selected struct {
-	keys  [][]byte // sorted; nil unless asked for
+	keys  []selKey // sorted by key; nil unless asked for
 	count int
 	Tally
 }
+
+// selKey is a selected event's key and requestId (to delete its index
+// entry with it).
+type selKey struct {
+	key []byte
+	rid string
+}
+
+func compareSelKey(a, b selKey) int { return bytes.Compare(a.key, b.key) }
 
 func (t *Tally) add(k []byte, kind event.Kind) {
 	if t.PerKind == nil {
@@ -296,7 +305,7 @@ func (s *Store) selectKeys(ctx context.Context, c *compiled, keep bool) (selecte
 				kind, rid, tid = h.kind, h.requestID, h.traceID
 			}
 			if keep {
-				out.keys = append(out.keys, bytes.Clone(k))
+				out.keys = append(out.keys, selKey{bytes.Clone(k), rid})
 			}
 			out.count++
 			out.add(k, kind)
@@ -312,7 +321,7 @@ func (s *Store) selectKeys(ctx context.Context, c *compiled, keep bool) (selecte
 		if !c.widen || len(rids)+len(tids) == 0 {
 			return nil
 		}
-		var more [][]byte
+		var more []selKey
 		j := 0 // out.keys[j] is the first selected key >= k
 		n = 0
 		for k, v := cur.First(); k != nil; k, v = cur.Next() {
@@ -321,24 +330,24 @@ func (s *Store) selectKeys(ctx context.Context, c *compiled, keep bool) (selecte
 					return err
 				}
 			}
-			for j < len(out.keys) && bytes.Compare(out.keys[j], k) < 0 {
+			for j < len(out.keys) && bytes.Compare(out.keys[j].key, k) < 0 {
 				j++
 			}
-			if j < len(out.keys) && bytes.Equal(out.keys[j], k) || len(k) != 16 {
+			if j < len(out.keys) && bytes.Equal(out.keys[j].key, k) || len(k) != 16 {
 				continue
 			}
 			h, ok := peekHeader(v, true)
 			if !ok || !(h.requestID != "" && rids[h.requestID] || h.traceID != "" && tids[h.traceID]) {
 				continue
 			}
-			more = append(more, bytes.Clone(k))
+			more = append(more, selKey{bytes.Clone(k), h.requestID})
 			out.count++
 			out.add(k, h.kind)
 			out.Widened++
 		}
 		if len(more) > 0 {
 			out.keys = append(out.keys, more...)
-			slices.SortFunc(out.keys, bytes.Compare)
+			slices.SortFunc(out.keys, compareSelKey)
 		}
 		return nil
 	})
@@ -348,28 +357,36 @@ func (s *Store) selectKeys(ctx context.Context, c *compiled, keep bool) (selecte
 	return out, nil
 }
 
-// deleteSelected deletes the given sorted keys (those still there) and
+// deleteSelected deletes the given sorted keys (those still there) with
 // their index entries, one adaptive chunk per write transaction, and
-// returns how many it deleted. A cancelled ctx stops it between chunks.
-func (s *Store) deleteSelected(ctx context.Context, keys [][]byte) (int, error) {
+// returns how many it deleted. The index entries are deleted by key, so no
+// sweep is needed. A cancelled ctx stops it between chunks.
+func (s *Store) deleteSelected(ctx context.Context, keys []selKey) (int, error) {
 	total := 0
 	chunk := firstChunk
+	var ks, idx [][]byte
 	for len(keys) > 0 {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
 		part := keys[:min(chunk, len(keys))]
 		keys = keys[len(part):]
+		ks, idx = ks[:0], idx[:0]
+		for _, k := range part {
+			ks = append(ks, k.key)
+			if indexable(k.rid) {
+				idx = append(idx, indexKey(k.rid, k.key))
+			}
+		}
+		slices.SortFunc(idx, bytes.Compare)
 		deleted := 0
 		d, err := s.writeChunk(func(tx *bolt.Tx) error {
-			eb, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketMeta)
+			eb, rb, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketRequests), tx.Bucket(bucketMeta)
 			var err error
-			if deleted, err = deleteKeys(eb, part); err != nil || deleted == 0 {
+			if deleted, err = deleteKeys(eb, ks); err != nil || deleted == 0 {
 				return err
 			}
-			s.delGen++
-			s.sweep.dirty = true
-			if err := meta.Put(keySweep, []byte{1}); err != nil {
+			if _, err := deleteKeys(rb, idx); err != nil {
 				return err
 			}
 			return addCount(meta, -deleted)
@@ -379,11 +396,6 @@ func (s *Store) deleteSelected(ctx context.Context, keys [][]byte) (int, error) 
 		}
 		total += deleted
 		chunk = adapt(chunk, d)
-	}
-	if total > 0 {
-		if err := s.sweepIndex(); err != nil {
-			return total, err
-		}
 	}
 	return total, nil
 }
@@ -509,7 +521,7 @@ func (s *Store) Export(ctx context.Context, sel Selection, w io.Writer, now time
 		if err := s.view(func(tx *bolt.Tx) error {
 			eb := tx.Bucket(bucketEvents)
 			for _, k := range part {
-				if v := eb.Get(k); v != nil {
+				if v := eb.Get(k.key); v != nil {
 					buf = append(append(buf, bytes.TrimSpace(v)...), '\n')
 					n++
 				}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	mrand "math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -136,7 +137,11 @@ func TestSelectionExactActorAndWidening(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if names := sc.names(t, got.keys); !slices.Equal(names, c.want) {
+		var keys [][]byte
+		for _, k := range got.keys {
+			keys = append(keys, k.key)
+		}
+		if names := sc.names(t, keys); !slices.Equal(names, c.want) {
 			t.Errorf("%+v selects %q, want %q", c.sel, names, c.want)
 		}
 		if got.count != len(c.want) {
@@ -372,3 +377,34 @@ func TestExport(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("disk full") }
+
+// TestFoldNeedle compares the anchored search with a plain lower-case
+// search on random ASCII text built from the needle's own bytes.
+func TestFoldNeedle(t *testing.T) {
+	rnd := mrand.New(mrand.NewPCG(3, 4))
+	needles := []string{"ada@example.com", "acme", "a", "zz", "/users/", "two words", "r-ada-1", "aaab", "@"}
+	for _, nd := range needles {
+		fn := newFoldNeedle(nd)
+		alphabet := nd + strings.ToUpper(nd) + "xyz\"{}"
+		for i := 0; i < 2000; i++ {
+			b := make([]byte, rnd.IntN(40))
+			for j := range b {
+				b[j] = alphabet[rnd.IntN(len(alphabet))]
+			}
+			if rnd.IntN(4) == 0 && len(b) >= len(nd) { // plant it, in mixed case
+				p := rnd.IntN(len(b) - len(nd) + 1)
+				for j := 0; j < len(nd); j++ {
+					c := nd[j]
+					if rnd.IntN(2) == 0 {
+						c = strings.ToUpper(string(c))[0]
+					}
+					b[p+j] = c
+				}
+			}
+			want := strings.Contains(strings.ToLower(string(b)), nd)
+			if got := fn.in(b); got != want {
+				t.Fatalf("needle %q in %q: %v, want %v", nd, b, got, want)
+			}
+		}
+	}
+}
