@@ -65,6 +65,10 @@ func (s *Store) compactTo(tmp string) (_ *bolt.DB, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: compact: create %s: %w", tmp, err)
 	}
+	// Grow the copy only as far as each commit needs (bbolt grows a big
+	// file 16 MiB ahead), so the compacted file is no larger than its data.
+	alloc := ndb.AllocSize
+	ndb.AllocSize = int(s.pageSize)
 	defer func() {
 		if err != nil {
 			_ = ndb.Close()
@@ -80,6 +84,7 @@ func (s *Store) compactTo(tmp string) (_ *bolt.DB, err error) {
 		return nil, fmt.Errorf("store: compact: sync %s: %w", tmp, err)
 	}
 	ndb.NoSync = s.cfg.noSync
+	ndb.AllocSize = alloc
 	return ndb, nil
 }
 
