@@ -13,6 +13,7 @@ import (
 
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/internal/filter"
+	"github.com/beignet/devtools/internal/testutil"
 )
 
 // The erasure benchmarks run on a store at the default cap, 100,000
@@ -111,7 +112,7 @@ func BenchmarkErase100k(b *testing.B) {
 	b.Run("select/prefilter", func(b *testing.B) {
 		s := openFixture(b, path)
 		b.ResetTimer()
-		cpu0 := cpuTime()
+		cpu0 := testutil.ProcessCPU()
 		for i := 0; i < b.N; i++ {
 			res, err := s.Do(ctx, PurgeRequest{Selection: eraseSelection, DryRun: true}, time.Now())
 			if err != nil || res.Removed != eraseWant {
@@ -125,7 +126,7 @@ func BenchmarkErase100k(b *testing.B) {
 		s := openFixture(b, path)
 		f := filter.MustParse(eraseSelection.Match)
 		b.ResetTimer()
-		cpu0 := cpuTime()
+		cpu0 := testutil.ProcessCPU()
 		for i := 0; i < b.N; i++ {
 			if n := fullScanSelect(b, s, f); n != eraseWant {
 				b.Fatalf("full scan selected %d", n)
@@ -147,9 +148,9 @@ func BenchmarkErase100k(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.StartTimer()
-			c0 := cpuTime()
+			c0 := testutil.ProcessCPU()
 			res, err := s.Do(ctx, PurgeRequest{Selection: eraseSelection}, time.Now())
-			cpu += cpuTime() - c0
+			cpu += testutil.ProcessCPU() - c0
 			b.StopTimer()
 			if err != nil || res.Removed != eraseWant || !res.Compacted {
 				b.Fatalf("Do = %+v, %v", res, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/beignet/devtools/cmd/beignet-devtools/internal/endpoint"
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/privfile"
 )
 
 // TokenEnv is the environment variable read for the devtools token.
@@ -256,8 +257,8 @@ func (ts *tokenSource) token(env *Env, where string, required bool) (string, err
 		if err != nil {
 			return "", failErr("token file: %w", err)
 		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			fmt.Fprintf(env.Stderr, "warning: token file %s is readable by others (mode %04o); chmod 600 it\n", ts.file, fi.Mode().Perm())
+		if p, err := privfile.Check(ts.file, fi); err == nil && p != nil {
+			fmt.Fprintf(env.Stderr, "warning: token file %s %s, readable by others; run `%s`\n", ts.file, p.Detail, p.Fix)
 		}
 		b, err := os.ReadFile(ts.file)
 		if err != nil {
