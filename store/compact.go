@@ -126,7 +126,7 @@ func (s *Store) CompactInPlace() error {
 }
 
 func (s *Store) compactInPlaceLocked() error {
-	tmp := s.path + ".compact.tmp"
+	tmp := CompactTempPath(s.path)
 	s.dbmu.RLock()
 	if s.closed {
 		s.dbmu.RUnlock()

@@ -132,3 +132,37 @@ func TestCrashRecovery(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenRemovesInterruptedCompaction: a process killed while compacting
+// leaves CompactTempPath with a copy of the events (purged ones too). A
+// read-only open leaves it alone (it changes nothing); the next
+// read-write open, holding the lock, removes it.
+func TestOpenRemovesInterruptedCompaction(t *testing.T) {
+	s := openTemp(t, nil)
+	appendN(t, s, event.NewGenerator(nil), t0, 20, event.KindLog, "interrupted")
+	path := s.Path()
+	closeChecked(t, s)
+	tmp := CompactTempPath(path)
+	if err := copyFile(path, tmp); err != nil { // what the copy holds mid-way
+		t.Fatal(err)
+	}
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro.Close()
+	if _, err := os.Stat(tmp); err != nil {
+		t.Fatalf("a read-only open touched the leftover: %v", err)
+	}
+	s2, err := Open(path, Options{NoSync: true, MaxAge: -1, MaxEvents: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeChecked(t, s2)
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Fatalf("the leftover of an interrupted compaction is still there: %v", err)
+	}
+	if c, _ := s2.Correlated("interrupted"); len(c) != 20 {
+		t.Fatalf("the store lost events: %d", len(c))
+	}
+}
