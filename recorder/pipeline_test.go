@@ -325,10 +325,7 @@ func TestStoreFailureKeepsServing(t *testing.T) {
 
 // TestClosedStoreKeepsServing closes the real store under the recorder.
 func TestClosedStoreKeepsServing(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "devtools.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
 	r := newTestRecorder(t, Config{Store: st})
 	h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { w.WriteHeader(204) }))
 	_ = st.Close()
