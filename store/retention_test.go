@@ -288,14 +288,12 @@ func TestErasureAfterPurgeAndCompact(t *testing.T) {
 	marker := "ERASE-ME-" + hex.EncodeToString(rnd[:])
 	// Marked events among ordinary ones, in the request ID (index keys),
 	// the body and a header.
-	var marked []event.Event
 	for i := 0; i < 300; i++ {
 		e := mkEvent(gen, clock.Now(), event.KindRequest, fmt.Sprint("plain-", i), i)
 		if i%3 == 0 {
 			e.RequestID = marker + fmt.Sprint("-", i)
 			e.Message = "secret " + marker
 			e.HTTP.RequestHeaders = map[string][]string{"X-Marker": {marker}}
-			marked = append(marked, e)
 		}
 		if err := s.Append(e); err != nil {
 			t.Fatal(err)
