@@ -264,7 +264,7 @@ func TestReadOnly(t *testing.T) {
 	if _, err := ro.Purge(time.Time{}); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("Purge read-only: %v", err)
 	}
-	if _, err := ro.Trim(0); !errors.Is(err, ErrReadOnly) {
+	if _, err := ro.trim(0); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("Trim read-only: %v", err)
 	}
 	if err := ro.CompactInPlace(); !errors.Is(err, ErrReadOnly) {

@@ -249,21 +249,21 @@ func staleIndexKey(events *bolt.Cursor, first, k []byte) bool {
 // bounded chunks, and returns how many it deleted. A zero olderThan purges
 // everything stored when the call began.
 func (s *Store) Purge(olderThan time.Time) (int, error) {
-	return s.PurgeKinds(olderThan)
+	return s.purgeKinds(olderThan)
 }
 
-// PurgeKinds is Purge limited to the given kinds (no kinds: all). A zero
+// purgeKinds is Purge limited to the given kinds (no kinds: all). A zero
 // olderThan deletes every event of those kinds. Records that do not decode
 // are deleted only when no kinds are given.
-func (s *Store) PurgeKinds(olderThan time.Time, kinds ...event.Kind) (int, error) {
+func (s *Store) purgeKinds(olderThan time.Time, kinds ...event.Kind) (int, error) {
 	return s.purge(cutoffKey(olderThan), kindSet(kinds), -1)
 }
 
-// Trim deletes the oldest events until at most maxEvents remain, in bounded
+// trim deletes the oldest events until at most maxEvents remain, in bounded
 // chunks, and returns how many it deleted.
-func (s *Store) Trim(maxEvents int) (int, error) {
+func (s *Store) trim(maxEvents int) (int, error) {
 	if maxEvents < 0 {
-		return 0, fmt.Errorf("%w: Trim(%d): maxEvents must be >= 0", ErrInvalid, maxEvents)
+		return 0, fmt.Errorf("%w: keep %d: want a number >= 0", ErrInvalid, maxEvents)
 	}
 	if err := s.checkWritable(); err != nil {
 		return 0, err
@@ -281,9 +281,9 @@ func (s *Store) Trim(maxEvents int) (int, error) {
 	return s.purge(nil, nil, count-maxEvents)
 }
 
-// CountPurgeable reports how many events Purge or PurgeKinds with the same
+// countPurgeable reports how many events Purge or purgeKinds with the same
 // arguments would delete now (a dry run).
-func (s *Store) CountPurgeable(olderThan time.Time, kinds ...event.Kind) (int, error) {
+func (s *Store) countPurgeable(olderThan time.Time, kinds ...event.Kind) (int, error) {
 	cutoff, set := cutoffKey(olderThan), kindSet(kinds)
 	n := 0
 	err := s.view(func(tx *bolt.Tx) error {

@@ -245,15 +245,15 @@ func TestIndexConsistencyAfterPurge(t *testing.T) {
 	if p := indexProblems(t, s); len(p) > 0 {
 		t.Fatalf("%d index problems, first: %s", len(p), p[0])
 	}
-	want, err := s.CountPurgeable(time.Time{}, event.KindLog, event.KindAudit)
+	want, err := s.countPurgeable(time.Time{}, event.KindLog, event.KindAudit)
 	if err != nil || want != 802 { // 334 per full minute, 134 in the half minute
 		t.Fatalf("CountPurgeable = %d, %v", want, err)
 	}
-	n, err = s.PurgeKinds(time.Time{}, event.KindLog, event.KindAudit)
+	n, err = s.purgeKinds(time.Time{}, event.KindLog, event.KindAudit)
 	if err != nil || n != want {
 		t.Fatalf("PurgeKinds = %d, %v", n, err)
 	}
-	if c, _ := s.CountPurgeable(time.Time{}, event.KindLog); c != 0 {
+	if c, _ := s.countPurgeable(time.Time{}, event.KindLog); c != 0 {
 		t.Fatalf("logs left: %d", c)
 	}
 	if p := indexProblems(t, s); len(p) > 0 {
@@ -358,7 +358,7 @@ func TestAutoCompactionAfterPurge(t *testing.T) {
 	}
 	fi, _ := os.Stat(s.Path())
 	big := fi.Size()
-	if _, err := s.Trim(500); err != nil {
+	if _, err := s.trim(500); err != nil {
 		t.Fatal(err)
 	}
 	fi, _ = os.Stat(s.Path())

@@ -470,7 +470,7 @@ func (s *Store) Do(ctx context.Context, req PurgeRequest, now time.Time) (PurgeR
 				return res, err
 			}
 			res.Trimmed = max(0, count-res.Removed-req.Keep)
-		} else if res.Trimmed, err = s.Trim(req.Keep); err != nil {
+		} else if res.Trimmed, err = s.trim(req.Keep); err != nil {
 			return res, err
 		}
 	}
