@@ -28,6 +28,9 @@ const DevtoolsBasePath = "/api/devtools"
 type Options struct {
 	// Name is the app name in every event; default "notes-demo".
 	Name string
+	// Instance names this process in every event (demo --instances);
+	// empty means none.
+	Instance string
 	// Env is the recorder's environment; default "development".
 	Env string
 	// Token is the devtools token; empty means a fresh random one. It must
@@ -45,6 +48,11 @@ type Options struct {
 	SlowDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// StoreRequired makes New fail with the store's error when the file
+	// cannot be used (not a store, corrupt, locked), leaving it untouched:
+	// `demo --db FILE` asks for that file. False (the default) behaves as
+	// an embedding app does: the recorder runs live only and retries.
+	StoreRequired bool
 	// DisableRecorder turns the recorder off, as production does by
 	// default: the middleware passes requests straight through and the
 	// devtools route answers 404. The load test's baseline uses it.
@@ -136,8 +144,8 @@ func New(opts Options) (*App, error) {
 		baseLogger = slog.New(discardHandler{level: slog.LevelInfo})
 	}
 	on := !opts.DisableRecorder
-	if on {
-		// The demo opens its store itself, so that a file it cannot use
+	if on && opts.StoreRequired {
+		// The app opens its store itself, so that a file it cannot use
 		// (not a store, corrupt, locked by another process) stops it with
 		// the store's error, the file untouched, instead of running live
 		// only as an app does (the recorder retries its own store).
@@ -150,6 +158,7 @@ func New(opts Options) (*App, error) {
 	}
 	rec, err := recorder.New(recorder.Config{
 		App:          a.name,
+		Instance:     opts.Instance,
 		Env:          env,
 		Enabled:      &on,
 		Store:        a.store,
@@ -161,7 +170,7 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		a.closeStore()
 		a.removeTemp()
-		return nil, fmt.Errorf("app: recorder: %w", err)
+		return nil, fmt.Errorf("app: %w", err) // recorder errors name the recorder
 	}
 	a.rec = rec
 	a.log = slog.New(rec.SlogHandler(baseLogger.Handler()))
@@ -244,7 +253,7 @@ func (a *App) Close(ctx context.Context) error {
 	<-a.providerDone
 	a.client.CloseIdleConnections()
 	if err := a.rec.Close(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("app: recorder close: %w", err))
+		errs = append(errs, fmt.Errorf("app: %w", err))
 	}
 	if err := a.closeStore(); err != nil {
 		errs = append(errs, fmt.Errorf("app: store close: %w", err))
