@@ -132,7 +132,7 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 
 func (r *Recorder) serverStats() stream.ServerStats {
 	s := r.Stats()
-	return stream.ServerStats{Dropped: s.Dropped, Recorded: s.Recorded, StoreErrors: s.StoreErrors}
+	return stream.ServerStats{Dropped: s.Dropped, Sampled: s.Sampled, Recorded: s.Recorded, StoreErrors: s.StoreErrors}
 }
 
 // storeHistory adapts the recorder's *store.Store to stream.History. While

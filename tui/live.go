@@ -104,7 +104,7 @@ func (s *LiveSource) run() {
 			s.pump.Update(func(b *Batch) { b.Gaps++ })
 		case stream.UpdateStats:
 			if st := u.Stats; st != nil {
-				ss := &ServerStats{Recorded: st.Recorded, Dropped: st.Dropped, StoreErrors: st.StoreErrors, Subscribers: st.Subscribers}
+				ss := &ServerStats{Recorded: st.Recorded, Dropped: st.Dropped, StoreErrors: st.StoreErrors, Subscribers: st.Subscribers, Sampled: st.Sampled}
 				s.pump.Update(func(b *Batch) { b.Stats = ss })
 			}
 		case stream.UpdateError:

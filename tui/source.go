@@ -58,6 +58,7 @@ type Conn struct {
 type ServerStats struct {
 	Recorded, Dropped, StoreErrors uint64
 	Subscribers                    int
+	Sampled                        uint64 // events the recorder's load policy left out on purpose
 }
 
 // Batch is everything a Source delivered since its previous batch: the model

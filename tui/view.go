@@ -361,8 +361,11 @@ func (m *Model) renderStatus() string {
 	if f := m.filter.String(); f != "" {
 		shown = "filter " + Clean(f) + " " + shown
 	}
-	parts := []string{shown, fmt.Sprintf("%.0f ev/s", m.rate),
-		fmt.Sprintf("drop %d gap %d", m.srv.Dropped+uint64(m.dropped), m.gaps)}
+	drops := fmt.Sprintf("drop %d gap %d", m.srv.Dropped+uint64(m.dropped), m.gaps)
+	if m.srv.Sampled > 0 {
+		drops += fmt.Sprintf(" sampled %d", m.srv.Sampled)
+	}
+	parts := []string{shown, fmt.Sprintf("%.0f ev/s", m.rate), drops}
 	var kinds []string
 	for i, k := range event.Kinds() {
 		switch {

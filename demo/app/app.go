@@ -49,6 +49,9 @@ type Options struct {
 	// default: the middleware passes requests straight through and the
 	// devtools route answers 404. The load test's baseline uses it.
 	DisableRecorder bool
+	// Sample is the recorder's load policy (recorder.Config.Sample); nil
+	// keeps everything.
+	Sample *recorder.Sample
 }
 
 // App is the demo app. Create it with New, serve Handler, and Close it.
@@ -141,6 +144,7 @@ func New(opts Options) (*App, error) {
 		Enabled:      &on,
 		StorePath:    a.storePath,
 		StoreOptions: opts.StoreOptions,
+		Sample:       opts.Sample,
 		Logger:       baseLogger,
 		Now:          opts.Now,
 	})
