@@ -22,7 +22,9 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/demo/app"
+	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/recorder"
+	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
 )
 
@@ -66,6 +68,7 @@ type loadOptions struct {
 	duration   time.Duration
 	rounds     int
 	cpuProfile string // CPU profile of the recorder-on app process (last round)
+	memProfile string // allocation profile of the same
 }
 
 // procSample is one /proc reading of a process.
@@ -135,9 +138,14 @@ func runLoad(ctx context.Context, opts loadOptions, progress io.Writer) (*loadRe
 	for round := range opts.rounds {
 		var runs []*loadRun
 		for _, cfg := range loadConfigs {
-			prof := ""
+			var prof []string
 			if cfg.recorder && round == opts.rounds-1 {
-				prof = opts.cpuProfile
+				if opts.cpuProfile != "" {
+					prof = append(prof, "-cpuprofile", opts.cpuProfile)
+				}
+				if opts.memProfile != "" {
+					prof = append(prof, "-memprofile", opts.memProfile)
+				}
 			}
 			fmt.Fprintf(progress, "bench:   load: round %d/%d: %s ...\n", round+1, opts.rounds, cfg.name)
 			run, err := loadOnce(ctx, dir, appBin, cliBin, cfg, opts.duration, prof)
@@ -165,11 +173,8 @@ type appProc struct {
 	stderr   bytes.Buffer
 }
 
-func startApp(ctx context.Context, bin, db string, on bool, cpuProfile string) (*appProc, error) {
-	args := []string{"-recorder=" + strconv.FormatBool(on), "-db", db}
-	if cpuProfile != "" {
-		args = append(args, "-cpuprofile", cpuProfile)
-	}
+func startApp(ctx context.Context, bin, db string, on bool, extra []string) (*appProc, error) {
+	args := append([]string{"-recorder=" + strconv.FormatBool(on), "-db", db}, extra...)
 	a := &appProc{cmd: exec.Command(bin, args...)}
 	a.cmd.Stderr = &a.stderr
 	var err error
@@ -354,11 +359,51 @@ func appStats(ctx context.Context, client *http.Client, a *appProc) (recorder.St
 	return out.Recorder, out.Subscribers, err
 }
 
-func loadOnce(ctx context.Context, dir, appBin, cliBin string, cfg loadConfig, d time.Duration, cpuProfile string) (*loadRun, error) {
+// prefill fills a new store at path to its default cap (store.DefaultMaxEvents)
+// with ~700-byte events of the last hour, so that the app's store is at its
+// cap from the first request, as a store that has been recording for a
+// while is: every batch then also deletes the oldest events (retention).
+func prefill(path string) error {
+	st, err := store.Open(path, &store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1, CompactFreeRatio: -1})
+	if err != nil {
+		return err
+	}
+	at := time.Now().Add(-time.Hour)
+	gen := event.NewGenerator(func() time.Time { return at })
+	const batch = 5000
+	evs := make([]event.Event, batch)
+	encs := make([][]byte, batch)
+	for n := 0; n < store.DefaultMaxEvents; n += batch {
+		for i := range evs {
+			at = at.Add(time.Millisecond / 4)
+			e := padTo(event.Event{V: 1, ID: gen.New(), Time: at.UTC(), Kind: event.KindRequest, Name: "GET /notes",
+				RequestID: fmt.Sprintf("prefill-%d", n+i), DurationNs: 1e6, Status: 200, App: "notes-demo",
+				HTTP: &event.HTTP{Method: http.MethodGet, URL: "http://127.0.0.1/notes", Route: "GET /notes", Status: 200,
+					RequestHeaders: map[string][]string{"Accept": {"application/json"}}}}, 700)
+			evs[i] = e
+			if encs[i], err = event.Marshal(&e); err != nil {
+				st.Close()
+				return err
+			}
+		}
+		if err := st.AppendEncoded(evs, encs); err != nil {
+			st.Close()
+			return err
+		}
+	}
+	return st.Close() // not synced: the app reads it through the same page cache
+}
+
+func loadOnce(ctx context.Context, dir, appBin, cliBin string, cfg loadConfig, d time.Duration, profFlags []string) (*loadRun, error) {
 	db := filepath.Join(dir, "store", "devtools.db")
 	_ = os.RemoveAll(filepath.Dir(db))
 	defer os.RemoveAll(filepath.Dir(db))
-	a, err := startApp(ctx, appBin, db, cfg.recorder, cpuProfile)
+	if cfg.recorder {
+		if err := prefill(db); err != nil {
+			return nil, fmt.Errorf("prefill the store: %w", err)
+		}
+	}
+	a, err := startApp(ctx, appBin, db, cfg.recorder, profFlags)
 	if err != nil {
 		return nil, err
 	}
@@ -427,7 +472,7 @@ func loadOnce(ctx context.Context, dir, appBin, cliBin string, cfg loadConfig, d
 			if err == nil && subs == cfg.consoles+1 {
 				return true
 			}
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(250 * time.Millisecond) // /stats reads every stored record: not too often
 			return false
 		})
 		wcancel()
@@ -583,7 +628,7 @@ func loadOnce(ctx context.Context, dir, appBin, cliBin string, cfg loadConfig, d
 			if err == nil {
 				st, subs = s, n
 			}
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(250 * time.Millisecond)
 			return false
 		})
 		wcancel()
@@ -691,7 +736,7 @@ func (lr *loadReport) medianOf(i int, f func(*loadRun) float64) float64 {
 func (lr *loadReport) write(w io.Writer) {
 	d := lr.opts.duration
 	fmt.Fprintf(w, "## Load (%s per configuration, %d round(s))\n\n", d, len(lr.rounds))
-	fmt.Fprintf(w, "What a user of the app sees. The demo app runs in its own process (`bench/loadapp`, built once), on 127.0.0.1, with the store's defaults (fsync per batch, retention 24 h / 100k events, so retention deletes at the cap for most of the run). The load generator is this harness: %d concurrent Go HTTP clients (GET /notes with a session cookie ×2, GET /search with an api_key in the query, GET /healthz) as fast as the app answers: saturation. With the recorder on, %d consoles run, each in its own process: `beignet-devtools tail --json > /dev/null`; and a probe (a websocket client in the harness subscribed to its own request ID only) sends a request every %s and times its event from the end of the request in the app to its arrival (live latency). Every process shares the machine's %d cores. CPU is each process's user+system time from /proc/<pid>/stat over the measured window (after a %s warm-up; 10 ms ticks); RSS is the app's VmRSS. The configurations alternate within each round; figures are medians over rounds, and ratios are paired within a round (median, range).\n\n",
+	fmt.Fprintf(w, "What a user of the app sees. The demo app runs in its own process (`bench/loadapp`, built once), on 127.0.0.1, with the store's defaults (fsync per batch, retention 24 h / 100k events), its store filled to the 100k-event cap beforehand so that every batch also deletes the oldest events, as in an app that has been recording for a while. The load generator is this harness: %d concurrent Go HTTP clients (GET /notes with a session cookie ×2, GET /search with an api_key in the query, GET /healthz) as fast as the app answers: saturation. With the recorder on, %d consoles run, each in its own process: `beignet-devtools tail --json > /dev/null`; and a probe (a websocket client in the harness subscribed to its own request ID only) sends a request every %s and times its event from the end of the request in the app to its arrival (live latency). Every process shares the machine's %d cores. CPU is each process's user+system time from /proc/<pid>/stat over the measured window (after a %s warm-up; 10 ms ticks); RSS is the app's VmRSS. The configurations alternate within each round; figures are medians over rounds, and ratios are paired within a round (median, range).\n\n",
 		loadWorkers, loadConsoles, probeEvery, runtime.NumCPU(), min(2*time.Second, d/10))
 	fmt.Fprintln(w, "| configuration | requests/s | p50 | p99 | app CPU per request | app CPU | allocations per request | GCs per 10k requests | app RSS start → end |")
 	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")

@@ -59,10 +59,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	recorderOn := fs.Bool("recorder", true, "record (false: the recorder is off, as in production)")
 	db := fs.String("db", "", "store file (default: a temporary one, removed on exit)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the process to this file")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of the process to this file on exit")
 	sampleRate := fs.Float64("sample-rate", 0, "recorder.Sample.Rate (with -sample-eps: 0 means 1); neither: keep everything")
 	sampleEPS := fs.Float64("sample-eps", 0, "recorder.Sample.EventsPerSecond")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *memProfile != "" {
+		defer func() {
+			if f, err := os.Create(*memProfile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -49,7 +53,7 @@ dur:>200ms, and free words.`,
   beignet-devtools tail --url https://staging.example.com --token-file ~/.t --since 15m --filter 'status:>=500'
   beignet-devtools tail --db .beignet/devtools.db --filter 'kind:audit actor:ada*'`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if err := t.check(cmd); err != nil {
 				return err
 			}
@@ -64,7 +68,13 @@ dur:>200ms, and free words.`,
 			if count < 0 {
 				return usageErr("--count must be >= 0")
 			}
-			out := &eventPrinter{w: env.Stdout, json: asJSON, filter: f, max: count}
+			fw := &flushWriter{w: bufio.NewWriterSize(env.Stdout, 64<<10)}
+			defer func() {
+				if ferr := fw.Flush(); err == nil && ferr != nil {
+					err = failErr("tail: write: %w", ferr)
+				}
+			}()
+			out := &eventPrinter{w: fw, json: asJSON, filter: f, max: count}
 			if t.db != "" {
 				return tailDB(t.db, after, out)
 			}
@@ -72,7 +82,10 @@ dur:>200ms, and free words.`,
 			if err != nil {
 				return err
 			}
-			return tailURL(cmd.Context(), env, ep.WS, tok, after, noFollow, retry, out)
+			// JSON lines without a filter pass each event's JSON on as
+			// received: decoding its nested parts would be wasted.
+			headOnly := asJSON && strings.TrimSpace(query) == ""
+			return tailURL(cmd.Context(), env, ep.WS, tok, after, noFollow, retry, headOnly, out)
 		},
 	}
 	t.flags(cmd, "to read (the app must not hold its lock)")
@@ -85,6 +98,60 @@ dur:>200ms, and free words.`,
 	f.BoolVar(&noFollow, "no-follow", false, "with --url, stop once the replay (--since) is done instead of following live")
 	f.BoolVar(&retry, "retry", false, "with --url, keep retrying when the first connection fails")
 	return cmd
+}
+
+// flushEvery bounds how long tail's output waits in its buffer.
+const flushEvery = 50 * time.Millisecond
+
+// flushWriter buffers tail's output and writes it out flushEvery after the
+// first byte that waits: one write per burst of events instead of one per
+// event (a tail following a busy app otherwise makes a system call per
+// event), with the output still appearing at once to a person or a pipe.
+type flushWriter struct {
+	mu    sync.Mutex
+	w     *bufio.Writer
+	timer *time.Timer // pending flush, nil when none
+	err   error       // the first write error, returned from then on
+}
+
+func (f *flushWriter) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return 0, f.err
+	}
+	n, err := f.w.Write(p)
+	if err != nil {
+		f.err = err
+		return n, err
+	}
+	if f.timer == nil && f.w.Buffered() > 0 {
+		f.timer = time.AfterFunc(flushEvery, f.tick)
+	}
+	return n, nil
+}
+
+func (f *flushWriter) tick() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.timer = nil
+	if f.err == nil {
+		f.err = f.w.Flush()
+	}
+}
+
+// Flush writes out what waits and stops the pending flush.
+func (f *flushWriter) Flush() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.timer != nil {
+		f.timer.Stop()
+		f.timer = nil
+	}
+	if f.err == nil {
+		f.err = f.w.Flush()
+	}
+	return f.err
 }
 
 type eventPrinter struct {
@@ -160,10 +227,10 @@ type connectError struct{ err error }
 
 func (c *connectError) Error() string { return c.err.Error() }
 
-func tailURL(ctx context.Context, env *Env, wsURL, token string, since event.ID, noFollow, retry bool, out *eventPrinter) error {
+func tailURL(ctx context.Context, env *Env, wsURL, token string, since event.ID, noFollow, retry, headOnly bool, out *eventPrinter) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	c := stream.NewClient(stream.ClientOptions{URL: wsURL, Token: token, Since: since, FillGaps: true})
+	c := stream.NewClient(stream.ClientOptions{URL: wsURL, Token: token, Since: since, FillGaps: true, HeadOnly: headOnly})
 	connected := false
 	err := c.Run(ctx, func(u stream.Update) {
 		switch u.Kind {
