@@ -3,6 +3,7 @@ package recorder
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -11,30 +12,133 @@ import (
 	"time"
 )
 
-// MinTokenLen is the shortest token TokenAuth accepts.
+// MinTokenLen is the shortest token TokenAuth, HeaderTokenAuth and
+// HandlerOptions.TokenEnv accept.
 const MinTokenLen = 32
 
 // TokenAuth returns an Authorize callback that accepts a request carrying
 // token in "Authorization: Bearer <token>" or "X-Devtools-Token: <token>",
 // compared in constant time (over SHA-256 digests, so the length does not
-// leak either). It refuses tokens shorter than MinTokenLen bytes. Tokens in
-// the query string are never looked at (Handler refuses such requests).
+// leak either). It refuses an empty token (ErrNoToken) and tokens shorter
+// than MinTokenLen bytes (ErrShortToken). Tokens in the query string are
+// never looked at (Handler refuses such requests).
+//
+// TokenAuth checks its token at once. To read the token from the
+// environment only when the route is enabled (so that an app whose
+// devtools are off starts without one), use HandlerOptions.TokenEnv.
 func TokenAuth(token string) (func(*http.Request) bool, error) {
-	if len(token) < MinTokenLen {
-		return nil, ErrShortToken
+	if err := checkToken(token, "the token"); err != nil {
+		return nil, err
 	}
+	return tokenCheck("", token), nil
+}
+
+// HeaderTokenAuth returns an Authorize callback that accepts a request
+// carrying token in the header named header (for example
+// "X-Devtools-Token", the Beignet docs' pattern), and only there, compared
+// in constant time like TokenAuth. The CLI sends it there with
+// --auth-header NAME (or BEIGNET_DEVTOOLS_AUTH_HEADER). Errors:
+// ErrBadHeader for a header name that is not a valid HTTP field name or is
+// Authorization (use TokenAuth for bearer tokens), ErrNoToken and
+// ErrShortToken as TokenAuth.
+func HeaderTokenAuth(header, token string) (func(*http.Request) bool, error) {
+	canon, err := tokenHeader(header)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkToken(token, "the token"); err != nil {
+		return nil, err
+	}
+	return tokenCheck(canon, token), nil
+}
+
+// tokenHeader validates and canonicalises a token header name.
+func tokenHeader(header string) (string, error) {
+	h := strings.TrimSpace(header)
+	if h == "" || !validFieldName(h) {
+		return "", fmt.Errorf("%w %q: want an HTTP header name such as X-Devtools-Token", ErrBadHeader, header)
+	}
+	canon := http.CanonicalHeaderKey(h)
+	if canon == "Authorization" {
+		return "", fmt.Errorf("%w %q: for Authorization: Bearer use TokenAuth", ErrBadHeader, header)
+	}
+	return canon, nil
+}
+
+// validFieldName reports whether s is an HTTP field name (RFC 9110 token).
+func validFieldName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// checkToken refuses an empty or short token; what names where it came
+// from in the error ("the token", "DEVTOOLS_TOKEN").
+func checkToken(token, what string) error {
+	switch {
+	case token == "":
+		return fmt.Errorf("%w: %s is empty", ErrNoToken, what)
+	case len(token) < MinTokenLen:
+		return fmt.Errorf("%w: %s holds %d (generate one: openssl rand -hex 32)", ErrShortToken, what, len(token))
+	}
+	return nil
+}
+
+// tokenCheck returns the callback of TokenAuth (header empty) or
+// HeaderTokenAuth (header canonical).
+func tokenCheck(header, token string) func(*http.Request) bool {
 	want := sha256.Sum256([]byte(token))
 	return func(r *http.Request) bool {
-		got, ok := bearer(r.Header.Get("Authorization"))
-		if !ok {
-			got = r.Header.Get("X-Devtools-Token")
+		var got string
+		if header != "" {
+			got = hget(r.Header, header)
+		} else {
+			var ok bool
+			if got, ok = bearer(hget(r.Header, "Authorization")); !ok {
+				got = hget(r.Header, "X-Devtools-Token")
+			}
 		}
 		if got == "" {
 			return false
 		}
 		sum := sha256.Sum256([]byte(got))
 		return subtle.ConstantTimeCompare(sum[:], want[:]) == 1
-	}, nil
+	}
+}
+
+// credentialHeader reports whether a request header's name looks like it
+// carries a credential: Authorization, Cookie, X-Devtools-Token,
+// X-Api-Key and the like. A refused request without any is not a guess
+// (see limiter).
+func credentialHeader(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"auth", "token", "key", "secret", "pass", "session", "cookie", "credential", "signature", "jwt"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasCredential reports whether req carries a credential-shaped header
+// (or the route's configured token header).
+func hasCredential(req *http.Request, header string) bool {
+	if header != "" && hget(req.Header, header) != "" {
+		return true
+	}
+	for k, v := range req.Header {
+		if len(v) > 0 && v[0] != "" && credentialHeader(k) {
+			return true
+		}
+	}
+	return false
 }
 
 func bearer(h string) (string, bool) {
@@ -84,8 +188,11 @@ func (r *Recorder) queryCredential(raw string) bool {
 	return false
 }
 
-// limiter rate-limits failed authorization attempts per client address with
-// a token bucket each, in a bounded map.
+// limiter counts failed authorization attempts that carried a credential
+// (guesses) per client address, with a token bucket each (a burst of 10,
+// then one every 6 s), in a bounded map. It never decides about a request
+// whose credential is valid: the route asks it only after Authorize said
+// no.
 type limiter struct {
 	mu      sync.Mutex
 	now     func() time.Time
@@ -111,24 +218,11 @@ func (l *limiter) refill(b *bucket, now time.Time) {
 	}
 }
 
-// blocked reports whether addr has used up its failed attempts; retry is
-// how long until the next one is allowed.
-func (l *limiter) blocked(addr netip.Addr) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buckets[addr]
-	if b == nil {
-		return false, 0
-	}
-	l.refill(b, l.now())
-	if b.tokens >= 1 {
-		return false, 0
-	}
-	return true, time.Duration((1 - b.tokens) * float64(l.every))
-}
-
-// fail takes one attempt from addr's bucket.
-func (l *limiter) fail(addr netip.Addr) {
+// fail counts one failed attempt with a credential from addr. It reports
+// whether addr is over its budget (the attempt is then refused with 429),
+// and if so how long until the next attempt is allowed. An address over
+// budget is not charged further: its bucket refills at the same pace.
+func (l *limiter) fail(addr netip.Addr) (limited bool, retry time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -141,7 +235,11 @@ func (l *limiter) fail(addr netip.Addr) {
 		l.buckets[addr] = b
 	}
 	l.refill(b, now)
-	b.tokens = max(0, b.tokens-1)
+	if b.tokens < 1 {
+		return true, time.Duration((1 - b.tokens) * float64(l.every))
+	}
+	b.tokens--
+	return false, 0
 }
 
 // evict drops buckets that have refilled completely (they carry no state);
@@ -159,12 +257,6 @@ func (l *limiter) evict(now time.Time) {
 		}
 		delete(l.buckets, a)
 	}
-}
-
-func (l *limiter) size() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.buckets)
 }
 
 // clientAddr is the address of the peer (RemoteAddr; forwarding headers are

@@ -20,6 +20,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
 )
@@ -135,7 +136,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		w := &cheapWriter{h: http.Header{}}
 		b.ReportAllocs()
 		b.ResetTimer()
-		cpu0 := processCPU()
+		cpu0 := testutil.ProcessCPU()
 		for b.Loop() {
 			clear(w.h)
 			if rb != nil {
@@ -144,7 +145,7 @@ func BenchmarkMiddleware(b *testing.B) {
 			}
 			h.ServeHTTP(w, req)
 		}
-		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(testutil.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 	b.Run("bare", func(b *testing.B) { run(b, app, nil) })
 	b.Run("statusCapture", func(b *testing.B) { run(b, statusCapture(app), nil) })
@@ -188,7 +189,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		b.SetBytes(int64(len(sample)))
 		b.ResetTimer()
 		start := time.Now()
-		cpu0 := processCPU()
+		cpu0 := testutil.ProcessCPU()
 		for left := b.N; left > 0; {
 			n := min(left, maxBatch)
 			left -= n
@@ -213,7 +214,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
-		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/event")
+		b.ReportMetric(float64(testutil.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/event")
 	})
 
 	for _, clients := range []int{0, 10} {
@@ -294,7 +295,7 @@ func benchRecorderWS(b *testing.B, clients, sampleLen int) {
 		b.SetBytes(int64(sampleLen))
 		b.ResetTimer()
 		start := time.Now()
-		cpu0 := processCPU()
+		cpu0 := testutil.ProcessCPU()
 		for range b.N {
 			for len(r.queue) > half {
 				time.Sleep(200 * time.Microsecond) // pace, without spinning a core away from the pipeline
@@ -306,7 +307,7 @@ func benchRecorderWS(b *testing.B, clients, sampleLen int) {
 			b.Fatal(err)
 		}
 		elapsed := time.Since(start)
-		cpu := processCPU() - cpu0
+		cpu := testutil.ProcessCPU() - cpu0
 		b.StopTimer()
 		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 		b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/event")

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/beignet/devtools/event"
@@ -24,14 +26,46 @@ type HandlerOptions struct {
 	// default).
 	// A disabled route answers 404 to everything.
 	Enabled *bool
+	// TokenEnv names the environment variable that holds the route's
+	// token (MinTokenLen bytes or more: openssl rand -hex 32). Handler
+	// reads it only when the route is enabled, so an app whose devtools
+	// are off (outside development by default) starts without it. Enabled
+	// outside development with the variable unset or empty, Handler fails
+	// with ErrNoToken naming it; in development an unset variable leaves
+	// the route to loopback clients, as without Authorize. The token is
+	// accepted as TokenAuth does (Authorization: Bearer or
+	// X-Devtools-Token), or, when TokenHeader is set, in that header only
+	// (HeaderTokenAuth). Set TokenEnv or Authorize, not both.
+	TokenEnv string
+	// TokenHeader is the header TokenEnv's token travels in, for clients
+	// that send it in a header of their own (the CLI's --auth-header).
+	TokenHeader string
 	// Authorize decides whether a request may use the route (see
-	// TokenAuth). Required when the route is enabled outside development;
-	// without it, development serves loopback clients only.
+	// TokenAuth, HeaderTokenAuth, or a callback of your own). It or
+	// TokenEnv is required when the route is enabled outside development;
+	// without either, development serves loopback clients only.
 	Authorize func(*http.Request) bool
-	// AllowedOrigins are the browser origins ("https://console.example")
-	// or host patterns ("console.example", "*.example") allowed besides
-	// the route's own origin, for websocket upgrades and writes.
+	// AllowedOrigins are the browser origins ("https://console.example",
+	// matched with their scheme: http://console.example is another origin)
+	// or host patterns ("console.example", "*.example", any scheme)
+	// allowed besides the route's own origin (its scheme and host), for
+	// websocket upgrades and writes.
 	AllowedOrigins []string
+	// TrustedProxies are the reverse proxies in front of the app
+	// (addresses or CIDR prefixes, "10.0.0.0/8", "127.0.0.1"). Failed
+	// attempts are counted per client address; for a request whose peer
+	// is one of these, that is the address the proxies forwarded
+	// (X-Forwarded-For, else Forwarded: the rightmost one that is not a
+	// trusted proxy), and X-Forwarded-Proto is the scheme Origins are
+	// matched against. Forwarding headers from any other peer are
+	// ignored. Empty: the peer address (RemoteAddr), which behind a proxy
+	// is the proxy's, shared by every client.
+	TrustedProxies []string
+	// MaxConnections caps the console connections (websockets) served at
+	// once; default 64 (stream.DefaultMaxConnections), negative: no cap.
+	// One more gets HTTP 503 before the upgrade, with a message, and is
+	// counted in GET {base}/stats (route.connectionsRefused).
+	MaxConnections int
 }
 
 // unauthorizedBody is the one body of every refused authorization,
@@ -45,9 +79,14 @@ const unauthorizedBody = `{"error":"unauthorized"}` + "\n"
 // BasePath (for example mux.Handle(opts.BasePath+"/", h)); the recorder's
 // middleware skips that path.
 //
-// It fails when the route is enabled outside development without
-// Authorize (ErrNoAuthorize) or when BasePath or AllowedOrigins are
-// malformed.
+// Nothing is checked, read or opened when the route is disabled (outside
+// development by default): it answers 404. An enabled route fails when it
+// is outside development without TokenEnv or Authorize (ErrNoAuthorize),
+// when TokenEnv's variable is unset there (ErrNoToken) or short
+// (ErrShortToken), or when BasePath, TokenHeader or AllowedOrigins are
+// malformed. The recorder creates its store file once the route is built
+// (or when the first event is written), so a start that fails here leaves
+// nothing on disk.
 func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 	base := opts.BasePath
 	if base == "" {
@@ -65,11 +104,19 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 		return http.HandlerFunc(http.NotFound), nil
 	}
 	env := r.Env()
-	if env != EnvDevelopment && opts.Authorize == nil {
-		return nil, fmt.Errorf("%w (environment %q)", ErrNoAuthorize, env)
+	authorize, err := routeAuthorize(opts, env)
+	if err != nil {
+		return nil, err
+	}
+	tokenHdr := ""
+	if opts.TokenHeader != "" {
+		tokenHdr = http.CanonicalHeaderKey(strings.TrimSpace(opts.TokenHeader))
 	}
 	cop := http.NewCrossOriginProtection()
-	var patterns []string
+	// origins are the allowed scheme://host origins; hostPatterns the
+	// allowed host patterns (any scheme); patterns both as host patterns,
+	// for the websocket library's own (host-only) check.
+	var origins, hostPatterns, patterns []string
 	for _, o := range opts.AllowedOrigins {
 		o = strings.TrimSpace(o)
 		if o == "" {
@@ -83,30 +130,39 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 			if err := cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
 				return nil, fmt.Errorf("recorder: allowed origin %q: %w", o, err)
 			}
+			origins = append(origins, strings.ToLower(u.Scheme+"://"+u.Host))
 			patterns = append(patterns, u.Host)
 			continue
 		}
 		if strings.ContainsAny(o, "/?# ") {
 			return nil, fmt.Errorf("recorder: allowed origin %q: want scheme://host[:port] or a host pattern", o)
 		}
+		hostPatterns = append(hostPatterns, o)
 		patterns = append(patterns, o)
 	}
 	if r != nil && r.enabled {
 		r.addIgnore(base)
 	}
+	px, err := parseProxies(opts.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	h := &devtools{
-		r:         r,
-		base:      base,
-		authorize: opts.Authorize,
-		patterns:  patterns,
-		cop:       cop,
-		mux:       http.NewServeMux(),
+		r:            r,
+		base:         base,
+		authorize:    authorize,
+		proxies:      px,
+		origins:      origins,
+		hostPatterns: hostPatterns,
+		cop:          cop,
+		mux:          http.NewServeMux(),
 	}
 	now := time.Now
 	if r != nil {
 		now = r.now
 	}
 	h.limit = newLimiter(now)
+	h.tokenHeader = tokenHdr
 	if r != nil && r.hub != nil {
 		h.ws = stream.NewServer(stream.ServerOptions{
 			Hub:            r.hub,
@@ -114,6 +170,7 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 			Hello:          stream.Hello{App: r.app, Env: r.env, Retention: r.retention, Instance: r.instance},
 			Stats:          r.serverStats,
 			OriginPatterns: patterns,
+			MaxConnections: opts.MaxConnections,
 			Logger:         r.log,
 		})
 		r.mu.Lock()
@@ -127,7 +184,51 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 		}
 	}
 	h.routes()
+	if r != nil {
+		r.openDeferred()
+	}
 	return h, nil
+}
+
+// routeAuthorize returns the route's Authorize callback: opts.Authorize,
+// or the token check of opts.TokenEnv, or nil (loopback clients only,
+// development only).
+func routeAuthorize(opts HandlerOptions, env string) (func(*http.Request) bool, error) {
+	if opts.TokenHeader != "" && opts.TokenEnv == "" {
+		return nil, errors.New("recorder: HandlerOptions.TokenHeader needs TokenEnv (or use HeaderTokenAuth in Authorize)")
+	}
+	if opts.TokenEnv == "" {
+		if env != EnvDevelopment && opts.Authorize == nil {
+			return nil, fmt.Errorf("%w (environment %q)", ErrNoAuthorize, env)
+		}
+		return opts.Authorize, nil
+	}
+	if opts.Authorize != nil {
+		return nil, errors.New("recorder: set HandlerOptions.TokenEnv or Authorize, not both")
+	}
+	header := ""
+	if opts.TokenHeader != "" {
+		var err error
+		if header, err = tokenHeader(opts.TokenHeader); err != nil {
+			return nil, err
+		}
+	}
+	token, set := os.LookupEnv(opts.TokenEnv)
+	if token == "" {
+		if env == EnvDevelopment {
+			return nil, nil // loopback clients only
+		}
+		state := "unset"
+		if set {
+			state = "empty"
+		}
+		return nil, fmt.Errorf("%w: %s is %s, and the devtools route is enabled in environment %q; set it to a token of %d bytes or more (openssl rand -hex 32), or leave devtools off there",
+			ErrNoToken, opts.TokenEnv, state, env, MinTokenLen)
+	}
+	if err := checkToken(token, opts.TokenEnv); err != nil {
+		return nil, err
+	}
+	return tokenCheck(header, token), nil
 }
 
 func (r *Recorder) serverStats() stream.ServerStats {
@@ -151,14 +252,21 @@ func (h storeHistory) SinceEncoded(ctx context.Context, after event.ID, limit in
 }
 
 type devtools struct {
-	r         *Recorder
-	base      string
-	authorize func(*http.Request) bool
-	patterns  []string
-	cop       *http.CrossOriginProtection
-	limit     *limiter
-	ws        *stream.Server
-	mux       *http.ServeMux
+	r            *Recorder
+	base         string
+	authorize    func(*http.Request) bool
+	origins      []string // allowed "scheme://host", lower case
+	hostPatterns []string // allowed host patterns, any scheme
+	cop          *http.CrossOriginProtection
+	limit        *limiter
+	proxies      proxies
+	// tokenHeader is TokenHeader, canonical (a credential for the limiter).
+	tokenHeader string
+
+	authFailed  atomic.Uint64 // refused by Authorize
+	rateLimited atomic.Uint64 // answered 429
+	ws          *stream.Server
+	mux         *http.ServeMux
 }
 
 func (h *devtools) routes() {
@@ -174,48 +282,76 @@ func (h *devtools) routes() {
 	})
 }
 
+// ServeHTTP applies the route's policy, in an order that lets no one
+// without the token stop the one who has it:
+//
+//  1. Credentials in the query string, refused Origins (and cross-origin
+//     writes) are refused outright. They are not guesses: nothing is
+//     compared, nothing is counted.
+//  2. Authorize (or, without it, the loopback policy) runs next, always: a
+//     valid credential is served whatever its address did before. The
+//     guess limiter never refuses it.
+//  3. A refusal is a guess only when the request carried a credential
+//     (a credential-shaped header such as Authorization,
+//     X-Devtools-Token or a cookie): those are counted per client address
+//     (the forwarded one behind TrustedProxies), and past the budget they
+//     get 429 with Retry-After instead of 401. Requests without one, and
+//     the loopback policy's refusals (remote peers, foreign Host names),
+//     get 401 and count nothing.
 func (h *devtools) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	hd := w.Header()
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Content-Type-Options", "nosniff")
-	addr := limitKey(clientAddr(req))
-	if blocked, retry := h.limit.blocked(addr); blocked {
-		hd.Set("Retry-After", strconv.Itoa(int(retry/time.Second)+1))
-		writeError(w, http.StatusTooManyRequests, "too many failed attempts; retry later")
-		return
-	}
 	if h.r.queryCredential(req.URL.RawQuery) {
-		h.limit.fail(addr)
 		writeError(w, http.StatusBadRequest, "credentials in the query string are refused; send Authorization: Bearer <token> or X-Devtools-Token")
-		return
-	}
-	var ok bool
-	if h.authorize == nil {
-		ok = loopbackRequest(req)
-	} else {
-		ok = h.authorize(req)
-	}
-	if !ok {
-		h.limit.fail(addr)
-		hd.Set("WWW-Authenticate", `Bearer realm="beignet-devtools"`)
-		hd.Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = w.Write([]byte(unauthorizedBody))
 		return
 	}
 	if !h.originAllowed(req) {
 		writeError(w, http.StatusForbidden, "origin not allowed")
 		return
 	}
-	if err := h.cop.Check(req); err != nil {
-		writeError(w, http.StatusForbidden, "cross-origin request refused")
+	// With an Origin, originAllowed decided (it is stricter than cop,
+	// which matches hosts without their scheme, and knows host patterns);
+	// without one, cop looks at Sec-Fetch-Site for cross-site writes.
+	if req.Header.Get("Origin") == "" {
+		if err := h.cop.Check(req); err != nil {
+			writeError(w, http.StatusForbidden, "cross-origin request refused")
+			return
+		}
+	}
+	if h.authorize == nil {
+		if !loopbackRequest(req) {
+			h.unauthorized(w)
+			return
+		}
+	} else if !h.authorize(req) {
+		h.authFailed.Add(1)
+		if hasCredential(req, h.tokenHeader) {
+			if limited, retry := h.limit.fail(h.proxies.limitKey(req)); limited {
+				h.rateLimited.Add(1)
+				hd.Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
+				writeError(w, http.StatusTooManyRequests, "too many failed attempts from this address; retry after the time in Retry-After")
+				return
+			}
+		}
+		h.unauthorized(w)
 		return
 	}
 	h.mux.ServeHTTP(w, req)
 }
 
+func (h *devtools) unauthorized(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("WWW-Authenticate", `Bearer realm="beignet-devtools"`)
+	hd.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write([]byte(unauthorizedBody))
+}
+
 // originAllowed checks a browser's Origin: absent (not a browser), the
-// route's own host, or an allowed pattern. The websocket server checks it
+// route's own origin (scheme and host: a page served over https is not the
+// origin of an http route, nor the reverse), an allowed origin (scheme and
+// host), or an allowed host pattern. The websocket library checks the host
 // again on upgrade.
 func (h *devtools) originAllowed(req *http.Request) bool {
 	o := req.Header.Get("Origin")
@@ -223,13 +359,19 @@ func (h *devtools) originAllowed(req *http.Request) bool {
 		return true
 	}
 	u, err := url.Parse(o)
-	if err != nil || u.Host == "" {
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return false
 	}
-	if strings.EqualFold(u.Host, req.Host) {
+	if u.Scheme == h.proxies.scheme(req) && strings.EqualFold(u.Host, req.Host) {
 		return true
 	}
-	for _, p := range h.patterns {
+	origin := strings.ToLower(u.Scheme + "://" + u.Host)
+	for _, a := range h.origins {
+		if a == origin {
+			return true
+		}
+	}
+	for _, p := range h.hostPatterns {
 		if matchHost(p, u.Host) {
 			return true
 		}
@@ -470,7 +612,8 @@ func (h *devtools) stats(w http.ResponseWriter, _ *http.Request) {
 		Store       *store.Stats `json:"store,omitempty"`
 		StoreError  string       `json:"storeError,omitempty"`
 		Subscribers int          `json:"subscribers"`
-	}{Env: h.r.Env(), Recorder: h.r.Stats()}
+		Route       RouteStats   `json:"route"`
+	}{Env: h.r.Env(), Recorder: h.r.Stats(), Route: h.routeStats()}
 	if h.r != nil {
 		out.App = h.r.app
 		if h.r.hub != nil {

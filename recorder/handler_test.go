@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,9 @@ const goodToken = "0123456789abcdef0123456789abcdef-good"
 func TestTokenAuth(t *testing.T) {
 	if _, err := TokenAuth(strings.Repeat("x", 31)); !errors.Is(err, ErrShortToken) {
 		t.Fatalf("short token: %v", err)
+	}
+	if _, err := TokenAuth(""); !errors.Is(err, ErrNoToken) || errors.Is(err, ErrShortToken) {
+		t.Fatalf("empty token: %v", err)
 	}
 	auth, err := TokenAuth(goodToken)
 	if err != nil {
@@ -94,6 +98,9 @@ func (c policyCase) expect() (constructErr bool, status int) {
 	if c.token == "query" {
 		return false, 400
 	}
+	if c.origin == "evil" {
+		return false, 403 // before authorization: a refused origin is not a guess
+	}
 	var ok bool
 	if c.authorize {
 		ok = c.token == "good"
@@ -102,9 +109,6 @@ func (c policyCase) expect() (constructErr bool, status int) {
 	}
 	if !ok {
 		return false, 401
-	}
-	if c.origin == "evil" {
-		return false, 403
 	}
 	return false, 200
 }
@@ -288,7 +292,12 @@ func TestQueryCredentialsRefused(t *testing.T) {
 	}
 }
 
-func TestFailedAuthRateLimited(t *testing.T) {
+// TestNoLockout: an attacker without the token cannot stop its holder.
+// Guesses (refusals with a credential) are limited per address; a valid
+// credential is served whatever its address did; requests without a
+// credential, refused Origins and query-string credentials are not
+// guesses.
+func TestNoLockout(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -298,41 +307,228 @@ func TestFailedAuthRateLimited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	do := func(remote, token string) int {
-		req := httptest.NewRequest("GET", "/api/devtools/stats", nil)
+	do := func(remote string, hdr http.Header, path string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/api/devtools/"+path, nil)
 		req.RemoteAddr = remote
-		req.Header.Set("Authorization", "Bearer "+token)
+		for k, v := range hdr {
+			req.Header[k] = v
+		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
-		return w.Code
+		return w
 	}
+	bearerOf := func(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
 	bad := strings.Repeat("b", 40)
-	for i := range 10 {
-		if c := do("198.51.100.1:1", bad); c != 401 {
-			t.Fatalf("attempt %d: %d", i, c)
+
+	// Not guesses: no credential, a refused Origin, a query credential.
+	for i := range 50 {
+		if c := do("198.51.100.1:1", nil, "stats").Code; c != 401 {
+			t.Fatalf("no credential %d: %d", i, c)
+		}
+		if c := do("198.51.100.1:1", http.Header{"Authorization": {"Bearer " + bad}, "Origin": {"https://evil.example"}}, "stats").Code; c != 403 {
+			t.Fatalf("refused origin %d: %d", i, c)
+		}
+		if c := do("198.51.100.1:1", nil, "stats?token="+bad).Code; c != 400 {
+			t.Fatalf("query credential %d: %d", i, c)
 		}
 	}
-	if c := do("198.51.100.1:2", bad); c != 429 {
-		t.Fatalf("11th failure: %d, want 429", c)
+	// Guesses: ten, then 429 with Retry-After.
+	for i := range 10 {
+		if c := do("198.51.100.1:2", bearerOf(bad), "stats").Code; c != 401 {
+			t.Fatalf("guess %d: %d, want 401 (the budget was spent by non-guesses?)", i, c)
+		}
 	}
-	if c := do("198.51.100.1:3", goodToken); c != 429 {
-		t.Fatalf("good token while limited: %d, want 429 (guessing must stop)", c)
+	w := do("198.51.100.1:3", http.Header{"X-Devtools-Token": {bad}}, "events")
+	if w.Code != 429 {
+		t.Fatalf("11th guess: %d, want 429", w.Code)
 	}
-	if c := do("198.51.100.2:1", goodToken); c != 200 {
-		t.Fatalf("other client: %d", c)
+	if ra, err := strconv.Atoi(w.Header().Get("Retry-After")); err != nil || ra < 1 || ra > 6 {
+		t.Fatalf("Retry-After = %q", w.Header().Get("Retry-After"))
+	}
+	// The valid token from the same address: served, on every route.
+	for _, path := range []string{"stats", "events", "events/" + event.ID{1}.String()} {
+		if c := do("198.51.100.1:4", bearerOf(goodToken), path).Code; c == 429 || c == 401 {
+			t.Fatalf("good token on %s while the address is limited: %d", path, c)
+		}
+	}
+	if c := do("198.51.100.1:4", http.Header{"X-Devtools-Token": {goodToken}}, "stats").Code; c != 200 {
+		t.Fatalf("good X-Devtools-Token while limited: %d", c)
+	}
+	// Another address has its own budget.
+	if c := do("198.51.100.2:1", bearerOf(bad), "stats").Code; c != 401 {
+		t.Fatalf("other address: %d", c)
 	}
 	// IPv6 clients are limited per /64: rotating the interface ID does not help.
 	for i := range 10 {
-		do(fmt.Sprintf("[2001:db8::%x]:1", i+1), bad)
+		do(fmt.Sprintf("[2001:db8::%x]:1", i+1), bearerOf(bad), "stats")
 	}
-	if c := do("[2001:db8::ffff]:1", goodToken); c != 429 {
-		t.Fatalf("same /64 after 10 failures: %d, want 429", c)
+	if c := do("[2001:db8::ffff]:1", bearerOf(bad), "stats").Code; c != 429 {
+		t.Fatalf("same /64 after 10 guesses: %d, want 429", c)
+	}
+	if c := do("[2001:db8::ffff]:1", bearerOf(goodToken), "stats").Code; c != 200 {
+		t.Fatalf("good token in a limited /64: %d", c)
 	}
 	mu.Lock()
 	now = now.Add(7 * time.Second)
 	mu.Unlock()
-	if c := do("198.51.100.1:4", goodToken); c != 200 {
+	if c := do("198.51.100.1:5", bearerOf(bad), "stats").Code; c != 401 {
 		t.Fatalf("after refill: %d", c)
+	}
+	stats := do("198.51.100.1:5", bearerOf(goodToken), "stats").Body.String()
+	if !strings.Contains(stats, `"rateLimited":2`) || !strings.Contains(stats, `"authFailures":`) {
+		t.Errorf("stats do not count refusals: %s", stats)
+	}
+}
+
+// TestNoLockoutCustomAuthorize: with a weak custom secret (the Beignet
+// docs' x-devtools-token comparison), guessing is limited and the holder
+// is never refused; loopback refusals in development count nothing.
+func TestNoLockoutCustomAuthorize(t *testing.T) {
+	r := newTestRecorder(t, Config{Env: "staging", Enabled: ptr(true)})
+	weak := "hunter2"
+	h, err := r.Handler(HandlerOptions{Authorize: func(req *http.Request) bool {
+		return req.Header.Get("x-devtools-token") == weak
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(tok string) int {
+		req := httptest.NewRequest("GET", "/api/devtools/stats", nil)
+		req.RemoteAddr = "127.0.0.1:1"
+		req.Header.Set("X-Devtools-Token", tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	codes := map[int]int{}
+	for i := range 100 {
+		codes[do(fmt.Sprintf("guess-%d", i))]++
+	}
+	if codes[401] != 10 || codes[429] != 90 {
+		t.Fatalf("100 guesses: %v, want 10 x 401 then 429", codes)
+	}
+	if c := do(weak); c != 200 {
+		t.Fatalf("the holder after the guesses: %d", c)
+	}
+
+	dev := newTestRecorder(t, Config{Env: "development"})
+	hd, err := dev.Handler(HandlerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		req := httptest.NewRequest("GET", "/api/devtools/stats", nil)
+		req.RemoteAddr, req.Host = "127.0.0.1:1", "rebind.example"
+		req.Header.Set("Authorization", "Bearer x")
+		w := httptest.NewRecorder()
+		hd.ServeHTTP(w, req)
+		if w.Code != 401 {
+			t.Fatalf("refused host %d: %d", i, w.Code)
+		}
+	}
+	req := httptest.NewRequest("GET", "/api/devtools/stats", nil)
+	req.RemoteAddr, req.Host = "127.0.0.1:1", "localhost"
+	w := httptest.NewRecorder()
+	hd.ServeHTTP(w, req)
+	if w.Code != 200 {
+		t.Fatalf("loopback after refused hosts: %d", w.Code)
+	}
+}
+
+// TestNoLockoutWebsocket: failed attempts from the console's own address
+// never keep its valid token from upgrading.
+func TestNoLockoutWebsocket(t *testing.T) {
+	r := newTestRecorder(t, Config{Env: "staging", Enabled: ptr(true)})
+	auth, _ := TokenAuth(goodToken)
+	srv := devtoolsServer(t, r, HandlerOptions{Authorize: auth})
+	for range 15 {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/devtools/stats", nil)
+		req.Header.Set("Authorization", "Bearer wrong-wrong-wrong-wrong-wrong-wrong")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	ctx := t.Context()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/api/devtools/ws", &websocket.DialOptions{
+		HTTPHeader:   http.Header{"Authorization": {"Bearer " + goodToken}},
+		Subprotocols: []string{stream.Subprotocol},
+	})
+	if err != nil {
+		t.Fatalf("websocket with the valid token after guesses from its address: %v", err)
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+}
+
+// TestTrustedProxies: behind a configured proxy, limits are kept per
+// forwarded client; forwarding headers from other peers are ignored.
+func TestTrustedProxies(t *testing.T) {
+	r := newTestRecorder(t, Config{Env: "staging", Enabled: ptr(true)})
+	auth, _ := TokenAuth(goodToken)
+	if _, err := r.Handler(HandlerOptions{Authorize: auth, TrustedProxies: []string{"10.0.0.0/33"}}); err == nil {
+		t.Fatal("bad prefix accepted")
+	}
+	if _, err := r.Handler(HandlerOptions{Authorize: auth, TrustedProxies: []string{"proxy.local"}}); err == nil {
+		t.Fatal("host name accepted")
+	}
+	h, err := r.Handler(HandlerOptions{Authorize: auth, TrustedProxies: []string{"10.0.0.0/8", "::1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	guess := func(peer string, fwd http.Header) int {
+		req := httptest.NewRequest("GET", "/api/devtools/stats", nil)
+		req.RemoteAddr = peer
+		req.Header.Set("Authorization", "Bearer wrong")
+		for k, v := range fwd {
+			req.Header[k] = v
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	xff := func(v string) http.Header { return http.Header{"X-Forwarded-For": {v}} }
+	// The attacker behind the proxy spends its own budget, even when it
+	// sends a forged X-Forwarded-For (the proxy appends the real one).
+	for range 10 {
+		guess("10.0.0.1:1", xff("192.0.2.77, 203.0.113.9, 10.0.0.2"))
+	}
+	if c := guess("10.0.0.1:1", xff("203.0.113.9")); c != 429 {
+		t.Fatalf("attacker behind the proxy: %d, want 429", c)
+	}
+	if c := guess("10.0.0.1:1", xff("203.0.113.10")); c != 401 {
+		t.Fatalf("another client behind the same proxy: %d, want 401", c)
+	}
+	if c := guess("[::1]:1", http.Header{"Forwarded": {`for="[2001:db8:1::5]:4711";proto=https, for=10.0.0.3`}}); c != 401 {
+		t.Fatalf("Forwarded: %d", c)
+	}
+	// An untrusted peer's forwarding headers are ignored: it is limited by
+	// its own address however it rotates them.
+	for i := range 10 {
+		guess("198.51.100.7:1", xff(fmt.Sprintf("203.0.113.%d", 100+i)))
+	}
+	if c := guess("198.51.100.7:1", xff("203.0.113.200")); c != 429 {
+		t.Fatalf("spoofed X-Forwarded-For from an untrusted peer: %d, want 429", c)
+	}
+	px, _ := parseProxies([]string{"10.0.0.0/8"})
+	for _, c := range []struct {
+		peer, xff, want string
+	}{
+		{"10.0.0.1:1", "203.0.113.9", "203.0.113.9"},
+		{"10.0.0.1:1", "203.0.113.9, 10.1.1.1", "203.0.113.9"},
+		{"10.0.0.1:1", "garbage, 10.1.1.1", "10.1.1.1"},
+		{"10.0.0.1:1", "", "10.0.0.1"},
+		{"192.0.2.1:1", "203.0.113.9", "192.0.2.1"},
+		{"[::ffff:10.0.0.1]:1", "203.0.113.9", "203.0.113.9"},
+	} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = c.peer
+		if c.xff != "" {
+			req.Header.Set("X-Forwarded-For", c.xff)
+		}
+		if got := px.client(req).String(); got != c.want {
+			t.Errorf("peer %s xff %q: client %s, want %s", c.peer, c.xff, got, c.want)
+		}
 	}
 }
 
@@ -342,7 +538,10 @@ func TestLimiterBounded(t *testing.T) {
 	for i := range 1000 {
 		l.fail(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}))
 	}
-	if n := l.size(); n > 64 {
+	l.mu.Lock()
+	n := len(l.buckets)
+	l.mu.Unlock()
+	if n > 64 {
 		t.Fatalf("limiter holds %d entries", n)
 	}
 }

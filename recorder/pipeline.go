@@ -589,6 +589,7 @@ func (r *Recorder) commit(p *prepared, failing *bool) {
 		}
 	}
 	r.published.Add(uint64(len(events)))
+	r.offerExport(encs) // copies: never waits
 }
 
 // errNoStore: the store could not be opened (yet); Stats.StoreError says why.
@@ -603,6 +604,11 @@ func (r *Recorder) openStore(now time.Time) *store.Store {
 	}
 	if now.Before(r.reopenAt) {
 		return nil
+	}
+	r.openMu.Lock() // Handler may be opening it (see openDeferred)
+	defer r.openMu.Unlock()
+	if st := r.st.Load(); st != nil {
+		return st
 	}
 	r.reopenBackoff = min(max(2*r.reopenBackoff, time.Second), 15*time.Second)
 	r.reopenAt = now.Add(r.reopenBackoff)

@@ -85,6 +85,19 @@ type Config struct {
 	// too much: nil (the default) keeps everything. See Sample.
 	Sample *Sample
 
+	// Exporters receive every event once it is redacted, stored and
+	// published, each on a goroutine of its own behind a bounded queue
+	// (see Exporter; package otlp sends them to an OpenTelemetry
+	// Collector). The recorder does not shut them down: do that after
+	// Close.
+	Exporters []Exporter
+	// ExportQueueSize and ExportQueueBytes bound the events waiting for
+	// each exporter, in events and in encoded bytes; defaults 8192 and
+	// 32 MiB. A batch that does not fit is not exported, counted in
+	// Stats.ExportDropped.
+	ExportQueueSize  int
+	ExportQueueBytes int64
+
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -108,6 +121,15 @@ type Stats struct {
 	// StoreError is why the store is failing now (it could not be opened,
 	// or the last write failed); empty when it works.
 	StoreError string `json:"storeError,omitempty"`
+
+	// Export counters, summed over Config.Exporters (zero without any).
+	Exported      uint64 `json:"exported"`      // events an exporter accepted
+	ExportDropped uint64 `json:"exportDropped"` // events not exported: an exporter's queue was full (a slow or unreachable collector) or Close ran out of time
+	ExportFailed  uint64 `json:"exportFailed"`  // events in batches an exporter failed to send
+	ExportQueued  int    `json:"exportQueued"`  // events waiting for exporters now
+	// ExportError is why the last export failed (redacted); empty when
+	// exports succeed.
+	ExportError string `json:"exportError,omitempty"`
 }
 
 // Recorder captures events and runs the pipeline. A Recorder is safe for
@@ -131,6 +153,8 @@ type Recorder struct {
 	stPath   string         // for reopening
 	stOpts   *store.Options // for reopening
 	stErr    atomic.Pointer[string]
+	openMu   sync.Mutex       // serializes opening the store (New, Handler, pipeline) with Close
+	refused  error            // New's error: the store's path or mode is refused
 	redactor *redact.Redactor // the engine behind redaction.Redactor
 	hub      *stream.Hub
 	ids      *event.Generator // stamps events in the pipeline
@@ -178,6 +202,13 @@ type Recorder struct {
 
 	mu      sync.Mutex
 	servers []*stream.Server
+
+	// exports are the Config.Exporters' queues (export.go): offered to by
+	// the commit stage, each drained by its own goroutine, which
+	// exportCancel stops early when Close runs out of time.
+	exports      []*exportQueue
+	exportCtx    context.Context
+	exportCancel context.CancelFunc
 }
 
 // ResolveEnv returns the environment: configured if not empty, else
@@ -277,19 +308,18 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 			path = p
 		}
 		r.ownStore, r.stPath, r.stOpts = true, path, cfg.StoreOptions
-		st, err := store.Open(path, cfg.StoreOptions)
-		switch {
-		case err == nil:
-			r.st.Store(st)
-		case errors.Is(err, store.ErrPublicPath) || errors.Is(err, store.ErrPermissions):
-			// A configuration the security policy refuses: say so now.
-			return nil, fmt.Errorf("recorder: open store: %w", err)
-		default:
-			// The file or the disk is unusable (locked, corrupt, not a
-			// store, newer schema, disk full, read-only): the app keeps
-			// serving, devtools run live only, the pipeline retries.
-			r.setStoreErr(err)
-			r.log.Warn("recorder: store unavailable; devtools run live only and retry opening it", "error", err.Error())
+		// A store file that exists is opened now; a new one is created
+		// when the devtools route is built (Handler) or the first event is
+		// written, so that a start that fails on its configuration (a
+		// missing token, say) leaves no folder behind. The security
+		// policy's path check runs now either way.
+		if _, err := os.Stat(path); err == nil {
+			r.openOwnStore()
+		} else if _, err := store.CheckPath(path, publicDirs(cfg.StoreOptions)); err != nil {
+			return nil, fmt.Errorf("recorder: store path: %w", err)
+		}
+		if r.refused != nil {
+			return nil, r.refused
 		}
 	}
 	qs := cfg.QueueSize
@@ -312,8 +342,50 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 		close(r.done)
 		return r, nil
 	}
+	r.startExport(&cfg)
 	go r.run()
 	return r, nil
+}
+
+// openOwnStore opens the store the recorder owns, once; a failure the
+// security policy refuses is kept in r.refused (New returns it), any
+// other leaves the recorder live only (the pipeline retries).
+func (r *Recorder) openOwnStore() {
+	r.openMu.Lock()
+	defer r.openMu.Unlock()
+	if r.st.Load() != nil || r.closed.Load() {
+		return
+	}
+	st, err := store.Open(r.stPath, r.stOpts)
+	switch {
+	case err == nil:
+		r.st.Store(st)
+	case errors.Is(err, store.ErrPublicPath) || errors.Is(err, store.ErrPermissions):
+		// A configuration the security policy refuses: say so now.
+		r.refused = fmt.Errorf("recorder: open store: %w", err)
+	default:
+		// The file or the disk is unusable (locked, corrupt, not a
+		// store, newer schema, disk full, read-only): the app keeps
+		// serving, devtools run live only, the pipeline retries.
+		r.setStoreErr(err)
+		r.log.Warn("recorder: store unavailable; devtools run live only and retry opening it", "error", err.Error())
+	}
+}
+
+// openDeferred opens the store New left for later (see New), when the
+// recorder owns one and it is not open yet.
+func (r *Recorder) openDeferred() {
+	if r.enabled && r.ownStore && r.st.Load() == nil && r.stErr.Load() == nil {
+		r.openOwnStore()
+	}
+}
+
+// publicDirs returns the configured public directories of o.
+func publicDirs(o *store.Options) []string {
+	if o == nil {
+		return nil
+	}
+	return o.PublicDirs
 }
 
 func retentionText(o *store.Options) string {
@@ -437,7 +509,7 @@ func (r *Recorder) Stats() Stats {
 	if p := r.stErr.Load(); p != nil {
 		storeErr = *p
 	}
-	return Stats{
+	s := Stats{
 		StoreError:   storeErr,
 		Enabled:      true,
 		Recorded:     r.recorded.Load(),
@@ -452,6 +524,8 @@ func (r *Recorder) Stats() Stats {
 		QueueSize:    cap(r.queue),
 		QueueBytes:   r.maxQueuedBytes,
 	}
+	r.exportStats(&s)
+	return s
 }
 
 // Close stops recording, flushes what is queued to the store and the hub,
@@ -492,6 +566,11 @@ func (r *Recorder) Close(ctx context.Context) error {
 		}
 		break
 	}
+	// The pipeline has stopped: the exporters get what is queued for
+	// them, within ctx.
+	if !r.stopExport(ctx) && len(errs) == 0 {
+		errs = append(errs, fmt.Errorf("recorder: close: export: %w", ctx.Err()))
+	}
 
 	r.mu.Lock()
 	servers := r.servers
@@ -505,7 +584,10 @@ func (r *Recorder) Close(ctx context.Context) error {
 		}
 	}
 	r.hub.Close()
-	if st := r.st.Load(); r.ownStore && st != nil {
+	r.openMu.Lock() // no open in flight (closed is set: none starts after)
+	st := r.st.Load()
+	r.openMu.Unlock()
+	if r.ownStore && st != nil {
 		if err := st.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("recorder: close store: %w", err))
 		}

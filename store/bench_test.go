@@ -7,13 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 )
 
 // Benchmarks. The append benchmarks compare the store with a bare bbolt put
@@ -206,7 +206,7 @@ func BenchmarkCorrelated(b *testing.B) {
 	s := openFixture(b, loadFixture(b))
 	rnd := rand.New(rand.NewPCG(1, 2))
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testutil.ProcessCPU()
 	for i := 0; i < b.N; i++ {
 		rid := fixture.rids[rnd.IntN(len(fixture.rids))]
 		evs, err := s.Correlated(rid)
@@ -221,7 +221,7 @@ func BenchmarkCorrelated(b *testing.B) {
 func BenchmarkNewestPage(b *testing.B) {
 	s := openFixture(b, loadFixture(b))
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testutil.ProcessCPU()
 	for i := 0; i < b.N; i++ {
 		p, err := s.List(Query{Limit: 1000})
 		if err != nil || len(p.Events) != 1000 || p.Next.IsZero() {
@@ -252,9 +252,9 @@ func BenchmarkPurge1M(b *testing.B) {
 		var txs []time.Duration
 		s.txLog = func(d time.Duration) { txs = append(txs, d) }
 		b.StartTimer()
-		c0 := cpuTime()
+		c0 := testutil.ProcessCPU()
 		n, err := s.Purge(time.Now().Add(-24 * time.Hour))
-		cpu += cpuTime() - c0
+		cpu += testutil.ProcessCPU() - c0
 		b.StopTimer()
 		if err != nil || n != fixtureEvents {
 			b.Fatalf("Purge = %d, %v", n, err)
@@ -359,19 +359,8 @@ func BenchmarkAppendVsBare(b *testing.B) {
 	}
 }
 
-// cpuTime is this process's user+system CPU time. On a shared, busy
-// machine it says what an operation costs when wall time says mostly how
-// long it waited for a core.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64((cpuTime()-start).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64((testutil.ProcessCPU()-start).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkAppendAtRetention appends batches of 100 to a store that is at

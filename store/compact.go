@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/beignet/devtools/internal/privfile"
 )
 
 // compactTxSize bounds one transaction of a compaction copy.
@@ -28,7 +30,7 @@ func (s *Store) Compact(dst string) error {
 	if abs == s.path {
 		return fmt.Errorf("%w: Compact destination is the store itself; use CompactInPlace", ErrInvalid)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+	if err := privfile.MkdirAll(filepath.Dir(abs)); err != nil {
 		return fmt.Errorf("store: compact: %w", err)
 	}
 	s.dbmu.RLock()
@@ -54,6 +56,9 @@ func (s *Store) Compact(dst string) error {
 func (s *Store) compactTo(tmp string) (_ *bolt.DB, err error) {
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("store: compact: remove stale %s: %w", tmp, err)
+	}
+	if err := privfile.Create(tmp); err != nil {
+		return nil, fmt.Errorf("store: compact: create %s: %w", tmp, err)
 	}
 	ndb, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: s.cfg.timeout, NoSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {

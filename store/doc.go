@@ -15,10 +15,15 @@
 // as written and with the symlinks of its nearest existing ancestor
 // resolved, so ./data -> ./public/x is caught; the *PublicPathError names
 // the path and the directory. New folders are created 0700 and the file
-// 0600. An existing file with any group or other permission bit is refused
+// 0600; on Windows, where modes mean nothing, with an access list that
+// lets in only the owner, SYSTEM and Administrators, inheriting nothing
+// from the parent folder. An existing file with any group or other
+// permission bit (on Windows: an access-list entry that lets anyone else
+// read or write, such as Everyone, Users or Authenticated Users) is refused
 // with ErrPermissions rather than fixed: a wider mode means something
 // widened it, the store cannot know who read the file since, and quietly
-// narrowing it would hide that; the error gives the one-line fix.
+// narrowing it would hide that; the error gives the one-line fix (chmod,
+// or icacls on Windows).
 //
 // # Layout
 //

@@ -26,7 +26,8 @@ var (
 	// error is also a *PublicPathError.
 	ErrPublicPath = errors.New("store: path is inside a public directory")
 	// ErrPermissions: the existing file is readable or writable by group or
-	// others.
+	// others (on Windows: by anyone but its owner, SYSTEM and
+	// Administrators).
 	ErrPermissions = errors.New("store: file permissions too open")
 	// ErrReadOnly: a write on a store opened with Options.ReadOnly.
 	ErrReadOnly = errors.New("store: opened read-only")

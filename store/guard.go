@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/beignet/devtools/internal/privfile"
 )
 
 // PublicNames are the directory names the path guard treats as public or
@@ -141,19 +143,26 @@ func within(p, dir string) bool {
 	return rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)))
 }
 
-// checkMode refuses an existing file that group or others may read or write.
+// checkMode refuses an existing file that anyone but its owner may read or
+// write: group or other mode bits on Unix; on Windows, an access-list entry
+// for anyone but the owner, SYSTEM and Administrators.
 //
 // Decision: refuse, do not fix. A wider mode means someone (a copy, an
-// archive, a umask on a shared host) already widened it, and the store
-// cannot know who has read it since; silently narrowing it would hide that
-// and could break a deliberate setup. The error says how to fix it.
+// archive, a umask on a shared host, a folder's inherited access list)
+// already widened it, and the store cannot know who has read it since;
+// silently narrowing it would hide that and could break a deliberate setup.
+// The error says how to fix it, in the platform's terms (chmod or icacls).
 func checkMode(path string, fi fs.FileInfo) error {
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("%w: %s is not a regular file", ErrNotDatabase, path)
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Errorf("%w: %s has mode %04o, readable or writable beyond its owner; devtools data must be private: run `chmod 600 %s` (and check who could read it)",
-			ErrPermissions, path, perm, path)
+	p, err := privfile.Check(path, fi)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrPermissions, path, err)
+	}
+	if p != nil {
+		return fmt.Errorf("%w: %s %s, readable or writable beyond its owner; devtools data must be private: run `%s` (and check who could read it)",
+			ErrPermissions, path, p.Detail, p.Fix)
 	}
 	return nil
 }

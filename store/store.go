@@ -14,6 +14,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/beignet/devtools/internal/privfile"
 )
 
 // SchemaVersion is the layout version this build writes into the meta
@@ -87,8 +89,10 @@ type Store struct {
 //
 // For a read-write open it refuses a path inside a public or static
 // directory (see CheckPath), creates the missing folders 0700 and the file
-// 0600, and refuses an existing file that group or others can access
-// (ErrPermissions: the store does not fix the mode, see the package doc).
+// 0600 (on Windows: with an access list for the owner, SYSTEM and
+// Administrators only), and refuses an existing file that anyone else can
+// read or write (ErrPermissions: the store does not fix it, see the
+// package doc).
 // A read-only open skips the guard (it writes nothing) and neither creates
 // nor changes the file.
 //
@@ -111,12 +115,20 @@ func Open(path string, opts *Options) (*Store, error) {
 		if abs, err = CheckPath(path, cfg.publicDirs); err != nil {
 			return nil, err
 		}
-		if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		if err := privfile.MkdirAll(filepath.Dir(abs)); err != nil {
 			return nil, fmt.Errorf("store: create folder for %s: %w", abs, err)
 		}
 	}
 	if err := preflight(abs, cfg.readOnly); err != nil {
 		return nil, err
+	}
+	if !cfg.readOnly {
+		// Created here rather than by bbolt so that on Windows it gets an
+		// owner-only access list from the start (bbolt's 0600 means
+		// nothing there).
+		if err := privfile.Create(abs); err != nil {
+			return nil, fmt.Errorf("store: create %s: %w", abs, err)
+		}
 	}
 	db, err := openBolt(abs, cfg)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 )
 
 // benchFrames returns n encoded request events of a realistic size (about
@@ -161,7 +162,7 @@ func benchFanout(b *testing.B, clients int) {
 	b.SetBytes(int64(len(EventFrame(encs[0])) * clients))
 	b.ReportAllocs()
 	b.ResetTimer()
-	start, cpu0 := time.Now(), processCPU()
+	start, cpu0 := time.Now(), testutil.ProcessCPU()
 	for i := range b.N {
 		for int64(i)-minCount(cs) > window {
 			select {
@@ -173,7 +174,7 @@ func benchFanout(b *testing.B, clients int) {
 		hub.Publish(ids[k], event.KindRequest, "req-0123456789", encs[k])
 	}
 	waitAll(b, cs, int64(b.N))
-	elapsed, cpu := time.Since(start), processCPU()-cpu0
+	elapsed, cpu := time.Since(start), testutil.ProcessCPU()-cpu0
 	b.StopTimer()
 	if d := hub.Dropped(); d != 0 {
 		b.Fatalf("hub dropped %d deliveries", d)
@@ -212,7 +213,7 @@ func benchBareFanout(b *testing.B, clients int) {
 	b.SetBytes(int64(len(frames[0]) * clients))
 	b.ReportAllocs()
 	b.ResetTimer()
-	start, cpu0 := time.Now(), processCPU()
+	start, cpu0 := time.Now(), testutil.ProcessCPU()
 	writersDone := make(chan struct{}, clients)
 	for _, ws := range servers {
 		go func() {
@@ -228,7 +229,7 @@ func benchBareFanout(b *testing.B, clients int) {
 		<-writersDone
 	}
 	waitAll(b, cs, int64(b.N))
-	elapsed, cpu := time.Since(start), processCPU()-cpu0
+	elapsed, cpu := time.Since(start), testutil.ProcessCPU()-cpu0
 	b.StopTimer()
 	for _, ws := range servers {
 		_ = ws.CloseNow()

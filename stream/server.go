@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +35,11 @@ const (
 	DefaultPingInterval  = 20 * time.Second
 	DefaultStatsInterval = 2 * time.Second
 	DefaultReplayPage    = 512
+	// DefaultMaxConnections is ServerOptions.MaxConnections' default:
+	// far more consoles than a team attaches to one app, far fewer
+	// connections (three goroutines and a hub subscriber each) than it
+	// would take to weigh on the app.
+	DefaultMaxConnections = 64
 	// DefaultSubscribeInterval is ServerOptions.SubscribeInterval's
 	// default: at most ten subscribes (and replays) a second per
 	// connection, a pace no person changing filters notices.
@@ -83,6 +90,11 @@ type ServerOptions struct {
 	// latest of them is processed, so a client that subscribes in a loop
 	// costs the app a bounded number of replays, not a core.
 	SubscribeInterval time.Duration
+	// MaxConnections caps the websocket connections served at once
+	// (default DefaultMaxConnections; negative: no cap). A request over
+	// the cap is refused before the upgrade with HTTP 503, Retry-After and
+	// a JSON {"error": ...} that says so, and counted (Refused).
+	MaxConnections int
 	// Logger receives diagnostics (never event content); nil discards.
 	Logger *slog.Logger
 }
@@ -97,7 +109,9 @@ type Server struct {
 
 	mu       sync.Mutex
 	conns    map[*serverConn]struct{}
+	active   int // requests holding a connection slot (upgrading or served)
 	shutdown bool
+	refused  atomic.Uint64 // requests refused over MaxConnections
 	closing  chan struct{} // closed by Shutdown: soft close
 	wg       sync.WaitGroup
 }
@@ -126,8 +140,11 @@ func NewServer(opts ServerOptions) *Server {
 	if opts.SubscribeInterval == 0 {
 		opts.SubscribeInterval = DefaultSubscribeInterval
 	}
+	if opts.MaxConnections == 0 {
+		opts.MaxConnections = DefaultMaxConnections
+	}
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := opts.Hello
 	h.Protocol = Subprotocol
@@ -153,19 +170,40 @@ func (s *Server) Connections() int {
 	return len(s.conns)
 }
 
+// Refused returns the number of requests refused because MaxConnections
+// were open.
+func (s *Server) Refused() uint64 { return s.refused.Load() }
+
+// MaxConnections returns the connection cap (0: none).
+func (s *Server) MaxConnections() int { return max(s.opts.MaxConnections, 0) }
+
 // ServeHTTP upgrades the request to a websocket and serves it until the
 // client leaves, the connection breaks or the server shuts down. Requests
-// after Shutdown get 503.
+// after Shutdown, and requests over MaxConnections, get 503 before the
+// upgrade.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.shutdown || s.opts.Hub.isClosed() {
 		s.mu.Unlock()
-		http.Error(w, "stream: server shutting down", http.StatusServiceUnavailable)
+		refuse(w, "server shutting down", 0)
 		return
 	}
+	if limit := s.opts.MaxConnections; limit > 0 && s.active >= limit {
+		s.mu.Unlock()
+		s.refused.Add(1)
+		s.log.Warn("stream: connection refused: too many open", "remote", r.RemoteAddr, "max", limit)
+		refuse(w, fmt.Sprintf("too many devtools connections: %d are open, the most this app serves at once; close a console or raise the cap (MaxConnections)", limit), 5)
+		return
+	}
+	s.active++
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		s.active--
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
 
 	ws, err := websocket.Accept(w, r, &s.accept)
 	if err != nil {
@@ -206,6 +244,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 	c.serve()
+}
+
+// refuse answers 503 before the upgrade, with a JSON {"error": msg} and,
+// when retry > 0, Retry-After in seconds.
+func refuse(w http.ResponseWriter, msg string, retry int) {
+	b, _ := json.Marshal(struct {
+		Error string `json:"error"`
+	}{msg})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	if retry > 0 {
+		h.Set("Retry-After", strconv.Itoa(retry))
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = w.Write(append(b, '\n'))
 }
 
 // Shutdown closes every connection with status 1001 (going away), refuses

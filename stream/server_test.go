@@ -680,3 +680,40 @@ func TestShutdownUnderSteadyStream(t *testing.T) {
 		t.Fatalf("close status %v, want 1001", got)
 	}
 }
+
+// TestServerMaxConnections: connections over the cap are refused before
+// the upgrade with 503, a message and Retry-After, and counted; a slot
+// freed by a leaving client is reused.
+func TestServerMaxConnections(t *testing.T) {
+	ts := startServer(t, ServerOptions{MaxConnections: 2})
+	a := dialRaw(t, ts.url)
+	expectType(t, a, TypeHello)
+	b := dialRaw(t, ts.url)
+	expectType(t, b, TypeHello)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, resp, err := websocket.Dial(ctx, ts.url, &websocket.DialOptions{Subprotocols: []string{Subprotocol}})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("third connection: %v %v", err, resp)
+	}
+	herr := ResponseError(resp, nil)
+	if !strings.Contains(herr.Message, "too many devtools connections") || herr.RetryAfter <= 0 {
+		t.Fatalf("refusal: %q retry %v", herr.Message, herr.RetryAfter)
+	}
+	if n := ts.srv.Refused(); n != 1 {
+		t.Fatalf("Refused = %d", n)
+	}
+	_ = a.Close(websocket.StatusNormalClosure, "")
+	waitFor(t, "the slot to free", func() bool { return ts.srv.Connections() == 1 })
+	c := dialRaw(t, ts.url)
+	expectType(t, c, TypeHello)
+	if ts.srv.MaxConnections() != 2 {
+		t.Fatalf("MaxConnections = %d", ts.srv.MaxConnections())
+	}
+	if s := NewServer(ServerOptions{Hub: ts.hub}); s.MaxConnections() != DefaultMaxConnections {
+		t.Fatalf("default cap %d", s.MaxConnections())
+	}
+	if s := NewServer(ServerOptions{Hub: ts.hub, MaxConnections: -1}); s.MaxConnections() != 0 {
+		t.Fatalf("no cap: %d", s.MaxConnections())
+	}
+}

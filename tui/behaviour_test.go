@@ -409,3 +409,14 @@ func TestRunQuitsAndClosesSource(t *testing.T) {
 		t.Fatalf("Run without source: %v", err)
 	}
 }
+
+// The recorder names a panic "panic" with the message "panic: ..."; the row
+// shows the prefix once.
+func TestPanicRowHasOnePrefix(t *testing.T) {
+	m := unitModel(t, 100, 10)
+	m.Update(batchMsg{b: Batch{Events: []event.Event{{V: 1, ID: mkID(t0, 1), Time: t0, Kind: event.KindError, Name: "panic", Level: "ERROR", Message: "panic: boom"}}}})
+	out := ansi.Strip(m.Render())
+	if !strings.Contains(out, "panic: boom") || strings.Contains(out, "panic: panic:") {
+		t.Fatalf("panic row:\n%s", out)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/textsafe"
 )
 
 // redactedMark is what redaction puts in place of a secret; the detail pane
@@ -46,7 +47,7 @@ type detailBuilder struct {
 }
 
 func (b *detailBuilder) add(kind lineKind, s string) {
-	for _, l := range strings.Split(CleanMultiline(s), "\n") {
+	for _, l := range strings.Split(textsafe.Multiline(s), "\n") {
 		for _, wl := range wrap(l, b.w) {
 			b.lines = append(b.lines, dline{text: wl, kind: kind})
 		}
@@ -66,10 +67,10 @@ func (b *detailBuilder) kv(label, value string) {
 		return
 	}
 	const lw = 14
-	label = fit(Clean(label), lw) + " "
+	label = fit(textsafe.Line(label), lw) + " "
 	vw := max(8, b.w-lw-1)
 	first := true
-	for _, l := range strings.Split(CleanMultiline(value), "\n") {
+	for _, l := range strings.Split(textsafe.Multiline(value), "\n") {
 		for _, wl := range wrap(l, vw) {
 			if first {
 				b.lines = append(b.lines, dline{text: label + wl, keyLen: lw + 1})
@@ -150,9 +151,12 @@ func boolInt(b bool) int {
 }
 
 func (m *Model) buildOverview(b *detailBuilder, e *event.Event) {
-	b.heading(kindLabel(e.Kind) + "  " + Clean(e.Name))
+	b.heading(kindLabel(e.Kind) + "  " + textsafe.Line(e.Name))
 	b.kv("ID", e.ID.String())
 	b.kv("Time", e.Time.In(m.loc).Format("2006-01-02 15:04:05.000000 MST"))
+	if !e.ID.IsZero() {
+		b.kv("Recorded", recorded(e).In(m.loc).Format("2006-01-02 15:04:05.000 MST"))
+	}
 	b.kv("Kind", string(e.Kind))
 	b.kv("Name", e.Name)
 	b.kv("Request ID", e.RequestID)
@@ -274,7 +278,7 @@ func (m *Model) body(b *detailBuilder, title string, body *event.Body) {
 	// cut as well as many short ones.
 	limit := m.opts.BodyLines
 	shown, more := 0, 0
-	for _, l := range strings.Split(CleanMultiline(text), "\n") {
+	for _, l := range strings.Split(textsafe.Multiline(text), "\n") {
 		for _, wl := range wrap(l, b.w) {
 			if !m.bodyAll && shown >= limit {
 				more++
@@ -304,14 +308,14 @@ func (m *Model) buildRequest(b *detailBuilder, e *event.Event) {
 	switch {
 	case e.HTTP != nil:
 		h := e.HTTP
-		b.heading(strings.TrimSpace(Clean(h.Method + " " + h.URL)))
+		b.heading(strings.TrimSpace(textsafe.Line(h.Method + " " + h.URL)))
 		b.kv("Route", h.Route)
 		b.kv("Remote", h.RemoteAddr)
 		m.headers(b, "Request headers", h.RequestHeaders)
 		m.body(b, "Request body", h.RequestBody)
 	case e.Provider != nil:
 		p := e.Provider
-		b.heading(strings.TrimSpace(Clean(p.Method + " " + p.URL)))
+		b.heading(strings.TrimSpace(textsafe.Line(p.Method + " " + p.URL)))
 		b.kv("Provider", p.Name)
 		b.kv("Operation", p.Operation)
 		b.add(lkDim, "(no headers or body captured for this call)")
@@ -365,7 +369,7 @@ func (m *Model) buildTimeline(b *detailBuilder, e *event.Event) {
 	}
 	lw := min(32, max(12, b.w/3))
 	bw := max(10, b.w-lw-1-8)
-	b.heading(fmt.Sprintf("Request %s: %d events over %s", Clean(e.RequestID), len(evs), span.Round(time.Microsecond)))
+	b.heading(fmt.Sprintf("Request %s: %d events over %s", textsafe.Line(e.RequestID), len(evs), span.Round(time.Microsecond)))
 	axis := fit("", lw) + " " + fit("0", bw/2) + fitRight(span.Round(time.Microsecond).String(), bw-bw/2)
 	b.lines = append(b.lines, dline{text: axis, kind: lkDim})
 	for i := range evs {
@@ -376,7 +380,7 @@ func (m *Model) buildTimeline(b *detailBuilder, e *event.Event) {
 		}
 		_, method, target, _, _, _ := m.cells(x)
 		if a := x.Audit; a != nil {
-			method, target = "", Clean(strings.TrimSpace(a.Action+" "+a.Resource+" "+a.Outcome))
+			method, target = "", textsafe.Line(strings.TrimSpace(a.Action+" "+a.Resource+" "+a.Outcome))
 		}
 		label := fit(mark+fit(strings.ToLower(kindLabel(x.Kind)), 6)+strings.TrimSpace(method+" "+target), lw)
 		start := int(float64(x.Time.Sub(t0)) / float64(span) * float64(bw))

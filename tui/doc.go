@@ -5,7 +5,7 @@
 // The pieces:
 //
 //   - Source feeds the model. NewLiveSource wraps stream.Client (and pages
-//     history through the recorder's JSON routes, HTTPHistory); NewOfflineSource
+//     history through the recorder's JSON routes with internal/apiclient); NewOfflineSource
 //     reads a store file newest-first and pages older on demand. Sources batch
 //     arrivals (Pump): the model gets one message per frame, never one per event,
 //     and a full Pump pushes back on the websocket reader instead of growing.
@@ -17,8 +17,9 @@
 //     paging back evicts the newest, which come back from history by
 //     scrolling down (Newer, a page at a time) or at once on G.
 //   - filter (subpackage) is the query language of the filter bar.
-//   - Every string from an event goes through Clean before it reaches the
-//     screen: control characters, C1 codes and bidi overrides are escaped.
+//   - Every string from an event goes through internal/textsafe (shared with
+//     tail) before it reaches the screen: control characters, C1 codes, bidi
+//     overrides and zero-width characters are escaped.
 //   - Styles (styles.go) holds both palettes; KeyMap generates the help.
 //
 // # Caveats

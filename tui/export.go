@@ -15,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/textsafe"
 )
 
 // createFile creates path for writing with mode 0600 and refuses to replace
@@ -58,7 +59,7 @@ func exportCmd(path string, evs []event.Event) tea.Cmd {
 		if err := WriteJSONLines(path, evs); err != nil {
 			return noticeMsg{text: err.Error(), err: true}
 		}
-		return noticeMsg{text: fmt.Sprintf("exported %d events to %s", len(evs), Clean(path))}
+		return noticeMsg{text: fmt.Sprintf("exported %d events to %s", len(evs), textsafe.Line(path))}
 	}
 }
 
@@ -76,9 +77,9 @@ func harCmd(path string, sel *event.Event, evs []event.Event) tea.Cmd {
 		_, werr := f.Write(b)
 		cerr := f.Close()
 		if werr != nil || cerr != nil {
-			return noticeMsg{text: fmt.Sprintf("tui: har: write %s failed", Clean(path)), err: true}
+			return noticeMsg{text: fmt.Sprintf("tui: har: write %s failed", textsafe.Line(path)), err: true}
 		}
-		return noticeMsg{text: fmt.Sprintf("wrote HAR (%d entries) to %s; curl command copied (OSC 52)", len(har.Log.Entries), Clean(path))}
+		return noticeMsg{text: fmt.Sprintf("wrote HAR (%d entries) to %s; curl command copied (OSC 52)", len(har.Log.Entries), textsafe.Line(path))}
 	}
 }
 
@@ -236,7 +237,7 @@ func absURL(e *event.Event) string {
 // escape sequence aimed at the terminal it is pasted into) gets ANSI-C
 // quoting ($'...', bash and zsh) with every such byte escaped.
 func shellQuote(s string) string {
-	if Clean(s) == s {
+	if textsafe.Line(s) == s {
 		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 	}
 	var b strings.Builder

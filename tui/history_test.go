@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/stream"
@@ -18,9 +21,16 @@ import (
 // (oldest first) the way the recorder does, behind a bearer token.
 func fakeRecorderAPI(t *testing.T, evs []event.Event, token string) *httptest.Server {
 	t.Helper()
+	hs := httptest.NewServer(recorderAPIMux(evs, token))
+	t.Cleanup(hs.Close)
+	return hs
+}
+
+// recorderAPIMux is fakeRecorderAPI's handler (token "" means no token).
+func recorderAPIMux(evs []event.Event, token string) *http.ServeMux {
 	mux := http.NewServeMux()
 	auth := func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Header.Get("Authorization") != "Bearer "+token {
+		if token != "" && r.Header.Get("Authorization") != "Bearer "+token {
 			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
 			return false
 		}
@@ -80,9 +90,77 @@ func fakeRecorderAPI(t *testing.T, evs []event.Event, token string) *httptest.Se
 		}
 		write(w, out)
 	})
+	return mux
+}
+
+// sliceHistory serves stream replays from evs (oldest first).
+type sliceHistory []event.Event
+
+func (h sliceHistory) SinceEncoded(ctx context.Context, after event.ID, limit int) ([]event.ID, [][]byte, error) {
+	var ids []event.ID
+	var encs [][]byte
+	for i := range h {
+		if h[i].ID.Compare(after) > 0 && len(ids) < limit {
+			b, _ := event.Marshal(&h[i])
+			ids, encs = append(ids, h[i].ID), append(encs, b)
+		}
+	}
+	return ids, encs, nil
+}
+
+// On connect a live source hands over the newest stored page first and the
+// stream resumes right after it: a quiet app's console is not empty, and
+// the page and the stream meet with no hole and no duplicate.
+func TestLiveSourceShowsHistoryOnConnect(t *testing.T) {
+	evs := sampleEvents(0, 700)
+	stored := evs[:690] // the last ten are stored between the page read and the subscribe
+	mux := recorderAPIMux(stored, "")
+	hub := stream.NewHub(nil)
+	defer hub.Close()
+	var hist sliceHistory = evs
+	srv := stream.NewServer(stream.ServerOptions{Hub: hub, History: hist, Hello: stream.Hello{App: "notes"}})
+	defer srv.Shutdown(context.Background())
+	mux.Handle("/api/devtools/ws", srv)
 	hs := httptest.NewServer(mux)
-	t.Cleanup(hs.Close)
-	return hs
+	defer hs.Close()
+
+	src := NewLiveSource(stream.ClientOptions{URL: hs.URL + "/api/devtools/ws"})
+	defer src.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var history, live []event.Event
+	more := false
+	for len(live) < 10 {
+		b, err := src.Next(ctx)
+		if err != nil {
+			t.Fatalf("history %d, live %d: %v", len(history), len(live), err)
+		}
+		if len(b.History) > 0 {
+			if len(live) > 0 {
+				t.Fatal("history came after live events")
+			}
+			history, more = b.History, b.HistoryMore
+		}
+		live = append(live, b.Events...)
+	}
+	if len(history) != pageSize || !more || history[0].ID != stored[690-pageSize].ID || history[pageSize-1].ID != stored[689].ID {
+		t.Fatalf("history: %d events (more %v), want the newest %d stored, oldest first", len(history), more, pageSize)
+	}
+	for i := range live {
+		if live[i].ID != evs[690+i].ID {
+			t.Fatalf("live[%d] = %s, want %s (resumed right after the page)", i, live[i].ID, evs[690+i].ID)
+		}
+	}
+
+	// The model shows it at once and counts it per kind, but not as arrivals.
+	m := unitModel(t, 80, 24)
+	m.Update(batchMsg{b: Batch{History: history, HistoryMore: true}})
+	if m.buf.len() != pageSize || m.totals[event.KindRequest] != pageSize/4 || m.rateN != 0 {
+		t.Fatalf("model: %d in memory, totals %v, rateN %d", m.buf.len(), m.totals, m.rateN)
+	}
+	if out := ansi.Strip(m.Render()); strings.Contains(out, "waiting for events") {
+		t.Fatalf("history not shown:\n%s", out)
+	}
 }
 
 func TestLiveSourceHistoryOverHTTP(t *testing.T) {
@@ -113,7 +191,7 @@ func TestLiveSourceHistoryOverHTTP(t *testing.T) {
 
 	bad := NewLiveSource(stream.ClientOptions{URL: wsURL, Token: "wrong"})
 	defer bad.Close()
-	if _, err := bad.Older(ctx, event.ID{}, 5); err == nil || !strings.Contains(err.Error(), "refused (HTTP 401)") {
+	if _, err := bad.Older(ctx, event.ID{}, 5); !errors.Is(err, stream.ErrUnauthorized) {
 		t.Fatalf("wrong token: %v", err)
 	}
 	plain := NewLiveSource(stream.ClientOptions{URL: "ws://127.0.0.1:1/stream"})
@@ -123,16 +201,16 @@ func TestLiveSourceHistoryOverHTTP(t *testing.T) {
 	}
 }
 
-func TestHistoryBase(t *testing.T) {
-	for in, want := range map[string]string{
-		"ws://127.0.0.1:8080/api/devtools/ws":    "http://127.0.0.1:8080/api/devtools",
-		"wss://staging.example.com/devtools/ws":  "https://staging.example.com/devtools",
-		"http://127.0.0.1:8080/api/devtools/ws?": "http://127.0.0.1:8080/api/devtools",
-		"ws://127.0.0.1:8080/stream":             "",
-		"ftp://x/ws":                             "",
+func TestRouteHistoryOnlyForDevtoolsRoutes(t *testing.T) {
+	for in, want := range map[string]bool{
+		"ws://127.0.0.1:8080/api/devtools/ws":    true,
+		"wss://staging.example.com/devtools/ws":  true,
+		"http://127.0.0.1:8080/api/devtools/ws?": true,
+		"ws://127.0.0.1:8080/stream":             false,
+		"ftp://x/ws":                             false,
 	} {
-		if got := historyBase(in); got != want {
-			t.Errorf("historyBase(%q) = %q, want %q", in, got, want)
+		if got := newRouteHistory(stream.ClientOptions{URL: in}) != nil; got != want {
+			t.Errorf("%q: history %v, want %v", in, got, want)
 		}
 	}
 }

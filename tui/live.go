@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,8 +38,8 @@ type LiveSource struct {
 func NewLiveSource(opts stream.ClientOptions) *LiveSource {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &LiveSource{opts: opts, pump: NewPump(0, 0), ctx: ctx, cancel: cancel}
-	if base := historyBase(opts.URL); base != "" {
-		s.hist = NewHTTPHistory(base, opts.Token, opts.HTTPClient)
+	if h := newRouteHistory(opts); h != nil {
+		s.hist = h
 	}
 	return s
 }
@@ -52,26 +53,33 @@ func (s *LiveSource) WithHistory(hist History) *LiveSource {
 // Describe returns the stream URL.
 func (s *LiveSource) Describe() string { return s.opts.URL }
 
-func mapState(st stream.ConnState) ConnState {
-	switch st {
-	case stream.StateConnecting:
-		return StateConnecting
-	case stream.StateLive:
-		return StateLive
-	case stream.StateReconnecting:
-		return StateReconnecting
-	case stream.StateAuthRefused:
-		return StateAuthRefused
-	case stream.StateOriginRefused:
-		return StateOriginRefused
-	case stream.StateNotFound:
-		return StateNotFound
+// historyTimeout bounds the read of the newest page on connect, so a slow
+// history route delays the live stream by at most that long.
+const historyTimeout = 5 * time.Second
+
+// loadNewest reads the newest page of history and hands it to the model,
+// and makes the stream resume right after it: the page and the stream
+// meet with no hole and no duplicate. Without history (or when it fails:
+// the stream reports refusals itself) the stream starts live.
+func (s *LiveSource) loadNewest() {
+	if s.hist == nil || !s.opts.Since.IsZero() {
+		return
 	}
-	return StateClosed
+	ctx, cancel := context.WithTimeout(s.ctx, historyTimeout)
+	defer cancel()
+	page, err := s.hist.Older(ctx, event.ID{}, pageSize)
+	if err != nil || len(page) == 0 {
+		return
+	}
+	slices.Reverse(page) // oldest first
+	more := len(page) == pageSize
+	s.pump.Update(func(b *Batch) { b.History, b.HistoryMore = page, more })
+	s.opts.Since = page[len(page)-1].ID
 }
 
 func (s *LiveSource) run() {
 	defer s.wg.Done()
+	s.loadNewest()
 	client := stream.NewClient(s.opts)
 	err := client.Run(s.ctx, func(u stream.Update) {
 		switch u.Kind {
@@ -80,7 +88,7 @@ func (s *LiveSource) run() {
 			// websocket reader; the server reports a gap if it must skip.
 			_ = s.pump.Push(s.ctx, u.Event)
 		case stream.UpdateState:
-			c := &Conn{State: mapState(u.State), RetryIn: u.RetryIn, Since: time.Now(), Err: u.Err}
+			c := &Conn{State: u.State, RetryIn: u.RetryIn, Since: time.Now(), Err: u.Err}
 			s.pump.Update(func(b *Batch) { b.Conn = c })
 		case stream.UpdateHello:
 			if h := u.Hello; h != nil {

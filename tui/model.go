@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/textsafe"
 	"github.com/beignet/devtools/tui/filter"
 )
 
@@ -132,7 +134,6 @@ type Model struct {
 	gaps    int
 	dropped int
 	totals  map[event.Kind]int
-	total   int
 	rate    float64
 	rateN   int
 	rateAt  time.Time
@@ -147,6 +148,10 @@ type Model struct {
 	// the window comes back to the newest. Bounded by maxTail.
 	tail     []event.Event
 	quitting bool
+	// seenLo and seenHi bound the IDs counted in totals: a page of
+	// history counts only the events outside them, so paging back and
+	// forth over the same events does not count them twice.
+	seenLo, seenHi event.ID
 }
 
 type detailKey struct {
@@ -217,7 +222,7 @@ func NewModel(opts Options) *Model {
 		width: 80, height: 24,
 		buf: newBuffer(opts.RingSize), hidden: map[event.Kind]bool{}, follow: true, sel: -1, top: -1,
 		mouse: opts.Mouse, totals: map[event.Kind]int{}, correlated: map[string][]event.Event{},
-		atEdge: true, rateAt: opts.Now(),
+		atEdge: true, rateAt: opts.Now(), conn: Conn{State: StateConnecting},
 	}
 	m.help.Styles = helpStyles(dark, opts.NoColor)
 	if opts.Filter != "" {
@@ -438,19 +443,20 @@ func (m *Model) onBatch(msg batchMsg) tea.Cmd {
 		m.srv = *b.Stats
 	}
 	if b.Info != "" {
-		m.info = Clean(b.Info)
+		m.info = textsafe.Line(b.Info)
 	}
 	m.gaps += b.Gaps
 	m.dropped += b.Dropped
 	if b.Err != nil {
 		m.setNotice(b.Err.Error(), true)
 	}
+	if len(b.History) > 0 {
+		m.onHistory(b.History, b.HistoryMore)
+	}
 	if len(b.Events) > 0 {
+		sortByID(b.Events)
 		m.rateN += len(b.Events)
-		m.total += len(b.Events)
-		for i := range b.Events {
-			m.totals[b.Events[i].Kind]++
-		}
+		m.count(b.Events, true)
 		if m.paused {
 			m.pending = append(m.pending, b.Events...)
 			if over := len(m.pending) - m.opts.RingSize; over > 0 {
@@ -464,30 +470,99 @@ func (m *Model) onBatch(msg batchMsg) tea.Cmd {
 	return m.nextCmd()
 }
 
-// ingest matches each new event against the filter once and appends it.
-func (m *Model) ingest(evs []event.Event) {
-	match := m.matchFn()
+// sortByID puts a batch in ID order (recording order) unless it already
+// is: the list is in that order whichever source an event came from.
+func sortByID(evs []event.Event) {
+	if !slices.IsSortedFunc(evs, cmpID) {
+		slices.SortStableFunc(evs, cmpID)
+	}
+}
+
+func cmpID(a, b event.Event) int { return a.ID.Compare(b.ID) }
+
+// count adds events to the per-kind totals. Live arrivals always count;
+// events read from history count when they lie outside what was counted
+// before.
+func (m *Model) count(evs []event.Event, live bool) {
 	for i := range evs {
-		ok := match(&evs[i])
-		if !m.atEdge {
-			// The buffer holds an older window; the newest events are in
-			// the source's history and come back with G or by scrolling
-			// down. The last ones are kept aside in case that history
-			// was read before they were stored.
-			if ok {
+		id := evs[i].ID
+		fresh := m.seenHi.IsZero() || id.Compare(m.seenLo) < 0 || id.Compare(m.seenHi) > 0
+		if !live && !fresh {
+			continue
+		}
+		m.totals[evs[i].Kind]++
+		if m.seenLo.IsZero() || id.Compare(m.seenLo) < 0 {
+			m.seenLo = id
+		}
+		if id.Compare(m.seenHi) > 0 {
+			m.seenHi = id
+		}
+	}
+}
+
+// onHistory merges a source's newest page, read on connect. When older
+// events exist before it, the window's floor rises to its first event, so
+// the window stays contiguous (with several sources, one source's page
+// may reach further back than another's).
+func (m *Model) onHistory(evs []event.Event, more bool) {
+	sortByID(evs)
+	m.count(evs, false)
+	if m.atEdge {
+		m.merge(evs, false)
+	}
+	if more && m.atEdge {
+		m.buf.raiseFloor(evs[0].ID)
+		m.noOlder = false
+	}
+	m.clampView()
+}
+
+// merge puts evs (in ID order) into the window, keeping the selection
+// and the first shown row on their events when entries move. live events
+// bump the new-events counter when the view is not following.
+func (m *Model) merge(evs []event.Event, live bool) {
+	var selID, topID event.ID
+	if e := m.buf.at(m.sel); e != nil {
+		selID = e.ev.ID
+	}
+	if e := m.buf.at(m.top); e != nil {
+		topID = e.ev.ID
+	}
+	added, moved := m.buf.merge(evs, m.matchFn())
+	if live && (!m.follow || m.detail) {
+		m.newCount += added
+	}
+	if moved >= 0 {
+		if m.sel >= moved {
+			m.sel = m.buf.seqOf(selID)
+		}
+		if m.top >= moved {
+			m.top = m.buf.seqOf(topID)
+		}
+	}
+}
+
+// ingest matches each new event against the filter once and merges it
+// into the window.
+func (m *Model) ingest(evs []event.Event) {
+	if !m.atEdge {
+		// The buffer holds an older window; the newest events are in
+		// the source's history and come back with G or by scrolling
+		// down. The last ones are kept aside in case that history
+		// was read before they were stored.
+		match := m.matchFn()
+		for i := range evs {
+			if match(&evs[i]) {
 				m.newCount++
 			}
 			if len(m.tail) == maxTail { // drop the older half: amortised O(1)
 				m.tail = append(m.tail[:0], m.tail[maxTail/2:]...)
 			}
 			m.tail = append(m.tail, evs[i])
-			continue
 		}
-		m.buf.pushBack(evs[i], ok)
-		if ok && (!m.follow || m.detail) {
-			m.newCount++
-		}
+		return
 	}
+	m.merge(evs, true)
 	m.clampView()
 }
 
@@ -503,11 +578,15 @@ func (m *Model) onOlder(msg olderMsg) {
 		}
 		return
 	}
+	m.count(msg.evs, false)
 	if msg.reload {
 		// Back to the newest: replace the window with the newest page.
 		m.buf.reset()
 		m.buf.pushFront(msg.evs, m.matchFn())
-		m.atEdge, m.noOlder = true, false
+		if len(msg.evs) == pageSize {
+			m.buf.floor = msg.evs[len(msg.evs)-1].ID
+		}
+		m.atEdge, m.noOlder = true, len(msg.evs) == 0
 		m.mergeTail()
 		m.follow = true
 		m.newCount = 0
@@ -516,11 +595,17 @@ func (m *Model) onOlder(msg olderMsg) {
 	}
 	if len(msg.evs) == 0 {
 		m.noOlder = true
+		m.buf.floor = event.ID{}
 		return
 	}
 	if ev := m.buf.pushFront(msg.evs, m.matchFn()); ev > 0 {
 		m.atEdge = false
 		m.follow = false
+	}
+	if len(msg.evs) < pageSize {
+		m.buf.floor = event.ID{} // the page reached the oldest stored
+	} else {
+		m.buf.floor = msg.evs[len(msg.evs)-1].ID
 	}
 	m.clampView()
 }
@@ -536,13 +621,11 @@ func (m *Model) onNewer(msg newerMsg) {
 		}
 		return
 	}
-	match := m.matchFn()
-	for i := range msg.evs {
-		if m.buf.len() == m.buf.cap {
-			m.noOlder = false // the evicted ones can be paged back in
-		}
-		m.buf.pushBack(msg.evs[i], match(&msg.evs[i]))
+	m.count(msg.evs, false)
+	if m.buf.len()+len(msg.evs) > m.buf.cap {
+		m.noOlder = false // the evicted ones can be paged back in
 	}
+	m.merge(msg.evs, false)
 	if len(msg.evs) < pageSize {
 		m.atEdge = true
 		m.mergeTail()
@@ -555,12 +638,8 @@ func (m *Model) onNewer(msg newerMsg) {
 func (m *Model) mergeTail() {
 	tail := m.tail
 	m.tail = nil
-	match := m.matchFn()
-	for i := range tail {
-		if n := m.buf.newest(); n == nil || tail[i].ID.Compare(n.ev.ID) > 0 {
-			m.buf.pushBack(tail[i], match(&tail[i]))
-		}
-	}
+	sortByID(tail)
+	m.merge(tail, false)
 }
 
 // maybeLoadNewer asks for a newer page when the window is away from the
@@ -582,19 +661,19 @@ func (m *Model) maybeLoadNewer() tea.Cmd {
 // maybeLoadOlder asks for an older page when the selection is near the top of
 // what is in memory.
 func (m *Model) maybeLoadOlder() tea.Cmd {
-	if m.loading || m.noOlder || m.follow || m.src == nil {
+	if m.loading || m.noOlder || m.src == nil || m.follow && m.buf.len() > 0 {
 		return nil
 	}
 	if m.buf.visLen() > 0 && m.selPos() > m.listHeight() {
 		return nil
 	}
-	var before event.ID
-	if o := m.buf.oldest(); o != nil {
-		before = o.ev.ID
-	} else if m.buf.len() == 0 {
-		return nil
+	o := m.buf.oldest()
+	if o == nil {
+		// Nothing in memory (a quiet app, or after c): load the newest
+		// page of history.
+		return m.olderCmd(event.ID{}, true)
 	}
-	return m.olderCmd(before, false)
+	return m.olderCmd(o.ev.ID, false)
 }
 
 func (m *Model) selPos() int {
@@ -999,7 +1078,7 @@ func (m *Model) submitInput() tea.Cmd {
 			return nil
 		}
 		evs := m.buf.visible()
-		m.setNotice(fmt.Sprintf("exporting %d events to %s …", len(evs), Clean(path)), false)
+		m.setNotice(fmt.Sprintf("exporting %d events to %s …", len(evs), textsafe.Line(path)), false)
 		return exportCmd(path, evs)
 	case modeHAR:
 		path := strings.TrimSpace(m.input)
@@ -1010,7 +1089,7 @@ func (m *Model) submitInput() tea.Cmd {
 		}
 		evs := m.requestEvents(e)
 		curl := curlCommand(e, evs)
-		m.setNotice("writing HAR to "+Clean(path)+" …", false)
+		m.setNotice("writing HAR to "+textsafe.Line(path)+" …", false)
 		cmds := []tea.Cmd{harCmd(path, e, evs)}
 		if curl != "" {
 			cmds = append(cmds, tea.SetClipboard(curl))

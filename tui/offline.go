@@ -58,10 +58,11 @@ func (s *OfflineSource) Next(ctx context.Context) (Batch, error) {
 		if page.Skipped > 0 {
 			b.Err = fmt.Errorf("tui: offline source: %d undecodable records skipped", page.Skipped)
 		}
-		b.Events = make([]event.Event, len(page.Events))
+		b.History = make([]event.Event, len(page.Events))
 		for i, e := range page.Events {
-			b.Events[len(page.Events)-1-i] = e
+			b.History[len(page.Events)-1-i] = e
 		}
+		b.HistoryMore = len(page.Events) == s.first
 		return b, nil
 	}
 	select {

@@ -6,44 +6,26 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/stream"
 )
 
-// ConnState is the source's connection state as shown in the status bar.
-type ConnState int
+// ConnState is the connection state shown in the status bar: the stream
+// client's own enum (one definition), whose StateOffline marks a source
+// that reads a store file.
+type ConnState = stream.ConnState
 
-// Connection states. Offline sources report StateOffline once loaded.
+// Connection states, as stream defines them. Offline sources report
+// StateOffline once loaded.
 const (
-	StateConnecting ConnState = iota
-	StateLive
-	StateReconnecting
-	StateOffline
-	StateAuthRefused
-	StateOriginRefused
-	StateClosed
-	StateNotFound // nothing serves devtools at the URL (HTTP 404)
+	StateConnecting    = stream.StateConnecting
+	StateLive          = stream.StateLive
+	StateReconnecting  = stream.StateReconnecting
+	StateOffline       = stream.StateOffline
+	StateAuthRefused   = stream.StateAuthRefused
+	StateOriginRefused = stream.StateOriginRefused
+	StateClosed        = stream.StateClosed
+	StateNotFound      = stream.StateNotFound // nothing serves devtools at the URL (HTTP 404)
 )
-
-func (s ConnState) String() string {
-	switch s {
-	case StateConnecting:
-		return "connecting"
-	case StateLive:
-		return "live"
-	case StateReconnecting:
-		return "reconnecting"
-	case StateOffline:
-		return "offline"
-	case StateAuthRefused:
-		return "auth refused"
-	case StateOriginRefused:
-		return "origin refused"
-	case StateClosed:
-		return "closed"
-	case StateNotFound:
-		return "not found"
-	}
-	return "unknown"
-}
 
 // Conn is a connection state change.
 type Conn struct {
@@ -64,18 +46,24 @@ type ServerStats struct {
 // Batch is everything a Source delivered since its previous batch: the model
 // receives one Batch per message, never one message per event.
 type Batch struct {
-	Events []event.Event // oldest first
-	Conn   *Conn         // latest state change, nil when unchanged
-	Stats  *ServerStats  // latest server stats, nil when none arrived
-	Info   string        // server identity (app, env, retention) when (re)announced
-	Gaps   int           // gaps the server reported (events skipped for this subscriber)
+	Events []event.Event // live arrivals, oldest first
+	// History is the newest page of the source's store, oldest first, read
+	// on connect so a quiet app's console is not empty. It is shown like
+	// any page of history: not counted as arrivals in events/s.
+	History []event.Event
+	// HistoryMore reports that older events exist before History[0].
+	HistoryMore bool
+	Conn        *Conn        // latest state change, nil when unchanged
+	Stats       *ServerStats // latest server stats, nil when none arrived
+	Info        string       // server identity (app, env, retention) when (re)announced
+	Gaps        int          // gaps the server reported (events skipped for this subscriber)
 	// Dropped counts events the source itself discarded (its buffer overflowed).
 	Dropped int
 	Err     error // latest error worth showing
 }
 
 func (b *Batch) empty() bool {
-	return len(b.Events) == 0 && b.Conn == nil && b.Stats == nil && b.Info == "" && b.Gaps == 0 && b.Dropped == 0 && b.Err == nil
+	return len(b.Events) == 0 && len(b.History) == 0 && b.Conn == nil && b.Stats == nil && b.Info == "" && b.Gaps == 0 && b.Dropped == 0 && b.Err == nil
 }
 
 // Source feeds the console. A live source follows a recorder's stream; an

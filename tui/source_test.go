@@ -6,9 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/store"
@@ -114,10 +118,10 @@ func TestOfflineSourcePages(t *testing.T) {
 	if err != nil || b.Conn == nil || b.Conn.State != StateOffline {
 		t.Fatalf("first batch: %+v, %v", b.Conn, err)
 	}
-	if len(b.Events) != 1000 || b.Events[0].ID != evs[1500].ID || b.Events[999].ID != evs[2499].ID {
-		t.Fatalf("first batch holds %d events, want the newest 1000 oldest first", len(b.Events))
+	if len(b.Events) != 0 || len(b.History) != 1000 || b.History[0].ID != evs[1500].ID || b.History[999].ID != evs[2499].ID || !b.HistoryMore {
+		t.Fatalf("first batch holds %d events and %d of history (more %v), want the newest 1000 oldest first as history", len(b.Events), len(b.History), b.HistoryMore)
 	}
-	older, err := src.Older(ctx, b.Events[0].ID, 500)
+	older, err := src.Older(ctx, b.History[0].ID, 500)
 	if err != nil || len(older) != 500 || older[0].ID != evs[1499].ID || older[499].ID != evs[1000].ID {
 		t.Fatalf("Older = %d, %v", len(older), err)
 	}
@@ -393,7 +397,9 @@ func TestLiveSourceRefusalsNoRetry(t *testing.T) {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			var hits atomic.Int32
 			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				hits.Add(1)
+				if r.URL.Path == "/ws" { // not the history read on connect
+					hits.Add(1)
+				}
 				http.Error(w, http.StatusText(tc.status), tc.status)
 			}))
 			defer hs.Close()
@@ -423,5 +429,90 @@ func TestLiveSourceRefusalsNoRetry(t *testing.T) {
 				t.Fatalf("server hit %d times, want 1", n)
 			}
 		})
+	}
+}
+
+// With no live traffic, g pages back on its first press, and on an empty
+// view it loads the newest page.
+func TestTopPagesBackWithoutLiveTraffic(t *testing.T) {
+	evs := sampleEvents(0, 1200)
+	src := newFake(evs)
+	m := unitModel(t, 80, 24)
+	m.src = src
+	// The newest page, as a live source hands it over on connect.
+	page := append([]event.Event(nil), evs[700:]...)
+	m.Update(batchMsg{b: Batch{History: page, HistoryMore: true}})
+	_, cmd := m.Update(press("g"))
+	if cmd == nil {
+		t.Fatal("first g asked for no older page")
+	}
+	runCmd(m, cmd)
+	if m.buf.len() != 1000 || m.buf.oldest().ev.ID != evs[200].ID {
+		t.Fatalf("after one g: %d in memory", m.buf.len())
+	}
+
+	// Empty view (a quiet app whose history was not read yet, or after c).
+	empty := unitModel(t, 80, 24)
+	empty.src = src
+	_, cmd = empty.Update(press("g"))
+	if cmd == nil {
+		t.Fatal("g on an empty view asked for nothing")
+	}
+	runCmd(empty, cmd)
+	if empty.buf.len() != pageSize || empty.buf.newest().ev.ID != evs[1199].ID || empty.totals[event.KindLog] != pageSize/4 {
+		t.Fatalf("g on an empty view: %d in memory, totals %v", empty.buf.len(), empty.totals)
+	}
+	// Paging over counted events does not count them again.
+	_, cmd = empty.Update(press("G"))
+	runCmd(empty, cmd)
+	if empty.totals[event.KindLog] != pageSize/4 {
+		t.Fatalf("reload counted again: %v", empty.totals)
+	}
+}
+
+// The list is in recording (ID) order whatever order events arrive in, so
+// the time column never runs backwards; the selection stays on its event
+// when a late one is slotted in above it.
+func TestListTimeNeverRunsBackwards(t *testing.T) {
+	m := unitModel(t, 100, 40)
+	evs := sampleEvents(0, 40)
+	var odd, even []event.Event
+	for i := range evs {
+		if i%2 == 0 {
+			even = append(even, evs[i])
+		} else {
+			odd = append(odd, evs[i])
+		}
+	}
+	m.Update(batchMsg{b: Batch{Events: even}})
+	m.Update(press("k"))
+	m.Update(press("k"))
+	selID := m.selected().ev.ID
+	// A second instance's events come late and out of order.
+	slices.Reverse(odd)
+	m.Update(batchMsg{b: Batch{Events: odd}})
+	m.Update(batchMsg{b: Batch{Events: evs[10:12]}}) // duplicates are dropped
+	if m.buf.len() != 40 {
+		t.Fatalf("%d in memory, want 40", m.buf.len())
+	}
+	for i := 0; i < m.buf.len(); i++ {
+		if m.buf.entryAt(i).ev.ID != evs[i].ID {
+			t.Fatalf("entry %d out of ID order", i)
+		}
+	}
+	if m.selected().ev.ID != selID {
+		t.Fatal("selection moved to another event")
+	}
+	if m.newCount != 20 {
+		t.Fatalf("+%d new, want 20", m.newCount)
+	}
+	m.Update(press("G"))
+	prev := ""
+	for _, l := range strings.Split(ansi.Strip(m.Render()), "\n")[2:38] {
+		tm := strings.TrimSpace(l)[:12]
+		if tm < prev {
+			t.Fatalf("time runs backwards: %s after %s", tm, prev)
+		}
+		prev = tm
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/textsafe"
 )
 
 // Layout: title (1), body, status bar (1), footer (1). The list body has a
@@ -124,7 +125,7 @@ func fitRight(s string, w int) string {
 func (m *Model) renderTitle() string {
 	left := " beignet-devtools"
 	if m.src != nil {
-		left += "  " + Clean(m.src.Describe())
+		left += "  " + textsafe.Line(m.src.Describe())
 	}
 	if m.info != "" {
 		left += "  " + m.info
@@ -138,7 +139,8 @@ func (m *Model) renderTitle() string {
 		}
 	case m.newCount > 0:
 		right = fmt.Sprintf("+%d new ", m.newCount)
-	case m.follow:
+	case m.follow && m.conn.State != StateOffline:
+		// A store file read offline does not grow: nothing to follow.
 		right = "FOLLOW "
 	}
 	if right != "" {
@@ -161,7 +163,7 @@ func kindLabel(k event.Kind) string {
 	if l, ok := kindLabels[k]; ok {
 		return l
 	}
-	return strings.ToUpper(Clean(string(k)))
+	return strings.ToUpper(textsafe.Line(string(k)))
 }
 
 // Column widths of the list.
@@ -185,7 +187,11 @@ func (m *Model) renderHeader(w int) string {
 
 // cells returns the cleaned, unstyled cells of a row.
 func (m *Model) cells(e *event.Event) (tm, method, target, status, dur string, code int) {
-	tm = e.Time.In(m.loc).Format("15:04:05.000")
+	// The list is in recording order (ID order, across sources too), so
+	// it shows when each event was recorded: time never runs backwards
+	// down the list. A request is recorded when it completes, after its
+	// own audit and log events; its start time is in the detail.
+	tm = recorded(e).In(m.loc).Format("15:04:05.000")
 	switch e.Kind {
 	case event.KindRequest:
 		method = e.Method()
@@ -223,7 +229,9 @@ func (m *Model) cells(e *event.Event) (tm, method, target, status, dur string, c
 		target = e.Message
 		if target == "" {
 			target = e.Name
-		} else if e.Name != "" && e.Kind == event.KindError {
+		} else if e.Name != "" && e.Kind == event.KindError && !strings.HasPrefix(target, e.Name+":") {
+			// The recorder's panic event is named "panic" with the message
+			// "panic: ...": one prefix, not two.
 			target = e.Name + ": " + target
 		}
 	default:
@@ -236,7 +244,16 @@ func (m *Model) cells(e *event.Event) (tm, method, target, status, dur string, c
 	if e.DurationNs > 0 {
 		dur = fmtDur(e.Duration())
 	}
-	return tm, Clean(method), Clean(target), status, dur, code
+	return tm, textsafe.Line(method), textsafe.Line(target), status, dur, code
+}
+
+// recorded is when e was recorded: the time in its ID (its start time for
+// an event without an ID).
+func recorded(e *event.Event) time.Time {
+	if e.ID.IsZero() {
+		return e.Time
+	}
+	return e.ID.Time()
 }
 
 func fmtDur(d time.Duration) string {
@@ -359,13 +376,18 @@ func (m *Model) renderStatus() string {
 	state, stStyle := m.connText()
 	shown := fmt.Sprintf("%d/%d", m.buf.visLen(), m.buf.len())
 	if f := m.filter.String(); f != "" {
-		shown = "filter " + Clean(f) + " " + shown
+		shown = "filter " + textsafe.Line(f) + " " + shown
+	}
+	parts := []string{shown}
+	if m.conn.State != StateOffline {
+		// Offline, events are read, not arriving: no rate to show.
+		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.rate))
 	}
 	drops := fmt.Sprintf("drop %d gap %d", m.srv.Dropped+uint64(m.dropped), m.gaps)
 	if m.srv.Sampled > 0 {
 		drops += fmt.Sprintf(" sampled %d", m.srv.Sampled)
 	}
-	parts := []string{shown, fmt.Sprintf("%.0f ev/s", m.rate), drops}
+	parts = append(parts, drops)
 	var kinds []string
 	for i, k := range event.Kinds() {
 		switch {
@@ -388,9 +410,9 @@ func (m *Model) renderFooter() string {
 	switch m.mode {
 	case modeFilter, modeSearch, modeExport, modeHAR:
 		prompt := map[inputMode]string{modeFilter: "filter: ", modeSearch: "search: ", modeExport: "export JSON lines to: ", modeHAR: "write HAR to: "}[m.mode]
-		line := m.st.Key.Render(prompt) + Clean(m.input) + "█"
+		line := m.st.Key.Render(prompt) + textsafe.Line(m.input) + "█"
 		if m.inputErr != "" {
-			line += "  " + m.st.Error.Render("✖ "+Clean(strings.TrimPrefix(m.inputErr, "filter: invalid query: ")))
+			line += "  " + m.st.Error.Render("✖ "+textsafe.Line(strings.TrimPrefix(m.inputErr, "filter: invalid query: ")))
 		}
 		return ansi.Truncate(line, w, "…")
 	}
@@ -399,10 +421,10 @@ func (m *Model) renderFooter() string {
 		if m.msgErr {
 			st = m.st.Error
 		}
-		return st.Render(fit(Clean(m.message), w))
+		return st.Render(fit(textsafe.Line(m.message), w))
 	}
 	if m.inputErr != "" {
-		return m.st.Error.Render(fit(Clean(m.inputErr), w))
+		return m.st.Error.Render(fit(textsafe.Line(m.inputErr), w))
 	}
 	if !m.detail {
 		return ansi.Truncate(m.help.ShortHelpView(m.keys.ShortHelp()), w, "…")
@@ -411,7 +433,7 @@ func (m *Model) renderFooter() string {
 	if len(m.matches) > 0 {
 		prefix = fmt.Sprintf("match %d/%d · ", m.matchIdx+1, len(m.matches))
 	} else if m.search != "" {
-		prefix = "no match for " + Clean(m.search) + " · "
+		prefix = "no match for " + textsafe.Line(m.search) + " · "
 	}
 	return ansi.Truncate(m.st.New.Render(prefix)+m.help.ShortHelpView(m.keys.DetailHelp()), w, "…")
 }

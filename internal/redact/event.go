@@ -86,15 +86,19 @@ func (r *Redactor) headersInPlace(h map[string][]string, prefix string, hookBase
 // header redacts one header: its values (the redaction hook's answer
 // first) and its name. inPlace writes redacted values into vals.
 func (r *Redactor) header(name string, vals []string, hookBase []string, inPlace bool) (nv []string, newName string, changed bool) {
+	kept := false
 	if r.hook != nil {
 		if v, ok := r.hook(appendPath(hookBase, strings.ToLower(name)), vals); ok {
 			nv = hookStrings(v)
 			if nv == nil {
 				nv = []string{}
 			}
+			if slices.Equal(nv, vals) {
+				nv, kept = nil, true // kept as it is
+			}
 		}
 	}
-	if nv == nil {
+	if nv == nil && !kept {
 		nv = r.headerValues(name, vals, inPlace)
 	}
 	// A header name is not where secrets go, but a client can put one
@@ -138,12 +142,12 @@ func hookStrings(v any) []string {
 // headerValues returns the redacted values, or nil when none changed.
 // inPlace writes them into vals (and returns vals).
 func (r *Redactor) headerValues(name string, vals []string, inPlace bool) []string {
-	secret := r.keys.isSecret(name)
+	cls := r.keys.class(name)
 	var out []string
 	for i, v := range vals {
 		var nv string
 		var ch bool
-		if secret {
+		if cls == keySecret || (cls == keySoft && credentialValue(v)) {
 			nv, ch = r.secretHeader(name, v)
 		} else {
 			var spans []span

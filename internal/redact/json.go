@@ -2,6 +2,7 @@ package redact
 
 import (
 	"encoding/json"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -424,7 +425,7 @@ func (p *jsonRW) member(key string) bool {
 		}
 		p.pos = vStart
 	}
-	if key != "" && p.r.keys.isSecret(key) {
+	if key != "" && p.secretMember(key, vStart) {
 		if !p.skip() {
 			return false
 		}
@@ -482,12 +483,41 @@ func (p *jsonRW) member(key string) bool {
 	return true
 }
 
+// secretMember reports whether the value at vStart of key is secret: by
+// its key, or by a key that names a credential sometimes ("DD_APP_KEY")
+// and a string value that looks like one.
+func (p *jsonRW) secretMember(key string, vStart int) bool {
+	switch p.r.keys.class(key) {
+	case keySecret:
+		return true
+	case keySoft:
+		if vStart >= len(p.s) || p.s[vStart] != '"' {
+			return false
+		}
+		save := p.pos
+		raw, esc, ok := p.str()
+		p.pos = save
+		if !ok {
+			return false
+		}
+		if esc {
+			raw = unescapeJSON(raw)
+		}
+		return credentialValue(raw)
+	}
+	return false
+}
+
 // callHook offers the (original) value s[vStart:p.pos] to the hook and
 // applies its replacement.
 func (p *jsonRW) callHook(vStart int) bool {
-	v, ok := p.r.hook(p.hpath, decodeJSONValue(p.s[vStart:p.pos]))
+	orig := decodeJSONValue(p.s[vStart:p.pos])
+	v, ok := p.r.hook(p.hpath, orig)
 	if !ok {
 		return false
+	}
+	if reflect.DeepEqual(v, orig) {
+		return true // kept as it is: not scanned, not reported
 	}
 	enc, err := json.Marshal(v)
 	if err != nil {

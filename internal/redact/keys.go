@@ -25,7 +25,7 @@ var defaultSecretWords = []string{
 	"passwd", "pwd", "passphrase", "passcode", "secret", "secrets", "token",
 	"credential", "credentials", "creds", "csrf", "xsrf", "jwt", "bearer",
 	"session", "sessid", "phpsessid", "jsessionid", "signature", "sig",
-	"otp", "totp",
+	"otp", "totp", "pass", "pat", "pats",
 }
 
 // defaultSecretSeqs are word sequences; their concatenations ("apikey") are
@@ -37,7 +37,56 @@ var defaultSecretSeqs = [][]string{
 	{"auth", "key"}, {"client", "key"}, {"session", "key"}, {"session", "id"},
 	{"access", "tokens"}, {"refresh", "tokens"}, {"id", "tokens"},
 	{"auth", "tokens"}, {"api", "tokens"}, {"bearer", "tokens"},
-	{"session", "tokens"}, {"set", "cookie"},
+	{"session", "tokens"}, {"set", "cookie"}, {"connect", "sid"},
+}
+
+// keyWords are the last words of keys whose value is secret when it looks
+// like a credential (DD_APP_KEY, ALGOLIA_ADMIN_KEY, mg_key, sgKey,
+// DD-APPLICATION-KEY, AccountKey), as gitleaks' generic-api-key rule
+// decides: a bare "key" often names a sort key, a cache key or a column.
+var keyWords = map[string]bool{"key": true, "keys": true}
+
+// notCredentialKeys are words before "key" that name something other than
+// a credential: primary_key, sort_key, public_key, publishable_key ...
+var notCredentialKeys = map[string]bool{
+	"primary": true, "sort": true, "foreign": true, "partition": true,
+	"public": true, "publishable": true, "pub": true, "idempotency": true,
+	"cache": true, "object": true, "range": true, "hash": true,
+	"composite": true, "unique": true, "index": true, "lookup": true,
+	"dedup": true, "dedupe": true, "group": true, "routing": true,
+	"shard": true, "sharding": true, "row": true, "map": true, "bucket": true,
+	"translation": true, "i18n": true, "message": true, "locale": true,
+	"foreign_key": true, "natural": true, "surrogate": true, "compound": true,
+	"react": true, "list": true, "item": true, "cursor": true, "next": true,
+	"page": true, "event": true, "s3": true, "file": true, "host": true,
+	"ssh": true, "gpg": true, "pgp": true, "verification": true,
+	"site": true,
+}
+
+// keyCompounds are the words before "key" in one-word keys such as
+// APPKEY or writekey.
+var keyCompounds = map[string]bool{
+	"app": true, "admin": true, "write": true, "read": true, "master": true,
+	"dev": true, "license": true, "account": true, "server": true,
+	"client": true, "service": true, "user": true, "sg": true, "mg": true,
+	"dd": true, "shared": true, "storage": true, "sdk": true,
+	"consumer": true, "integration": true, "partner": true, "ingest": true,
+}
+
+// vendorWords make a key's value secret when it looks like a credential:
+// services whose credentials come under their own name (OKTA_ORG: 00…,
+// "algolia": "…"), as in gitleaks' keyword rules.
+var vendorWords = map[string]bool{
+	"okta": true, "algolia": true, "adafruit": true, "asana": true,
+	"atlassian": true, "jira": true, "confluence": true, "bitbucket": true,
+	"cloudflare": true, "codecov": true, "cohere": true, "coinbase": true,
+	"confluent": true, "contentful": true, "datadog": true, "dd": true,
+	"discord": true, "dropbox": true, "facebook": true, "heroku": true,
+	"mailchimp": true, "mailgun": true, "mapbox": true, "meraki": true,
+	"netlify": true, "newrelic": true, "sentry": true, "sendgrid": true,
+	"squarespace": true, "sumo": true, "sumologic": true, "telegram": true,
+	"twilio": true, "twitter": true, "yandex": true, "launchdarkly": true,
+	"pagerduty": true, "intercom": true, "airtable": true,
 }
 
 // secretSuffixes catch run-on compounds such as "githubtoken" or
@@ -67,7 +116,7 @@ type keyRules struct {
 	allow   [][]string            // whole keys never redacted, as words
 	// cache remembers decisions for keys seen before (header names and
 	// JSON keys repeat from event to event); bounded by maxKeyCache.
-	cache  *sync.Map // string -> bool
+	cache  *sync.Map // string -> keyClass
 	cached *atomic.Int64
 }
 
@@ -171,17 +220,29 @@ func allDigits(w []byte) bool {
 	return len(w) > 0
 }
 
+// keyClass is what a key says about its value.
+type keyClass uint8
+
+const (
+	keyPlain  keyClass = iota // not a secret key: the value is scanned
+	keySecret                 // the value is a secret whatever it looks like
+	keySoft                   // the value is a secret if it looks like a credential
+)
+
 // isSecret reports whether key names a secret (and is not allowed).
-func (k *keyRules) isSecret(key string) bool {
+func (k *keyRules) isSecret(key string) bool { return k.class(key) == keySecret }
+
+// class returns the class of key.
+func (k *keyRules) class(key string) keyClass {
 	if len(key) == 0 || len(key) > 256 {
 		// Very long "keys" are text, not keys; the value scanner still runs.
-		return false
+		return keyPlain
 	}
 	if len(key) > 64 {
 		return k.decide(key)
 	}
 	if v, ok := k.cache.Load(key); ok {
-		return v.(bool)
+		return v.(keyClass)
 	}
 	d := k.decide(key)
 	if k.cached.Load() < maxKeyCache {
@@ -192,8 +253,8 @@ func (k *keyRules) isSecret(key string) bool {
 	return d
 }
 
-// decide is isSecret without the cache.
-func (k *keyRules) decide(key string) bool {
+// decide is class without the cache.
+func (k *keyRules) decide(key string) keyClass {
 	var lbuf [128]byte
 	var wbuf [16]wspan
 	lower, ws := words(key, lbuf[:0], wbuf[:0])
@@ -229,16 +290,50 @@ func (k *keyRules) decide(key string) bool {
 			}
 		}
 	}
-	if last < 0 {
-		return false
+	if k.allowedWords(lower, ws) {
+		return keyPlain
 	}
-	for _, w := range ws[last:] {
-		word := lower[w.s:w.e]
-		if !stillSecret[string(word)] && !allDigits(word) {
-			return false
+	if last >= 0 {
+		secret := true
+		for _, w := range ws[last:] {
+			word := lower[w.s:w.e]
+			if !stillSecret[string(word)] && !allDigits(word) {
+				secret = false
+				break
+			}
+		}
+		if secret {
+			return keySecret
 		}
 	}
-	return !k.allowedWords(lower, ws)
+	return softWords(lower, ws)
+}
+
+// softWords: a key whose last word (digits aside) is "key" and the word
+// before it does not name a database or public key, or a key with a
+// vendor's name in it.
+func softWords(lower []byte, ws []wspan) keyClass {
+	n := len(ws)
+	for n > 0 && allDigits(lower[ws[n-1].s:ws[n-1].e]) {
+		n--
+	}
+	if n == 0 {
+		return keyPlain
+	}
+	if last := lower[ws[n-1].s:ws[n-1].e]; keyWords[string(last)] {
+		if n >= 2 && notCredentialKeys[string(lower[ws[n-2].s:ws[n-2].e])] {
+			return keyPlain
+		}
+		return keySoft
+	} else if len(last) > 3 && string(last[len(last)-3:]) == "key" && keyCompounds[string(last[:len(last)-3])] {
+		return keySoft // "APPKEY", "adminkey" as one word
+	}
+	for _, w := range ws[:n] {
+		if vendorWords[string(lower[w.s:w.e])] {
+			return keySoft
+		}
+	}
+	return keyPlain
 }
 
 // allowed reports whether key is on the allow list.

@@ -19,7 +19,6 @@ var (
 	alnumTab [256]bool
 	upNumTab [256]bool // [A-Z0-9]: AWS key ids
 	keyTab   [256]bool // characters of a key before = or :
-	startTab [256]bool // first bytes of the literal-prefix detectors
 	stopTab  [256]bool // ends an unquoted value
 	urlStop  [256]bool // ends a URL in free text
 	authStop [256]bool // ends the authority of a URL
@@ -44,9 +43,6 @@ func init() {
 		authStop[c] = urlStop[c] || strings.IndexByte("/?#", b) >= 0
 		lineStop[c] = b == '\n' || b == '\r' || strings.IndexByte("\"'`(){}[]<>\\", b) >= 0
 	}
-	for _, b := range []byte("bBeAgsrwxhn") {
-		startTab[b] = true
-	}
 }
 
 // scanState carries one scan's progress.
@@ -59,7 +55,7 @@ type scanState struct {
 	tokSkip, kvCovered, urlCovered, pemCovered int
 	// memo remembers the last run computed per byte class: a run that
 	// starts inside it ends where it ends (keeps "sk-sk-sk-..." linear).
-	memo [4]runMemo
+	memo [8]runMemo
 	// endFrom is the start of the earliest span that runs to the end of
 	// s: from there on everything is redacted, so scanning stops.
 	endFrom int
@@ -90,8 +86,8 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 	for i := 0; i < st.endFrom; i++ {
 		c := s[i]
 		if !prevWord && i >= st.tokSkip {
-			if startTab[c] {
-				if end := r.tokenAt(&st, i); end > i {
+			if maybeToken(s, i) {
+				if end := tokenAt(&st, i); end > i {
 					st.tokSkip = end
 				}
 			} else if r.cards && isDigit(c) {
@@ -106,6 +102,11 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 				r.urlAt(&st, i)
 				break
 			}
+			if i >= st.tokSkip && i+1 < n && s[i+1] == 'A' {
+				if e := telegramAt(&st, i); e > i {
+					st.tokSkip = e
+				}
+			}
 			if i >= st.kvCovered {
 				r.kvAt(&st, i)
 			}
@@ -113,9 +114,22 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 			if i >= st.kvCovered {
 				r.kvAt(&st, i)
 			}
+		case '~':
+			if i >= st.tokSkip {
+				if e := azureADAt(&st, i); e > i {
+					st.tokSkip = e
+				}
+			}
 		case '-':
-			if i >= st.pemCovered && strings.HasPrefix(s[i:], "-----BEGIN ") {
+			switch {
+			case i >= st.pemCovered && strings.HasPrefix(s[i:], "-----BEGIN "):
 				pemAt(&st, i)
+			case i >= 32 && i >= st.tokSkip && csHex[s[i-1]]:
+				if e := hexDashAt(&st, i); e > i {
+					st.tokSkip = e
+				}
+			case i > 0 && (s[i-1] == ' ' || s[i-1] == '\t') && i >= st.kvCovered:
+				r.flagAt(&st, i)
 			}
 		case '>':
 			if i >= st.kvCovered {
@@ -196,104 +210,6 @@ func hasPrefixFold(s, prefix string) bool {
 // boundary reports whether the token ending at e ends at a word boundary.
 func boundary(s string, e int) bool { return e >= len(s) || !alnumTab[s[e]] }
 
-// prefixed handles "<prefix><run of tab, at least min long>": returns the
-// end of the token, or -1. With trunc, a shorter run reaching the end of
-// the text counts too (the tail was cut off).
-func prefixed(st *scanState, i int, prefix string, tab *[256]bool, min int, name string) int {
-	s := st.s
-	if !strings.HasPrefix(s[i:], prefix) {
-		return -1
-	}
-	e := st.run(i+len(prefix), tab)
-	if e-(i+len(prefix)) >= min || (st.trunc && e == len(s)) {
-		st.add(i, e, name)
-		return e
-	}
-	return -1
-}
-
-// tokenAt runs the literal-prefix detectors at a word start i.
-func (r *Redactor) tokenAt(st *scanState, i int) int {
-	s := st.s
-	switch s[i] {
-	case 'B', 'b':
-		if hasPrefixFold(s[i:], "bearer") {
-			return credAt(st, i, i+6, "bearer")
-		}
-		if hasPrefixFold(s[i:], "basic") {
-			return credAt(st, i, i+5, "basic")
-		}
-	case 'e':
-		if strings.HasPrefix(s[i:], "eyJ") {
-			return jwtAt(st, i)
-		}
-	case 'A':
-		if strings.HasPrefix(s[i:], "AIza") {
-			return prefixed(st, i, "AIza", &b64uTab, 30, "google-api-key")
-		}
-		if len(s)-i >= 4 {
-			switch s[i : i+4] {
-			case "AKIA", "ASIA", "ABIA", "ACCA":
-				e := st.run(i+4, &upNumTab)
-				if (e-i == 20 && boundary(s, e)) || (st.trunc && e == len(s) && e-i < 20) {
-					st.add(i, e, "aws-access-key-id")
-					return e
-				}
-			}
-		}
-	case 'g':
-		if len(s)-i > 4 && s[i+1] == 'h' && s[i+3] == '_' && strings.IndexByte("pousr", s[i+2]) >= 0 {
-			return prefixed(st, i, s[i:i+4], &alnumTab, 30, "github-token")
-		}
-		if e := prefixed(st, i, "github_pat_", &wordTab, 22, "github-token"); e > 0 {
-			return e
-		}
-		return prefixed(st, i, "glpat-", &b64uTab, 20, "gitlab-token")
-	case 's':
-		if strings.HasPrefix(s[i:], "sk_live_") || strings.HasPrefix(s[i:], "sk_test_") {
-			return prefixed(st, i, s[i:i+8], &alnumTab, 10, "stripe-key")
-		}
-		if strings.HasPrefix(s[i:], "sk-") {
-			e := st.run(i+3, &b64uTab)
-			if (e-i-3 >= 20 && e-i-3 <= 512 && hasDigit(s[i+3:e])) || (st.trunc && e == len(s)) {
-				st.add(i, e, "api-key")
-				return e
-			}
-		}
-	case 'r':
-		if strings.HasPrefix(s[i:], "rk_live_") || strings.HasPrefix(s[i:], "rk_test_") {
-			return prefixed(st, i, s[i:i+8], &alnumTab, 10, "stripe-key")
-		}
-	case 'w':
-		return prefixed(st, i, "whsec_", &alnumTab, 16, "stripe-webhook-secret")
-	case 'n':
-		return prefixed(st, i, "npm_", &alnumTab, 30, "npm-token")
-	case 'x':
-		if len(s)-i > 5 && strings.HasPrefix(s[i:], "xox") && strings.IndexByte("abposre", s[i+3]) >= 0 && s[i+4] == '-' {
-			return prefixed(st, i, s[i:i+5], &b64uTab, 10, "slack-token")
-		}
-		return prefixed(st, i, "xapp-", &b64uTab, 10, "slack-token")
-	case 'h':
-		const hook = "hooks.slack.com/"
-		if strings.HasPrefix(s[i:], hook) {
-			start := i + len(hook)
-			for _, seg := range []string{"services/", "workflows/", "triggers/", "commands/"} {
-				if strings.HasPrefix(s[start:], seg) {
-					start += len(seg)
-					break
-				}
-			}
-			e := start
-			for e < len(s) && !urlStop[s[e]] {
-				e++
-			}
-			st.add(start, e, "slack-webhook")
-			return e
-		}
-	}
-	return -1
-}
-
 func hasDigit(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if isDigit(s[i]) {
@@ -333,6 +249,9 @@ func credAt(st *scanState, i, j int, name string) int {
 		return -1
 	}
 	e := st.run(k, &credTab)
+	if eq := strings.IndexByte(s[k:e], '='); eq >= 0 && strings.TrimRight(s[k+eq:e], "=") != "" {
+		return -1 // "token_type=Bearer elapsed=3ms": a pair, not a token68
+	}
 	if e > k && (credentialLike(s[k:e]) || (st.trunc && e == len(s))) {
 		st.add(k, e, name)
 		return e
@@ -443,7 +362,7 @@ func (r *Redactor) paramSpans(st *scanState, start, end int) {
 		if eq := strings.IndexByte(s[p:stop], '='); eq > 0 {
 			name := s[p : p+eq]
 			v := s[p+eq+1 : stop]
-			if v != "" && !isMarked(v) && r.sensitiveParam(unescapeName(name)) {
+			if v != "" && !isMarked(v) && (r.sensitiveParam(unescapeName(name)) || (r.keys.class(unescapeName(name)) == keySoft && credentialValue(v))) {
 				st.add(p+eq+1, stop, "query")
 			}
 		}
@@ -497,12 +416,20 @@ func authSchemeLen(key, v string) int {
 	return schemeLen(v)
 }
 
-// kvAt handles "key=value", "key: value", "\"key\":\"value\"" at the
-// separator i when key is secret-shaped.
+// kvAt handles "key=value", "key: value", "\"key\":\"value\"", "key => 'v'"
+// (PHP, Ruby) and "key := \"v\"" (Go) at the separator i when key is
+// secret-shaped, or names a credential sometimes and the value looks like
+// one.
 func (r *Redactor) kvAt(st *scanState, i int) {
 	s := st.s
 	n := len(s)
+	if s[i] == ':' && i+1 < n && s[i+1] == '=' {
+		return // ":=": the '=' handles it
+	}
 	j := i
+	if s[i] == '=' && j > 0 && s[j-1] == ':' {
+		j--
+	}
 	for j > 0 && i-j < 4 && (s[j-1] == ' ' || s[j-1] == '\t') {
 		j--
 	}
@@ -516,7 +443,13 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 	if k == j {
 		return
 	}
-	if !r.keys.isSecret(s[k:j]) {
+	if s[i] == ':' && k > 0 && s[k-1] == ':' && i+1 < n && s[i+1] != ' ' {
+		// "arn:aws:secretsmanager:...:secret:prod/db": a colon-separated
+		// name, not a key and its value.
+		return
+	}
+	cls := r.keys.class(s[k:j])
+	if cls == keyPlain {
 		if s[i] == '=' && j-k == 5 && strings.EqualFold(s[k:j], "value") {
 			r.inputValueAt(st, k, i)
 		}
@@ -525,6 +458,9 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 	v := i + 1
 	if s[i] == '=' && v < n && s[v] == '=' {
 		return // "==" is an operator, not an assignment
+	}
+	if s[i] == '=' && v < n && s[v] == '>' {
+		v++ // "=>"
 	}
 	for v < n && (s[v] == ' ' || s[v] == '\t') {
 		v++
@@ -554,19 +490,34 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 				break
 			}
 		}
+	case s[v] == '{' && s[i] == '=' && cls == keySecret:
+		// ODBC: "Pwd={p@ss;word}", braces quote the value.
+		c := strings.IndexByte(s[v:], '}')
+		if c < 0 {
+			if !st.trunc {
+				return
+			}
+			c = n - v
+		}
+		vs, ve = v+1, v+c
+		if strings.ContainsAny(s[vs:ve], "\":{") {
+			return // a structure, not a quoted value
+		}
+		st.kvCovered = max(st.kvCovered, ve)
+		if ve > vs && !isMarked(s[vs:ve]) {
+			st.add(vs, ve, "odbc-password")
+		}
+		return
 	case s[v] == '{' || s[v] == '[':
 		return
 	default:
 		vs = v
-		ve = v
-		for ve < n && !stopTab[s[ve]] {
-			ve++
-		}
+		ve = unquotedEnd(s, v, s[i] == '=')
 		switch s[vs:ve] {
 		case "null", "true", "false":
 			return
 		}
-		if s[i] == ':' && ve > vs {
+		if s[i] == ':' && ve > vs && cls == keySecret {
 			// "password: correct horse battery staple", "Cookie: a=1; b=2":
 			// after a colon the value runs to the end of the line.
 			for ve < n && !lineStop[s[ve]] {
@@ -588,6 +539,14 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 			}
 		}
 	}
+	if cls == keySoft {
+		if ve <= vs || !credentialValue(s[vs:ve]) {
+			return
+		}
+		st.kvCovered = max(st.kvCovered, ve)
+		st.add(vs, ve, "key-value")
+		return
+	}
 	st.kvCovered = max(st.kvCovered, ve)
 	if ve <= vs || isMarked(s[vs:ve]) {
 		return
@@ -601,6 +560,35 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 		return
 	}
 	st.add(vs, ve, "key-value")
+}
+
+// unquotedEnd returns the end of an unquoted value starting at v. After
+// '=' (logfmt, env files, shells) a value runs over '&' and ';' unless
+// they start another name=value pair: "password=ab&cd;ef level=info" is
+// one value, "token=abc&page=2" two pairs.
+func unquotedEnd(s string, v int, eq bool) int {
+	ve := v
+	for {
+		for ve < len(s) && !stopTab[s[ve]] {
+			ve++
+		}
+		if !eq || ve >= len(s) || (s[ve] != '&' && s[ve] != ';') || startsPair(s, ve+1) {
+			return ve
+		}
+		ve++
+	}
+}
+
+// startsPair reports whether s[p:] starts with "name=" (blanks first).
+func startsPair(s string, p int) bool {
+	for p < len(s) && s[p] == ' ' {
+		p++
+	}
+	k := p
+	for k < len(s) && k-p < 64 && keyTab[s[k]] {
+		k++
+	}
+	return k > p && k < len(s) && s[k] == '='
 }
 
 // maxTag bounds how far inputValueAt looks for the start and the end of
@@ -736,6 +724,12 @@ func emailAt(st *scanState, i int) {
 	if a == i || dot < 0 || dot >= e-2 || dot == i+1 {
 		return
 	}
+	if e < len(s) && s[e] == ':' && e+1 < len(s) && s[e+1] != ' ' {
+		return // "git@github.com:org/repo.git": an scp-style remote
+	}
+	if fileExt[strings.ToLower(s[dot+1:e])] {
+		return // "logo@2x.png": a file name
+	}
 	st.add(a, e, "email")
 }
 
@@ -765,11 +759,61 @@ func cardAt(st *scanState, i int) int {
 		}
 		break
 	}
-	if nd < 13 || !boundary(s, last) || !luhn(digits[:nd]) {
+	if nd < 12 || !boundary(s, last) || !cardIssuer(digits[:nd]) || !luhn(digits[:nd]) {
 		return -1
 	}
 	st.add(i, last, "card-number")
 	return last
+}
+
+// fileExt are top-level "domains" that are file extensions.
+var fileExt = map[string]bool{
+	"png": true, "jpg": true, "jpeg": true, "gif": true, "svg": true, "webp": true,
+	"avif": true, "ico": true, "css": true, "js": true, "mjs": true, "map": true,
+	"json": true, "pdf": true, "txt": true, "html": true, "woff": true, "woff2": true,
+	"ttf": true, "mp4": true, "webm": true, "zip": true, "gz": true, "git": true,
+}
+
+// cardIssuer reports whether d (the digits of a candidate card number)
+// starts with an issuer's range (IIN) and has a length that issuer uses:
+// millisecond timestamps, message IDs and order numbers mostly do not.
+func cardIssuer(d []byte) bool {
+	n := len(d)
+	p := func(k int) int {
+		v := 0
+		for i := 0; i < k && i < n; i++ {
+			v = v*10 + int(d[i])
+		}
+		return v
+	}
+	in := func(lens ...int) bool {
+		for _, l := range lens {
+			if n == l {
+				return true
+			}
+		}
+		return false
+	}
+	switch p1 := p(1); {
+	case p1 == 4: // Visa
+		return in(13, 16, 19)
+	case p(2) >= 51 && p(2) <= 55, p(4) >= 2221 && p(4) <= 2720: // Mastercard
+		return n == 16
+	case p(2) == 34 || p(2) == 37: // American Express
+		return n == 15
+	case p(4) == 6011, p(3) >= 644 && p(3) <= 649, p(2) == 65: // Discover
+		return n >= 16 && n <= 19
+	case p(4) >= 3528 && p(4) <= 3589: // JCB
+		return n >= 16 && n <= 19
+	case p(3) >= 300 && p(3) <= 305, p(2) == 36, p(2) == 38, p(2) == 39: // Diners Club
+		return n >= 14 && n <= 19
+	case p(2) == 62: // UnionPay
+		return n >= 16 && n <= 19
+	case p(4) == 5018, p(4) == 5020, p(4) == 5038, p(4) == 5893, p(4) == 6304,
+		p(4) == 6759, p(4) >= 6761 && p(4) <= 6763: // Maestro
+		return n >= 12 && n <= 19
+	}
+	return false
 }
 
 func luhn(d []byte) bool {

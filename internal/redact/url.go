@@ -182,13 +182,16 @@ func (r *Redactor) paramValue(name, raw string, trunc bool, hookBase []string) (
 	}
 	if r.hook != nil {
 		if v, ok := r.hook(appendPath(hookBase, name), dec); ok {
+			if sv, isStr := v.(string); isStr && sv == dec {
+				return "", false // kept as it is
+			}
 			if sv, isStr := v.(string); isStr && isMarked(sv) {
 				return sv, true
 			}
 			return url.QueryEscape(fmt.Sprint(v)), true
 		}
 	}
-	if r.sensitiveParam(name) {
+	if r.sensitiveParam(name) || (r.keys.class(name) == keySoft && credentialValue(dec)) {
 		if raw == "" || isMarked(dec) {
 			return "", false
 		}

@@ -66,11 +66,23 @@ func (w *valueWalker) child(key string, v any) (any, bool) {
 	if w.r.hook != nil {
 		hp := appendPath(w.hookBase, w.stack...)
 		if repl, ok := w.r.hook(hp, v); ok {
+			if reflect.DeepEqual(repl, v) {
+				return v, false // kept as it is: not scanned, not reported
+			}
 			w.report()
 			return repl, true
 		}
 	}
-	nv, ch := w.walk(v, w.r.keys.isSecret(key))
+	secret := false
+	switch w.r.keys.class(key) {
+	case keySecret:
+		secret = true
+	case keySoft:
+		if s, ok := v.(string); ok {
+			secret = credentialValue(s)
+		}
+	}
+	nv, ch := w.walk(v, secret)
 	if !ch {
 		return v, false
 	}

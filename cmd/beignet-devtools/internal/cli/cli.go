@@ -15,10 +15,14 @@ import (
 
 	"github.com/beignet/devtools/cmd/beignet-devtools/internal/endpoint"
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/privfile"
 )
 
 // TokenEnv is the environment variable read for the devtools token.
 const TokenEnv = "BEIGNET_DEVTOOLS_TOKEN"
+
+// AuthHeaderEnv is the environment variable read for --auth-header.
+const AuthHeaderEnv = "BEIGNET_DEVTOOLS_AUTH_HEADER"
 
 // noRouteHint is what to check when --url answers 404: the devtools route
 // is not at that path, or the app does not enable the recorder.
@@ -213,37 +217,47 @@ func (t *target) endpoint() (endpoint.Endpoint, error) {
 	return ep, nil
 }
 
-// dial resolves the --url target and reads its token (required): what
-// every command that talks to a running app needs first.
-func (t *target) dial(env *Env, ts *tokenSource) (endpoint.Endpoint, string, error) {
-	ep, err := t.endpoint()
-	if err != nil {
-		return ep, "", err
-	}
-	tok, err := ts.token(env, ep.Base, true)
-	return ep, tok, err
-}
-
-// tokenSource is --token-file plus the environment and the prompt.
+// tokenSource is --token-file, --auth-header and --no-token plus the
+// environment and the prompt.
 type tokenSource struct {
-	file string
+	file   string
+	header string
+	none   bool
 }
 
 func (ts *tokenSource) flags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&ts.file, "token-file", "", "read the devtools token from this file (else $"+TokenEnv+", else a prompt)")
+	f := cmd.Flags()
+	f.StringVar(&ts.file, "token-file", "", "read the devtools token from this file (else $"+TokenEnv+", else a prompt)")
+	f.StringVar(&ts.header, "auth-header", "", "send the token in this header, as is, instead of Authorization: Bearer (else $"+AuthHeaderEnv+"), for an app whose Authorize reads e.g. X-Devtools-Token")
+	f.BoolVar(&ts.none, "no-token", false, "send no token (a development route without Authorize serves loopback clients without one)")
 	_ = cmd.MarkFlagFilename("token-file")
+}
+
+// authHeader is --auth-header, else $BEIGNET_DEVTOOLS_AUTH_HEADER.
+func (ts *tokenSource) authHeader(env *Env) string {
+	if h := strings.TrimSpace(ts.header); h != "" {
+		return h
+	}
+	return strings.TrimSpace(env.getenv(AuthHeaderEnv))
 }
 
 // token resolves the token: --token-file, then $BEIGNET_DEVTOOLS_TOKEN,
 // then (when required and stdin is a terminal) a prompt without echo.
+// With --no-token it is empty.
 func (ts *tokenSource) token(env *Env, where string, required bool) (string, error) {
+	if ts.none {
+		if ts.file != "" {
+			return "", usageErr("--no-token and --token-file contradict each other")
+		}
+		return "", nil
+	}
 	if ts.file != "" {
 		fi, err := os.Stat(ts.file)
 		if err != nil {
 			return "", failErr("token file: %w", err)
 		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			fmt.Fprintf(env.Stderr, "warning: token file %s is readable by others (mode %04o); chmod 600 it\n", ts.file, fi.Mode().Perm())
+		if p, err := privfile.Check(ts.file, fi); err == nil && p != nil {
+			fmt.Fprintf(env.Stderr, "warning: token file %s %s, readable by others; run `%s`\n", ts.file, p.Detail, p.Fix)
 		}
 		b, err := os.ReadFile(ts.file)
 		if err != nil {
@@ -261,8 +275,13 @@ func (ts *tokenSource) token(env *Env, where string, required bool) (string, err
 	if !required {
 		return "", nil
 	}
+	return ts.prompt(env, where)
+}
+
+// prompt asks for the token on the terminal, without echo.
+func (ts *tokenSource) prompt(env *Env, where string) (string, error) {
 	if !env.StdinTerminal || env.ReadPassword == nil {
-		return "", usageErr("no token for %s: pass --token-file PATH or set %s (there is no --token flag: it would leak into shell history)", where, TokenEnv)
+		return "", usageErr("no token for %s, which needs one: pass --token-file PATH or set %s (there is no --token flag: it would leak into shell history)", where, TokenEnv)
 	}
 	fmt.Fprintf(env.Stderr, "Devtools token for %s: ", where)
 	b, err := env.ReadPassword()

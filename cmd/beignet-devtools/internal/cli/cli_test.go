@@ -63,7 +63,10 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{[]string{"tail", "--db", db, "--since", "yesterday-ish"}, ExitUsage, "--since"},
 		{[]string{"tail", "--url", "http://127.0.0.1:1/api/devtools?token=abc"}, ExitUsage, "query string"},
 		{[]string{"tail", "--url", "http://u:p@127.0.0.1:1"}, ExitUsage, "credentials in the URL"},
-		{[]string{"tail", "--url", "http://127.0.0.1:1"}, ExitUsage, "no token"},
+		{[]string{"tail", "--url", "http://127.0.0.1:1"}, ExitFailure, "cannot connect"},
+		{[]string{"tail", "--url", "http://127.0.0.1:1", "--no-token", "--token-file", db}, ExitUsage, "contradict"},
+		{[]string{"tail", "--url", "http://127.0.0.1:1", "--auth-header", "X Token"}, ExitUsage, "not a header name"},
+		{[]string{"purge", "--url", "http://127.0.0.1:1", "--keep", "1", "--auth-header", "Cookie"}, ExitUsage, "reserved"},
 		{[]string{"purge", "--db", db}, ExitUsage, "purge needs"},
 		{[]string{"purge", "--db", db, "--older-than", "soon"}, ExitUsage, "--older-than"},
 		{[]string{"purge", "--db", db, "--older-than", "1h", "--kind", "bogus"}, ExitUsage, "unknown kind"},
@@ -154,7 +157,7 @@ func TestTailDBFormatAndJSON(t *testing.T) {
 		"2026-11-29T11:30:00.000Z request  POST /checkout 402 41.2ms  req=r1  id=" + evs[2].ID.String(),
 		"2026-11-29T11:30:00.000Z provider payments charges.create POST 402 35.0ms  req=r1  id=" + evs[3].ID.String(),
 		"2026-11-29T11:30:00.000Z audit    ada@example.com payment.charge tenant:acme declined tenant=acme  req=r1  id=" + evs[4].ID.String(),
-		"2026-11-29T11:30:00.000Z log      WARN payment declined�[31m  req=r1  id=" + evs[5].ID.String(),
+		"2026-11-29T11:30:00.000Z log      WARN payment declined\\x1b[31m  req=r1  id=" + evs[5].ID.String(),
 		"2026-11-29T11:30:00.000Z error    payment declined  req=r1  id=" + evs[6].ID.String(),
 	}
 	for i := range want {
@@ -221,6 +224,9 @@ func count(t *testing.T, path string) int {
 	return st.Count
 }
 
+// bytesStay is what purge says after removing events without --compact.
+const bytesStay = "purge: the removed events' bytes stay in the file's free pages until it is compacted; --compact rewrites it now\n"
+
 func TestPurgeFile(t *testing.T) {
 	path, evs := fixtureStore(t)
 	r := run(t, nil, "purge", "--db", path, "--older-than", "1d", "--dry-run")
@@ -231,11 +237,11 @@ func TestPurgeFile(t *testing.T) {
 		t.Fatalf("dry run changed the file: %d events", n)
 	}
 	r = run(t, nil, "purge", "--db", path, "--older-than", "0", "--kind", "log,error")
-	if r.code != ExitOK || r.stdout != "purge: removed 3 log,error events (all ages)\n" {
+	if r.code != ExitOK || r.stdout != "purge: removed 3 log,error events (all ages)\n"+bytesStay {
 		t.Fatalf("kinds: %d %q %s", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, nil, "purge", "--db", path, "--older-than", "24h")
-	if r.code != ExitOK || r.stdout != "purge: removed 1 events older than 24h\n" {
+	if r.code != ExitOK || r.stdout != "purge: removed 1 events older than 24h\n"+bytesStay {
 		t.Fatalf("older-than: %d %q %s", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, nil, "purge", "--db", path, "--keep", "1", "--compact")
@@ -328,7 +334,7 @@ func TestPurgeURL(t *testing.T) {
 		t.Fatalf("dry run: %d %q %s", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, tok, "purge", "--url", srv.DevtoolsURL, "--older-than", "0", "--kind", "request")
-	if r.code != ExitOK || r.stdout != "purge: removed 4 request events (all ages)\n" {
+	if r.code != ExitOK || r.stdout != "purge: removed 4 request events (all ages)\n"+bytesStay {
 		t.Fatalf("purge: %d %q %s", r.code, r.stdout, r.stderr)
 	}
 	if n, all := len(stored(t, srv, event.KindRequest)), len(stored(t, srv)); n != 0 || all == 0 {

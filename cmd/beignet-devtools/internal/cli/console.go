@@ -22,11 +22,15 @@ language, pause, export and help (press ? inside).
 
 With --url it follows a running app's devtools route over an authorized
 websocket, resuming after drops. The token comes from --token-file, from
-$BEIGNET_DEVTOOLS_TOKEN, or from a prompt without echo.
+$BEIGNET_DEVTOOLS_TOKEN, or from a prompt without echo; it is sent as
+Authorization: Bearer, or in the header --auth-header names (for an app
+whose Authorize reads, say, X-Devtools-Token). A development route without
+Authorize serves loopback clients without a token: none is asked for.
 
 With --db it reads a store file offline (the app must not hold its lock).`,
 		Example: `  BEIGNET_DEVTOOLS_TOKEN=... beignet-devtools console --url http://127.0.0.1:8080
   beignet-devtools console --url https://staging.example.com/api/devtools --token-file ~/.staging-token
+  beignet-devtools console --url https://staging.example.com --token-file ~/.t --auth-header X-Devtools-Token
   beignet-devtools console --db .beignet/devtools.db --filter 'status:>=500'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -38,11 +42,11 @@ With --db it reads a store file offline (the app must not hold its lock).`,
 			}
 			var src tui.Source
 			if t.url != "" {
-				ep, tok, err := t.dial(env, &ts)
+				c, err := t.client(cmd.Context(), env, &ts, "console")
 				if err != nil {
 					return err
 				}
-				src = tui.NewLiveSource(stream.ClientOptions{URL: ep.WS, Token: tok})
+				src = tui.NewLiveSource(c.StreamOptions(stream.ClientOptions{}))
 			} else {
 				s, err := tui.NewOfflineSource(t.db)
 				if err != nil {

@@ -28,7 +28,9 @@ where (file:line, URL or path) and a one-line fix.
              query-string token refused (DT202), websocket upgrades without a
              token (DT203) or from a foreign origin (DT204) refused, no token
              over plain http to a remote host (DT205). A token from
-             --token-file or $BEIGNET_DEVTOOLS_TOKEN enables the token checks.
+             --token-file or $BEIGNET_DEVTOOLS_TOKEN (sent in --auth-header's
+             header when set) enables the token checks. Checks cut short by
+             a rate limit (HTTP 429) are reported as not run (DT209).
   --db PATH  a store file: permissions (DT301, DT302), location (DT303), stale
              events (DT304), readability (DT305).
 
@@ -56,7 +58,7 @@ warning too.`,
 				if err != nil {
 					return err
 				}
-				fs, err := doctor.CheckURL(cmd.Context(), doctor.URLOptions{URL: url, Token: tok})
+				fs, err := doctor.CheckURL(cmd.Context(), doctor.URLOptions{URL: url, Token: tok, TokenHeader: ts.authHeader(env)})
 				if err != nil {
 					return usageErr("%w", err)
 				}

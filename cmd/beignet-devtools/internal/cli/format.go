@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/textsafe"
 )
 
 // FormatLine renders one event as a single readable line for `tail`:
@@ -28,7 +28,7 @@ func FormatLine(e *event.Event) string {
 	}
 	b.WriteString("  id=")
 	b.WriteString(e.ID.String())
-	return clean(b.String())
+	return textsafe.Line(b.String())
 }
 
 func summary(e *event.Event) string {
@@ -117,18 +117,4 @@ func fmtDuration(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%dµs", d/time.Microsecond)
 	}
-}
-
-// clean replaces control characters (including ESC, so no terminal escape
-// sequences get through) and line breaks with a visible placeholder.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\t' {
-			return ' '
-		}
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return '�'
-		}
-		return r
-	}, s)
 }

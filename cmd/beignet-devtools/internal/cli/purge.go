@@ -1,19 +1,17 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/apiclient"
 	"github.com/beignet/devtools/store"
 )
 
@@ -39,6 +37,10 @@ rewrites the file so that it shrinks on disk.
 purge through its devtools route with --url instead (POST .../purge, same
 options, the same token as the console).
 
+Without --compact the file keeps its size: bbolt keeps the freed pages, with
+the removed events' bytes, for reuse by new events until the file is
+compacted.
+
 The recorder also purges on its own (default: 24 hours, 100,000 events).`,
 		Example: `  beignet-devtools purge --db .beignet/devtools.db --older-than 24h
   beignet-devtools purge --db .beignet/devtools.db --older-than 0 --kind log --dry-run
@@ -48,7 +50,7 @@ The recorder also purges on its own (default: 24 hours, 100,000 events).`,
 			if err := t.check(cmd); err != nil {
 				return err
 			}
-			req := purgeRequest{Keep: keep, DryRun: dryRun, Compact: compact}
+			req := apiclient.PurgeRequest{Keep: keep, DryRun: dryRun, Compact: compact}
 			var age time.Duration
 			if olderThan != "" {
 				d, err := parseAge(olderThan)
@@ -79,16 +81,21 @@ The recorder also purges on its own (default: 24 hours, 100,000 events).`,
 			if olderThan == "" && len(req.Kinds) == 0 && keep == 0 && !compact {
 				return usageErr("purge needs --older-than, --kind, --keep or --compact (nothing to do otherwise)")
 			}
-			var res purgeResult
+			var res apiclient.PurgeResult
 			var err error
 			if t.db != "" {
 				res, err = purgeFile(t.db, req, olderThan != "", age, env.now())
 			} else {
-				ep, tok, derr := t.dial(env, &ts)
-				if derr != nil {
-					return derr
+				c, cerr := t.client(cmd.Context(), env, &ts, "purge")
+				if cerr != nil {
+					return cerr
 				}
-				res, err = purgeURL(cmd.Context(), ep.Base+"/purge", tok, req)
+				ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
+				res, err = c.Purge(ctx, req)
+				cancel()
+				if err != nil {
+					err = routeError("purge", c, err)
+				}
 			}
 			if err != nil {
 				return err
@@ -115,23 +122,6 @@ The recorder also purges on its own (default: 24 hours, 100,000 events).`,
 	return cmd
 }
 
-// purgeRequest mirrors the recorder's POST /purge body.
-type purgeRequest struct {
-	OlderThan string       `json:"olderThan,omitempty"`
-	Kinds     []event.Kind `json:"kinds,omitempty"`
-	Keep      int          `json:"keep,omitempty"`
-	DryRun    bool         `json:"dryRun,omitempty"`
-	Compact   bool         `json:"compact,omitempty"`
-}
-
-// purgeResult mirrors the recorder's POST /purge answer.
-type purgeResult struct {
-	Removed   int  `json:"removed"`
-	Trimmed   int  `json:"trimmed"`
-	DryRun    bool `json:"dryRun"`
-	Compacted bool `json:"compacted"`
-}
-
 // storeHint turns ErrLocked into advice to go through the app.
 func storeHint(err error, path string) error {
 	if errors.Is(err, store.ErrLocked) && !strings.Contains(err.Error(), "--url") {
@@ -140,8 +130,8 @@ func storeHint(err error, path string) error {
 	return err
 }
 
-func purgeFile(path string, req purgeRequest, hasAge bool, age time.Duration, now time.Time) (purgeResult, error) {
-	res := purgeResult{DryRun: req.DryRun}
+func purgeFile(path string, req apiclient.PurgeRequest, hasAge bool, age time.Duration, now time.Time) (apiclient.PurgeResult, error) {
+	res := apiclient.PurgeResult{DryRun: req.DryRun}
 	s, err := store.Open(path, &store.Options{ReadOnly: req.DryRun, MaxAge: -1, MaxEvents: -1})
 	if err != nil {
 		return res, failErr("purge: %w", storeHint(err, path))
@@ -181,56 +171,7 @@ func purgeFile(path string, req purgeRequest, hasAge bool, age time.Duration, no
 	return res, nil
 }
 
-func purgeURL(ctx context.Context, u, token string, req purgeRequest) (purgeResult, error) {
-	var res purgeResult
-	body, _ := json.Marshal(req)
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return res, usageErr("purge: %w", err)
-	}
-	hr.Header.Set("Content-Type", "application/json")
-	hr.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(hr)
-	if err != nil {
-		return res, failErr("purge: cannot reach %s: %w", u, unwrapURLError(err))
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-		return res, failErr("purge: the devtools route refused the token (HTTP %d); check --token-file or $%s", resp.StatusCode, TokenEnv)
-	}
-	if resp.StatusCode == http.StatusNotFound {
-		return res, failErr("purge: nothing serves devtools at %s (HTTP 404): %s", u, noRouteHint)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-		}
-		_ = json.Unmarshal(b, &e)
-		if e.Error == "" {
-			e.Error = http.StatusText(resp.StatusCode)
-		}
-		return res, failErr("purge: the app answered HTTP %d: %s", resp.StatusCode, e.Error)
-	}
-	if err := json.Unmarshal(b, &res); err != nil {
-		return res, failErr("purge: unexpected answer from the app: %w", err)
-	}
-	return res, nil
-}
-
-func unwrapURLError(err error) error {
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) {
-		if inner := ue.Unwrap(); inner != nil {
-			return inner
-		}
-	}
-	return err
-}
-
-func printPurge(w io.Writer, age string, req purgeRequest, res purgeResult) {
+func printPurge(w io.Writer, age string, req apiclient.PurgeRequest, res apiclient.PurgeResult) {
 	verb := "removed"
 	if res.DryRun {
 		verb = "would remove"
@@ -254,9 +195,12 @@ func printPurge(w io.Writer, age string, req purgeRequest, res purgeResult) {
 	if req.Keep > 0 {
 		fmt.Fprintf(w, "purge: %s %d more to keep the newest %d\n", verb, res.Trimmed, req.Keep)
 	}
-	if res.Compacted {
+	switch {
+	case res.Compacted:
 		fmt.Fprintln(w, "purge: compacted the file")
-	} else if req.Compact && res.DryRun {
+	case req.Compact && res.DryRun:
 		fmt.Fprintln(w, "purge: would compact the file")
+	case !res.DryRun && res.Removed+res.Trimmed > 0:
+		fmt.Fprintln(w, "purge: the removed events' bytes stay in the file's free pages until it is compacted; --compact rewrites it now")
 	}
 }

@@ -4,15 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/beignet/devtools/cmd/beignet-devtools/internal/secretscan"
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/apiclient"
 	"github.com/beignet/devtools/store"
 )
 
@@ -59,11 +57,11 @@ the value, and exits 1 when it finds any.`,
 			if t.db != "" {
 				err = scanDB(t.db, visit)
 			} else {
-				ep, tok, derr := t.dial(env, &ts)
-				if derr != nil {
-					return derr
+				c, cerr := t.client(cmd.Context(), env, &ts, "scan")
+				if cerr != nil {
+					return cerr
 				}
-				err = scanURL(cmd.Context(), ep.Base+"/events", tok, visit)
+				err = scanURL(cmd.Context(), c, visit)
 			}
 			if err != nil {
 				return err
@@ -114,49 +112,19 @@ func scanDB(path string, visit func([]byte)) error {
 }
 
 // scanURL pages through GET {base}/events, newest first.
-func scanURL(ctx context.Context, eventsURL, token string, visit func([]byte)) error {
-	client := &http.Client{Timeout: 30 * time.Second}
-	before := ""
+func scanURL(ctx context.Context, c *apiclient.Client, visit func([]byte)) error {
+	q := apiclient.Query{Limit: 1000}
 	for {
-		u := eventsURL + "?limit=1000"
-		if before != "" {
-			u += "&before=" + url.QueryEscape(before)
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		page, err := c.Events(ctx, q)
 		if err != nil {
-			return usageErr("scan: %w", err)
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := client.Do(req)
-		if err != nil {
-			return failErr("scan: cannot reach %s: %w", eventsURL, unwrapURLError(err))
-		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-		resp.Body.Close()
-		if err != nil {
-			return failErr("scan: read: %w", err)
-		}
-		switch {
-		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-			return failErr("scan: the devtools route refused the token (HTTP %d); check --token-file or $%s", resp.StatusCode, TokenEnv)
-		case resp.StatusCode == http.StatusNotFound:
-			return failErr("scan: nothing serves devtools at %s (HTTP 404): %s", eventsURL, noRouteHint)
-		case resp.StatusCode != http.StatusOK:
-			return failErr("scan: the app answered HTTP %d", resp.StatusCode)
-		}
-		var page struct {
-			Events []json.RawMessage `json:"events"`
-			Next   string            `json:"next"`
-		}
-		if err := json.Unmarshal(b, &page); err != nil {
-			return failErr("scan: unexpected answer from the app: %w", err)
+			return routeError("scan", c, err)
 		}
 		for _, e := range page.Events {
 			visit(e)
 		}
-		if page.Next == "" || len(page.Events) == 0 {
+		if page.Next.IsZero() || len(page.Events) == 0 {
 			return nil
 		}
-		before = page.Next
+		q.Before = page.Next
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/apiclient"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
 	"github.com/beignet/devtools/tui/filter"
@@ -78,14 +79,14 @@ dur:>200ms, and free words.`,
 			if t.db != "" {
 				return tailDB(t.db, after, out)
 			}
-			ep, tok, err := t.dial(env, &ts)
+			c, err := t.client(cmd.Context(), env, &ts, "tail")
 			if err != nil {
 				return err
 			}
 			// JSON lines without a filter pass each event's JSON on as
 			// received: decoding its nested parts would be wasted.
 			headOnly := asJSON && strings.TrimSpace(query) == ""
-			return tailURL(cmd.Context(), env, ep.WS, tok, after, noFollow, retry, headOnly, out)
+			return tailURL(cmd.Context(), env, c, after, noFollow, retry, headOnly, out)
 		},
 	}
 	t.flags(cmd, "to read (the app must not hold its lock)")
@@ -227,10 +228,11 @@ type connectError struct{ err error }
 
 func (c *connectError) Error() string { return c.err.Error() }
 
-func tailURL(ctx context.Context, env *Env, wsURL, token string, since event.ID, noFollow, retry, headOnly bool, out *eventPrinter) error {
+func tailURL(ctx context.Context, env *Env, api *apiclient.Client, since event.ID, noFollow, retry, headOnly bool, out *eventPrinter) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	c := stream.NewClient(stream.ClientOptions{URL: wsURL, Token: token, Since: since, FillGaps: true, HeadOnly: headOnly})
+	wsURL := api.WebsocketURL()
+	c := api.Stream(stream.ClientOptions{Since: since, FillGaps: true, HeadOnly: headOnly})
 	connected := false
 	err := c.Run(ctx, func(u stream.Update) {
 		switch u.Kind {
@@ -256,6 +258,10 @@ func tailURL(ctx context.Context, env *Env, wsURL, token string, since event.ID,
 					cancel(&connectError{u.Err})
 					return
 				}
+				if errors.Is(u.Err, stream.ErrRateLimited) {
+					fmt.Fprintf(env.Stderr, "tail: rate-limited, retry in %d s\n", stream.RetrySeconds(u.RetryIn))
+					return
+				}
 				fmt.Fprintf(env.Stderr, "tail: connection lost (%v); reconnecting in %s\n", u.Err, u.RetryIn.Round(1e6))
 			}
 		}
@@ -263,12 +269,10 @@ func tailURL(ctx context.Context, env *Env, wsURL, token string, since event.ID,
 	cause := context.Cause(ctx)
 	var ce *connectError
 	switch {
-	case errors.Is(err, stream.ErrUnauthorized):
-		return failErr("tail: the devtools route refused the token (%v); check --token-file or $%s", err, TokenEnv)
-	case errors.Is(err, stream.ErrOriginRefused):
-		return failErr("tail: the devtools route refused this client's origin (%v)", err)
-	case errors.Is(err, stream.ErrNotFound):
-		return failErr("tail: nothing serves devtools at %s (HTTP 404): %s", wsURL, noRouteHint)
+	case errors.Is(err, stream.ErrUnauthorized), errors.Is(err, stream.ErrOriginRefused), errors.Is(err, stream.ErrNotFound):
+		return routeError("tail", api, err)
+	case errors.As(cause, &ce) && errors.Is(ce.err, stream.ErrRateLimited):
+		return routeError("tail", api, ce.err)
 	case errors.As(cause, &ce):
 		return failErr("tail: cannot connect to %s: %v (is the app running? --retry keeps trying)", wsURL, ce.err)
 	case errors.Is(cause, errEnough):

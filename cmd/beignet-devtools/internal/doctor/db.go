@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/beignet/devtools/internal/privfile"
 	"github.com/beignet/devtools/store"
 )
 
@@ -45,16 +46,21 @@ func CheckDB(path string, opts DBOptions) ([]Finding, error) {
 		return append(out, Finding{ID: IDDBUnreadable, Severity: Error, Where: abs,
 			Message: "--db names a directory, not a store file", Fix: "pass the file, e.g. .beignet/devtools.db"}), nil
 	}
-	if m := fi.Mode().Perm(); m&0o077 != 0 {
+	if p, err := privfile.Check(abs, fi); err != nil {
+		out = append(out, Finding{ID: IDDBPermissions, Severity: Warning, Where: abs,
+			Message: "could not read the store file's permissions: " + err.Error(),
+			Fix:     "check who can read it by hand"})
+	} else if p != nil {
 		out = append(out, Finding{ID: IDDBPermissions, Severity: Error, Where: abs,
-			Message: fmt.Sprintf("store file mode is %04o: group or others can read recorded traffic", m),
-			Fix:     "chmod 600 " + abs})
+			Message: "store file " + p.Detail + ": others can read recorded traffic",
+			Fix:     p.Fix})
 	}
-	if di, err := os.Stat(filepath.Dir(abs)); err == nil {
-		if m := di.Mode().Perm(); m&0o077 != 0 {
-			out = append(out, Finding{ID: IDDBDirPermissions, Severity: Warning, Where: filepath.Dir(abs),
-				Message: fmt.Sprintf("store folder mode is %04o: others can list it or, with write access, replace the file", m),
-				Fix:     "chmod 700 " + filepath.Dir(abs) + " (or move the store to its own folder)"})
+	dir := filepath.Dir(abs)
+	if di, err := os.Stat(dir); err == nil {
+		if p, err := privfile.Check(dir, di); err == nil && p != nil {
+			out = append(out, Finding{ID: IDDBDirPermissions, Severity: Warning, Where: dir,
+				Message: "store folder " + p.Detail + ": others can list it or, with write access, replace the file",
+				Fix:     p.Fix + " (or move the store to its own folder)"})
 		}
 	}
 	if _, err := store.CheckPath(abs, nil); err != nil {

@@ -3,6 +3,8 @@ package doctor
 import (
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,18 +40,28 @@ func TestCheckDB(t *testing.T) {
 		t.Fatalf("fresh store: %v %+v", err, fs)
 	}
 
-	if err := os.Chmod(path, 0o644); err != nil {
-		t.Fatal(err)
+	if runtime.GOOS != "windows" { // Windows access lists: internal/privfile
+		if err := os.Chmod(path, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		fs, _ = CheckDB(path, DBOptions{Now: func() time.Time { return now }})
+		if got := ids(fs); got[IDDBPermissions] != Error || got[IDDBDirPermissions] != Warning {
+			t.Fatalf("loose modes: %+v", fs)
+		}
+		for _, f := range fs {
+			if f.ID == IDDBPermissions && (!strings.Contains(f.Message, "has mode 0644") || f.Fix != "chmod 600 "+path) {
+				t.Errorf("DT301 in Unix terms: %+v", f)
+			}
+			if f.ID == IDDBDirPermissions && (!strings.Contains(f.Message, "has mode 0755") || !strings.HasPrefix(f.Fix, "chmod 700 "+dir)) {
+				t.Errorf("DT302 in Unix terms: %+v", f)
+			}
+		}
+		_ = os.Chmod(path, 0o600)
+		_ = os.Chmod(dir, 0o700)
 	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	fs, _ = CheckDB(path, DBOptions{Now: func() time.Time { return now }})
-	if got := ids(fs); got[IDDBPermissions] != Error || got[IDDBDirPermissions] != Warning {
-		t.Fatalf("loose modes: %+v", fs)
-	}
-	_ = os.Chmod(path, 0o600)
-	_ = os.Chmod(dir, 0o700)
 
 	fs, _ = CheckDB(path, DBOptions{Now: func() time.Time { return now.Add(10 * 24 * time.Hour) }})
 	if ids(fs)[IDDBStale] != Warning {

@@ -55,6 +55,7 @@ const (
 	IDUnreachable       = "DT206" // route not reachable
 	IDTokenRefused      = "DT207" // the given token was refused
 	IDRouteDisabled     = "DT208" // the route answers 404
+	IDNotRun            = "DT209" // checks not run: the route rate-limited the probes
 	IDDBPermissions     = "DT301" // store file readable by others
 	IDDBDirPermissions  = "DT302" // store folder open to others
 	IDDBPublic          = "DT303" // store file in a public directory

@@ -92,3 +92,58 @@ func TestCheckURLUnreachableAndDisabled(t *testing.T) {
 		t.Fatal("bad URL accepted")
 	}
 }
+
+// TestCheckURLRateLimited: probes cut short by a 429 are reported as not
+// run, as an error, never as a clean run.
+func TestCheckURLRateLimited(t *testing.T) {
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++
+		if n > 1 { // the first probe passes, the rest are limited
+			w.Header().Set("Retry-After", "4")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	fs, err := CheckURL(context.Background(), URLOptions{URL: srv.URL, Token: "good-token-good-token-good-token-00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 1 || fs[0].ID != IDNotRun || fs[0].Severity != Error || !Failed(fs, false) {
+		t.Fatalf("findings: %+v", fs)
+	}
+	if m := fs[0].Message; !strings.Contains(m, "DT202, DT203, DT207, DT204") || !strings.Contains(m, "retry in 4 s") {
+		t.Fatalf("message: %s", m)
+	}
+	if n != 2 {
+		t.Fatalf("%d requests: probing went on after the 429", n)
+	}
+}
+
+// TestCheckURLTokenHeader: the token checks send the token in the header
+// the app's Authorize reads.
+func TestCheckURLTokenHeader(t *testing.T) {
+	const tok = "good-token-good-token-good-token-00"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Devtools-Token") != tok || r.Header.Get("Authorization") != "" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.Header.Get("Origin") != "" {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		_, _ = w.Write([]byte(`{"events":[]}`))
+	}))
+	defer srv.Close()
+	fs, err := CheckURL(context.Background(), URLOptions{URL: srv.URL, Token: tok, TokenHeader: "x-devtools-token"})
+	if err != nil || len(fs) != 0 {
+		t.Fatalf("with the header: %v %+v", err, fs)
+	}
+	fs, _ = CheckURL(context.Background(), URLOptions{URL: srv.URL, Token: tok})
+	if ids(fs)[IDTokenRefused] != Warning || !strings.Contains(fs[0].Message, "DT204") {
+		t.Fatalf("Bearer to a header Authorize: %+v", fs)
+	}
+}

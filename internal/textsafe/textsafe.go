@@ -1,4 +1,8 @@
-package tui
+// Package textsafe makes recorded text safe to print on a terminal: the
+// console and tail share it, so a hostile event reads the same in both and
+// neither can be steered by escape sequences, bidi overrides or invisible
+// characters (Trojan Source).
+package textsafe
 
 import (
 	"fmt"
@@ -6,15 +10,17 @@ import (
 	"unicode/utf8"
 )
 
-// Clean returns s with every control character made visible, for a single
+// Line returns s with every control character made visible, for a single
 // line: C0 controls (ESC, CR, LF, BEL, TAB ...), DEL, C1 controls, invalid
 // UTF-8 and the Unicode bidirectional overrides are written as Go-style
 // escapes (\x1b, \r, \u009b, \u202e), so recorded text can never move the
-// cursor, change colours or rewrite the developer's terminal.
-func Clean(s string) string { return clean(s, false) }
+// cursor, change colours or rewrite the developer's terminal. Zero-width
+// characters and line/paragraph separators are escaped the same way.
+func Line(s string) string { return clean(s, false) }
 
-// CleanMultiline is Clean but keeps newlines (and expands tabs to spaces).
-func CleanMultiline(s string) string { return clean(s, true) }
+// Multiline is Line but keeps newlines (and expands tabs to spaces), for
+// bodies and stacks shown over several lines.
+func Multiline(s string) string { return clean(s, true) }
 
 func clean(s string, multiline bool) string {
 	if safe(s) {
