@@ -10,11 +10,16 @@
 // # Location and permissions
 //
 // DefaultPath is <working directory>/.beignet/devtools.db. Open refuses a
-// path inside a public or static directory (any path segment named as in
-// PublicNames, or under one of Options.PublicDirs), checking the path both
-// as written and with the symlinks of its nearest existing ancestor
-// resolved, so ./data -> ./public/x is caught; the *PublicPathError names
-// the path and the directory. New folders are created 0700 and the file
+// path inside a folder a web server would serve (see CheckPath): a folder
+// named as in PublicNames anywhere, a build-output folder (dist, build, out,
+// assets) below the working directory, a common document root, or one of
+// Options.PublicDirs. It judges what is served, not what is named: an app
+// checked out under /srv/build/myapp keeps its default store. The path is
+// checked both as written and with the links of its nearest existing
+// ancestor resolved (symlinks, and junctions on Windows), so ./data ->
+// ./public/x is caught; Windows drive letters, UNC paths and
+// case-insensitive names are understood. The *PublicPathError names the
+// path, the folder, and a path that would be accepted. New folders are created 0700 and the file
 // 0600; on Windows, where modes mean nothing, with an access list that
 // lets in only the owner, SYSTEM and Administrators, inheriting nothing
 // from the parent folder. An existing file with any group or other

@@ -49,18 +49,34 @@ type PublicPathError struct {
 	// PublicDir is the public directory that contains it.
 	PublicDir string
 	// Configured is true when PublicDir came from Options.PublicDirs, false
-	// when it was matched by its name (public, static, www, ...).
+	// when it was matched by its name (public, static, www, ...) or as a
+	// web server's document root.
 	Configured bool
+	// Suggest is a store path the guard accepts (the default under the
+	// working directory, else one under the user's cache folder), for the
+	// message; empty when neither is accepted. The message never
+	// recommends a path the guard refuses.
+	Suggest string
+
+	why int // whyName, whyBuild, ...
 }
 
 func (e *PublicPathError) Error() string {
 	why := "a directory with that name is usually served to the web"
-	if e.Configured {
+	switch {
+	case e.Configured:
 		why = "the app serves that directory (Options.PublicDirs)"
+	case e.why == whyBuild:
+		why = "a build-output folder below the app's working directory is usually served"
+	case e.why == whyRoot:
+		why = "it is a web server's document root"
 	}
-	return fmt.Sprintf("store: refusing to keep devtools data at %s: it is inside the public/static directory %s (%s); "+
-		"choose a path outside any served folder, for example the default .beignet/devtools.db under the working directory",
-		e.Path, e.PublicDir, why)
+	where := "choose a path outside any served folder (the app's StorePath, or --db)"
+	if e.Suggest != "" {
+		where += ", for example " + e.Suggest
+	}
+	return fmt.Sprintf("store: refusing to keep devtools data at %s: it is inside the public/static directory %s (%s); %s",
+		e.Path, e.PublicDir, why, where)
 }
 
 // Is makes errors.Is(err, ErrPublicPath) true.

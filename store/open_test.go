@@ -32,6 +32,9 @@ func TestPathGuard(t *testing.T) {
 		t.Helper()
 		p := filepath.Join(root, name)
 		if err := os.Symlink(target, p); err != nil {
+			if runtime.GOOS == "windows" {
+				t.Skipf("symbolic links need Developer Mode or an elevated prompt on Windows: %v", err)
+			}
 			t.Fatal(err)
 		}
 		return p
@@ -57,7 +60,8 @@ func TestPathGuard(t *testing.T) {
 		{"symlinked, not yet existing below", filepath.Join(root, "data", "new", "devtools.db"), nil, filepath.Join(root, "public")},
 		{"dangling symlink", filepath.Join(root, "dangling", "devtools.db"), nil, filepath.Join(root, "public")},
 		{"relative symlink", filepath.Join(root, "rel", "devtools.db"), nil, filepath.Join(root, "public")},
-		{"dot-dot", filepath.Join(root, "ok", "..", "dist", "devtools.db"), nil, filepath.Join(root, "dist")},
+		{"dot-dot", filepath.Join(root, "ok", "..", "htdocs", "devtools.db"), nil, filepath.Join(root, "htdocs")},
+		{"build name outside the working directory", filepath.Join(root, "build", "app", "devtools.db"), nil, ""},
 		{"app dir", filepath.Join(root, "site", "files", "devtools.db"), []string{filepath.Join(root, "site")}, filepath.Join(root, "site")},
 		{"app dir via symlink", filepath.Join(root, "sitelink", "devtools.db"), []string{filepath.Join(root, "site")}, filepath.Join(root, "site")},
 		{"app dir given as symlink", filepath.Join(root, "site", "devtools.db"), []string{filepath.Join(root, "sitelink")}, filepath.Join(root, "site")},
@@ -105,6 +109,13 @@ func TestPathGuard(t *testing.T) {
 		if _, err := Open("ok/devtools.db", &Options{NoSync: true, PublicDirs: []string{"ok"}}); !errors.Is(err, ErrPublicPath) {
 			t.Errorf("relative app dir not refused: %v", err)
 		}
+		for _, p := range []string{"dist/devtools.db", "web/Build/x/devtools.db", "out/devtools.db", "assets/devtools.db"} {
+			_, err := Open(p, &Options{NoSync: true})
+			var pe *PublicPathError
+			if !errors.As(err, &pe) || pe.Suggest != filepath.Join(root, ".beignet", "devtools.db") {
+				t.Errorf("Open(%q) = %v, want ErrPublicPath suggesting the default", p, err)
+			}
+		}
 		def, err := DefaultPath()
 		if err != nil || def != filepath.Join(root, ".beignet", "devtools.db") {
 			t.Fatalf("DefaultPath = %s, %v", def, err)
@@ -114,6 +125,47 @@ func TestPathGuard(t *testing.T) {
 			t.Fatalf("default path refused: %v", err)
 		}
 		closeChecked(t, s)
+	})
+
+	// An app checked out under a folder named build uses the default store.
+	t.Run("app under /srv/build", func(t *testing.T) {
+		t.Chdir(mk("srv/build/myapp"))
+		def, _ := DefaultPath()
+		s, err := Open(def, &Options{NoSync: true})
+		if err != nil {
+			t.Fatalf("default store of an app under build/ refused: %v", err)
+		}
+		closeChecked(t, s)
+	})
+
+	// The message never recommends a path the guard refuses.
+	t.Run("suggestion", func(t *testing.T) {
+		t.Chdir(mk("www/app")) // the default itself is refused here
+		for _, c := range []struct{ cache, want string }{
+			{filepath.Join(root, "public", "cache"), ""},
+			{filepath.Join(root, "cache"), filepath.Join(root, "cache", "beignet-devtools", "devtools.db")},
+		} {
+			t.Setenv("XDG_CACHE_HOME", c.cache) // os.UserCacheDir on Linux and BSDs
+			t.Setenv("LocalAppData", c.cache)   // and on Windows
+			_, err := Open(filepath.Join(".beignet", "devtools.db"), &Options{NoSync: true})
+			var pe *PublicPathError
+			if !errors.As(err, &pe) {
+				t.Fatalf("default under www/ accepted: %v", err)
+			}
+			if runtime.GOOS != "darwin" && pe.Suggest != c.want {
+				t.Errorf("cache %s: Suggest = %q, want %q", c.cache, pe.Suggest, c.want)
+			}
+			if pe.Suggest != "" {
+				if _, err := CheckPath(pe.Suggest, nil); err != nil {
+					t.Errorf("suggested %s is refused: %v", pe.Suggest, err)
+				}
+				if !strings.Contains(err.Error(), "for example "+pe.Suggest) {
+					t.Errorf("message does not carry the suggestion: %v", err)
+				}
+			} else if strings.Contains(err.Error(), "for example") {
+				t.Errorf("message recommends a path although none is accepted: %v", err)
+			}
+		}
 	})
 }
 

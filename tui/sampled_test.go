@@ -16,9 +16,9 @@ func TestStatusBarShowsSampledApartFromDrops(t *testing.T) {
 		want    string
 	}{{0, "drop 3 gap 0"}, {7, "drop 3 gap 0 sampled 7"}} {
 		dark := true
-		m := NewModel(Options{Source: newFake(nil), Now: fixedNow, Dark: &dark, SplitWidth: -1})
+		m := newModel(Options{Source: newFake(nil), Now: fixedNow, Dark: &dark, SplitWidth: -1})
 		m.Update(tea.WindowSizeMsg{Width: 160, Height: 10})
-		m.Update(batchMsg{b: Batch{Stats: &ServerStats{Recorded: 10, Dropped: 3, Sampled: c.sampled}}})
+		m.Update(batchMsg{b: batch{Stats: &serverStats{Recorded: 10, Dropped: 3, Sampled: c.sampled}}})
 		out := ansi.Strip(m.Render())
 		m.Close()
 		if !strings.Contains(out, c.want) {

@@ -68,7 +68,7 @@ func CheckDB(path string, opts DBOptions) ([]Finding, error) {
 		if errors.As(err, &pe) {
 			out = append(out, Finding{ID: IDDBPublic, Severity: Error, Where: abs,
 				Message: "store file is inside the public/static directory " + pe.PublicDir,
-				Fix:     "move it outside any served folder (e.g. .beignet/devtools.db) and delete this copy"})
+				Fix:     moveFix(pe.Suggest)})
 		}
 	}
 	s, err := store.Open(abs, &store.Options{ReadOnly: true, Timeout: timeout, MaxAge: -1, MaxEvents: -1})
@@ -110,4 +110,13 @@ func storeErrClass(err error) string {
 		}
 	}
 	return err.Error()
+}
+
+// moveFix is DT303's fix; it names a store path only when the guard
+// accepts it.
+func moveFix(suggest string) string {
+	if suggest == "" {
+		return "move it outside any served folder and delete this copy"
+	}
+	return "move it outside any served folder (e.g. " + suggest + ") and delete this copy"
 }

@@ -301,12 +301,16 @@ func (c *sourceChecker) storePath(e ast.Expr, ev *evaluator) []Finding {
 		}
 		roots = append(roots, r)
 	}
-	_, err := store.CheckPath(abs, roots)
+	_, err := store.CheckPathIn(c.root, abs, roots)
 	var pe *store.PublicPathError
 	if errors.As(err, &pe) {
+		fix := "keep the store outside served folders"
+		if pe.Suggest != "" {
+			fix += ", e.g. " + rel(c.root, pe.Suggest)
+		}
 		return []Finding{{ID: IDStorePublic, Severity: Error, Where: c.where(e),
 			Message: fmt.Sprintf("store path %q is inside a public directory (%s)", p, rel(c.root, pe.PublicDir)),
-			Fix:     "keep the store outside served folders, e.g. .beignet/devtools.db or a data dir; store.Open refuses it at run time"}}
+			Fix:     fix + "; store.Open refuses it at run time"}}
 	}
 	return nil
 }
