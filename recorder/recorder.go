@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/hub"
 	"github.com/beignet/devtools/internal/redact"
 	"github.com/beignet/devtools/redaction"
 	"github.com/beignet/devtools/store"
@@ -156,7 +157,7 @@ type Recorder struct {
 	openMu   sync.Mutex       // serializes opening the store (New, Handler, pipeline) with Close
 	refused  error            // New's error: the store's path or mode is refused
 	redactor *redact.Redactor // the engine behind redaction.Redactor
-	hub      *stream.Hub
+	hub      *hub.Hub         // the machinery behind stream.Hub (PublishOwned)
 	ids      *event.Generator // stamps events in the pipeline
 
 	ignore atomic.Pointer[[]string]
@@ -255,6 +256,8 @@ type hooks struct {
 	// handoff is called when the prepare stage hands a batch to the
 	// commit stage (tests that stall the pipeline on purpose).
 	handoff func()
+	// exportBackoff replaces the first wait after a failed export.
+	exportBackoff time.Duration
 }
 
 func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
@@ -332,7 +335,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	}
 	r.sampler = newSampler(cfg.Sample)
 	r.redactor = (*redact.Redactor)(redaction.New(cfg.Redaction))
-	r.hub = stream.NewHub(&stream.HubOptions{Logger: r.log})
+	r.hub = hub.New(hub.Options{Logger: r.log})
 	r.ids = event.NewGenerator(r.now)
 	r.fastEncode = fastEncodeOK()
 	r.queue = make(chan *record, qs)
@@ -342,7 +345,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 		close(r.done)
 		return r, nil
 	}
-	r.startExport(&cfg)
+	r.startExport(&cfg, hk.exportBackoff)
 	go r.run()
 	return r, nil
 }

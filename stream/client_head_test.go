@@ -29,7 +29,7 @@ func TestClientHeadOnly(t *testing.T) {
 		c := NewClient(ClientOptions{URL: "ws://127.0.0.1:1/ws", HeadOnly: head})
 		var got []Update
 		attempt := 0
-		for _, f := range [][]byte{EventFrame(encs[0]), EventsFrame(encs[1:])} {
+		for _, f := range [][]byte{EventFrame(encs[0]), eventsFrame(encs[1:])} {
 			if err := c.handle(f, func(u Update) { got = append(got, u) }, &attempt); err != nil {
 				t.Fatal(err)
 			}

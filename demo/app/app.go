@@ -28,6 +28,9 @@ const DevtoolsBasePath = "/api/devtools"
 type Options struct {
 	// Name is the app name in every event; default "notes-demo".
 	Name string
+	// Instance names this process in every event (demo --instances);
+	// empty means none.
+	Instance string
 	// Env is the recorder's environment; default "development".
 	Env string
 	// Token is the devtools token; empty means a fresh random one. It must
@@ -45,6 +48,9 @@ type Options struct {
 	SlowDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Exporters receive the recorder's redacted events (recorder.Config.
+	// Exporters); the caller shuts them down after Close.
+	Exporters []recorder.Exporter
 	// StoreRequired makes New fail with the store's error when the file
 	// cannot be used (not a store, corrupt, locked), leaving it untouched:
 	// `demo --db FILE` asks for that file. False (the default) behaves as
@@ -158,6 +164,7 @@ func New(opts Options) (*App, error) {
 	}
 	rec, err := recorder.New(recorder.Config{
 		App:          a.name,
+		Instance:     opts.Instance,
 		Env:          env,
 		Enabled:      &on,
 		Store:        a.store,
@@ -166,11 +173,12 @@ func New(opts Options) (*App, error) {
 		Sample:       opts.Sample,
 		Logger:       baseLogger,
 		Now:          opts.Now,
+		Exporters:    opts.Exporters,
 	})
 	if err != nil {
 		a.closeStore()
 		a.removeTemp()
-		return nil, fmt.Errorf("app: recorder: %w", err)
+		return nil, fmt.Errorf("app: %w", err) // recorder errors name the recorder
 	}
 	a.rec = rec
 	a.log = slog.New(rec.SlogHandler(baseLogger.Handler()))
@@ -253,7 +261,7 @@ func (a *App) Close(ctx context.Context) error {
 	<-a.providerDone
 	a.client.CloseIdleConnections()
 	if err := a.rec.Close(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("app: recorder close: %w", err))
+		errs = append(errs, fmt.Errorf("app: %w", err))
 	}
 	if err := a.closeStore(); err != nil {
 		errs = append(errs, fmt.Errorf("app: store close: %w", err))

@@ -229,7 +229,7 @@ func (r *Redactor) flagAt(st *scanState, i int) {
 // line of many options is read once.
 func (st *scanState) commands(i int) uint32 {
 	s := st.s
-	if st.cmdUpto > 0 && i >= st.cmdUpto && strings.IndexAny(s[st.cmdUpto:i], "\n\r") < 0 {
+	if st.cmdUpto > 0 && i >= st.cmdUpto && !strings.ContainsAny(s[st.cmdUpto:i], "\n\r") {
 		// Same line: read only what is new (and a command's length back).
 		from := max(st.cmdLine, st.cmdUpto-24)
 		st.cmdMask |= commandMask(s[from:i])
@@ -296,7 +296,7 @@ func proseAt(st *scanState, i int) int {
 	}
 	v := we + 1
 	verb := false
-	for _, vb := range []string{"is ", "was ", "are ", "were ", "= "} {
+	for _, vb := range []string{"is ", "was ", "are ", "were "} {
 		if strings.HasPrefix(s[v:], vb) {
 			v += len(vb)
 			verb = true
@@ -313,7 +313,7 @@ func proseAt(st *scanState, i int) int {
 	quoted := vs > v
 	if !quoted {
 		ve = vs
-		for ve < len(s) && !stopTab[s[ve]] {
+		for ve < len(s) && !stopTab[s[ve]] && s[ve] != '\\' {
 			ve++
 		}
 		for ve > vs && strings.IndexByte(".,;:!?)", s[ve-1]) >= 0 {

@@ -45,6 +45,22 @@ func init() {
 	}
 }
 
+// escTab: the letters of JSON and C escapes ("\\n", "\\t" ...).
+var escTab = charset("ntrbf")
+
+// escapedAt reports whether s[i] is the letter of an escape sequence
+// ("\\n" in JSON that could not be decoded, a log line with escapes): a
+// token after it starts a word ("line one\\nghp_...").
+func escapedAt(s string, i int) bool {
+	return i >= 1 && s[i-1] == '\\' && escTab[s[i]] && (i < 2 || s[i-2] != '\\')
+}
+
+// wordBefore reports whether a word byte precedes s[k] (an escape letter
+// does not count).
+func wordBefore(s string, k int) bool {
+	return k > 0 && wordTab[s[k-1]] && !escapedAt(s, k-1)
+}
+
 // scanState carries one scan's progress.
 type scanState struct {
 	s     string
@@ -154,7 +170,7 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 				emailAt(st, i)
 			}
 		}
-		prevWord = wordTab[c]
+		prevWord = wordTab[c] && !escapedAt(s, i)
 	}
 	for _, p := range r.patterns {
 		if len(p.prefilter) > 0 {
@@ -263,6 +279,9 @@ func credAt(st *scanState, i, j int, name string) int {
 		return -1
 	}
 	e := st.run(k, &credTab)
+	for e > k && s[e-1] == '.' {
+		e-- // "Basic Authentication." ends a sentence
+	}
 	if eq := strings.IndexByte(s[k:e], '='); eq >= 0 && strings.TrimRight(s[k+eq:e], "=") != "" {
 		return -1 // "token_type=Bearer elapsed=3ms": a pair, not a token68
 	}
@@ -376,7 +395,7 @@ func (r *Redactor) paramSpans(st *scanState, start, end int) {
 		if eq := strings.IndexByte(s[p:stop], '='); eq > 0 {
 			name := s[p : p+eq]
 			v := s[p+eq+1 : stop]
-			if v != "" && !isMarked(v) && (r.sensitiveParam(unescapeName(name), v) || (r.keys.class(unescapeName(name)) == keySoft && credentialValue(v))) {
+			if v != "" && !isMarked(v) && r.sensitiveParam(unescapeName(name), v) {
 				st.add(p+eq+1, stop, "query")
 			}
 		}
@@ -384,8 +403,9 @@ func (r *Redactor) paramSpans(st *scanState, start, end int) {
 	}
 }
 
-// sensitiveParam: secret-shaped keys plus the query-only names ("key"
-// unless its value is a field name such as "created_at").
+// sensitiveParam: secret-shaped keys, the query-only names ("key" unless
+// its value is a field name such as "created_at"), and keys that name a
+// credential sometimes when value looks like one.
 func (r *Redactor) sensitiveParam(name, value string) bool {
 	switch strings.ToLower(name) {
 	case "key":
@@ -394,7 +414,13 @@ func (r *Redactor) sensitiveParam(name, value string) bool {
 		"x-amz-security-token", "x-goog-signature", "x-goog-credential":
 		return !r.keys.allowed(name)
 	}
-	return r.keys.isSecret(name)
+	switch r.keys.class(name) {
+	case keySecret:
+		return true
+	case keySoft:
+		return credentialValue(value)
+	}
+	return false
 }
 
 // schemeLen returns the length of an authorization scheme and the blanks
@@ -476,14 +502,19 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 	if s[i] == '=' && v < n && s[v] == '=' {
 		return // "==" is an operator, not an assignment
 	}
-	if s[i] == '=' && v < n && s[v] == '>' {
+	arrow := s[i] == '=' && v < n && s[v] == '>'
+	if arrow {
 		v++ // "=>"
 	}
+	walrus := s[i] == '=' && i > 0 && s[i-1] == ':'
 	for v < n && (s[v] == ' ' || s[v] == '\t') {
 		v++
 	}
 	if v >= n {
 		return
+	}
+	if (arrow || walrus) && s[v] != '"' && s[v] != '\'' && s[v] != '`' {
+		return // code ("$pw", "auth := user + pass"), not a literal
 	}
 	var vs, ve int
 	switch {
@@ -507,7 +538,7 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 				break
 			}
 		}
-	case s[v] == '{' && s[i] == '=' && cls == keySecret:
+	case s[v] == '{' && s[i] == '=' && v == i+1 && cls == keySecret:
 		// ODBC: "Pwd={p@ss;word}", braces quote the value.
 		c := strings.IndexByte(s[v:min(n, v+maxODBC)], '}')
 		if c < 0 {
