@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strings"
-	"sync"
 )
 
 // Replacement is what a redacted value becomes (unless Fingerprint is set,
@@ -53,8 +52,6 @@ type Redactor struct {
 	emails   bool
 	cards    bool
 	fpKey    []byte // nil unless Options.Fingerprint
-	// states are scan's reusable scanStates.
-	states sync.Pool
 }
 
 // New returns a Redactor with the default rules plus o.
