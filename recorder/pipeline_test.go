@@ -325,10 +325,7 @@ func TestStoreFailureKeepsServing(t *testing.T) {
 
 // TestClosedStoreKeepsServing closes the real store under the recorder.
 func TestClosedStoreKeepsServing(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "devtools.db"), &store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
 	r := newTestRecorder(t, Config{Store: st})
 	h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { w.WriteHeader(204) }))
 	_ = st.Close()
@@ -347,7 +344,7 @@ func TestClosedStoreKeepsServing(t *testing.T) {
 
 func TestCloseFlushesAndOwnsStore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "devtools.db")
-	r, err := New(Config{Env: "development", StorePath: path, StoreOptions: &store.Options{NoSync: true}})
+	r, err := New(Config{Env: "development", StorePath: path, StoreOptions: store.Options{NoSync: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +358,7 @@ func TestCloseFlushesAndOwnsStore(t *testing.T) {
 		t.Fatal("second Close:", err)
 	}
 	r.Event(context.Background(), event.KindCustom, "after close", nil) // no-op, no panic
-	st, err := store.Open(path, &store.Options{ReadOnly: true})
+	st, err := store.Open(path, store.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal("store not closed by Close:", err)
 	}
@@ -377,7 +374,7 @@ func TestCloseFlushesAndOwnsStore(t *testing.T) {
 // run live only, Stats says why, and the store is opened once it can be.
 func TestUnavailableStoreAtStart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "devtools.db")
-	holder, err := store.Open(path, &store.Options{NoSync: true})
+	holder, err := store.Open(path, store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +382,7 @@ func TestUnavailableStoreAtStart(t *testing.T) {
 	base := time.Now()
 	clock := func() time.Time { return base.Add(time.Duration(offset.Load())) }
 	logs := &lockedBuffer{}
-	r, err := New(Config{Env: "development", StorePath: path, StoreOptions: &store.Options{Timeout: 20 * time.Millisecond, NoSync: true},
+	r, err := New(Config{Env: "development", StorePath: path, StoreOptions: store.Options{Timeout: 20 * time.Millisecond, NoSync: true},
 		Now: clock, Logger: testLogger(logs)})
 	if err != nil {
 		holder.Close()

@@ -62,7 +62,7 @@ func TestNoSecretLeaves(t *testing.T) {
 	sec := &secrets{}
 	logs := &lockedBuffer{}
 	dbPath := filepath.Join(t.TempDir(), "devtools.db")
-	st, err := store.Open(dbPath, &store.Options{NoSync: true})
+	st, err := store.Open(dbPath, store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
