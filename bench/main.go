@@ -28,6 +28,7 @@ func main() {
 	purgeN := flag.Int("purge-events", 1_000_000, "expired events to purge in the purge benchmark")
 	load := flag.Duration("load", 0, "duration of the load test per configuration and round (rounds: -runs); 0 skips it")
 	appProfile := flag.String("app-cpuprofile", "", "write a CPU profile of the load test's app process (recorder on, last round) to this file")
+	appMemProfile := flag.String("app-memprofile", "", "write an allocation profile of the load test's app process (recorder on, last round) to this file")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	memProfile := flag.String("memprofile", "", "write an allocation profile of the whole run to this file")
 	flag.Parse()
@@ -56,7 +57,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, os.Stderr, config{runs: *runs, only: *only, purgeN: *purgeN, load: *load, appProfile: *appProfile}); err != nil {
+	if err := run(ctx, os.Stdout, os.Stderr, config{runs: *runs, only: *only, purgeN: *purgeN, load: *load, appProfile: *appProfile, appMemProfile: *appMemProfile}); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()
 		pprof.StopCPUProfile()
@@ -83,6 +84,8 @@ type config struct {
 	load   time.Duration
 	// appProfile is the load test's app CPU profile file (-app-cpuprofile).
 	appProfile string
+	// appMemProfile is its allocation profile file (-app-memprofile).
+	appMemProfile string
 }
 
 func (c config) want(group string) bool {
@@ -130,7 +133,7 @@ func run(ctx context.Context, out, progress io.Writer, cfg config) error {
 	if cfg.load > 0 && cfg.want("load") {
 		fmt.Fprintf(progress, "bench: load, %s per configuration, %d round(s) ...\n", cfg.load, cfg.runs)
 		var err error
-		lr, err = runLoad(ctx, loadOptions{duration: cfg.load, rounds: cfg.runs, cpuProfile: cfg.appProfile}, progress)
+		lr, err = runLoad(ctx, loadOptions{duration: cfg.load, rounds: cfg.runs, cpuProfile: cfg.appProfile, memProfile: cfg.appMemProfile}, progress)
 		if err != nil {
 			return fmt.Errorf("load: %w", err)
 		}

@@ -44,7 +44,7 @@ func (r *Recorder) Audit(ctx context.Context, a Audit) {
 	if len(a.Metadata) > 0 {
 		e.Attrs = snapshotMap(a.Metadata, 0)
 	}
-	r.enqueue(rec)
+	r.submitCtx(ctx, rec)
 }
 
 // Event records a custom event (or any kind; an unknown kind is recorded as
@@ -66,7 +66,7 @@ func (r *Recorder) Event(ctx context.Context, kind event.Kind, name string, attr
 	if len(attrs) > 0 {
 		e.Attrs = snapshotMap(attrs, 0)
 	}
-	r.enqueue(rec)
+	r.submitCtx(ctx, rec)
 }
 
 // maxDepth bounds the recursive copy of attrs (cycles, deep trees).
@@ -203,7 +203,7 @@ func (h *slogHandler) Handle(ctx context.Context, rec slog.Record) error {
 				e.Attrs = root
 			}
 		}
-		r.enqueue(pr)
+		r.submitCtx(ctx, pr)
 	}
 	if !h.next.Enabled(ctx, rec.Level) {
 		return nil

@@ -66,9 +66,10 @@
 //
 // # Caveats
 //
-//   - The pipeline lingers a couple of milliseconds after a partial batch,
-//     so that request goroutines do not wake it once per event; live
-//     latency is a few milliseconds.
+//   - The pipeline lingers 20 ms after a partial batch, so that request
+//     goroutines do not wake it once per event and the store commits once
+//     per linger, not per event; under load, live latency is a few tens of
+//     milliseconds (a lone event on an idle pipeline goes at once).
 //   - SlogHandler records Info and above even when the wrapped handler is
 //     set to a higher level; Debug only when the wrapped handler takes it.
 //   - A provider event is recorded when the caller closes the response body

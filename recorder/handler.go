@@ -235,7 +235,7 @@ func routeAuthorize(opts HandlerOptions, env string) (func(*http.Request) bool, 
 
 func (r *Recorder) serverStats() stream.ServerStats {
 	s := r.Stats()
-	return stream.ServerStats{Dropped: s.Dropped, Recorded: s.Recorded, StoreErrors: s.StoreErrors}
+	return stream.ServerStats{Dropped: s.Dropped, Sampled: s.Sampled, Recorded: s.Recorded, StoreErrors: s.StoreErrors}
 }
 
 // storeHistory adapts the recorder's *store.Store to stream.History. While

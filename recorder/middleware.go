@@ -65,6 +65,9 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	ictx := &infoCtx{Context: req.Context()}
 	info := &ictx.info
 	ictx.setIDs(rh.traceparent, rh.requestID, start)
+	if s := r.sampler; s != nil && !s.keep(start.UnixNano()) {
+		info.out = &sampledOut{} // decided once, for all the request records
+	}
 	h := w.Header()
 	ictx.hdr = [2]string{info.requestID, info.traceparent()}
 	h["X-Request-Id"] = ictx.hdr[0:1:1]
@@ -173,6 +176,10 @@ func (r *Recorder) finishRequest(rec *record, info *reqInfo, req *http.Request, 
 		c.url = &u
 	}
 	rec.hdrs, c.ownHdrs = appendResponseHeader(rec.hdrs, rw.w.Header(), info)
+	if o := info.out; o != nil {
+		r.finishSampled(o, rec)
+		return
+	}
 	r.enqueue(rec)
 }
 
@@ -205,7 +212,7 @@ func (r *Recorder) recordPanic(info *reqInfo, req *http.Request, p any, stack []
 		"route":  info.routeOr(req.Pattern),
 		"path":   req.URL.Path,
 	}
-	r.enqueue(pr)
+	r.submit(info, pr)
 }
 
 // bodyTee counts and tees (up to capMax bytes) a request body as the

@@ -82,6 +82,10 @@ type Config struct {
 	// the devtools base path. Handler adds its own base path in any case.
 	IgnorePaths []string
 
+	// Sample is the load policy for when recording every request costs
+	// too much: nil (the default) keeps everything. See Sample.
+	Sample *Sample
+
 	// Exporters receive every event once it is redacted, stored and
 	// published, each on a goroutine of its own behind a bounded queue
 	// (see Exporter; package otlp sends them to an OpenTelemetry
@@ -106,6 +110,7 @@ type Stats struct {
 	Enabled      bool   `json:"enabled"`
 	Recorded     uint64 `json:"recorded"`     // events persisted
 	Dropped      uint64 `json:"dropped"`      // events dropped because the queue was full (QueueSize or QueueBytes)
+	Sampled      uint64 `json:"sampled"`      // events the load policy left out (Config.Sample); not counted in Dropped
 	StoreErrors  uint64 `json:"storeErrors"`  // failed store writes (batches)
 	StoreFailed  uint64 `json:"storeFailed"`  // events in failed batches
 	EncodeErrors uint64 `json:"encodeErrors"` // events that could not be encoded
@@ -173,8 +178,12 @@ type Recorder struct {
 	processHook func(batch []*record)
 	handoffHook func()
 
+	// sampler applies Config.Sample; nil keeps everything.
+	sampler *sampler
+
 	recorded     atomic.Uint64
 	dropped      atomic.Uint64
+	sampled      atomic.Uint64
 	storeErrors  atomic.Uint64
 	storeFailed  atomic.Uint64
 	encodeErrors atomic.Uint64
@@ -324,6 +333,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	if r.maxQueuedBytes <= 0 {
 		r.maxQueuedBytes = DefaultQueueBytes
 	}
+	r.sampler = newSampler(cfg.Sample)
 	r.redactor = (*redact.Redactor)(redaction.New(cfg.Redaction))
 	r.hub = hub.New(hub.Options{Logger: r.log})
 	r.ids = event.NewGenerator(r.now)
@@ -502,6 +512,7 @@ func (r *Recorder) Stats() Stats {
 		Enabled:      true,
 		Recorded:     r.recorded.Load(),
 		Dropped:      r.dropped.Load(),
+		Sampled:      r.sampled.Load(),
 		StoreErrors:  r.storeErrors.Load(),
 		StoreFailed:  r.storeFailed.Load(),
 		EncodeErrors: r.encodeErrors.Load(),

@@ -28,6 +28,10 @@ type reqInfo struct {
 	// then points into (unsafe.String). Written once by setIDs, before any
 	// string over it exists, and never again.
 	ids [55 + event.IDLen]byte
+	// out is set when the load policy (Config.Sample) left the request
+	// out; nil when it is kept. Set before the context is handed out; the
+	// state it points to has its own lock.
+	out *sampledOut
 }
 
 // traceparent is the request span's traceparent (a string over ids).

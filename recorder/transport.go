@@ -99,7 +99,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		e.Level = "ERROR"
 		t.finishRequestBody(rec, req)
 		e.DurationNs = int64(r.now().Sub(start))
-		r.enqueue(rec)
+		r.submitCtx(ctx, rec)
 		return nil, err
 	}
 	prov.Status = resp.StatusCode
@@ -210,5 +210,5 @@ func (b *respTee) finish() {
 		rec.respBody.partial = !b.eof
 	}
 	rec.ev.DurationNs = int64(b.r.now().Sub(b.start))
-	b.r.enqueue(rec)
+	b.r.submitCtx(b.req.Context(), rec)
 }

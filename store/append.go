@@ -99,6 +99,9 @@ func (s *Store) appendEncoded(events []event.Event, enc [][]byte) error {
 	}
 	s.appends++
 	s.sweep = res.sweep
+	if res.tookHoles {
+		s.holes = false
+	}
 	s.autoDeleted += res.deleted
 	if s.appends%autoCompactEvery == 0 && s.autoDeleted > 0 {
 		s.autoDeleted = 0

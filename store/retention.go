@@ -54,6 +54,9 @@ func adapt(chunk int, d time.Duration) int {
 type retainResult struct {
 	deleted int
 	sweep   sweepState
+	// tookHoles: a pass began that looks entries up, so Store.holes is
+	// cleared once the transaction commits.
+	tookHoles bool
 }
 
 // sweepState tracks the rolling sweep of the requests index. Deleting
@@ -61,9 +64,20 @@ type retainResult struct {
 // so deleting their entries one by one would dirty a page per entry. The
 // index is instead swept in key order, a contiguous run of pages per
 // transaction, dropping entries whose event is gone.
+//
+// Automatic retention, Trim, makeRoom and an unfiltered Purge delete the
+// oldest events only, so an index entry is stale exactly when its event ID
+// is older than the oldest stored event: a pass that starts with no holes
+// (Store.holes) decides each entry by that comparison and looks nothing
+// up. Only a pass that may meet holes (a kind-filtered purge deleted from
+// the middle, or a reopened file whose history is unknown) looks each
+// entry's event up, a B-tree search per entry: at the retention cap, with
+// a sweep step every Append, those searches were most of an Append's
+// retention work.
 type sweepState struct {
 	dirty   bool   // events were deleted since the current pass began
 	running bool   // a pass is under way
+	lookup  bool   // this pass looks entries up (events may be missing after the oldest)
 	pos     []byte // next index key to look at in the current pass
 }
 
@@ -105,8 +119,11 @@ func (s *Store) retainInTx(tx *bolt.Tx, batch int) (retainResult, error) {
 		res.sweep.dirty = true
 		s.delGen++
 	}
+	if !res.sweep.running && res.sweep.dirty {
+		res.tookHoles = s.holes // the pass about to begin covers them
+	}
 	var err error
-	res.sweep, _, err = sweepStep(tx, res.sweep, max(autoSweep, 4*res.deleted), keys)
+	res.sweep, _, err = sweepStep(tx, res.sweep, max(autoSweep, 4*res.deleted), s.holes, keys)
 	return res, err
 }
 
@@ -186,14 +203,15 @@ func deleteKeys(b *bolt.Bucket, keys [][]byte) (int, error) {
 }
 
 // sweepStep looks at up to limit index entries from st.pos and deletes
-// those whose event is gone, collecting them in stale first. It returns
+// those whose event is gone, collecting them in stale first. A pass it
+// begins looks entries up when holes is set (see sweepState). It returns
 // the new state and how many entries it deleted.
-func sweepStep(tx *bolt.Tx, st sweepState, limit int, stale *keyScratch) (sweepState, int, error) {
+func sweepStep(tx *bolt.Tx, st sweepState, limit int, holes bool, stale *keyScratch) (sweepState, int, error) {
 	if !st.running {
 		if !st.dirty {
 			return st, 0, nil
 		}
-		st = sweepState{running: true}
+		st = sweepState{running: true, lookup: holes}
 	}
 	eb, rb := tx.Bucket(bucketEvents), tx.Bucket(bucketRequests)
 	first, _ := eb.Cursor().First()
@@ -208,7 +226,7 @@ func sweepStep(tx *bolt.Tx, st sweepState, limit int, stale *keyScratch) (sweepS
 	stale.reset()
 	ec := eb.Cursor() // one cursor for every lookup: Bucket.Get makes one each
 	for n := 0; k != nil && n < limit; n++ {
-		if staleIndexKey(ec, first, k) {
+		if staleIndexKey(ec, first, k, st.lookup) {
 			stale.add(k)
 		}
 		k, _ = c.Next()
@@ -231,14 +249,18 @@ func sweepStep(tx *bolt.Tx, st sweepState, limit int, stale *keyScratch) (sweepS
 
 // staleIndexKey reports whether index key k is malformed or points to an
 // event that is no longer stored. first is the oldest stored key (nil when
-// there is none): IDs before it are gone without a lookup.
-func staleIndexKey(events *bolt.Cursor, first, k []byte) bool {
+// there is none): IDs before it are gone without a lookup; later ones are
+// looked up only when lookup is set (see sweepState).
+func staleIndexKey(events *bolt.Cursor, first, k []byte, lookup bool) bool {
 	if len(k) < 17 || k[len(k)-17] != 0 {
 		return true
 	}
 	id := k[len(k)-16:]
 	if first == nil || bytes.Compare(id, first) < 0 {
 		return true
+	}
+	if !lookup {
+		return false
 	}
 	got, _ := events.Seek(id)
 	return !bytes.Equal(got, id)
@@ -387,6 +409,9 @@ func (s *Store) purge(cutoff []byte, set map[event.Kind]bool, limit int) (int, e
 				return nil
 			}
 			s.delGen++
+			if set != nil {
+				s.holes = true // deleted from the middle, not only the oldest
+			}
 			return deleteEvents(eb, meta, keys)
 		})
 		if err != nil {
@@ -434,7 +459,7 @@ func (s *Store) sweepIndex() error {
 	s.wmu.Lock()
 	gen := s.delGen
 	s.wmu.Unlock()
-	st := sweepState{running: true} // a full pass from the first entry
+	st := sweepState{running: true, lookup: true} // a full pass from the first entry, looking up
 	chunk := firstChunk
 	for {
 		var next sweepState
@@ -443,7 +468,7 @@ func (s *Store) sweepIndex() error {
 			// this closure runs) keep the index marked for sweeping.
 			st.dirty = s.delGen != gen
 			var err error
-			next, _, err = sweepStep(tx, st, sweepFactor*chunk, &s.keys)
+			next, _, err = sweepStep(tx, st, sweepFactor*chunk, true, &s.keys)
 			return err
 		})
 		chunk = adapt(chunk, d)

@@ -78,6 +78,7 @@ type Store struct {
 	maxTx       time.Duration // longest retention write tx since open
 	sweep       sweepState    // rolling sweep of the requests index
 	delGen      uint64        // bumped by every deletion, to tell whether a sweep pass saw them all
+	holes       bool          // events may be missing after the oldest (see sweepState)
 	keys        keyScratch    // the keys retention and the sweep collect before deleting them
 	// txLog, when set (tests, benchmarks), gets each purge/sweep write
 	// transaction's duration.
@@ -278,6 +279,7 @@ func (s *Store) initSchema() (err error) {
 		// A previous process may have left index entries of deleted
 		// events: the rolling sweep resumes.
 		s.sweep.dirty = meta.Get(keySweep) != nil && !s.cfg.readOnly
+		s.holes = s.sweep.dirty // what was deleted before is unknown
 		return nil
 	})
 	if err != nil || !empty || s.cfg.readOnly {

@@ -69,6 +69,13 @@ type ClientOptions struct {
 	IdleTimeout time.Duration
 	// DialTimeout bounds one handshake; default 10s.
 	DialTimeout time.Duration
+	// HeadOnly decodes only the top-level scalar fields of each event (ID,
+	// time, kind, name, correlation, duration, status, level, message,
+	// app, instance) into Update.Event, leaving HTTP, Provider, Audit,
+	// Attrs and Redacted nil; Update.Raw holds the whole event as always.
+	// For consumers that pass the JSON on (tail --json): building the
+	// nested maps is most of what decoding an event costs.
+	HeadOnly bool
 	// FillGaps makes the client reconnect right after a gap message and
 	// resume from the last event it got, so that the server replays the
 	// skipped events from its history: no holes, at the cost of a
@@ -592,7 +599,7 @@ func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
 	if bytes.HasPrefix(data, []byte(eventFramePrefix)) && bytes.HasSuffix(data, []byte(eventFrameSuffix)) {
 		raw := data[len(eventFramePrefix) : len(data)-len(eventFrameSuffix)]
 		var e event.Event
-		if err := event.Unmarshal(raw, &e); err != nil || e.ID.IsZero() {
+		if err := c.unmarshal(raw, &e); err != nil || e.ID.IsZero() {
 			return false
 		}
 		c.deliverDecoded(e, raw, fn)
@@ -614,7 +621,15 @@ func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
 	for dec.More() {
 		start := dec.InputOffset()
 		var e event.Event
-		if err := dec.Decode(&e); err != nil || e.ID.IsZero() {
+		var err error
+		if c.opts.HeadOnly {
+			var h eventHead
+			err = dec.Decode(&h)
+			e = h.event()
+		} else {
+			err = dec.Decode(&e)
+		}
+		if err != nil || e.ID.IsZero() {
 			return false
 		}
 		// A copy, so that a kept Raw does not pin the whole frame.
@@ -634,7 +649,7 @@ func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
 // fn, unless it was delivered already.
 func (c *Client) deliver(raw json.RawMessage, fn func(Update)) {
 	var e event.Event
-	if err := event.Unmarshal(raw, &e); err != nil || e.ID.IsZero() {
+	if err := c.unmarshal(raw, &e); err != nil || e.ID.IsZero() {
 		fn(Update{Kind: UpdateError, Err: fmt.Errorf("%w: undecodable event", ErrProtocol)})
 		return
 	}
@@ -649,4 +664,44 @@ func (c *Client) deliverDecoded(e event.Event, raw []byte, fn func(Update)) {
 	}
 	c.setLastID(e.ID)
 	fn(Update{Kind: UpdateEvent, Event: e, Raw: raw})
+}
+
+// unmarshal decodes one event, whole or (HeadOnly) its head.
+func (c *Client) unmarshal(raw []byte, e *event.Event) error {
+	if !c.opts.HeadOnly {
+		return event.Unmarshal(raw, e)
+	}
+	var h eventHead
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return fmt.Errorf("event: decode: %w", err)
+	}
+	*e = h.event()
+	return nil
+}
+
+// eventHead is the top-level scalar fields of event.Event, with the same
+// JSON names: what HeadOnly decodes (the decoder skips the rest without
+// building it).
+type eventHead struct {
+	V            int        `json:"v"`
+	ID           event.ID   `json:"id"`
+	Time         time.Time  `json:"time"`
+	Kind         event.Kind `json:"kind"`
+	Name         string     `json:"name"`
+	RequestID    string     `json:"requestId"`
+	TraceID      string     `json:"traceId"`
+	SpanID       string     `json:"spanId"`
+	ParentSpanID string     `json:"parentSpanId"`
+	DurationNs   int64      `json:"durationNs"`
+	Status       int        `json:"status"`
+	Level        string     `json:"level"`
+	Message      string     `json:"message"`
+	App          string     `json:"app"`
+	Instance     string     `json:"instance"`
+}
+
+func (h *eventHead) event() event.Event {
+	return event.Event{V: h.V, ID: h.ID, Time: h.Time, Kind: h.Kind, Name: h.Name, RequestID: h.RequestID,
+		TraceID: h.TraceID, SpanID: h.SpanID, ParentSpanID: h.ParentSpanID, DurationNs: h.DurationNs,
+		Status: h.Status, Level: h.Level, Message: h.Message, App: h.App, Instance: h.Instance}
 }

@@ -106,7 +106,10 @@ func (f *Filter) clone() *Filter {
 
 // ServerStats is the payload of the periodic stats message.
 type ServerStats struct {
-	Dropped     uint64 `json:"dropped"`     // events the recorder dropped (queue full)
+	Dropped uint64 `json:"dropped"` // events the recorder dropped (queue full)
+	// Sampled is the number of events the recorder's load policy left out
+	// on purpose (not lost: never recorded); omitted when zero.
+	Sampled     uint64 `json:"sampled,omitempty"`
 	Recorded    uint64 `json:"recorded"`    // events the recorder recorded
 	StoreErrors uint64 `json:"storeErrors"` // failed store writes
 	Subscribers int    `json:"subscribers"` // live subscribers on the hub (filled in by the server)

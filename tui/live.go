@@ -106,7 +106,7 @@ func (s *liveSource) run() {
 			s.pump.Update(func(b *batch) { b.Gaps++ })
 		case stream.UpdateStats:
 			if st := u.Stats; st != nil {
-				ss := &serverStats{Recorded: st.Recorded, Dropped: st.Dropped, StoreErrors: st.StoreErrors, Subscribers: st.Subscribers}
+				ss := &serverStats{Recorded: st.Recorded, Dropped: st.Dropped, StoreErrors: st.StoreErrors, Subscribers: st.Subscribers, Sampled: st.Sampled}
 				s.pump.Update(func(b *batch) { b.Stats = ss })
 			}
 		case stream.UpdateError:

@@ -24,6 +24,7 @@ type status struct {
 type serverStats struct {
 	Recorded, Dropped, StoreErrors uint64
 	Subscribers                    int
+	Sampled                        uint64 // events the recorder's load policy left out on purpose
 }
 
 // batch is everything a Source delivered since its previous batch: the model

@@ -503,11 +503,16 @@ func (m *model) renderStatus() string {
 		// Offline, events are read, not arriving: no rate to show.
 		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.bar.rate))
 	}
-	dropped := uint64(m.bar.dropped)
+	dropped, sampled := uint64(m.bar.dropped), uint64(0)
 	for _, st := range m.bar.srvs {
 		dropped += st.Dropped
+		sampled += st.Sampled
 	}
-	parts = append(parts, fmt.Sprintf("drop %d gap %d", dropped, m.bar.gaps))
+	drops := fmt.Sprintf("drop %d gap %d", dropped, m.bar.gaps)
+	if sampled > 0 {
+		drops += fmt.Sprintf(" sampled %d", sampled)
+	}
+	parts = append(parts, drops)
 	var kinds []string
 	for i, k := range event.Kinds() {
 		switch {

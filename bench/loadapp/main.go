@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/demo/app"
+	"github.com/beignet/devtools/recorder"
 	"github.com/beignet/devtools/store"
 )
 
@@ -58,8 +59,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	recorderOn := fs.Bool("recorder", true, "record (false: the recorder is off, as in production)")
 	db := fs.String("db", "", "store file (default: a temporary one, removed on exit)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the process to this file")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of the process to this file on exit")
+	sampleRate := fs.Float64("sample-rate", 0, "recorder.Sample.Rate (with -sample-eps: 0 means 1); neither: keep everything")
+	sampleEPS := fs.Float64("sample-eps", 0, "recorder.Sample.EventsPerSecond")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *memProfile != "" {
+		defer func() {
+			if f, err := os.Create(*memProfile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -72,7 +84,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
+	var sample *recorder.Sample
+	if *sampleRate != 0 || *sampleEPS != 0 {
+		sample = &recorder.Sample{Rate: *sampleRate, EventsPerSecond: *sampleEPS}
+	}
 	srv, err := app.Start(app.Options{
+		Sample:          sample,
 		StorePath:       *db,
 		StoreOptions:    store.Options{}, // defaults: fsync per batch, 24h / 100k events
 		SlowDelay:       time.Millisecond,

@@ -60,6 +60,9 @@ type Options struct {
 	// default: the middleware passes requests straight through and the
 	// devtools route answers 404. The load test's baseline uses it.
 	DisableRecorder bool
+	// Sample is the recorder's load policy (recorder.Config.Sample); nil
+	// keeps everything.
+	Sample *recorder.Sample
 }
 
 // App is the demo app. Create it with New, serve Handler, and Close it.
@@ -167,6 +170,7 @@ func New(opts Options) (*App, error) {
 		Store:        a.store,
 		StorePath:    a.storePath,
 		StoreOptions: opts.StoreOptions,
+		Sample:       opts.Sample,
 		Logger:       baseLogger,
 		Now:          opts.Now,
 		Exporters:    opts.Exporters,

@@ -100,17 +100,20 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 		return nil
 	}
 	n := len(s)
-	st := scanState{s: s, trunc: trunc, endFrom: n}
+	// On the stack: the detectors are called directly (no function
+	// values), so the state does not escape (an allocation per scanned
+	// string otherwise, most of the pipeline's garbage).
+	st := &scanState{s: s, trunc: trunc, endFrom: n}
 	prevWord := false
 	for i := 0; i < st.endFrom; i++ {
 		c := s[i]
 		if !prevWord && i >= st.tokSkip {
 			if maybeToken(s, i) {
-				if end := tokenAt(&st, i); end > i {
+				if end := tokenAt(st, i); end > i {
 					st.tokSkip = end
 				}
 			} else if r.cards && isDigit(c) {
-				if end := cardAt(&st, i); end > i {
+				if end := cardAt(st, i); end > i {
 					st.tokSkip = end
 				}
 			}
@@ -118,20 +121,20 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 		switch c {
 		case ':':
 			if i+2 < n && s[i+1] == '/' && s[i+2] == '/' {
-				r.urlAt(&st, i)
+				r.urlAt(st, i)
 				break
 			}
 			if i >= st.tokSkip && i+1 < n && s[i+1] == 'A' {
-				if e := telegramAt(&st, i); e > i {
+				if e := telegramAt(st, i); e > i {
 					st.tokSkip = e
 				}
 			}
 			if i >= st.kvCovered {
-				r.kvAt(&st, i)
+				r.kvAt(st, i)
 			}
 		case '=':
 			if i >= st.kvCovered {
-				r.kvAt(&st, i)
+				r.kvAt(st, i)
 			}
 		case '\\':
 			if i+1 < n && escTab[s[i+1]] && (i == 0 || s[i-1] != '\\') {
@@ -143,28 +146,28 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 			}
 		case '~':
 			if i >= st.tokSkip {
-				if e := azureADAt(&st, i); e > i {
+				if e := azureADAt(st, i); e > i {
 					st.tokSkip = e
 				}
 			}
 		case '-':
 			switch {
 			case i >= st.pemCovered && strings.HasPrefix(s[i:], "-----BEGIN "):
-				pemAt(&st, i)
+				pemAt(st, i)
 			case i >= 32 && i >= st.tokSkip && csHex[s[i-1]]:
-				if e := hexDashAt(&st, i); e > i {
+				if e := hexDashAt(st, i); e > i {
 					st.tokSkip = e
 				}
 			case i > 0 && (s[i-1] == ' ' || s[i-1] == '\t') && i >= st.kvCovered:
-				r.flagAt(&st, i)
+				r.flagAt(st, i)
 			}
 		case '>':
 			if i >= st.kvCovered {
-				r.elementAt(&st, i)
+				r.elementAt(st, i)
 			}
 		case '@':
 			if r.emails {
-				emailAt(&st, i)
+				emailAt(st, i)
 			}
 		}
 		prevWord = wordTab[c]

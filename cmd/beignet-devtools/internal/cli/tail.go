@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -60,7 +64,7 @@ dur:>200ms, and free words.`,
   beignet-devtools tail --url https://a.staging.example.com --url https://b.staging.example.com --token-file ~/.t --since all --no-follow --json
   beignet-devtools tail --db .beignet/devtools.db -n 20`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if err := t.check(cmd); err != nil {
 				return err
 			}
@@ -75,7 +79,13 @@ dur:>200ms, and free words.`,
 			if count < 0 {
 				return usageErr("--count must be >= 0")
 			}
-			out := &eventPrinter{w: env.Stdout, json: asJSON, filter: f, max: count}
+			fw := &flushWriter{w: bufio.NewWriterSize(env.Stdout, 64<<10)}
+			defer func() {
+				if ferr := fw.Flush(); err == nil && ferr != nil {
+					err = failErr("tail: write: %w", ferr)
+				}
+			}()
+			out := &eventPrinter{w: fw, json: asJSON, filter: f, max: count}
 			if t.db != "" {
 				return tailDB(t.db, after, out)
 			}
@@ -84,7 +94,10 @@ dur:>200ms, and free words.`,
 				return err
 			}
 			if len(cs) == 1 {
-				return tailURL(cmd.Context(), env, cs[0], after, noFollow, retry, out)
+				// JSON lines without a filter pass each event's JSON on as
+				// received: decoding its nested parts would be wasted.
+				headOnly := asJSON && strings.TrimSpace(query) == ""
+				return tailURL(cmd.Context(), env, cs[0], after, noFollow, retry, headOnly, out)
 			}
 			return tailFleet(cmd.Context(), env, cs, after, noFollow, retry, out)
 		},
@@ -100,6 +113,60 @@ dur:>200ms, and free words.`,
 	f.BoolVar(&noFollow, "no-follow", false, "with --url, stop once the replay (--since) is done instead of following live")
 	f.BoolVar(&retry, "retry", false, "with --url, keep retrying when the first connection fails")
 	return cmd
+}
+
+// flushEvery bounds how long tail's output waits in its buffer.
+const flushEvery = 50 * time.Millisecond
+
+// flushWriter buffers tail's output and writes it out flushEvery after the
+// first byte that waits: one write per burst of events instead of one per
+// event (a tail following a busy app otherwise makes a system call per
+// event), with the output still appearing at once to a person or a pipe.
+type flushWriter struct {
+	mu    sync.Mutex
+	w     *bufio.Writer
+	timer *time.Timer // pending flush, nil when none
+	err   error       // the first write error, returned from then on
+}
+
+func (f *flushWriter) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return 0, f.err
+	}
+	n, err := f.w.Write(p)
+	if err != nil {
+		f.err = err
+		return n, err
+	}
+	if f.timer == nil && f.w.Buffered() > 0 {
+		f.timer = time.AfterFunc(flushEvery, f.tick)
+	}
+	return n, nil
+}
+
+func (f *flushWriter) tick() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.timer = nil
+	if f.err == nil {
+		f.err = f.w.Flush()
+	}
+}
+
+// Flush writes out what waits and stops the pending flush.
+func (f *flushWriter) Flush() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.timer != nil {
+		f.timer.Stop()
+		f.timer = nil
+	}
+	if f.err == nil {
+		f.err = f.w.Flush()
+	}
+	return f.err
 }
 
 type eventPrinter struct {
@@ -220,11 +287,11 @@ type connectError struct{ err error }
 
 func (c *connectError) Error() string { return c.err.Error() }
 
-func tailURL(ctx context.Context, env *Env, api *apiclient.Client, since event.ID, noFollow, retry bool, out *eventPrinter) error {
+func tailURL(ctx context.Context, env *Env, api *apiclient.Client, since event.ID, noFollow, retry, headOnly bool, out *eventPrinter) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	wsURL := api.WebsocketURL()
-	c := api.Stream(stream.ClientOptions{Since: since, FillGaps: true})
+	c := api.Stream(stream.ClientOptions{Since: since, FillGaps: true, HeadOnly: headOnly})
 	connected := false
 	err := c.Run(ctx, func(u stream.Update) {
 		switch u.Kind {
