@@ -164,7 +164,7 @@ func (r *Recorder) finishRequest(rec *record, info *reqInfo, req *http.Request, 
 	c.hasBody = hasBody
 	c.tls = req.TLS != nil
 	c.method = req.Method
-	c.route = req.Pattern
+	c.route = info.routeOr(req.Pattern)
 	c.remoteAddr = req.RemoteAddr
 	c.host, c.uri, c.path = req.Host, req.RequestURI, req.URL.Path
 	c.url = nil
@@ -202,7 +202,7 @@ func (r *Recorder) recordPanic(info *reqInfo, req *http.Request, p any, stack []
 	e.Attrs = event.Attrs{
 		"stack":  string(stack),
 		"method": req.Method,
-		"route":  req.Pattern,
+		"route":  info.routeOr(req.Pattern),
 		"path":   req.URL.Path,
 	}
 	r.enqueue(pr)

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -18,6 +19,10 @@ import (
 type reqInfo struct {
 	requestID  string
 	parentSpan string // the caller's span when the trace was continued
+	// route is the exception to read-only: SetRoute writes it, on the
+	// request's goroutine, while the handler runs; the middleware reads it
+	// on the same goroutine once the handler has returned.
+	route string
 	// ids holds the traceparent text (00-<trace>-<span>-<flags> of the
 	// request's own span), then a generated request ID, which requestID
 	// then points into (unsafe.String). Written once by setIDs, before any
@@ -94,6 +99,63 @@ func TraceParent(ctx context.Context) string {
 		return i.traceparent()
 	}
 	return ""
+}
+
+// SetRoute names the route pattern of the request that ctx belongs to,
+// for routers that do not set http.Request.Pattern: the request event is
+// then named from it ("GET /users/{id}") instead of from the raw path
+// ("GET /users/42"), which keeps names few and route filters working.
+// Call it from the router's middleware, on the request's goroutine,
+// before the handler returns: with gin, c.FullPath(); with echo, c.Path();
+// with chi, chi.RouteContext(ctx).RoutePattern() after routing. Parameter
+// segments in the router's syntax (":id", "*path") are written the
+// net/http way ("{id}", "{path...}"). It overrides Request.Pattern (a
+// router mounted under a ServeMux pattern sees that pattern, "/", for
+// every request). An empty pattern, or a ctx that does not come from the
+// middleware, is a no-op.
+func SetRoute(ctx context.Context, pattern string) {
+	i := infoFrom(ctx)
+	if i == nil || pattern == "" {
+		return
+	}
+	i.route = normalizeRoute(pattern)
+}
+
+// routeOr returns the route SetRoute named, else pattern.
+func (i *reqInfo) routeOr(pattern string) string {
+	if i.route != "" {
+		return i.route
+	}
+	return pattern
+}
+
+// normalizeRoute rewrites router parameter segments (":id", "*path", "*")
+// as net/http pattern wildcards ("{id}", "{path...}", "{path...}"); a
+// pattern without them is returned as it is (no allocation).
+func normalizeRoute(p string) string {
+	if !strings.ContainsAny(p, ":*") {
+		return p
+	}
+	var b strings.Builder
+	b.Grow(len(p) + 8)
+	for i, seg := range strings.Split(p, "/") {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		switch {
+		case len(seg) > 1 && seg[0] == ':':
+			b.WriteString("{" + seg[1:] + "}")
+		case len(seg) > 0 && seg[0] == '*':
+			name := seg[1:]
+			if name == "" {
+				name = "path"
+			}
+			b.WriteString("{" + name + "...}")
+		default:
+			b.WriteString(seg)
+		}
+	}
+	return b.String()
 }
 
 // WithOperation names the provider operation (e.g. "charges.create") of

@@ -15,12 +15,19 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/stream"
 )
 
-func unitModel(t *testing.T, w, h int) *Model {
+func unitModel(t *testing.T, w, h int) *model {
+	t.Helper()
+	return unitModelOn(t, w, h, newFake(nil))
+}
+
+// unitModelOn is unitModel over the given sources.
+func unitModelOn(t *testing.T, w, h int, srcs ...Source) *model {
 	t.Helper()
 	dark := true
-	m := NewModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark})
+	m := newModel(Options{Sources: srcs, Now: fixedNow, Location: time.UTC, Dark: &dark})
 	t.Cleanup(func() { m.Close() })
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	m.Update(batchMsg{b: live()})
@@ -30,7 +37,7 @@ func unitModel(t *testing.T, w, h int) *Model {
 // run executes cmd (and nested batches/sequences) and feeds the resulting
 // messages back, the way the program would, skipping the blocking source
 // and tick commands. It returns the messages for inspection.
-func runCmd(m *Model, cmd tea.Cmd) []tea.Msg {
+func runCmd(m *model, cmd tea.Cmd) []tea.Msg {
 	if cmd == nil {
 		return nil
 	}
@@ -51,7 +58,7 @@ func runCmd(m *Model, cmd tea.Cmd) []tea.Msg {
 	}
 }
 
-func typeInto(m *Model, s string) {
+func typeInto(m *model, s string) {
 	for _, r := range s {
 		m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
 	}
@@ -59,10 +66,10 @@ func typeInto(m *Model, s string) {
 
 func TestPauseHoldsViewAndBuffers(t *testing.T) {
 	m := unitModel(t, 80, 24)
-	m.Update(batchMsg{b: Batch{Events: sampleEvents(0, 10)}})
+	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 10)}})
 	m.Update(press("p"))
 	before := m.Render()
-	m.Update(batchMsg{b: Batch{Events: sampleEvents(10, 5)}})
+	m.Update(batchMsg{b: batch{Events: sampleEvents(10, 5)}})
 	if m.buf.len() != 10 || len(m.pending) != 5 {
 		t.Fatalf("paused: %d in view, %d pending", m.buf.len(), len(m.pending))
 	}
@@ -78,13 +85,13 @@ func TestPauseHoldsViewAndBuffers(t *testing.T) {
 
 func TestClearEmptiesView(t *testing.T) {
 	m := unitModel(t, 80, 24)
-	m.Update(batchMsg{b: Batch{Events: sampleEvents(0, 10)}})
+	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 10)}})
 	m.atEdge = false // as after paging far back
 	m.Update(press("c"))
 	if m.buf.len() != 0 || m.buf.visLen() != 0 {
 		t.Fatal("clear kept events")
 	}
-	m.Update(batchMsg{b: Batch{Events: sampleEvents(10, 2)}})
+	m.Update(batchMsg{b: batch{Events: sampleEvents(10, 2)}})
 	if m.buf.len() != 2 {
 		t.Fatal("arrivals after clear not shown")
 	}
@@ -96,7 +103,7 @@ func TestClearEmptiesView(t *testing.T) {
 func TestCopySelectedEventAsJSON(t *testing.T) {
 	m := unitModel(t, 80, 24)
 	evs := sampleEvents(0, 4)
-	m.Update(batchMsg{b: Batch{Events: evs}})
+	m.Update(batchMsg{b: batch{Events: evs}})
 	_, cmd := m.Update(press("y"))
 	if cmd == nil {
 		t.Fatal("y returned no command")
@@ -120,13 +127,13 @@ func ansiString(msg tea.Msg) string {
 
 func TestExportFilteredJSONLines(t *testing.T) {
 	m := unitModel(t, 80, 24)
-	m.Update(batchMsg{b: Batch{Events: sampleEvents(0, 40)}})
+	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 40)}})
 	m.Update(press("/"))
 	typeInto(m, "kind:request")
 	m.Update(press("enter"))
 	m.Update(press("e"))
 	path := filepath.Join(t.TempDir(), "out.jsonl")
-	m.input = ""
+	m.in.ti.SetValue("")
 	typeInto(m, path)
 	_, cmd := m.Update(press("enter"))
 	runCmd(m, cmd)
@@ -156,7 +163,7 @@ func TestExportFilteredJSONLines(t *testing.T) {
 	}
 	// A second export to the same path refuses to overwrite.
 	m.Update(press("e"))
-	m.input = path
+	m.in.ti.SetValue(path)
 	_, cmd = m.Update(press("enter"))
 	runCmd(m, cmd)
 	if !m.msgErr {
@@ -167,7 +174,7 @@ func TestExportFilteredJSONLines(t *testing.T) {
 func TestHARAndCurlKeepRedaction(t *testing.T) {
 	m := unitModel(t, 80, 24)
 	evs := sampleEvents(0, 8)
-	m.Update(batchMsg{b: Batch{Events: evs}})
+	m.Update(batchMsg{b: batch{Events: evs}})
 	for range 7 {
 		m.Update(press("k"))
 	}
@@ -176,7 +183,7 @@ func TestHARAndCurlKeepRedaction(t *testing.T) {
 	}
 	m.Update(press("H"))
 	path := filepath.Join(t.TempDir(), "req.har")
-	m.input = path
+	m.in.ti.SetValue(path)
 	_, cmd := m.Update(press("enter"))
 	var curl string
 	for _, msg := range runCmdAll(cmd) {
@@ -194,7 +201,7 @@ func TestHARAndCurlKeepRedaction(t *testing.T) {
 	if err != nil {
 		t.Fatalf("HAR not written: %v (%s)", err, m.message)
 	}
-	var har HAR
+	var har harDoc
 	if err := json.Unmarshal(b, &har); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +236,7 @@ func runCmdAll(cmd tea.Cmd) []tea.Msg {
 
 func TestDetailSearchAndLongBodies(t *testing.T) {
 	dark := true
-	m := NewModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark, BodyLines: 20})
+	m := newModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark, BodyLines: 20})
 	defer m.Close()
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	ev := sampleEvents(0, 1)[0]
@@ -238,7 +245,7 @@ func TestDetailSearchAndLongBodies(t *testing.T) {
 		lines = append(lines, "line "+itoa(i)+" needle")
 	}
 	ev.HTTP.ResponseBody = &event.Body{ContentType: "text/plain", Size: 5000, Text: strings.Join(lines, "\n"), Truncated: true}
-	m.Update(batchMsg{b: Batch{Events: []event.Event{ev}}})
+	m.Update(batchMsg{b: batch{Events: []event.Event{ev}}})
 	m.Update(press("enter"))
 	m.Update(press("tab"))
 	m.Update(press("tab")) // Response
@@ -276,7 +283,7 @@ func TestDetailSearchAndLongBodies(t *testing.T) {
 
 func TestMouseOffByDefaultToggles(t *testing.T) {
 	m := unitModel(t, 80, 24)
-	m.Update(batchMsg{b: Batch{Events: sampleEvents(0, 40)}})
+	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 40)}})
 	if v := m.View(); v.MouseMode != tea.MouseModeNone {
 		t.Fatal("mouse captured by default")
 	}
@@ -300,7 +307,7 @@ func TestMouseOffByDefaultToggles(t *testing.T) {
 
 func TestResizeAndSmallTerminal(t *testing.T) {
 	m := unitModel(t, 200, 50)
-	m.Update(batchMsg{b: Batch{Events: sampleEvents(0, 100)}})
+	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 100)}})
 	for _, sz := range [][2]int{{80, 24}, {40, 10}, {200, 50}, {20, 6}} {
 		m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
 		out := m.Render()
@@ -317,7 +324,7 @@ func TestResizeAndSmallTerminal(t *testing.T) {
 }
 
 func TestBackgroundColorPicksPalette(t *testing.T) {
-	m := NewModel(Options{Source: newFake(nil), Now: fixedNow})
+	m := newModel(Options{Source: newFake(nil), Now: fixedNow})
 	defer m.Close()
 	m.Update(tea.BackgroundColorMsg{Color: lipglossColor("#ffffff")})
 	if m.st.Dark {
@@ -328,7 +335,7 @@ func TestBackgroundColorPicksPalette(t *testing.T) {
 		t.Fatal("dark background gave the light palette")
 	}
 	dark := false
-	forced := NewModel(Options{Source: newFake(nil), Dark: &dark})
+	forced := newModel(Options{Source: newFake(nil), Dark: &dark})
 	defer forced.Close()
 	forced.Update(tea.BackgroundColorMsg{Color: lipglossColor("#000000")})
 	if forced.st.Dark {
@@ -338,10 +345,10 @@ func TestBackgroundColorPicksPalette(t *testing.T) {
 
 func TestNoColorHasNoColours(t *testing.T) {
 	dark := true
-	m := NewModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark, NoColor: true})
+	m := newModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark, NoColor: true})
 	defer m.Close()
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 20})
-	m.Update(batchMsg{b: Batch{Events: sampleEvents(0, 20), Conn: &Conn{State: StateLive}}})
+	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 20), Conn: &status{State: stream.StateLive}}})
 	out := m.Render()
 	if strings.Contains(out, "38;2;") || strings.Contains(out, "48;2;") || strings.Contains(out, "38;5;") {
 		t.Fatal("NO_COLOR output carries colours")
@@ -370,16 +377,16 @@ func TestShellQuoteRoundTrip(t *testing.T) {
 // A detail keeps showing its event while streaming evicts it from the ring.
 func TestDetailSurvivesEviction(t *testing.T) {
 	dark := true
-	m := NewModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: 10})
+	m := newModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: 10})
 	defer m.Close()
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	evs := sampleEvents(0, 10)
-	m.Update(batchMsg{b: Batch{Events: evs}})
+	m.Update(batchMsg{b: batch{Events: evs}})
 	for range 9 {
 		m.Update(press("k"))
 	}
 	m.Update(press("enter"))
-	m.Update(batchMsg{b: Batch{Events: sampleEvents(10, 30)}})
+	m.Update(batchMsg{b: batch{Events: sampleEvents(10, 30)}})
 	if m.buf.at(seqBase) != nil {
 		t.Fatal("event not evicted")
 	}
@@ -399,13 +406,13 @@ func TestRunQuitsAndClosesSource(t *testing.T) {
 	in := strings.NewReader("q")
 	var out strings.Builder
 	dark := true
-	if err := Run(t.Context(), Options{Source: src, Dark: &dark}, RunOptions{Input: in, Output: &out}); err != nil {
+	if err := Run(t.Context(), Options{Source: src, Dark: &dark, Input: in, Output: &out}); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	if _, err := src.Next(t.Context()); err == nil {
 		t.Fatal("source not closed after Run")
 	}
-	if err := Run(t.Context(), Options{}); err != ErrNoSource {
+	if err := Run(t.Context(), Options{}); err != errNoSource {
 		t.Fatalf("Run without source: %v", err)
 	}
 }
@@ -414,9 +421,61 @@ func TestRunQuitsAndClosesSource(t *testing.T) {
 // shows the prefix once.
 func TestPanicRowHasOnePrefix(t *testing.T) {
 	m := unitModel(t, 100, 10)
-	m.Update(batchMsg{b: Batch{Events: []event.Event{{V: 1, ID: mkID(t0, 1), Time: t0, Kind: event.KindError, Name: "panic", Level: "ERROR", Message: "panic: boom"}}}})
+	m.Update(batchMsg{b: batch{Events: []event.Event{{V: 1, ID: mkID(t0, 1), Time: t0, Kind: event.KindError, Name: "panic", Level: "ERROR", Message: "panic: boom"}}}})
 	out := ansi.Strip(m.Render())
 	if !strings.Contains(out, "panic: boom") || strings.Contains(out, "panic: panic:") {
 		t.Fatalf("panic row:\n%s", out)
+	}
+}
+
+// The prompt is a text field with a cursor: keys move it and text goes in
+// where it stands; word deletion and the other editing keys work.
+func TestFilterPromptHasACursor(t *testing.T) {
+	m := unitModel(t, 80, 24)
+	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 40)}})
+	m.Update(press("/"))
+	typeInto(m, "status:500")
+	for range 3 {
+		m.Update(tea.KeyPressMsg{Code: tea.KeyLeft})
+	}
+	typeInto(m, ">=")
+	if got := m.in.value(); got != "status:>=500" {
+		t.Fatalf("value %q, want the text inserted at the cursor", got)
+	}
+	m.Update(tea.KeyPressMsg{Code: tea.KeyEnd})
+	typeInto(m, " kind:request")
+	m.Update(tea.KeyPressMsg{Code: 'w', Mod: tea.ModCtrl})
+	if got := m.in.value(); got != "status:>=500 " {
+		t.Fatalf("ctrl+w: value %q", got)
+	}
+	m.Update(press("enter"))
+	if m.in.active() || m.filter.String() != "status:>=500" || m.buf.visLen() != 2 {
+		t.Fatalf("filter %q shows %d", m.filter.String(), m.buf.visLen())
+	}
+}
+
+// Bindings are switched on and off with where the user is: the footer
+// lists only what works there, and a switched-off key does nothing.
+func TestBindingsFollowContext(t *testing.T) {
+	m := unitModel(t, 120, 24)
+	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 8)}})
+	if m.keys.NextTab.Enabled() || m.keys.LoadAll.Enabled() || m.keys.Back.Enabled() {
+		t.Fatal("detail bindings enabled in the list")
+	}
+	if out := ansi.Strip(m.renderFooter()); strings.Contains(out, "next tab") || !strings.Contains(out, "enter detail") {
+		t.Fatalf("list footer: %q", out)
+	}
+	m.Update(press("enter"))
+	if !m.keys.NextTab.Enabled() || !m.keys.Back.Enabled() || m.keys.Open.Enabled() {
+		t.Fatal("detail bindings not switched on (or enter still on)")
+	}
+	if out := ansi.Strip(m.renderFooter()); !strings.Contains(out, "next tab") || strings.Contains(out, "enter detail") {
+		t.Fatalf("detail footer: %q", out)
+	}
+	m.Update(press("?"))
+	for _, b := range m.keys.all() {
+		if !b.Enabled() {
+			t.Fatalf("help overlay: %q switched off", b.Help().Desc)
+		}
 	}
 }

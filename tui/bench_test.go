@@ -13,15 +13,15 @@ import (
 	"github.com/beignet/devtools/event"
 )
 
-func benchModel(b *testing.B, n int) *Model {
+func benchModel(b *testing.B, n int) *model {
 	b.Helper()
 	dark := true
-	m := NewModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark})
+	m := newModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark})
 	b.Cleanup(func() { m.Close() })
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
 	evs := sampleEvents(0, n)
 	for i := 0; i < n; i += 1000 {
-		m.Update(batchMsg{b: Batch{Events: evs[i:min(i+1000, n)]}})
+		m.Update(batchMsg{b: batch{Events: evs[i:min(i+1000, n)]}})
 	}
 	return m
 }
@@ -79,7 +79,7 @@ func BenchmarkArrivals20k(b *testing.B) {
 	i := 0
 	start := time.Now()
 	for b.Loop() {
-		m.Update(batchMsg{b: Batch{Events: batches[i%len(batches)]}})
+		m.Update(batchMsg{b: batch{Events: batches[i%len(batches)]}})
 		_ = m.View()
 		i++
 	}
@@ -100,19 +100,19 @@ func BenchmarkStreamMillion(b *testing.B) {
 	}
 	for b.Loop() {
 		dark := true
-		m := NewModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark})
+		m := newModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark})
 		m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
-		const total, batch = 1_000_000, 1000
-		evs := make([]event.Event, batch)
-		for n := 0; n < total; n += batch {
+		const total, perBatch = 1_000_000, 1000
+		evs := make([]event.Event, perBatch)
+		for n := 0; n < total; n += perBatch {
 			for i := range evs {
 				if err := event.Unmarshal(raws[(n+i)%len(raws)], &evs[i]); err != nil {
 					b.Fatal(err)
 				}
 				evs[i].ID = mkID(t0.Add(time.Duration(n+i)*time.Millisecond), n+i)
 			}
-			m.Update(batchMsg{b: Batch{Events: evs}})
-			evs = make([]event.Event, batch)
+			m.Update(batchMsg{b: batch{Events: evs}})
+			evs = make([]event.Event, perBatch)
 			if n%20000 == 0 {
 				_ = m.View()
 			}
@@ -123,7 +123,7 @@ func BenchmarkStreamMillion(b *testing.B) {
 		runtime.ReadMemStats(&ms)
 		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heapMB")
 		b.ReportMetric(float64(rssKB())/1024, "rssMB")
-		if m.buf.len() != DefaultRingSize {
+		if m.buf.len() != defaultRingSize {
 			b.Fatalf("ring holds %d", m.buf.len())
 		}
 		m.Close()

@@ -45,7 +45,7 @@ const seqBase = 1 << 40
 
 func newBuffer(capacity int) *buffer {
 	if capacity <= 0 {
-		capacity = DefaultRingSize
+		capacity = defaultRingSize
 	}
 	return &buffer{cap: capacity, first: seqBase}
 }
@@ -323,4 +323,19 @@ func (b *buffer) pushEntry(e entry) {
 	if e.match {
 		b.vis = append(b.vis, e.seq)
 	}
+}
+
+// byTrace returns the events in memory with the given trace ID.
+func (b *buffer) byTrace(id string) []event.Event {
+	var out []event.Event
+	if id == "" {
+		return out
+	}
+	for i := 0; i < b.n; i++ {
+		e := &b.buf[(b.head+i)%len(b.buf)]
+		if e.ev.TraceID == id {
+			out = append(out, e.ev)
+		}
+	}
+	return out
 }

@@ -93,7 +93,7 @@ func wrap(s string, w int) []string {
 // detailEvent is the event the detail pane shows.
 // It is a copy taken when the detail opened (or the selection moved while it
 // is open), so the ring evicting the entry does not change what is read.
-func (m *Model) detailEvent() *event.Event {
+func (m *model) detailEvent() *event.Event {
 	if m.detail && !m.dev.ID.IsZero() {
 		return &m.dev
 	}
@@ -104,13 +104,13 @@ func (m *Model) detailEvent() *event.Event {
 }
 
 // ensureDetail (re)builds the detail lines when what they depend on changed.
-func (m *Model) ensureDetail() {
+func (m *model) ensureDetail() {
 	e := m.detailEvent()
 	if e == nil {
 		m.dlines = []dline{{text: "(no event selected)", kind: lkDim}}
 		return
 	}
-	k := detailKey{id: e.ID, tab: m.tab, width: m.detailWidth(), all: m.bodyAll, corr: len(m.correlated[e.RequestID]) + m.buf.len()*boolInt(m.tab == tabTimeline), styleG: m.styleG}
+	k := detailKey{id: e.ID, tab: m.tab, width: m.detailWidth(), all: m.bodyAll, corr: len(m.correlated[corrKey(e)]) + m.buf.len()*boolInt(m.tab == tabTimeline), styleG: m.styleG}
 	if k == m.dkey && m.dlines != nil {
 		return
 	}
@@ -150,8 +150,12 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func (m *Model) buildOverview(b *detailBuilder, e *event.Event) {
-	b.heading(kindLabel(e.Kind) + "  " + textsafe.Line(e.Name))
+func (m *model) buildOverview(b *detailBuilder, e *event.Event) {
+	head := kindLabel(e.Kind) + "  " + textsafe.Line(e.Name)
+	if m.fl.multi() && e.Instance != "" {
+		head += "  on " + textsafe.Line(e.Instance)
+	}
+	b.heading(head)
 	b.kv("ID", e.ID.String())
 	b.kv("Time", e.Time.In(m.loc).Format("2006-01-02 15:04:05.000000 MST"))
 	if !e.ID.IsZero() {
@@ -219,10 +223,14 @@ func (m *Model) buildOverview(b *detailBuilder, e *event.Event) {
 			b.add(lkText, "  "+redactedMark+"] "+p)
 		}
 	}
-	if e.RequestID != "" {
+	if e.RequestID != "" || e.TraceID != "" {
 		n := len(m.requestEvents(e))
 		b.heading("Correlated")
-		b.add(lkDim, fmt.Sprintf("%d events share request ID %s (Timeline tab)", n, e.RequestID))
+		if e.TraceID != "" {
+			b.add(lkDim, fmt.Sprintf("%d events share trace ID %s (Timeline tab)", n, e.TraceID))
+		} else {
+			b.add(lkDim, fmt.Sprintf("%d events share request ID %s (Timeline tab)", n, e.RequestID))
+		}
 	}
 }
 
@@ -237,7 +245,7 @@ func attrText(v any) string {
 	return string(bs)
 }
 
-func (m *Model) headers(b *detailBuilder, title string, h map[string][]string) {
+func (m *model) headers(b *detailBuilder, title string, h map[string][]string) {
 	b.heading(title)
 	if len(h) == 0 {
 		b.add(lkDim, "(none)")
@@ -250,7 +258,7 @@ func (m *Model) headers(b *detailBuilder, title string, h map[string][]string) {
 	}
 }
 
-func (m *Model) body(b *detailBuilder, title string, body *event.Body) {
+func (m *model) body(b *detailBuilder, title string, body *event.Body) {
 	b.heading(title)
 	if body == nil {
 		b.add(lkDim, "(no body captured)")
@@ -304,7 +312,7 @@ func isJSON(ct, text string) bool {
 	return len(t) > 1 && (t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']')
 }
 
-func (m *Model) buildRequest(b *detailBuilder, e *event.Event) {
+func (m *model) buildRequest(b *detailBuilder, e *event.Event) {
 	switch {
 	case e.HTTP != nil:
 		h := e.HTTP
@@ -324,7 +332,7 @@ func (m *Model) buildRequest(b *detailBuilder, e *event.Event) {
 	}
 }
 
-func (m *Model) buildResponse(b *detailBuilder, e *event.Event) {
+func (m *model) buildResponse(b *detailBuilder, e *event.Event) {
 	switch {
 	case e.HTTP != nil:
 		h := e.HTTP
@@ -348,7 +356,7 @@ func (m *Model) buildResponse(b *detailBuilder, e *event.Event) {
 
 // buildTimeline draws every event with the same request ID as bars on a
 // shared time axis.
-func (m *Model) buildTimeline(b *detailBuilder, e *event.Event) {
+func (m *model) buildTimeline(b *detailBuilder, e *event.Event) {
 	evs := m.requestEvents(e)
 	if e.RequestID == "" {
 		b.add(lkDim, "(this event has no request ID: nothing to correlate)")
@@ -369,7 +377,11 @@ func (m *Model) buildTimeline(b *detailBuilder, e *event.Event) {
 	}
 	lw := min(32, max(12, b.w/3))
 	bw := max(10, b.w-lw-1-8)
-	b.heading(fmt.Sprintf("Request %s: %d events over %s", textsafe.Line(e.RequestID), len(evs), span.Round(time.Microsecond)))
+	what := "Request " + textsafe.Line(e.RequestID)
+	if e.TraceID != "" {
+		what = "Trace " + textsafe.Line(e.TraceID)
+	}
+	b.heading(fmt.Sprintf("%s: %d events over %s", what, len(evs), span.Round(time.Microsecond)))
 	axis := fit("", lw) + " " + fit("0", bw/2) + fitRight(span.Round(time.Microsecond).String(), bw-bw/2)
 	b.lines = append(b.lines, dline{text: axis, kind: lkDim})
 	for i := range evs {
@@ -382,7 +394,11 @@ func (m *Model) buildTimeline(b *detailBuilder, e *event.Event) {
 		if a := x.Audit; a != nil {
 			method, target = "", textsafe.Line(strings.TrimSpace(a.Action+" "+a.Resource+" "+a.Outcome))
 		}
-		label := fit(mark+fit(strings.ToLower(kindLabel(x.Kind)), 6)+strings.TrimSpace(method+" "+target), lw)
+		what := strings.TrimSpace(method + " " + target)
+		if m.fl.multi() && x.Instance != "" {
+			what = textsafe.Line(x.Instance) + " " + what
+		}
+		label := fit(mark+fit(strings.ToLower(kindLabel(x.Kind)), 6)+what, lw)
 		start := int(float64(x.Time.Sub(t0)) / float64(span) * float64(bw))
 		start = max(0, min(start, bw-1))
 		n := int(float64(x.Duration())/float64(span)*float64(bw) + 0.5)
@@ -405,7 +421,7 @@ func (m *Model) buildTimeline(b *detailBuilder, e *event.Event) {
 }
 
 // renderDetail renders the tab bar and the visible part of the content.
-func (m *Model) renderDetail(w, h int) []string {
+func (m *model) renderDetail(w, h int) []string {
 	m.ensureDetail()
 	out := make([]string, 0, h)
 	var tabs strings.Builder
@@ -432,7 +448,7 @@ func (m *Model) renderDetail(w, h int) []string {
 	return out
 }
 
-func (m *Model) renderDLine(i, w int) string {
+func (m *model) renderDLine(i, w int) string {
 	l := m.dlines[i]
 	var hits []matchPos
 	if m.search != "" {
@@ -478,7 +494,7 @@ func (m *Model) renderDLine(i, w int) string {
 }
 
 // styleLine styles a label prefix and marks redacted values.
-func (m *Model) styleLine(text string, keyLen int) string {
+func (m *model) styleLine(text string, keyLen int) string {
 	var sb strings.Builder
 	if keyLen > 0 && keyLen <= len(text) {
 		sb.WriteString(m.st.Key.Render(text[:keyLen]))
@@ -501,11 +517,11 @@ func (m *Model) styleLine(text string, keyLen int) string {
 	return sb.String()
 }
 
-func (m *Model) clearSearch() {
+func (m *model) clearSearch() {
 	m.search, m.matches, m.matchIdx = "", nil, 0
 }
 
-func (m *Model) findMatches() {
+func (m *model) findMatches() {
 	m.matches = m.matches[:0]
 	m.matchIdx = 0
 	if m.search == "" || !m.detail {
@@ -532,7 +548,7 @@ func (m *Model) findMatches() {
 	}
 }
 
-func (m *Model) currentMatch() *matchPos {
+func (m *model) currentMatch() *matchPos {
 	if len(m.matches) == 0 {
 		return nil
 	}
@@ -541,7 +557,7 @@ func (m *Model) currentMatch() *matchPos {
 
 // jumpMatch moves to the next (d=1), previous (-1) or current (0) match and
 // scrolls it into view.
-func (m *Model) jumpMatch(d int) {
+func (m *model) jumpMatch(d int) {
 	if !m.detail || len(m.matches) == 0 {
 		return
 	}

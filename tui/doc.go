@@ -5,11 +5,14 @@
 // The pieces:
 //
 //   - Source feeds the model. NewLiveSource wraps stream.Client (and pages
-//     history through the recorder's JSON routes with internal/apiclient); NewOfflineSource
+//     history through the recorder's JSON routes with
+//     internal/apiclient); NewOfflineSource
 //     reads a store file newest-first and pages older on demand. Sources batch
-//     arrivals (Pump): the model gets one message per frame, never one per event,
-//     and a full Pump pushes back on the websocket reader instead of growing.
-//   - Model (NewModel, Run) is the one top-level model. The list, detail pane (Overview,
+//     arrivals (pump): the model gets one message per frame, never one per event,
+//     and a full pump pushes back on the websocket reader instead of growing.
+//     Options.Sources takes one source per instance; their events merge in
+//     recording order (fleet.go).
+//   - Run drives the one top-level model. The list, detail pane (Overview,
 //     Request, Response, Timeline, Raw), status bar and help overlay only render
 //     its state; every blocking call (Next, Older, Newer, Correlated, file writes) runs
 //     in a tea.Cmd.
@@ -20,7 +23,7 @@
 //   - Every string from an event goes through internal/textsafe (shared with
 //     tail) before it reaches the screen: control characters, C1 codes, bidi
 //     overrides and zero-width characters are escaped.
-//   - Styles (styles.go) holds both palettes; KeyMap generates the help.
+//   - styles (styles.go) holds both palettes; keyMap generates the help.
 //
 // # Caveats
 //
@@ -31,7 +34,7 @@
 //     counted and the last 2,000 kept aside; the rest are re-read from the
 //     source's history when the view comes back to the newest, so a source
 //     without history never pages back past its ring.
-//   - Exports (JSON lines, HAR) are written 0600 and never overwrite a file;
+//   - Exports (JSON lines, harDoc) are written 0600 and never overwrite a file;
 //     the copied curl command keeps redacted values as [REDACTED] and quotes
 //     control characters ($'...').
 //   - Detail search is case-insensitive over the rendered (wrapped) text; a

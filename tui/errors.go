@@ -4,10 +4,11 @@ import "errors"
 
 // Errors returned by sources and Run.
 var (
-	// ErrNoHistory is returned by a Source that cannot page through history.
-	ErrNoHistory = errors.New("tui: source has no history")
-	// ErrClosed is returned by a closed Source.
-	ErrClosed = errors.New("tui: source closed")
-	// ErrNoSource is returned by Run without a Source.
-	ErrNoSource = errors.New("tui: no source")
+	// errNoHistory is returned by a Source that cannot page through history
+	// (a live source whose URL is not a devtools route).
+	errNoHistory = errors.New("tui: source has no history")
+	// errClosed is returned by a closed Source.
+	errClosed = errors.New("tui: source closed")
+	// errNoSource is returned by Run without a Source.
+	errNoSource = errors.New("tui: no source")
 )

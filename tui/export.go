@@ -28,8 +28,8 @@ func createFile(path string) (*os.File, error) {
 	return f, nil
 }
 
-// WriteJSONLines writes events, one JSON object per line, to a new file.
-func WriteJSONLines(path string, evs []event.Event) error {
+// writeJSONLines writes events, one JSON object per line, to a new file.
+func writeJSONLines(path string, evs []event.Event) error {
 	f, err := createFile(path)
 	if err != nil {
 		return err
@@ -56,7 +56,7 @@ func WriteJSONLines(path string, evs []event.Event) error {
 
 func exportCmd(path string, evs []event.Event) tea.Cmd {
 	return func() tea.Msg {
-		if err := WriteJSONLines(path, evs); err != nil {
+		if err := writeJSONLines(path, evs); err != nil {
 			return noticeMsg{text: err.Error(), err: true}
 		}
 		return noticeMsg{text: fmt.Sprintf("exported %d events to %s", len(evs), textsafe.Line(path))}
@@ -64,7 +64,7 @@ func exportCmd(path string, evs []event.Event) tea.Cmd {
 }
 
 func harCmd(path string, sel *event.Event, evs []event.Event) tea.Cmd {
-	har := BuildHAR(evs)
+	har := buildHAR(evs)
 	return func() tea.Msg {
 		b, err := json.MarshalIndent(har, "", "  ")
 		if err != nil {
@@ -83,78 +83,78 @@ func harCmd(path string, sel *event.Event, evs []event.Event) tea.Cmd {
 	}
 }
 
-// HAR 1.2 (only the parts we can fill).
+// harDoc 1.2 (only the parts we can fill).
 type (
-	HAR struct {
-		Log HARLog `json:"log"`
+	harDoc struct {
+		Log harLog `json:"log"`
 	}
-	HARLog struct {
+	harLog struct {
 		Version string     `json:"version"`
-		Creator HARCreator `json:"creator"`
-		Entries []HAREntry `json:"entries"`
+		Creator harCreator `json:"creator"`
+		Entries []harEntry `json:"entries"`
 		Comment string     `json:"comment,omitempty"`
 	}
-	HARCreator struct {
+	harCreator struct {
 		Name    string `json:"name"`
 		Version string `json:"version"`
 	}
-	HAREntry struct {
+	harEntry struct {
 		StartedDateTime string      `json:"startedDateTime"`
 		Time            float64     `json:"time"`
-		Request         HARRequest  `json:"request"`
-		Response        HARResponse `json:"response"`
+		Request         harRequest  `json:"request"`
+		Response        harResponse `json:"response"`
 		Cache           struct{}    `json:"cache"`
-		Timings         HARTimings  `json:"timings"`
+		Timings         harTimings  `json:"timings"`
 		Comment         string      `json:"comment,omitempty"`
 	}
-	HARRequest struct {
+	harRequest struct {
 		Method      string      `json:"method"`
 		URL         string      `json:"url"`
 		HTTPVersion string      `json:"httpVersion"`
-		Cookies     []HARNV     `json:"cookies"`
-		Headers     []HARNV     `json:"headers"`
-		QueryString []HARNV     `json:"queryString"`
-		PostData    *HARContent `json:"postData,omitempty"`
+		Cookies     []harNV     `json:"cookies"`
+		Headers     []harNV     `json:"headers"`
+		QueryString []harNV     `json:"queryString"`
+		PostData    *harContent `json:"postData,omitempty"`
 		HeadersSize int         `json:"headersSize"`
 		BodySize    int64       `json:"bodySize"`
 	}
-	HARResponse struct {
+	harResponse struct {
 		Status      int        `json:"status"`
 		StatusText  string     `json:"statusText"`
 		HTTPVersion string     `json:"httpVersion"`
-		Cookies     []HARNV    `json:"cookies"`
-		Headers     []HARNV    `json:"headers"`
-		Content     HARContent `json:"content"`
+		Cookies     []harNV    `json:"cookies"`
+		Headers     []harNV    `json:"headers"`
+		Content     harContent `json:"content"`
 		RedirectURL string     `json:"redirectURL"`
 		HeadersSize int        `json:"headersSize"`
 		BodySize    int64      `json:"bodySize"`
 	}
-	HARNV struct {
+	harNV struct {
 		Name  string `json:"name"`
 		Value string `json:"value"`
 	}
-	HARContent struct {
+	harContent struct {
 		Size     int64  `json:"size"`
 		MimeType string `json:"mimeType"`
 		Text     string `json:"text,omitempty"`
 		Comment  string `json:"comment,omitempty"`
 	}
-	HARTimings struct {
+	harTimings struct {
 		Send    float64 `json:"send"`
 		Wait    float64 `json:"wait"`
 		Receive float64 `json:"receive"`
 	}
 )
 
-// BuildHAR turns the request and provider events of evs into HAR entries.
+// buildHAR turns the request and provider events of evs into harDoc entries.
 // Values stay as recorded: redacted values stay redacted.
-func BuildHAR(evs []event.Event) HAR {
-	h := HAR{Log: HARLog{Version: "1.2", Creator: HARCreator{Name: "beignet-devtools", Version: "1"}, Entries: []HAREntry{}}}
+func buildHAR(evs []event.Event) harDoc {
+	h := harDoc{Log: harLog{Version: "1.2", Creator: harCreator{Name: "beignet-devtools", Version: "1"}, Entries: []harEntry{}}}
 	var others []string
 	for i := range evs {
 		e := &evs[i]
 		if e.HTTP == nil && e.Provider == nil {
-			// HAR has no place for audit records and logs: list them in
+			// harDoc has no place for audit records and logs: list them in
 			// the log comment so the export still tells the whole story.
 			desc := e.Name
 			if e.Message != "" {
@@ -163,15 +163,15 @@ func BuildHAR(evs []event.Event) HAR {
 			others = append(others, fmt.Sprintf("%s %s %s", e.Time.UTC().Format(time.RFC3339Nano), e.Kind, desc))
 			continue
 		}
-		ent := HAREntry{StartedDateTime: e.Time.UTC().Format(time.RFC3339Nano), Time: ms(e.Duration())}
-		ent.Timings = HARTimings{Wait: ms(e.Duration())}
+		ent := harEntry{StartedDateTime: e.Time.UTC().Format(time.RFC3339Nano), Time: ms(e.Duration())}
+		ent.Timings = harTimings{Wait: ms(e.Duration())}
 		ent.Comment = string(e.Kind) + " " + e.Name
-		ent.Request = HARRequest{Method: e.Method(), URL: absURL(e), HTTPVersion: "HTTP/1.1", Cookies: []HARNV{}, Headers: []HARNV{}, QueryString: []HARNV{}, HeadersSize: -1, BodySize: -1}
-		ent.Response = HARResponse{Status: e.StatusCode(), HTTPVersion: "HTTP/1.1", Cookies: []HARNV{}, Headers: []HARNV{}, HeadersSize: -1, BodySize: -1}
+		ent.Request = harRequest{Method: e.Method(), URL: absURL(e), HTTPVersion: "HTTP/1.1", Cookies: []harNV{}, Headers: []harNV{}, QueryString: []harNV{}, HeadersSize: -1, BodySize: -1}
+		ent.Response = harResponse{Status: e.StatusCode(), HTTPVersion: "HTTP/1.1", Cookies: []harNV{}, Headers: []harNV{}, HeadersSize: -1, BodySize: -1}
 		if u, err := url.Parse(ent.Request.URL); err == nil {
 			for k, vs := range u.Query() {
 				for _, v := range vs {
-					ent.Request.QueryString = append(ent.Request.QueryString, HARNV{k, v})
+					ent.Request.QueryString = append(ent.Request.QueryString, harNV{k, v})
 				}
 			}
 			sort.Slice(ent.Request.QueryString, func(a, b int) bool { return ent.Request.QueryString[a].Name < ent.Request.QueryString[b].Name })
@@ -180,11 +180,11 @@ func BuildHAR(evs []event.Event) HAR {
 			ent.Request.Headers = nvs(x.RequestHeaders)
 			ent.Response.Headers = nvs(x.ResponseHeaders)
 			if b := x.RequestBody; b != nil {
-				ent.Request.PostData = &HARContent{Size: b.Size, MimeType: b.ContentType, Text: b.Text}
+				ent.Request.PostData = &harContent{Size: b.Size, MimeType: b.ContentType, Text: b.Text}
 				ent.Request.BodySize = b.Size
 			}
 			if b := x.ResponseBody; b != nil {
-				ent.Response.Content = HARContent{Size: b.Size, MimeType: b.ContentType, Text: b.Text}
+				ent.Response.Content = harContent{Size: b.Size, MimeType: b.ContentType, Text: b.Text}
 				if b.Truncated {
 					ent.Response.Content.Comment = "truncated at capture"
 				}
@@ -201,11 +201,11 @@ func BuildHAR(evs []event.Event) HAR {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-func nvs(h map[string][]string) []HARNV {
-	out := []HARNV{}
+func nvs(h map[string][]string) []harNV {
+	out := []harNV{}
 	for _, k := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[k] {
-			out = append(out, HARNV{k, v})
+			out = append(out, harNV{k, v})
 		}
 	}
 	return out

@@ -85,10 +85,10 @@ func sampleEvents(start, n int) []event.Event {
 }
 
 // fakeSource is an in-memory Source: batches are pushed with push (through a
-// Pump, as the live source does) and history is a slice, oldest first.
+// pump, as the live source does) and history is a slice, oldest first.
 type fakeSource struct {
 	name string
-	pump *Pump
+	pump *pump
 
 	mu      sync.Mutex
 	history []event.Event // nil: no history
@@ -96,11 +96,11 @@ type fakeSource struct {
 }
 
 func newFake(history []event.Event) *fakeSource {
-	return &fakeSource{name: "ws://127.0.0.1:8080/api/devtools/ws", pump: NewPump(time.Millisecond, 0), history: history}
+	return &fakeSource{name: "ws://127.0.0.1:8080/api/devtools/ws", pump: newPump(time.Millisecond, 0), history: history}
 }
 
 func (f *fakeSource) Describe() string { return f.name }
-func (f *fakeSource) Next(ctx context.Context) (Batch, error) {
+func (f *fakeSource) Next(ctx context.Context) (batch, error) {
 	return f.pump.Next(ctx)
 }
 func (f *fakeSource) Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
@@ -108,7 +108,7 @@ func (f *fakeSource) Older(ctx context.Context, before event.ID, limit int) ([]e
 	defer f.mu.Unlock()
 	f.older++
 	if f.history == nil {
-		return nil, ErrNoHistory
+		return nil, errNoHistory
 	}
 	var out []event.Event
 	for i := len(f.history) - 1; i >= 0 && len(out) < limit; i-- {
@@ -119,20 +119,31 @@ func (f *fakeSource) Older(ctx context.Context, before event.ID, limit int) ([]e
 	return out, nil
 }
 func (f *fakeSource) Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
-	return nil, ErrNoHistory
+	return nil, errNoHistory
 }
 func (f *fakeSource) Correlated(ctx context.Context, id string) ([]event.Event, error) {
-	return nil, ErrNoHistory
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.history == nil {
+		return nil, errNoHistory
+	}
+	var out []event.Event
+	for i := range f.history {
+		if f.history[i].RequestID == id {
+			out = append(out, f.history[i])
+		}
+	}
+	return out, nil
 }
 func (f *fakeSource) Close() error { f.pump.Close(); return nil }
 
-func newTestModel(src Source, dark bool) *Model {
-	return NewModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark})
+func newTestModel(src Source, dark bool) *model {
+	return newModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark})
 }
 
 // requireGolden compares the model's screen, ANSI stripped, with
 // testdata/<test name>.golden (go test -update rewrites it).
-func requireGolden(t *testing.T, m *Model) {
+func requireGolden(t *testing.T, m *model) {
 	t.Helper()
 	out := ansi.Strip(m.View().Content)
 	// Trailing spaces are noise in golden files.
@@ -146,7 +157,5 @@ func requireGolden(t *testing.T, m *Model) {
 func windowSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
 
 func itoa(i int) string { return fmt.Sprint(i) }
-
-func sprint(v any) string { return fmt.Sprint(v) }
 
 func lipglossColor(s string) color.Color { return lipgloss.Color(s) }

@@ -12,10 +12,10 @@ import (
 	"github.com/beignet/devtools/stream"
 )
 
-// History is what a source pages through: older and newer events around a
-// cursor and the events of one request. OfflineSource and the live
+// historySource is what a source pages through: older and newer events around a
+// cursor and the events of one request. offlineSource and the live
 // source's route history implement it.
-type History interface {
+type historySource interface {
 	Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error)
 	Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error)
 	Correlated(ctx context.Context, requestID string) ([]event.Event, error)
@@ -28,7 +28,7 @@ type routeHistory struct{ c *apiclient.Client }
 
 // newRouteHistory returns the history of the devtools route whose
 // websocket is opts.URL ({base}/ws), or nil when opts.URL is not one.
-func newRouteHistory(opts stream.ClientOptions) History {
+func newRouteHistory(opts stream.ClientOptions) historySource {
 	u, err := url.Parse(opts.URL)
 	if err != nil || !strings.HasSuffix(u.Path, "/ws") {
 		return nil
@@ -47,10 +47,10 @@ func newRouteHistory(opts stream.ClientOptions) History {
 	return routeHistory{c}
 }
 
-// historyErr marks a route without history (404) as ErrNoHistory.
+// historyErr marks a route without history (404) as errNoHistory.
 func historyErr(err error) error {
 	if errors.Is(err, stream.ErrNotFound) {
-		return fmt.Errorf("%w: %w", ErrNoHistory, err)
+		return fmt.Errorf("%w: %w", errNoHistory, err)
 	}
 	return err
 }

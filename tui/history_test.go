@@ -154,7 +154,7 @@ func TestLiveSourceShowsHistoryOnConnect(t *testing.T) {
 
 	// The model shows it at once and counts it per kind, but not as arrivals.
 	m := unitModel(t, 80, 24)
-	m.Update(batchMsg{b: Batch{History: history, HistoryMore: true}})
+	m.Update(batchMsg{b: batch{History: history, HistoryMore: true}})
 	if m.buf.len() != pageSize || m.totals[event.KindRequest] != pageSize/4 || m.rateN != 0 {
 		t.Fatalf("model: %d in memory, totals %v, rateN %d", m.buf.len(), m.totals, m.rateN)
 	}
@@ -196,8 +196,8 @@ func TestLiveSourceHistoryOverHTTP(t *testing.T) {
 	}
 	plain := NewLiveSource(stream.ClientOptions{URL: "ws://127.0.0.1:1/stream"})
 	defer plain.Close()
-	if _, err := plain.Older(ctx, event.ID{}, 5); !errors.Is(err, ErrNoHistory) {
-		t.Fatalf("non-devtools URL: %v, want ErrNoHistory", err)
+	if _, err := plain.Older(ctx, event.ID{}, 5); !errors.Is(err, errNoHistory) {
+		t.Fatalf("non-devtools URL: %v, want errNoHistory", err)
 	}
 }
 

@@ -13,14 +13,14 @@ import (
 	"github.com/beignet/devtools/stream"
 )
 
-// LiveSource follows a recorder's websocket stream through stream.Client:
+// liveSource follows a recorder's websocket stream through stream.Client:
 // connect, subscribe, resume after drops from the last event seen. Updates
-// are accumulated in a Pump and delivered one batch per frame. A refused
+// are accumulated in a pump and delivered one batch per frame. A refused
 // token or origin ends the source (no retry loop).
-type LiveSource struct {
+type liveSource struct {
 	opts stream.ClientOptions
-	pump *Pump
-	hist History // optional history for paging back; nil: none
+	pump *pump
+	hist historySource // optional history for paging back; nil: none
 
 	start  sync.Once
 	ctx    context.Context
@@ -32,26 +32,20 @@ type LiveSource struct {
 // connects until the console asks for the first batch. When the URL is a
 // devtools websocket route ({base}/ws), history (paging back, correlated
 // events) comes from the same route's JSON API ({base}/events,
-// {base}/requests/{id}) with the same token; WithHistory replaces it.
+// {base}/requests/{id}) with the same token; withHistory replaces it.
 // Setting opts.FillGaps is recommended: the client then re-reads skipped
 // events from the server's history instead of leaving holes.
-func NewLiveSource(opts stream.ClientOptions) *LiveSource {
+func NewLiveSource(opts stream.ClientOptions) Source {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &LiveSource{opts: opts, pump: NewPump(0, 0), ctx: ctx, cancel: cancel}
+	s := &liveSource{opts: opts, pump: newPump(0, 0), ctx: ctx, cancel: cancel}
 	if h := newRouteHistory(opts); h != nil {
 		s.hist = h
 	}
 	return s
 }
 
-// WithHistory sets where the live source pages back from (nil: nowhere).
-func (s *LiveSource) WithHistory(hist History) *LiveSource {
-	s.hist = hist
-	return s
-}
-
 // Describe returns the stream URL.
-func (s *LiveSource) Describe() string { return s.opts.URL }
+func (s *liveSource) Describe() string { return s.opts.URL }
 
 // historyTimeout bounds the read of the newest page on connect, so a slow
 // history route delays the live stream by at most that long.
@@ -61,7 +55,7 @@ const historyTimeout = 5 * time.Second
 // and makes the stream resume right after it: the page and the stream
 // meet with no hole and no duplicate. Without history (or when it fails:
 // the stream reports refusals itself) the stream starts live.
-func (s *LiveSource) loadNewest() {
+func (s *liveSource) loadNewest() {
 	if s.hist == nil || !s.opts.Since.IsZero() {
 		return
 	}
@@ -73,11 +67,11 @@ func (s *LiveSource) loadNewest() {
 	}
 	slices.Reverse(page) // oldest first
 	more := len(page) == pageSize
-	s.pump.Update(func(b *Batch) { b.History, b.HistoryMore = page, more })
+	s.pump.Update(func(b *batch) { b.History, b.HistoryMore = page, more })
 	s.opts.Since = page[len(page)-1].ID
 }
 
-func (s *LiveSource) run() {
+func (s *liveSource) run() {
 	defer s.wg.Done()
 	s.loadNewest()
 	client := stream.NewClient(s.opts)
@@ -88,8 +82,8 @@ func (s *LiveSource) run() {
 			// websocket reader; the server reports a gap if it must skip.
 			_ = s.pump.Push(s.ctx, u.Event)
 		case stream.UpdateState:
-			c := &Conn{State: u.State, RetryIn: u.RetryIn, Since: time.Now(), Err: u.Err}
-			s.pump.Update(func(b *Batch) { b.Conn = c })
+			c := &status{State: u.State, RetryIn: u.RetryIn, Since: time.Now(), Err: u.Err}
+			s.pump.Update(func(b *batch) { b.Conn = c })
 		case stream.UpdateHello:
 			if h := u.Hello; h != nil {
 				info := h.App
@@ -103,22 +97,22 @@ func (s *LiveSource) run() {
 				if h.Instance != "" {
 					info += " " + h.Instance
 				}
-				s.pump.Update(func(b *Batch) { b.Info = info })
+				s.pump.Update(func(b *batch) { b.Info = info })
 			}
 		case stream.UpdateSynced:
-			c := &Conn{State: StateLive, Since: time.Now()}
-			s.pump.Update(func(b *Batch) { b.Conn = c })
+			c := &status{State: stream.StateLive, Since: time.Now()}
+			s.pump.Update(func(b *batch) { b.Conn = c })
 		case stream.UpdateGap:
-			s.pump.Update(func(b *Batch) { b.Gaps++ })
+			s.pump.Update(func(b *batch) { b.Gaps++ })
 		case stream.UpdateStats:
 			if st := u.Stats; st != nil {
-				ss := &ServerStats{Recorded: st.Recorded, Dropped: st.Dropped, StoreErrors: st.StoreErrors, Subscribers: st.Subscribers}
-				s.pump.Update(func(b *Batch) { b.Stats = ss })
+				ss := &serverStats{Recorded: st.Recorded, Dropped: st.Dropped, StoreErrors: st.StoreErrors, Subscribers: st.Subscribers}
+				s.pump.Update(func(b *batch) { b.Stats = ss })
 			}
 		case stream.UpdateError:
 			if u.Err != nil {
 				err := u.Err
-				s.pump.Update(func(b *Batch) { b.Err = err })
+				s.pump.Update(func(b *batch) { b.Err = err })
 			}
 		}
 	})
@@ -127,13 +121,13 @@ func (s *LiveSource) run() {
 		// URL, protocol) is shown as an error. Either way: no retry loop.
 		if !errors.Is(err, stream.ErrUnauthorized) && !errors.Is(err, stream.ErrOriginRefused) && !errors.Is(err, stream.ErrNotFound) {
 			e := fmt.Errorf("tui: live source stopped: %w", err)
-			s.pump.Update(func(b *Batch) { b.Conn = &Conn{State: StateClosed, Since: time.Now(), Err: e}; b.Err = e })
+			s.pump.Update(func(b *batch) { b.Conn = &status{State: stream.StateClosed, Since: time.Now(), Err: e}; b.Err = e })
 		}
 	}
 }
 
 // Next starts the client on first use and returns the next batch.
-func (s *LiveSource) Next(ctx context.Context) (Batch, error) {
+func (s *liveSource) Next(ctx context.Context) (batch, error) {
 	s.start.Do(func() {
 		if s.ctx.Err() != nil {
 			return
@@ -145,31 +139,31 @@ func (s *LiveSource) Next(ctx context.Context) (Batch, error) {
 }
 
 // Older pages back through the history source, if any.
-func (s *LiveSource) Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
+func (s *liveSource) Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
 	if s.hist == nil {
-		return nil, ErrNoHistory
+		return nil, errNoHistory
 	}
 	return s.hist.Older(ctx, before, limit)
 }
 
 // Newer pages forward through the history source, if any.
-func (s *LiveSource) Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
+func (s *liveSource) Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
 	if s.hist == nil {
-		return nil, ErrNoHistory
+		return nil, errNoHistory
 	}
 	return s.hist.Newer(ctx, after, limit)
 }
 
 // Correlated asks the history source, if any.
-func (s *LiveSource) Correlated(ctx context.Context, requestID string) ([]event.Event, error) {
+func (s *liveSource) Correlated(ctx context.Context, requestID string) ([]event.Event, error) {
 	if s.hist == nil {
-		return nil, ErrNoHistory
+		return nil, errNoHistory
 	}
 	return s.hist.Correlated(ctx, requestID)
 }
 
 // Close stops the client, waits for it and closes the history source.
-func (s *LiveSource) Close() error {
+func (s *liveSource) Close() error {
 	s.start.Do(func() {}) // never start after Close
 	s.cancel()
 	s.pump.Close()

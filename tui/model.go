@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -15,23 +16,30 @@ import (
 
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/internal/textsafe"
+	"github.com/beignet/devtools/stream"
 	"github.com/beignet/devtools/tui/filter"
 )
 
-// DefaultRingSize is how many events the console keeps in memory by default.
-const DefaultRingSize = 50_000
+// defaultRingSize is how many events the console keeps in memory by default.
+const defaultRingSize = 50_000
 
 // pageSize is how many events one history page loads.
 const pageSize = 500
 
 // maxTail bounds the live arrivals kept aside while the window is away from
-// the newest (see Model.tail).
+// the newest (see model.tail).
 const maxTail = 4 * pageSize
 
-// Options configure the console.
+// Options configure the console. The zero value of every field but the
+// sources means its documented default.
 type Options struct {
-	// Source feeds events; required.
+	// Source feeds events. Source or Sources is required.
 	Source Source
+	// Sources are several sources, one per instance (console --url A
+	// --url B): their events merge into one list in recording order, each
+	// row labelled with its instance, and one source failing or refusing
+	// never stops the others. Source, when set, comes first.
+	Sources []Source
 	// Now is the clock (nil: time.Now). Tests fix it.
 	Now func() time.Time
 	// Location for displayed times (nil: time.Local).
@@ -41,32 +49,25 @@ type Options struct {
 	// Dark forces the dark (true) or light (false) palette; nil picks from
 	// the terminal's reported background colour.
 	Dark *bool
-	// NoColor renders without colours. Run also sets it when NO_COLOR is set.
+	// NoColor renders without colours, only bold, underline and reverse.
+	// The console reads no environment: the CLI sets it from NO_COLOR.
 	NoColor bool
 	// Filter is an initial filter query.
 	Filter string
 	// Mouse starts with mouse capture on (default off, so the terminal's
 	// own text selection works).
 	Mouse bool
-	// KeyMap overrides DefaultKeyMap.
-	KeyMap *KeyMap
 	// SplitWidth is the terminal width from which the detail opens beside
 	// the list instead of over it (default 160; <0 never splits).
 	SplitWidth int
 	// BodyLines is how many lines of a body the detail shows before asking
 	// for the rest (default 200).
 	BodyLines int
+	// Input and Output replace the terminal (nil: stdin and stdout), for
+	// tests and for embedding the console elsewhere.
+	Input  io.Reader
+	Output io.Writer
 }
-
-type inputMode int
-
-const (
-	modeNormal inputMode = iota
-	modeFilter
-	modeSearch
-	modeExport
-	modeHAR
-)
 
 // Tabs of the detail pane.
 const (
@@ -80,18 +81,19 @@ const (
 
 var tabNames = [numTabs]string{"Overview", "Request", "Response", "Timeline", "Raw"}
 
-// Model is the console's single Bubble Tea model. Components (list, detail,
+// model is the console's single Bubble Tea model. Components (list, detail,
 // status bar, help) only render from its state; all I/O runs in tea.Cmds.
-type Model struct {
+type model struct {
 	opts   Options
-	src    Source
+	srcs   []Source
+	fl     *fleet
 	ctx    context.Context
 	cancel context.CancelFunc
 	now    func() time.Time
 	loc    *time.Location
-	keys   KeyMap
+	keys   keyMap
 	help   help.Model
-	st     *Styles
+	st     *styles
 	styleG int // bumped when styles change; invalidates row caches
 
 	width, height int
@@ -106,9 +108,7 @@ type Model struct {
 	pending     []event.Event
 	pendingDrop int
 
-	mode     inputMode
-	input    string
-	inputErr string
+	in       inputBar
 	message  string
 	msgErr   bool
 	showHelp bool
@@ -128,17 +128,18 @@ type Model struct {
 	matches       []matchPos
 	matchIdx      int
 
-	conn    Conn
+	conn    status   // the sources' state as one (see aggregate)
+	conns   []status // per source
+	infos   []string
+	srvs    []serverStats // per source
 	info    string
-	srv     ServerStats
 	gaps    int
 	dropped int
 	totals  map[event.Kind]int
 	rate    float64
 	rateN   int
 	rateAt  time.Time
-	srcErr  error
-	srcDone bool
+	srcDone []bool
 	loading bool
 	noOlder bool
 	atEdge  bool // the buffer reaches the newest event (false after paging far back)
@@ -165,7 +166,8 @@ type detailKey struct {
 // Messages.
 type (
 	batchMsg struct {
-		b   Batch
+		src int // index in model.srcs
+		b   batch
 		err error
 	}
 	olderMsg struct {
@@ -189,9 +191,9 @@ type (
 	}
 )
 
-// NewModel returns the console model for opts. Run it with Run, or with a
+// newModel returns the console model for opts. Run it with Run, or with a
 // tea.Program of your own (then call Close when done).
-func NewModel(opts Options) *Model {
+func newModel(opts Options) *model {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -199,7 +201,7 @@ func NewModel(opts Options) *Model {
 		opts.Location = time.Local
 	}
 	if opts.RingSize <= 0 {
-		opts.RingSize = DefaultRingSize
+		opts.RingSize = defaultRingSize
 	}
 	if opts.SplitWidth == 0 {
 		opts.SplitWidth = 160
@@ -207,64 +209,76 @@ func NewModel(opts Options) *Model {
 	if opts.BodyLines <= 0 {
 		opts.BodyLines = 200
 	}
-	keys := DefaultKeyMap()
-	if opts.KeyMap != nil {
-		keys = *opts.KeyMap
-	}
+	keys := defaultKeyMap()
 	dark := true
 	if opts.Dark != nil {
 		dark = *opts.Dark
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Model{
-		opts: opts, src: opts.Source, ctx: ctx, cancel: cancel, now: opts.Now, loc: opts.Location,
-		keys: keys, help: help.New(), st: NewStyles(dark, opts.NoColor),
+	srcs := slices.Clone(opts.Sources)
+	if opts.Source != nil {
+		srcs = append([]Source{opts.Source}, srcs...)
+	}
+	m := &model{
+		opts: opts, srcs: srcs, ctx: ctx, cancel: cancel, now: opts.Now, loc: opts.Location,
+		conns: make([]status, len(srcs)), srvs: make([]serverStats, len(srcs)), infos: make([]string, len(srcs)), srcDone: make([]bool, len(srcs)),
+		keys: keys, help: help.New(), st: newStyles(dark, opts.NoColor),
 		width: 80, height: 24,
 		buf: newBuffer(opts.RingSize), hidden: map[event.Kind]bool{}, follow: true, sel: -1, top: -1,
 		mouse: opts.Mouse, totals: map[event.Kind]int{}, correlated: map[string][]event.Event{},
-		atEdge: true, rateAt: opts.Now(), conn: Conn{State: StateConnecting},
+		atEdge: true, rateAt: opts.Now(), conn: status{State: stream.StateConnecting},
 	}
 	m.help.Styles = helpStyles(dark, opts.NoColor)
+	m.in = newInputBar(m.st)
+	if len(srcs) > 0 {
+		m.fl = newFleet(srcs)
+	}
 	if opts.Filter != "" {
 		if f, err := filter.Parse(opts.Filter); err == nil {
 			m.filter = f
 		} else {
-			m.inputErr = err.Error()
+			m.in.err = err.Error()
 		}
 	}
 	return m
 }
 
-// Close cancels the model's pending commands and closes its source.
-func (m *Model) Close() error {
+// Close cancels the model's pending commands and closes its sources.
+func (m *model) Close() error {
 	m.cancel()
-	if m.src != nil {
-		return m.src.Close()
+	var errs []error
+	for _, s := range m.srcs {
+		errs = append(errs, s.Close())
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Init implements tea.Model.
-func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.nextCmd(), m.tickCmd()}
+func (m *model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.tickCmd()}
+	for i := range m.srcs {
+		cmds = append(cmds, m.nextCmd(i))
+	}
 	if m.opts.Dark == nil && !m.opts.NoColor {
 		cmds = append(cmds, tea.RequestBackgroundColor)
 	}
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) nextCmd() tea.Cmd {
-	if m.src == nil || m.srcDone {
+// nextCmd waits for source i's next batch. Each source has its own, so
+// a quiet or stuck source never holds up the others.
+func (m *model) nextCmd(i int) tea.Cmd {
+	if i >= len(m.srcs) || m.srcDone[i] {
 		return nil
 	}
-	src, ctx := m.src, m.ctx
+	src, ctx := m.srcs[i], m.ctx
 	return func() tea.Msg {
 		b, err := src.Next(ctx)
-		return batchMsg{b: b, err: err}
+		return batchMsg{src: i, b: b, err: err}
 	}
 }
 
-func (m *Model) tickCmd() tea.Cmd {
+func (m *model) tickCmd() tea.Cmd {
 	// Not tea.Tick: this one stops when the model is closed, so no goroutine
 	// outlives the program.
 	ctx := m.ctx
@@ -280,106 +294,176 @@ func (m *Model) tickCmd() tea.Cmd {
 	}
 }
 
-func (m *Model) olderCmd(before event.ID, reload bool) tea.Cmd {
-	if m.src == nil {
+func (m *model) olderCmd(before event.ID, reload bool) tea.Cmd {
+	if m.fl == nil {
 		return nil
 	}
 	m.loading = true
-	src, ctx := m.src, m.ctx
+	fl, ctx := m.fl, m.ctx
 	return func() tea.Msg {
-		evs, err := src.Older(ctx, before, pageSize)
+		evs, err := fl.older(ctx, before, pageSize)
 		return olderMsg{evs: evs, err: err, reload: reload}
 	}
 }
 
-func (m *Model) newerCmd(after event.ID) tea.Cmd {
-	if m.src == nil {
+func (m *model) newerCmd(after event.ID) tea.Cmd {
+	if m.fl == nil {
 		return nil
 	}
 	m.loading = true
-	src, ctx := m.src, m.ctx
+	fl, ctx := m.fl, m.ctx
 	return func() tea.Msg {
-		evs, err := src.Newer(ctx, after, pageSize)
+		evs, err := fl.newer(ctx, after, pageSize)
 		return newerMsg{evs: evs, err: err}
 	}
 }
 
-func (m *Model) correlatedCmd(id string) tea.Cmd {
-	if m.src == nil || id == "" {
+// maxTraceRequests bounds how many request IDs of one trace the
+// timeline asks every source for.
+const maxTraceRequests = 16
+
+// corrKey names what e's timeline gathers: its trace when it has one (a
+// request that called another instance shares its trace ID, not its
+// request ID), else its request.
+func corrKey(e *event.Event) string {
+	switch {
+	case e.TraceID != "":
+		return "trace " + e.TraceID
+	case e.RequestID != "":
+		return "req " + e.RequestID
+	}
+	return ""
+}
+
+// correlatedCmd fetches e's timeline from every source. The recorder's
+// API correlates by request ID only, so the request IDs of a trace are
+// those of the events in memory that share its trace ID; each is asked of
+// every source.
+func (m *model) correlatedCmd(e *event.Event) tea.Cmd {
+	key := corrKey(e)
+	if m.fl == nil || key == "" {
 		return nil
 	}
-	if _, ok := m.correlated[id]; ok {
+	if _, ok := m.correlated[key]; ok {
 		return nil
 	}
-	m.correlated[id] = nil // in flight
-	src, ctx := m.src, m.ctx
+	var ids []string
+	if e.RequestID != "" {
+		ids = append(ids, e.RequestID)
+	}
+	if e.TraceID != "" {
+		for _, x := range m.buf.byTrace(e.TraceID) {
+			if x.RequestID != "" && !slices.Contains(ids, x.RequestID) && len(ids) < maxTraceRequests {
+				ids = append(ids, x.RequestID)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	m.correlated[key] = nil // in flight
+	fl, ctx := m.fl, m.ctx
 	return func() tea.Msg {
-		evs, err := src.Correlated(ctx, id)
-		return correlatedMsg{id: id, evs: evs, err: err}
+		evs, err := fl.correlated(ctx, ids)
+		return correlatedMsg{id: key, evs: evs, err: err}
 	}
 }
 
-func (m *Model) matchFn() func(*event.Event) bool {
+func (m *model) matchFn() func(*event.Event) bool {
 	f, hidden := m.filter, m.hidden
 	return func(e *event.Event) bool { return !hidden[e.Kind] && f.Match(e) }
 }
 
-func (m *Model) setNotice(s string, isErr bool) {
+func (m *model) setNotice(s string, isErr bool) {
 	m.message, m.msgErr = s, isErr
 }
 
-// Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+// Update implements tea.Model. The top model routes each message to the
+// part it concerns; afterwards it switches the key bindings for where the
+// user now is and prepares what View shows, so View changes nothing.
+func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	m.syncKeys()
+	return m, cmd
+}
+
+// syncKeys enables the bindings that do something here and disables the
+// others: the footer (help.ShortHelpView) shows only enabled ones, and a
+// disabled binding does not match. The help overlay lists them all.
+func (m *model) syncKeys() {
+	k := &m.keys
+	for _, b := range k.all() {
+		b.SetEnabled(true)
+	}
+	if m.showHelp {
+		return
+	}
+	inDetail := m.detail
+	search := m.search != "" || len(m.matches) > 0
+	k.Back.SetEnabled(inDetail || search || m.message != "" || m.in.err != "")
+	k.NextTab.SetEnabled(inDetail)
+	k.PrevTab.SetEnabled(inDetail)
+	k.DetailUp.SetEnabled(inDetail)
+	k.DetailDown.SetEnabled(inDetail)
+	k.LoadAll.SetEnabled(inDetail)
+	k.NextMatch.SetEnabled(inDetail)
+	k.PrevMatch.SetEnabled(inDetail)
+	k.Open.SetEnabled(!inDetail || m.split())
+	k.HAR.SetEnabled(inDetail || m.selected() != nil)
+}
+
+func (m *model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = max(msg.Width, 20), max(msg.Height, 6)
 		m.help.SetWidth(m.width - 4)
+		m.in.setWidth(m.width)
 		m.clampView()
-		return m, nil
+		return nil
 	case tea.BackgroundColorMsg:
 		if m.opts.Dark == nil {
-			m.st = NewStyles(msg.IsDark(), m.opts.NoColor)
+			m.st = newStyles(msg.IsDark(), m.opts.NoColor)
 			m.help.Styles = helpStyles(msg.IsDark(), m.opts.NoColor)
+			m.in.setStyles(m.st)
 			m.styleG++
 		}
-		return m, nil
+		return nil
 	case batchMsg:
-		return m, m.onBatch(msg)
+		return m.onBatch(msg)
 	case olderMsg:
 		m.onOlder(msg)
-		return m, nil
+		return nil
 	case newerMsg:
 		m.onNewer(msg)
-		return m, nil
+		return nil
 	case correlatedMsg:
-		if msg.err != nil {
-			if !errors.Is(msg.err, ErrNoHistory) && !errors.Is(msg.err, context.Canceled) {
-				m.setNotice("correlated events: "+msg.err.Error(), true)
-			}
-			m.correlated[msg.id] = []event.Event{}
-		} else {
-			m.correlated[msg.id] = msg.evs
+		if msg.err != nil && !errors.Is(msg.err, errNoHistory) && !errors.Is(msg.err, context.Canceled) {
+			m.setNotice("correlated events: "+msg.err.Error(), true)
 		}
-		return m, nil
+		m.correlated[msg.id] = append([]event.Event{}, msg.evs...)
+		return nil
 	case tickMsg:
 		now := m.now()
 		if el := now.Sub(m.rateAt); el >= 500*time.Millisecond {
 			m.rate = float64(m.rateN) / el.Seconds()
 			m.rateN, m.rateAt = 0, now
 		}
-		return m, m.tickCmd()
+		return m.tickCmd()
 	case noticeMsg:
 		m.setNotice(msg.text, msg.err)
-		return m, nil
+		return nil
 	case tea.PasteMsg:
-		if m.mode != modeNormal {
-			m.input += strings.ReplaceAll(msg.Content, "\n", " ")
-			m.onInputChanged()
+		if m.in.active() {
+			changed, cmd := m.in.update(msg)
+			if changed {
+				m.onInputChanged()
+			}
+			return cmd
 		}
-		return m, nil
+		return nil
 	case tea.MouseWheelMsg:
 		if !m.mouse {
-			return m, nil
+			return nil
 		}
 		d := 0
 		switch msg.Button {
@@ -390,65 +474,78 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if m.split() && msg.X > m.listWidth() {
 			m.dscroll = max(0, m.dscroll+d)
-			return m, nil
+			return nil
 		}
 		m.scroll(d)
 		if d > 0 {
-			return m, m.maybeLoadNewer()
+			return m.maybeLoadNewer()
 		}
-		return m, m.maybeLoadOlder()
+		return m.maybeLoadOlder()
 	case tea.MouseClickMsg:
 		if m.mouse && msg.Button == tea.MouseLeft {
 			m.click(msg.X, msg.Y)
 		}
-		return m, nil
+		return nil
 	case tea.KeyPressMsg:
-		return m, m.onKey(msg)
+		return m.onKey(msg)
 	}
-	return m, nil
+	return nil
 }
 
-func (m *Model) onBatch(msg batchMsg) tea.Cmd {
+func (m *model) onBatch(msg batchMsg) tea.Cmd {
+	i := msg.src
+	if i < 0 || i >= len(m.srcs) {
+		return nil
+	}
+	who := "" // names the instance in notices when there are several
+	if m.fl.multi() {
+		who = m.fl.labels[i] + ": "
+	}
 	if msg.err != nil {
-		if errors.Is(msg.err, ErrClosed) || errors.Is(msg.err, context.Canceled) {
-			m.srcDone = true
-			return nil
+		m.srcDone[i] = true
+		if !errors.Is(msg.err, errClosed) && !errors.Is(msg.err, context.Canceled) {
+			m.setNotice(who+"source: "+msg.err.Error(), true)
+			m.conns[i] = status{State: stream.StateClosed, Since: m.now(), Err: msg.err}
+			m.conn = m.aggregate()
 		}
-		m.srcErr = msg.err
-		m.setNotice("source: "+msg.err.Error(), true)
-		m.srcDone = true
 		return nil
 	}
 	b := msg.b
+	m.fl.tag(i, b.Events)
+	m.fl.tag(i, b.History)
 	if b.Conn != nil {
-		m.conn = *b.Conn
+		m.conns[i] = *b.Conn
+		m.conn = m.aggregate()
 		switch b.Conn.State {
-		case StateAuthRefused:
-			m.setNotice("auth refused: the server rejected the token; check BEIGNET_DEVTOOLS_TOKEN (not retrying)", true)
-		case StateOriginRefused:
-			m.setNotice("origin refused: the server did not accept this client's Origin (not retrying)", true)
-		case StateNotFound:
-			m.setNotice("not found: nothing serves devtools at this URL; check its base path and that the app enables the recorder (not retrying)", true)
-		case StateReconnecting:
+		case stream.StateAuthRefused:
+			m.setNotice(who+"auth refused: the server rejected the token; check BEIGNET_DEVTOOLS_TOKEN (not retrying)", true)
+		case stream.StateOriginRefused:
+			m.setNotice(who+"origin refused: the server did not accept this client's Origin (not retrying)", true)
+		case stream.StateNotFound:
+			m.setNotice(who+"not found: nothing serves devtools at this URL; check its base path and that the app enables the recorder (not retrying)", true)
+		case stream.StateReconnecting:
 			if b.Conn.Err != nil {
-				m.setNotice("connection lost: "+b.Conn.Err.Error(), true)
+				m.setNotice(who+"connection lost: "+b.Conn.Err.Error(), true)
 			}
-		case StateLive:
-			if m.msgErr && strings.HasPrefix(m.message, "connection lost") {
+		case stream.StateLive:
+			if m.msgErr && strings.HasPrefix(m.message, who+"connection lost") {
 				m.setNotice("", false)
 			}
 		}
 	}
 	if b.Stats != nil {
-		m.srv = *b.Stats
+		m.srvs[i] = *b.Stats
 	}
 	if b.Info != "" {
-		m.info = textsafe.Line(b.Info)
+		m.infos[i] = textsafe.Line(b.Info)
+		if !m.fl.multi() {
+			m.info = m.infos[i]
+		}
 	}
 	m.gaps += b.Gaps
 	m.dropped += b.Dropped
 	if b.Err != nil {
-		m.setNotice(b.Err.Error(), true)
+		m.setNotice(who+b.Err.Error(), true)
 	}
 	if len(b.History) > 0 {
 		m.onHistory(b.History, b.HistoryMore)
@@ -467,7 +564,39 @@ func (m *Model) onBatch(msg batchMsg) tea.Cmd {
 			m.ingest(b.Events)
 		}
 	}
-	return m.nextCmd()
+	return m.nextCmd(i)
+}
+
+// aggregate is the sources' state as one: the single source's, or with
+// several the best any of them is in (live if one is live), so the list's
+// messages ("waiting for events", "not connected") read right; the status
+// bar shows each source's own.
+func (m *model) aggregate() status {
+	if len(m.conns) == 1 {
+		return m.conns[0]
+	}
+	rank := func(s stream.ConnState) int {
+		switch s {
+		case stream.StateLive:
+			return 0
+		case stream.StateOffline:
+			return 1
+		case stream.StateReconnecting:
+			return 2
+		case stream.StateConnecting:
+			return 3
+		case stream.StateClosed:
+			return 4
+		}
+		return 5 // refused
+	}
+	best := m.conns[0]
+	for _, c := range m.conns[1:] {
+		if rank(c.State) < rank(best.State) {
+			best = c
+		}
+	}
+	return best
 }
 
 // sortByID puts a batch in ID order (recording order) unless it already
@@ -483,7 +612,7 @@ func cmpID(a, b event.Event) int { return a.ID.Compare(b.ID) }
 // count adds events to the per-kind totals. Live arrivals always count;
 // events read from history count when they lie outside what was counted
 // before.
-func (m *Model) count(evs []event.Event, live bool) {
+func (m *model) count(evs []event.Event, live bool) {
 	for i := range evs {
 		id := evs[i].ID
 		fresh := m.seenHi.IsZero() || id.Compare(m.seenLo) < 0 || id.Compare(m.seenHi) > 0
@@ -504,7 +633,7 @@ func (m *Model) count(evs []event.Event, live bool) {
 // events exist before it, the window's floor rises to its first event, so
 // the window stays contiguous (with several sources, one source's page
 // may reach further back than another's).
-func (m *Model) onHistory(evs []event.Event, more bool) {
+func (m *model) onHistory(evs []event.Event, more bool) {
 	sortByID(evs)
 	m.count(evs, false)
 	if m.atEdge {
@@ -520,7 +649,7 @@ func (m *Model) onHistory(evs []event.Event, more bool) {
 // merge puts evs (in ID order) into the window, keeping the selection
 // and the first shown row on their events when entries move. live events
 // bump the new-events counter when the view is not following.
-func (m *Model) merge(evs []event.Event, live bool) {
+func (m *model) merge(evs []event.Event, live bool) {
 	var selID, topID event.ID
 	if e := m.buf.at(m.sel); e != nil {
 		selID = e.ev.ID
@@ -544,7 +673,7 @@ func (m *Model) merge(evs []event.Event, live bool) {
 
 // ingest matches each new event against the filter once and merges it
 // into the window.
-func (m *Model) ingest(evs []event.Event) {
+func (m *model) ingest(evs []event.Event) {
 	if !m.atEdge {
 		// The buffer holds an older window; the newest events are in
 		// the source's history and come back with G or by scrolling
@@ -566,17 +695,20 @@ func (m *Model) ingest(evs []event.Event) {
 	m.clampView()
 }
 
-func (m *Model) onOlder(msg olderMsg) {
+func (m *model) onOlder(msg olderMsg) {
 	m.loading = false
 	if msg.err != nil {
-		if errors.Is(msg.err, ErrNoHistory) {
+		if errors.Is(msg.err, errNoHistory) {
 			m.noOlder = true
 			return
 		}
 		if !errors.Is(msg.err, context.Canceled) {
 			m.setNotice("history: "+msg.err.Error(), true)
 		}
-		return
+		if len(msg.evs) == 0 {
+			return
+		}
+		// Several sources: the others' events came back; show them.
 	}
 	m.count(msg.evs, false)
 	if msg.reload {
@@ -613,13 +745,15 @@ func (m *Model) onOlder(msg olderMsg) {
 // onNewer appends a page of newer history below the window (evicting the
 // oldest when the ring is full). A short page means the window reached the
 // newest stored event: from there on live arrivals are appended again.
-func (m *Model) onNewer(msg newerMsg) {
+func (m *model) onNewer(msg newerMsg) {
 	m.loading = false
 	if msg.err != nil {
-		if !errors.Is(msg.err, ErrNoHistory) && !errors.Is(msg.err, context.Canceled) {
+		if !errors.Is(msg.err, errNoHistory) && !errors.Is(msg.err, context.Canceled) {
 			m.setNotice("history: "+msg.err.Error(), true)
 		}
-		return
+		if len(msg.evs) == 0 {
+			return
+		}
 	}
 	m.count(msg.evs, false)
 	if m.buf.len()+len(msg.evs) > m.buf.cap {
@@ -635,7 +769,7 @@ func (m *Model) onNewer(msg newerMsg) {
 
 // mergeTail appends the live arrivals kept aside while the window was
 // away from the newest, those newer than what the history page brought.
-func (m *Model) mergeTail() {
+func (m *model) mergeTail() {
 	tail := m.tail
 	m.tail = nil
 	sortByID(tail)
@@ -644,8 +778,8 @@ func (m *Model) mergeTail() {
 
 // maybeLoadNewer asks for a newer page when the window is away from the
 // newest events and the selection is near its bottom.
-func (m *Model) maybeLoadNewer() tea.Cmd {
-	if m.loading || m.atEdge || m.src == nil {
+func (m *model) maybeLoadNewer() tea.Cmd {
+	if m.loading || m.atEdge || m.fl == nil {
 		return nil
 	}
 	if n := m.buf.visLen(); n > 0 && m.selPos() < n-m.listHeight() {
@@ -660,8 +794,8 @@ func (m *Model) maybeLoadNewer() tea.Cmd {
 
 // maybeLoadOlder asks for an older page when the selection is near the top of
 // what is in memory.
-func (m *Model) maybeLoadOlder() tea.Cmd {
-	if m.loading || m.noOlder || m.src == nil || m.follow && m.buf.len() > 0 {
+func (m *model) maybeLoadOlder() tea.Cmd {
+	if m.loading || m.noOlder || m.fl == nil || m.follow && m.buf.len() > 0 {
 		return nil
 	}
 	if m.buf.visLen() > 0 && m.selPos() > m.listHeight() {
@@ -676,7 +810,7 @@ func (m *Model) maybeLoadOlder() tea.Cmd {
 	return m.olderCmd(o.ev.ID, false)
 }
 
-func (m *Model) selPos() int {
+func (m *model) selPos() int {
 	if m.sel < 0 {
 		return m.buf.visLen() - 1
 	}
@@ -686,7 +820,7 @@ func (m *Model) selPos() int {
 
 // clampView keeps the selection and the first shown row consistent with the
 // buffer and the window size.
-func (m *Model) clampView() {
+func (m *model) clampView() {
 	n := m.buf.visLen()
 	h := m.listHeight()
 	if n == 0 {
@@ -718,7 +852,7 @@ func (m *Model) clampView() {
 	m.top = m.buf.visAt(tp).seq
 }
 
-func (m *Model) move(d int) {
+func (m *model) move(d int) {
 	n := m.buf.visLen()
 	if n == 0 {
 		return
@@ -733,7 +867,7 @@ func (m *Model) move(d int) {
 }
 
 // syncDetail makes the detail follow a selection the user moved.
-func (m *Model) syncDetail() {
+func (m *model) syncDetail() {
 	if m.detail {
 		if e := m.selected(); e != nil {
 			m.dev = e.ev
@@ -741,7 +875,7 @@ func (m *Model) syncDetail() {
 	}
 }
 
-func (m *Model) scroll(d int) {
+func (m *model) scroll(d int) {
 	if m.detail && !m.split() {
 		m.dscroll = max(0, m.dscroll+d)
 		return
@@ -749,7 +883,7 @@ func (m *Model) scroll(d int) {
 	m.move(d)
 }
 
-func (m *Model) click(x, y int) {
+func (m *model) click(x, y int) {
 	if y < 2 || y >= 2+m.listHeight() {
 		return
 	}
@@ -771,14 +905,14 @@ func (m *Model) click(x, y int) {
 	}
 }
 
-func (m *Model) selected() *entry {
+func (m *model) selected() *entry {
 	if m.sel < 0 {
 		return nil
 	}
 	return m.buf.at(m.sel)
 }
 
-func (m *Model) resumeFollow() tea.Cmd {
+func (m *model) resumeFollow() tea.Cmd {
 	m.follow = true
 	m.newCount = 0
 	if m.paused {
@@ -792,15 +926,15 @@ func (m *Model) resumeFollow() tea.Cmd {
 	return nil
 }
 
-func (m *Model) flushPending() {
+func (m *model) flushPending() {
 	p := m.pending
 	m.pending = nil
 	m.pendingDrop = 0
 	m.ingest(p)
 }
 
-func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
-	if m.mode != modeNormal {
+func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
+	if m.in.active() {
 		return m.onInputKey(msg)
 	}
 	k := m.keys
@@ -888,16 +1022,16 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.bodyAll = false
 			m.clearSearch()
 		}
-		return m.correlatedCmd(m.selected().ev.RequestID)
+		return m.correlatedCmd(&m.selected().ev)
 	case key.Matches(msg, k.Back):
 		switch {
 		case m.search != "":
 			m.clearSearch()
 		case m.detail:
 			m.closeDetail()
-		case m.message != "" || m.inputErr != "":
+		case m.message != "" || m.in.err != "":
 			m.setNotice("", false)
-			m.inputErr = ""
+			m.in.err = ""
 		}
 	case key.Matches(msg, k.NextTab):
 		if m.detail {
@@ -913,11 +1047,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Filter):
 		if m.detail {
-			m.mode, m.input = modeSearch, m.search
-		} else {
-			m.mode, m.input = modeFilter, m.filter.String()
+			return m.in.open(modeSearch, m.search)
 		}
-		m.inputErr = ""
+		return m.in.open(modeFilter, m.filter.String())
 	case key.Matches(msg, k.NextMatch):
 		m.jumpMatch(1)
 	case key.Matches(msg, k.PrevMatch):
@@ -956,19 +1088,14 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.setNotice(fmt.Sprintf("copied event %s as JSON (%d bytes, OSC 52)", e.ID, len(b)), false)
 		return tea.SetClipboard(string(b))
 	case key.Matches(msg, k.Export):
-		m.mode = modeExport
-		m.input = "beignet-events-" + m.now().In(m.loc).Format("20060102-150405") + ".jsonl"
-		m.inputErr = ""
+		return m.in.open(modeExport, "beignet-events-"+m.now().In(m.loc).Format("20060102-150405")+".jsonl")
 	case key.Matches(msg, k.HAR):
 		e := m.detailEvent()
 		if e == nil {
 			return nil
 		}
 		m.harEv = *e
-		m.mode = modeHAR
-		m.input = "request-" + e.ID.String() + ".har"
-		m.inputErr = ""
-		return m.correlatedCmd(e.RequestID)
+		return tea.Batch(m.in.open(modeHAR, "request-"+e.ID.String()+".har"), m.correlatedCmd(e))
 	case key.Matches(msg, k.LoadAll):
 		if m.detail {
 			m.bodyAll = !m.bodyAll
@@ -984,13 +1111,13 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-func (m *Model) quit() tea.Cmd {
+func (m *model) quit() tea.Cmd {
 	m.quitting = true
 	m.cancel()
 	return tea.Quit
 }
 
-func (m *Model) closeDetail() {
+func (m *model) closeDetail() {
 	if !m.detail {
 		return
 	}
@@ -1003,77 +1130,72 @@ func (m *Model) closeDetail() {
 	m.clampView()
 }
 
-func (m *Model) refilter() {
+func (m *model) refilter() {
 	m.buf.refilter(m.matchFn())
 	m.clampView()
 }
 
-func (m *Model) onInputKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "esc":
-		if m.mode == modeSearch {
+// onInputKey routes a key while the prompt is open: the key map's
+// Submit and Cancel (and ctrl+c) here, editing keys to the text field.
+func (m *model) onInputKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case msg.String() == "ctrl+c":
+		return m.quit()
+	case key.Matches(msg, m.keys.Cancel):
+		if m.in.mode == modeSearch {
 			m.clearSearch()
 		}
-		m.mode, m.inputErr = modeNormal, ""
+		m.in.close()
 		return nil
-	case "enter":
+	case key.Matches(msg, m.keys.Submit):
 		return m.submitInput()
-	case "backspace":
-		if r := []rune(m.input); len(r) > 0 {
-			m.input = string(r[:len(r)-1])
-		}
-	case "ctrl+u":
-		m.input = ""
-	case "ctrl+c":
-		return m.quit()
-	default:
-		if msg.Text != "" {
-			m.input += msg.Text
-		}
 	}
-	m.onInputChanged()
-	return nil
+	changed, cmd := m.in.update(msg)
+	if changed {
+		m.onInputChanged()
+	}
+	return cmd
 }
 
 // onInputChanged validates the filter as it is typed (and searches live).
-func (m *Model) onInputChanged() {
-	switch m.mode {
+func (m *model) onInputChanged() {
+	switch m.in.mode {
 	case modeFilter:
-		if _, err := filter.Parse(m.input); err != nil {
-			m.inputErr = err.Error()
+		if _, err := filter.Parse(m.in.value()); err != nil {
+			m.in.err = err.Error()
 		} else {
-			m.inputErr = ""
+			m.in.err = ""
 		}
 	case modeSearch:
-		m.search = m.input
+		m.search = m.in.value()
 		m.findMatches()
 		m.jumpMatch(0)
 	}
 }
 
-func (m *Model) submitInput() tea.Cmd {
-	switch m.mode {
+func (m *model) submitInput() tea.Cmd {
+	switch m.in.mode {
 	case modeFilter:
-		f, err := filter.Parse(m.input)
+		f, err := filter.Parse(m.in.value())
 		if err != nil {
 			// Keep the last valid filter and the prompt open.
-			m.inputErr = err.Error()
+			m.in.err = err.Error()
 			return nil
 		}
 		m.filter = f
 		if f.Empty() {
 			m.filter = nil
 		}
-		m.mode, m.inputErr = modeNormal, ""
+		m.in.close()
 		m.refilter()
 	case modeSearch:
-		m.search = m.input
-		m.mode = modeNormal
+		m.search = m.in.value()
+		m.in.close()
 		m.findMatches()
 		m.jumpMatch(0)
 	case modeExport:
-		path := strings.TrimSpace(m.input)
-		m.mode = modeNormal
+		path := strings.TrimSpace(m.in.value())
+		m.in.close()
 		if path == "" {
 			return nil
 		}
@@ -1081,8 +1203,8 @@ func (m *Model) submitInput() tea.Cmd {
 		m.setNotice(fmt.Sprintf("exporting %d events to %s …", len(evs), textsafe.Line(path)), false)
 		return exportCmd(path, evs)
 	case modeHAR:
-		path := strings.TrimSpace(m.input)
-		m.mode = modeNormal
+		path := strings.TrimSpace(m.in.value())
+		m.in.close()
 		e := &m.harEv
 		if e.ID.IsZero() || path == "" {
 			return nil
@@ -1099,15 +1221,17 @@ func (m *Model) submitInput() tea.Cmd {
 	return nil
 }
 
-// requestEvents returns every known event correlated with e (same request
-// ID), from memory and from the source's history, oldest first, deduplicated.
-func (m *Model) requestEvents(e *event.Event) []event.Event {
-	if e.RequestID == "" {
+// requestEvents returns e's timeline: every known event of its trace (or,
+// without a trace ID, of its request), from every source's history and
+// from memory, oldest first, deduplicated.
+func (m *model) requestEvents(e *event.Event) []event.Event {
+	key := corrKey(e)
+	if key == "" {
 		return []event.Event{*e}
 	}
 	seen := map[event.ID]bool{}
 	var out []event.Event
-	for _, list := range [][]event.Event{m.correlated[e.RequestID], m.buf.byRequest(e.RequestID)} {
+	add := func(list []event.Event) {
 		for _, x := range list {
 			if !seen[x.ID] {
 				seen[x.ID] = true
@@ -1115,6 +1239,11 @@ func (m *Model) requestEvents(e *event.Event) []event.Event {
 			}
 		}
 	}
+	add(m.correlated[key])
+	if e.TraceID != "" {
+		add(m.buf.byTrace(e.TraceID))
+	}
+	add(m.buf.byRequest(e.RequestID))
 	if !seen[e.ID] {
 		out = append(out, *e)
 	}

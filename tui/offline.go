@@ -7,11 +7,12 @@ import (
 
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/store"
+	"github.com/beignet/devtools/stream"
 )
 
-// OfflineSource reads a store file opened read-only: the newest page first,
+// offlineSource reads a store file opened read-only: the newest page first,
 // older pages on demand.
-type OfflineSource struct {
+type offlineSource struct {
 	st    *store.Store
 	owned bool
 	first int
@@ -23,33 +24,33 @@ type OfflineSource struct {
 }
 
 // NewOfflineSource opens the store at path read-only.
-func NewOfflineSource(path string) (*OfflineSource, error) {
+func NewOfflineSource(path string) (Source, error) {
 	st, err := store.Open(path, &store.Options{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("tui: offline source: %w", err)
 	}
-	s := NewOfflineSourceFrom(st)
+	s := newOfflineSourceFrom(st)
 	s.owned = true
 	return s, nil
 }
 
-// NewOfflineSourceFrom reads an already open store; Close does not close it.
-func NewOfflineSourceFrom(st *store.Store) *OfflineSource {
-	return &OfflineSource{st: st, first: 2 * pageSize, done: make(chan struct{})}
+// newOfflineSourceFrom reads an already open store; Close does not close it.
+func newOfflineSourceFrom(st *store.Store) *offlineSource {
+	return &offlineSource{st: st, first: 2 * pageSize, done: make(chan struct{})}
 }
 
 // Describe returns the store's path.
-func (s *OfflineSource) Describe() string { return s.st.Path() }
+func (s *offlineSource) Describe() string { return s.st.Path() }
 
 // Next returns the newest page (and the offline state) once, then blocks
 // until ctx ends or the source closes.
-func (s *OfflineSource) Next(ctx context.Context) (Batch, error) {
+func (s *offlineSource) Next(ctx context.Context) (batch, error) {
 	s.mu.Lock()
 	sent := s.sent
 	s.sent = true
 	s.mu.Unlock()
 	if !sent {
-		b := Batch{Conn: &Conn{State: StateOffline}}
+		b := batch{Conn: &status{State: stream.StateOffline}}
 		page, err := s.st.List(store.Query{Limit: s.first})
 		if err != nil {
 			b.Err = fmt.Errorf("tui: offline source: %w", err)
@@ -67,14 +68,14 @@ func (s *OfflineSource) Next(ctx context.Context) (Batch, error) {
 	}
 	select {
 	case <-ctx.Done():
-		return Batch{}, ctx.Err()
+		return batch{}, ctx.Err()
 	case <-s.done:
-		return Batch{}, ErrClosed
+		return batch{}, errClosed
 	}
 }
 
 // Older returns up to limit events older than before, newest first.
-func (s *OfflineSource) Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
+func (s *offlineSource) Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
 	page, err := s.st.List(store.Query{Before: before, Limit: limit})
 	if err != nil {
 		return nil, fmt.Errorf("tui: offline source: %w", err)
@@ -83,7 +84,7 @@ func (s *OfflineSource) Older(ctx context.Context, before event.ID, limit int) (
 }
 
 // Newer returns up to limit events newer than after, oldest first.
-func (s *OfflineSource) Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
+func (s *offlineSource) Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
 	evs, err := s.st.Since(after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("tui: offline source: %w", err)
@@ -92,7 +93,7 @@ func (s *OfflineSource) Newer(ctx context.Context, after event.ID, limit int) ([
 }
 
 // Correlated returns the events of one request, oldest first.
-func (s *OfflineSource) Correlated(ctx context.Context, requestID string) ([]event.Event, error) {
+func (s *offlineSource) Correlated(ctx context.Context, requestID string) ([]event.Event, error) {
 	evs, err := s.st.Correlated(requestID)
 	if err != nil {
 		return nil, fmt.Errorf("tui: offline source: %w", err)
@@ -101,7 +102,7 @@ func (s *OfflineSource) Correlated(ctx context.Context, requestID string) ([]eve
 }
 
 // Close unblocks Next and closes the store if this source opened it.
-func (s *OfflineSource) Close() error {
+func (s *offlineSource) Close() error {
 	var err error
 	s.once.Do(func() {
 		close(s.done)

@@ -20,7 +20,7 @@ import (
 )
 
 func TestPumpBatchesArrivals(t *testing.T) {
-	p := NewPump(20*time.Millisecond, 0)
+	p := newPump(20*time.Millisecond, 0)
 	defer p.Close()
 	ctx := context.Background()
 	evs := sampleEvents(0, 5000)
@@ -57,7 +57,7 @@ func TestPumpBatchesArrivals(t *testing.T) {
 }
 
 func TestPumpBackPressureAndClose(t *testing.T) {
-	p := NewPump(time.Millisecond, 10)
+	p := newPump(time.Millisecond, 10)
 	ctx := context.Background()
 	pushed := make(chan error, 1)
 	go func() { pushed <- p.Push(ctx, sampleEvents(0, 25)...) }()
@@ -81,10 +81,10 @@ func TestPumpBackPressureAndClose(t *testing.T) {
 	}
 	go func() { pushed <- p.Push(ctx, sampleEvents(10, 1)...) }()
 	p.Close()
-	if err := <-pushed; !errors.Is(err, ErrClosed) {
+	if err := <-pushed; !errors.Is(err, errClosed) {
 		t.Fatalf("Push after Close = %v", err)
 	}
-	if _, err := p.Next(ctx); !errors.Is(err, ErrClosed) {
+	if _, err := p.Next(ctx); !errors.Is(err, errClosed) {
 		t.Fatalf("Next after Close = %v", err)
 	}
 }
@@ -115,7 +115,7 @@ func TestOfflineSourcePages(t *testing.T) {
 	defer src.Close()
 	ctx := context.Background()
 	b, err := src.Next(ctx)
-	if err != nil || b.Conn == nil || b.Conn.State != StateOffline {
+	if err != nil || b.Conn == nil || b.Conn.State != stream.StateOffline {
 		t.Fatalf("first batch: %+v, %v", b.Conn, err)
 	}
 	if len(b.Events) != 0 || len(b.History) != 1000 || b.History[0].ID != evs[1500].ID || b.History[999].ID != evs[2499].ID || !b.HistoryMore {
@@ -135,7 +135,7 @@ func TestOfflineSourcePages(t *testing.T) {
 	}
 	// Next then blocks until Close.
 	go src.Close()
-	if _, err := src.Next(ctx); !errors.Is(err, ErrClosed) {
+	if _, err := src.Next(ctx); !errors.Is(err, errClosed) {
 		t.Fatalf("Next after close = %v", err)
 	}
 }
@@ -148,14 +148,14 @@ func TestOfflineSourceMissingFile(t *testing.T) {
 
 // offlineModel is an 80x24 model over a store file holding evs, with a
 // ring of ringSize events, after its first batch (the newest 1,000).
-func offlineModel(t *testing.T, evs []event.Event, ringSize int) *Model {
+func offlineModel(t *testing.T, evs []event.Event, ringSize int) *model {
 	t.Helper()
 	src, err := NewOfflineSource(writeStore(t, evs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dark := true
-	m := NewModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: ringSize})
+	m := newModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: ringSize})
 	t.Cleanup(func() { m.Close() })
 	m.Update(windowSize(80, 24))
 	b, err := src.Next(context.Background())
@@ -224,7 +224,7 @@ func TestModelPagesForwardToLive(t *testing.T) {
 	}
 	// Live arrivals while away: two already stored, three not yet.
 	more := sampleEvents(3000, 3)
-	m.Update(batchMsg{b: Batch{Events: append([]event.Event{evs[2998], evs[2999]}, more...)}})
+	m.Update(batchMsg{b: batch{Events: append([]event.Event{evs[2998], evs[2999]}, more...)}})
 	if m.buf.newest().ev.ID != evs[1699].ID {
 		t.Fatal("a live arrival landed in an older window")
 	}
@@ -258,7 +258,7 @@ func TestModelPagesForwardToLive(t *testing.T) {
 	}
 	// From here on live arrivals are appended again.
 	next := sampleEvents(3003, 1)
-	m.Update(batchMsg{b: Batch{Events: next}})
+	m.Update(batchMsg{b: batch{Events: next}})
 	if m.buf.newest().ev.ID != next[0].ID {
 		t.Fatal("live arrival not appended at the edge")
 	}
@@ -271,7 +271,7 @@ func TestModelGKeepsArrivalsWhileAway(t *testing.T) {
 	m := offlineModel(t, evs, 1200)
 	_, cmd := m.Update(press("g"))
 	m.Update(cmd())
-	m.Update(batchMsg{b: Batch{Events: sampleEvents(3000, 2)}})
+	m.Update(batchMsg{b: batch{Events: sampleEvents(3000, 2)}})
 	_, cmd = m.Update(press("G"))
 	if cmd == nil {
 		t.Fatal("G did not reload the newest events")
@@ -347,7 +347,7 @@ func TestLiveSourceReceivesBatches(t *testing.T) {
 		if b.Info != "" {
 			info = b.Info
 		}
-		if b.Conn != nil && b.Conn.State == StateLive {
+		if b.Conn != nil && b.Conn.State == stream.StateLive {
 			break
 		}
 	}
@@ -388,11 +388,11 @@ func TestLiveSourceReceivesBatches(t *testing.T) {
 func TestLiveSourceRefusalsNoRetry(t *testing.T) {
 	for _, tc := range []struct {
 		status int
-		state  ConnState
+		state  stream.ConnState
 		err    error
 	}{
-		{http.StatusUnauthorized, StateAuthRefused, stream.ErrUnauthorized},
-		{http.StatusNotFound, StateNotFound, stream.ErrNotFound},
+		{http.StatusUnauthorized, stream.StateAuthRefused, stream.ErrUnauthorized},
+		{http.StatusNotFound, stream.StateNotFound, stream.ErrNotFound},
 	} {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			var hits atomic.Int32
@@ -437,11 +437,10 @@ func TestLiveSourceRefusalsNoRetry(t *testing.T) {
 func TestTopPagesBackWithoutLiveTraffic(t *testing.T) {
 	evs := sampleEvents(0, 1200)
 	src := newFake(evs)
-	m := unitModel(t, 80, 24)
-	m.src = src
+	m := unitModelOn(t, 80, 24, src)
 	// The newest page, as a live source hands it over on connect.
 	page := append([]event.Event(nil), evs[700:]...)
-	m.Update(batchMsg{b: Batch{History: page, HistoryMore: true}})
+	m.Update(batchMsg{b: batch{History: page, HistoryMore: true}})
 	_, cmd := m.Update(press("g"))
 	if cmd == nil {
 		t.Fatal("first g asked for no older page")
@@ -452,8 +451,7 @@ func TestTopPagesBackWithoutLiveTraffic(t *testing.T) {
 	}
 
 	// Empty view (a quiet app whose history was not read yet, or after c).
-	empty := unitModel(t, 80, 24)
-	empty.src = src
+	empty := unitModelOn(t, 80, 24, src)
 	_, cmd = empty.Update(press("g"))
 	if cmd == nil {
 		t.Fatal("g on an empty view asked for nothing")
@@ -484,14 +482,14 @@ func TestListTimeNeverRunsBackwards(t *testing.T) {
 			odd = append(odd, evs[i])
 		}
 	}
-	m.Update(batchMsg{b: Batch{Events: even}})
+	m.Update(batchMsg{b: batch{Events: even}})
 	m.Update(press("k"))
 	m.Update(press("k"))
 	selID := m.selected().ev.ID
 	// A second instance's events come late and out of order.
 	slices.Reverse(odd)
-	m.Update(batchMsg{b: Batch{Events: odd}})
-	m.Update(batchMsg{b: Batch{Events: evs[10:12]}}) // duplicates are dropped
+	m.Update(batchMsg{b: batch{Events: odd}})
+	m.Update(batchMsg{b: batch{Events: evs[10:12]}}) // duplicates are dropped
 	if m.buf.len() != 40 {
 		t.Fatalf("%d in memory, want 40", m.buf.len())
 	}

@@ -10,9 +10,9 @@ import (
 	"github.com/beignet/devtools/event"
 )
 
-// Styles holds every style the console uses; components take it, never build
-// their own. NewStyles picks the palette.
-type Styles struct {
+// styles holds every style the console uses; components take it, never build
+// their own. newStyles picks the palette.
+type styles struct {
 	Dark, NoColor bool
 
 	Header, Row, Selected, Dim, Title, Key, Redacted, Escaped, Match, CurrentMatch         lipgloss.Style
@@ -61,16 +61,16 @@ func lightPalette() palette {
 	}
 }
 
-// NewStyles returns the styles for a dark or light background. With noColor
+// newStyles returns the styles for a dark or light background. With noColor
 // it uses no colours at all, only bold, underline and reverse, so the
 // console stays readable under NO_COLOR.
-func NewStyles(dark, noColor bool) *Styles {
+func newStyles(dark, noColor bool) *styles {
 	p := lightPalette()
 	if dark {
 		p = darkPalette()
 	}
 	n := lipgloss.NewStyle
-	s := &Styles{Dark: dark, NoColor: noColor, Badge: map[event.Kind]lipgloss.Style{}}
+	s := &styles{Dark: dark, NoColor: noColor, Badge: map[event.Kind]lipgloss.Style{}}
 	if noColor {
 		s.Header = n().Bold(true)
 		s.Row = n()
@@ -130,29 +130,6 @@ func NewStyles(dark, noColor bool) *Styles {
 	return s
 }
 
-// status returns the style for an HTTP status code.
-func (s *Styles) status(code int) lipgloss.Style {
-	switch {
-	case code >= 500:
-		return s.Status5xx
-	case code >= 400:
-		return s.Status4xx
-	case code >= 300:
-		return s.Status3xx
-	case code >= 200:
-		return s.Status2xx
-	}
-	return s.Dim
-}
-
-// badge returns the style of a kind badge.
-func (s *Styles) badge(k event.Kind) lipgloss.Style {
-	if st, ok := s.Badge[k]; ok {
-		return st
-	}
-	return s.Dim
-}
-
 // span is a style's escape sequences around a text, computed once: rows are
 // built by concatenation instead of a lipgloss Render per cell.
 type span struct{ pre, suf string }
@@ -199,7 +176,7 @@ func (ss *spanSet) badge(k event.Kind) span {
 }
 
 // spans returns the precomputed spans of the list's cell styles.
-func (s *Styles) spans() *spanSet {
+func (s *styles) spans() *spanSet {
 	if s.sp == nil {
 		ss := &spanSet{dim: spanOf(s.Dim), row: spanOf(s.Row), s2: spanOf(s.Status2xx), s3: spanOf(s.Status3xx),
 			s4: spanOf(s.Status4xx), s5: spanOf(s.Status5xx), badges: map[event.Kind]span{}}

@@ -10,19 +10,20 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/stream"
 )
 
 // runTea runs m in a teatest program of the given size, lets steps send
 // messages, quits and returns the final model. Messages sent with tm.Send are
 // processed in order before the quit.
-func runTea(t *testing.T, m *Model, w, h int, steps func(tm *teatest.TestModel)) *Model {
+func runTea(t *testing.T, m *model, w, h int, steps func(tm *teatest.TestModel)) *model {
 	t.Helper()
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
 	steps(tm)
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
-	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*model)
 	t.Cleanup(func() { fm.Close() })
 	return fm
 }
@@ -52,14 +53,14 @@ func keys(tm *teatest.TestModel, ks ...string) {
 	}
 }
 
-func live() Batch {
-	return Batch{Conn: &Conn{State: StateLive}, Info: "notes (development, retention 24h)"}
+func live() batch {
+	return batch{Conn: &status{State: stream.StateLive}, Info: "notes (development, retention 24h)"}
 }
 
 func TestGoldenList(t *testing.T) {
 	m := runTea(t, newTestModel(newFake(nil), true), 80, 24, func(tm *teatest.TestModel) {
 		tm.Send(batchMsg{b: live()})
-		tm.Send(batchMsg{b: Batch{Events: sampleEvents(0, 40)}})
+		tm.Send(batchMsg{b: batch{Events: sampleEvents(0, 40)}})
 	})
 	if !m.follow || m.newCount != 0 {
 		t.Errorf("follow=%v new=%d, want following with no counter", m.follow, m.newCount)
@@ -70,7 +71,7 @@ func TestGoldenList(t *testing.T) {
 func TestGoldenListLight(t *testing.T) {
 	m := runTea(t, newTestModel(newFake(nil), false), 120, 20, func(tm *teatest.TestModel) {
 		tm.Send(batchMsg{b: live()})
-		tm.Send(batchMsg{b: Batch{Events: sampleEvents(0, 12)}})
+		tm.Send(batchMsg{b: batch{Events: sampleEvents(0, 12)}})
 	})
 	requireGolden(t, m)
 }
@@ -80,9 +81,9 @@ func TestGoldenListLight(t *testing.T) {
 func TestGoldenScrolledUpNewCounter(t *testing.T) {
 	m := runTea(t, newTestModel(newFake(nil), true), 80, 24, func(tm *teatest.TestModel) {
 		tm.Send(batchMsg{b: live()})
-		tm.Send(batchMsg{b: Batch{Events: sampleEvents(0, 40)}})
+		tm.Send(batchMsg{b: batch{Events: sampleEvents(0, 40)}})
 		keys(tm, "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k")
-		tm.Send(batchMsg{b: Batch{Events: sampleEvents(40, 7)}})
+		tm.Send(batchMsg{b: batch{Events: sampleEvents(40, 7)}})
 	})
 	if m.follow || m.newCount != 7 {
 		t.Fatalf("follow=%v new=%d, want not following and +7", m.follow, m.newCount)
@@ -100,7 +101,7 @@ func TestGoldenDetailTabs(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			m := runTea(t, newTestModel(newFake(nil), true), 90, 30, func(tm *teatest.TestModel) {
 				tm.Send(batchMsg{b: live()})
-				tm.Send(batchMsg{b: Batch{Events: sampleEvents(0, 24)}})
+				tm.Send(batchMsg{b: batch{Events: sampleEvents(0, 24)}})
 				keys(tm, "k", "k", "k") // select the last request (event 20)
 				keys(tm, "enter")
 				for j := 0; j < i; j++ {
@@ -118,9 +119,9 @@ func TestGoldenDetailTabs(t *testing.T) {
 func TestGoldenSplitView(t *testing.T) {
 	m := runTea(t, newTestModel(newFake(nil), true), 180, 30, func(tm *teatest.TestModel) {
 		tm.Send(batchMsg{b: live()})
-		tm.Send(batchMsg{b: Batch{Events: sampleEvents(0, 24)}})
+		tm.Send(batchMsg{b: batch{Events: sampleEvents(0, 24)}})
 		keys(tm, "k", "k", "k", "enter", "tab", "tab", "tab")
-		tm.Send(batchMsg{b: Batch{Events: sampleEvents(24, 5)}})
+		tm.Send(batchMsg{b: batch{Events: sampleEvents(24, 5)}})
 	})
 	if m.newCount != 5 {
 		t.Fatalf("new=%d, want 5 (arrivals while reading a detail only count)", m.newCount)
@@ -131,7 +132,7 @@ func TestGoldenSplitView(t *testing.T) {
 func TestGoldenFilterError(t *testing.T) {
 	m := runTea(t, newTestModel(newFake(nil), true), 80, 24, func(tm *teatest.TestModel) {
 		tm.Send(batchMsg{b: live()})
-		tm.Send(batchMsg{b: Batch{Events: sampleEvents(0, 40)}})
+		tm.Send(batchMsg{b: batch{Events: sampleEvents(0, 40)}})
 		keys(tm, "/")
 		tm.Type("status:>=400")
 		keys(tm, "enter", "/")
@@ -144,8 +145,8 @@ func TestGoldenFilterError(t *testing.T) {
 	if m.filter.String() != "status:>=400" {
 		t.Fatalf("filter = %q, want the last valid one kept", m.filter.String())
 	}
-	if m.mode != modeFilter || m.inputErr == "" {
-		t.Fatalf("mode=%v err=%q, want prompt open with an error", m.mode, m.inputErr)
+	if m.in.mode != modeFilter || m.in.err == "" {
+		t.Fatalf("mode=%v err=%q, want prompt open with an error", m.in.mode, m.in.err)
 	}
 	requireGolden(t, m)
 }
@@ -153,7 +154,7 @@ func TestGoldenFilterError(t *testing.T) {
 func TestGoldenFilterApplied(t *testing.T) {
 	m := runTea(t, newTestModel(newFake(nil), true), 80, 24, func(tm *teatest.TestModel) {
 		tm.Send(batchMsg{b: live()})
-		tm.Send(batchMsg{b: Batch{Events: sampleEvents(0, 40)}})
+		tm.Send(batchMsg{b: batch{Events: sampleEvents(0, 40)}})
 		keys(tm, "/")
 		tm.Type("kind:request -status:2xx")
 		keys(tm, "enter", "4") // and hide logs
@@ -176,7 +177,7 @@ func TestGoldenHelp(t *testing.T) {
 		t.Fatal("help not shown")
 	}
 	out := ansi.Strip(m.Render())
-	for _, b := range DefaultKeyMap().FullHelp() {
+	for _, b := range defaultKeyMap().FullHelp() {
 		for _, k := range b {
 			if !strings.Contains(out, k.Help().Desc) {
 				t.Errorf("help lacks %q", k.Help().Desc)
@@ -187,19 +188,19 @@ func TestGoldenHelp(t *testing.T) {
 }
 
 func TestGoldenStatusBar(t *testing.T) {
-	states := map[string]Batch{
-		"connecting":    {Conn: &Conn{State: StateConnecting}},
-		"live":          {Conn: &Conn{State: StateLive}, Stats: &ServerStats{Recorded: 100, Dropped: 3}, Gaps: 2},
-		"reconnecting":  {Conn: &Conn{State: StateReconnecting, RetryIn: 4 * time.Second, Since: fixedNow().Add(-1500 * time.Millisecond), Err: errString("websocket: connection reset")}},
-		"offline":       {Conn: &Conn{State: StateOffline}},
-		"authrefused":   {Conn: &Conn{State: StateAuthRefused, Err: errString("stream: unauthorized (401)")}},
-		"originrefused": {Conn: &Conn{State: StateOriginRefused}},
-		"notfound":      {Conn: &Conn{State: StateNotFound, Err: errString("stream: no devtools route at this URL (HTTP 404)")}},
+	states := map[string]batch{
+		"connecting":    {Conn: &status{State: stream.StateConnecting}},
+		"live":          {Conn: &status{State: stream.StateLive}, Stats: &serverStats{Recorded: 100, Dropped: 3}, Gaps: 2},
+		"reconnecting":  {Conn: &status{State: stream.StateReconnecting, RetryIn: 4 * time.Second, Since: fixedNow().Add(-1500 * time.Millisecond), Err: errString("websocket: connection reset")}},
+		"offline":       {Conn: &status{State: stream.StateOffline}},
+		"authrefused":   {Conn: &status{State: stream.StateAuthRefused, Err: errString("stream: unauthorized (401)")}},
+		"originrefused": {Conn: &status{State: stream.StateOriginRefused}},
+		"notfound":      {Conn: &status{State: stream.StateNotFound, Err: errString("stream: no devtools route at this URL (HTTP 404)")}},
 	}
 	for name, b := range states {
 		t.Run(name, func(t *testing.T) {
 			m := runTea(t, newTestModel(newFake(nil), true), 80, 8, func(tm *teatest.TestModel) {
-				tm.Send(batchMsg{b: Batch{Events: sampleEvents(0, 3)}})
+				tm.Send(batchMsg{b: batch{Events: sampleEvents(0, 3)}})
 				tm.Send(batchMsg{b: b})
 			})
 			requireGolden(t, m)
@@ -228,10 +229,10 @@ func TestHostileEventsAreEscaped(t *testing.T) {
 		V: 1, ID: mkID(at, 3), Time: at, Kind: event.KindAudit, Audit: &event.Audit{Actor: hostile, Action: hostile}, RequestID: hostile,
 	}}
 	dark := true
-	m := NewModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark, SplitWidth: -1})
+	m := newModel(Options{Source: newFake(nil), Now: fixedNow, Location: time.UTC, Dark: &dark, SplitWidth: -1})
 	defer m.Close()
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 40})
-	m.Update(batchMsg{b: Batch{Events: evs, Info: hostile, Err: errString(hostile)}})
+	m.Update(batchMsg{b: batch{Events: evs, Info: hostile, Err: errString(hostile)}})
 	screens := []string{m.Render()}
 	m.setNotice("", false)
 	m.Update(press("k"))
@@ -270,7 +271,7 @@ func TestProgramPullsFromSource(t *testing.T) {
 	m := newTestModel(src, true)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
 	ctx := t.Context()
-	src.pump.Update(func(b *Batch) { b.Conn = &Conn{State: StateLive} })
+	src.pump.Update(func(b *batch) { b.Conn = &status{State: stream.StateLive} })
 	if err := src.pump.Push(ctx, sampleEvents(0, 30)...); err != nil {
 		t.Fatal(err)
 	}
@@ -284,9 +285,9 @@ func TestProgramPullsFromSource(t *testing.T) {
 		return strings.Contains(string(b), "/api/notes/36")
 	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
 	tm.Send(press("q"))
-	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*model)
 	defer fm.Close()
-	if fm.buf.len() != 40 || fm.conn.State != StateLive {
+	if fm.buf.len() != 40 || fm.conn.State != stream.StateLive {
 		t.Fatalf("model holds %d events, state %v", fm.buf.len(), fm.conn.State)
 	}
 }

@@ -12,28 +12,29 @@ import (
 
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/internal/textsafe"
+	"github.com/beignet/devtools/stream"
 )
 
 // Layout: title (1), body, status bar (1), footer (1). The list body has a
 // column header row.
 
-func (m *Model) split() bool {
+func (m *model) split() bool {
 	return m.detail && m.opts.SplitWidth > 0 && m.width >= m.opts.SplitWidth
 }
 
-func (m *Model) bodyHeight() int { return max(1, m.height-3) }
+func (m *model) bodyHeight() int { return max(1, m.height-3) }
 
 // listHeight is the number of event rows shown.
-func (m *Model) listHeight() int { return max(1, m.bodyHeight()-1) }
+func (m *model) listHeight() int { return max(1, m.bodyHeight()-1) }
 
-func (m *Model) listWidth() int {
+func (m *model) listWidth() int {
 	if m.split() {
 		return m.width * 45 / 100
 	}
 	return m.width
 }
 
-func (m *Model) detailWidth() int {
+func (m *model) detailWidth() int {
 	if m.split() {
 		return m.width - m.listWidth() - 1
 	}
@@ -41,7 +42,7 @@ func (m *Model) detailWidth() int {
 }
 
 // View implements tea.Model.
-func (m *Model) View() tea.View {
+func (m *model) View() tea.View {
 	v := tea.NewView(m.Render())
 	v.AltScreen = true
 	if m.mouse {
@@ -52,7 +53,7 @@ func (m *Model) View() tea.View {
 }
 
 // Render returns the screen content (what View shows).
-func (m *Model) Render() string {
+func (m *model) Render() string {
 	if m.quitting {
 		return ""
 	}
@@ -122,10 +123,10 @@ func fitRight(s string, w int) string {
 	return strings.Repeat(" ", w-sw) + s
 }
 
-func (m *Model) renderTitle() string {
+func (m *model) renderTitle() string {
 	left := " beignet-devtools"
-	if m.src != nil {
-		left += "  " + textsafe.Line(m.src.Describe())
+	if m.fl != nil {
+		left += "  " + textsafe.Line(m.fl.describe())
 	}
 	if m.info != "" {
 		left += "  " + m.info
@@ -139,7 +140,7 @@ func (m *Model) renderTitle() string {
 		}
 	case m.newCount > 0:
 		right = fmt.Sprintf("+%d new ", m.newCount)
-	case m.follow && m.conn.State != StateOffline:
+	case m.follow && m.conn.State != stream.StateOffline:
 		// A store file read offline does not grow: nothing to follow.
 		right = "FOLLOW "
 	}
@@ -169,24 +170,54 @@ func kindLabel(k event.Kind) string {
 // Column widths of the list.
 const (
 	colTime   = 12
+	colInst   = 14
 	colBadge  = 8
 	colMethod = 7
 	colStatus = 3
 	colDur    = 7
 )
 
-func (m *Model) targetWidth(w int) int {
-	return max(4, w-(1+colTime+1+colBadge+1+colMethod+1+1+colStatus+1+colDur))
+// instWidth is the width of the INSTANCE column, shown (after TIME) when
+// the console follows several instances.
+func (m *model) instWidth() int {
+	if m.fl.multi() {
+		return colInst
+	}
+	return 0
 }
 
-func (m *Model) renderHeader(w int) string {
-	h := " " + fit("TIME", colTime) + " " + fit("KIND", colBadge) + " " + fit("METHOD", colMethod) + " " +
+func (m *model) targetWidth(w int) int {
+	iw := m.instWidth()
+	if iw > 0 {
+		iw++
+	}
+	return max(4, w-(1+colTime+1+iw+colBadge+1+colMethod+1+1+colStatus+1+colDur))
+}
+
+// instCell is a row's instance, fitted to its column ("" without one).
+func (m *model) instCell(e *event.Event) string {
+	if m.instWidth() == 0 {
+		return ""
+	}
+	name := e.Instance
+	if name == "" {
+		name = e.App
+	}
+	return fit(textsafe.Line(name), colInst) + " "
+}
+
+func (m *model) renderHeader(w int) string {
+	inst := ""
+	if iw := m.instWidth(); iw > 0 {
+		inst = fit("INSTANCE", iw) + " "
+	}
+	h := " " + fit("TIME", colTime) + " " + inst + fit("KIND", colBadge) + " " + fit("METHOD", colMethod) + " " +
 		fit("PATH / TARGET", m.targetWidth(w)) + " " + fit("STA", colStatus) + " " + fitRight("DUR", colDur)
 	return m.st.Header.Render(fit(h, w))
 }
 
 // cells returns the cleaned, unstyled cells of a row.
-func (m *Model) cells(e *event.Event) (tm, method, target, status, dur string, code int) {
+func (m *model) cells(e *event.Event) (tm, method, target, status, dur string, code int) {
 	// The list is in recording order (ID order, across sources too), so
 	// it shows when each event was recorded: time never runs backwards
 	// down the list. A request is recorded when it completes, after its
@@ -270,14 +301,14 @@ func fmtDur(d time.Duration) string {
 
 // row renders an entry's line at width w, cached per entry, width and style
 // generation so scrolling and streaming only render new rows.
-func (m *Model) row(e *entry, w int, selected bool) string {
+func (m *model) row(e *entry, w int, selected bool) string {
 	if !selected && e.rowW == w && e.rowG == m.styleG && e.row != "" {
 		return e.row
 	}
 	tm, method, target, status, dur, code := m.cells(&e.ev)
 	tw := m.targetWidth(w)
 	if selected {
-		line := "▶" + fit(tm, colTime) + " " + fit(" "+kindLabel(e.ev.Kind), colBadge) + " " + fit(method, colMethod) + " " +
+		line := "▶" + fit(tm, colTime) + " " + m.instCell(&e.ev) + fit(" "+kindLabel(e.ev.Kind), colBadge) + " " + fit(method, colMethod) + " " +
 			fit(target, tw) + " " + fit(status, colStatus) + " " + fitRight(dur, colDur)
 		return m.st.Selected.Render(fit(line, w))
 	}
@@ -287,6 +318,9 @@ func (m *Model) row(e *entry, w int, selected bool) string {
 	b.WriteString(" ")
 	sp.dim.wrap(&b, fit(tm, colTime))
 	b.WriteByte(' ')
+	if inst := m.instCell(&e.ev); inst != "" {
+		sp.row.wrap(&b, inst)
+	}
 	sp.badge(e.ev.Kind).wrap(&b, fit(" "+kindLabel(e.ev.Kind), colBadge))
 	b.WriteByte(' ')
 	sp.row.wrap(&b, fit(method, colMethod)+" "+fit(target, tw))
@@ -294,7 +328,11 @@ func (m *Model) row(e *entry, w int, selected bool) string {
 	sp.status(code).wrap(&b, fit(status, colStatus))
 	b.WriteByte(' ')
 	sp.dim.wrap(&b, fitRight(dur, colDur))
-	used := 1 + colTime + 1 + colBadge + 1 + colMethod + 1 + tw + 1 + colStatus + 1 + colDur
+	iw := m.instWidth()
+	if iw > 0 {
+		iw++
+	}
+	used := 1 + colTime + 1 + iw + colBadge + 1 + colMethod + 1 + tw + 1 + colStatus + 1 + colDur
 	if used < w {
 		b.WriteString(strings.Repeat(" ", w-used))
 	}
@@ -307,7 +345,7 @@ func (m *Model) row(e *entry, w int, selected bool) string {
 }
 
 // renderList renders the header and only the visible rows.
-func (m *Model) renderList(w, h int) []string {
+func (m *model) renderList(w, h int) []string {
 	out := make([]string, 0, h)
 	out = append(out, m.renderHeader(w))
 	n := m.buf.visLen()
@@ -317,9 +355,9 @@ func (m *Model) renderList(w, h int) []string {
 		switch {
 		case m.buf.len() > 0:
 			msg = "no events match the filter"
-		case m.conn.State == StateOffline:
+		case m.conn.State == stream.StateOffline:
 			msg = "no events"
-		case m.conn.State == StateAuthRefused || m.conn.State == StateOriginRefused || m.conn.State == StateNotFound:
+		case m.conn.State == stream.StateAuthRefused || m.conn.State == stream.StateOriginRefused || m.conn.State == stream.StateNotFound:
 			msg = "not connected: " + m.conn.State.String()
 		}
 		out = append(out, m.st.Dim.Render(fit("  "+msg, w)))
@@ -340,31 +378,88 @@ func (m *Model) renderList(w, h int) []string {
 	return out
 }
 
-func (m *Model) connText() (string, lipgloss.Style) {
+func (m *model) connText() (string, lipgloss.Style) {
+	if m.fl.multi() {
+		return m.fleetText()
+	}
 	switch m.conn.State {
-	case StateLive:
+	case stream.StateLive:
 		return "● live", m.st.StatusOK
-	case StateConnecting:
+	case stream.StateConnecting:
 		return "◌ connecting", m.st.StatusWarn
-	case StateReconnecting:
+	case stream.StateReconnecting:
 		left := m.conn.RetryIn
 		if !m.conn.Since.IsZero() {
 			left -= m.now().Sub(m.conn.Since)
 		}
 		secs := int((max(left, 0) + time.Second - 1) / time.Second)
 		return fmt.Sprintf("↻ reconnecting in %ds", secs), m.st.StatusWarn
-	case StateOffline:
+	case stream.StateOffline:
 		return "■ offline", m.st.StatusOK
-	case StateAuthRefused:
+	case stream.StateAuthRefused:
 		return "✖ auth refused", m.st.StatusErr
-	case StateOriginRefused:
+	case stream.StateOriginRefused:
 		return "✖ origin refused", m.st.StatusErr
-	case StateNotFound:
+	case stream.StateNotFound:
 		return "✖ no devtools route", m.st.StatusErr
-	case StateClosed:
+	case stream.StateClosed:
 		return "■ closed", m.st.StatusWarn
 	}
 	return "?", m.st.StatusBar
+}
+
+// stateGlyph is a source's state in one character, and whether it is a
+// failure (refused, gone) or a wait (connecting, reconnecting).
+func stateGlyph(s stream.ConnState) (glyph, word string, bad, wait bool) {
+	switch s {
+	case stream.StateLive:
+		return "●", "live", false, false
+	case stream.StateOffline:
+		return "■", "offline", false, false
+	case stream.StateConnecting:
+		return "◌", "connecting", false, true
+	case stream.StateReconnecting:
+		return "↻", "reconnecting", false, true
+	case stream.StateClosed:
+		return "✖", "gone", true, false
+	}
+	return "✖", "refused", true, false
+}
+
+// fleetText is the status of several sources: each instance with its
+// state ("● a:8081 ↻ b:8082 ✖ c:8083"), or, when that does not fit in half
+// the bar, a count per state ("● 5 live ↻ 1 reconnecting ✖ 2 refused").
+func (m *model) fleetText() (string, lipgloss.Style) {
+	var each []string
+	count := map[string]int{}
+	var order []string
+	anyBad, anyWait := false, false
+	for i, c := range m.conns {
+		g, word, bad, wait := stateGlyph(c.State)
+		anyBad, anyWait = anyBad || bad, anyWait || wait
+		each = append(each, g+" "+textsafe.Line(m.fl.labels[i]))
+		key := g + " %d " + word
+		if count[key] == 0 {
+			order = append(order, key)
+		}
+		count[key]++
+	}
+	st := m.st.StatusOK
+	switch {
+	case anyBad:
+		st = m.st.StatusErr
+	case anyWait:
+		st = m.st.StatusWarn
+	}
+	text := strings.Join(each, " ")
+	if ansi.StringWidth(text) > m.width/2 {
+		parts := make([]string, len(order))
+		for i, k := range order {
+			parts[i] = fmt.Sprintf(k, count[k])
+		}
+		text = strings.Join(parts, " ")
+	}
+	return text, st
 }
 
 var shortKinds = map[event.Kind]string{
@@ -372,18 +467,22 @@ var shortKinds = map[event.Kind]string{
 	event.KindLog: "log", event.KindError: "err", event.KindCustom: "custom",
 }
 
-func (m *Model) renderStatus() string {
+func (m *model) renderStatus() string {
 	state, stStyle := m.connText()
 	shown := fmt.Sprintf("%d/%d", m.buf.visLen(), m.buf.len())
 	if f := m.filter.String(); f != "" {
 		shown = "filter " + textsafe.Line(f) + " " + shown
 	}
 	parts := []string{shown}
-	if m.conn.State != StateOffline {
+	if m.conn.State != stream.StateOffline {
 		// Offline, events are read, not arriving: no rate to show.
 		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.rate))
 	}
-	parts = append(parts, fmt.Sprintf("drop %d gap %d", m.srv.Dropped+uint64(m.dropped), m.gaps))
+	dropped := uint64(m.dropped)
+	for _, st := range m.srvs {
+		dropped += st.Dropped
+	}
+	parts = append(parts, fmt.Sprintf("drop %d gap %d", dropped, m.gaps))
 	var kinds []string
 	for i, k := range event.Kinds() {
 		switch {
@@ -401,16 +500,10 @@ func (m *Model) renderStatus() string {
 	return stStyle.Render(" "+state) + m.st.StatusBar.Render(fit(rest, max(0, m.width-sw)))
 }
 
-func (m *Model) renderFooter() string {
+func (m *model) renderFooter() string {
 	w := m.width
-	switch m.mode {
-	case modeFilter, modeSearch, modeExport, modeHAR:
-		prompt := map[inputMode]string{modeFilter: "filter: ", modeSearch: "search: ", modeExport: "export JSON lines to: ", modeHAR: "write HAR to: "}[m.mode]
-		line := m.st.Key.Render(prompt) + textsafe.Line(m.input) + "█"
-		if m.inputErr != "" {
-			line += "  " + m.st.Error.Render("✖ "+textsafe.Line(strings.TrimPrefix(m.inputErr, "filter: invalid query: ")))
-		}
-		return ansi.Truncate(line, w, "…")
+	if m.in.active() {
+		return m.in.view(m.st, w)
 	}
 	if m.message != "" {
 		st := m.st.Notice
@@ -419,11 +512,11 @@ func (m *Model) renderFooter() string {
 		}
 		return st.Render(fit(textsafe.Line(m.message), w))
 	}
-	if m.inputErr != "" {
-		return m.st.Error.Render(fit(textsafe.Line(m.inputErr), w))
+	if m.in.err != "" {
+		return m.st.Error.Render(fit(textsafe.Line(m.in.err), w))
 	}
-	if !m.detail {
-		return ansi.Truncate(m.help.ShortHelpView(m.keys.ShortHelp()), w, "…")
+	if m.showHelp {
+		return ansi.Truncate(m.help.ShortHelpView([]key.Binding{m.keys.Back, m.keys.Quit}), w, "…")
 	}
 	prefix := ""
 	if len(m.matches) > 0 {
@@ -431,16 +524,19 @@ func (m *Model) renderFooter() string {
 	} else if m.search != "" {
 		prefix = "no match for " + textsafe.Line(m.search) + " · "
 	}
-	return ansi.Truncate(m.st.New.Render(prefix)+m.help.ShortHelpView(m.keys.DetailHelp()), w, "…")
+	return ansi.Truncate(m.st.New.Render(prefix)+m.help.ShortHelpView(m.keys.ShortHelp()), w, "…")
 }
 
-func (m *Model) renderHelp(h int) []string {
-	lines := []string{"", "  " + m.st.Title.Render("Keys") + m.st.Dim.Render("  (? or esc closes)"), ""}
-	lines = append(lines, m.helpColumns(m.width-2)...)
+func (m *model) renderHelp(h int) []string {
+	lines := []string{"", "  " + m.st.Title.Render("Keys") + m.st.Dim.Render("  (? or esc closes)")}
+	for _, l := range strings.Split(m.help.FullHelpView(m.keys.FullHelp()), "\n") {
+		lines = append(lines, "  "+l)
+	}
 	lines = append(lines, "", "  "+m.st.Title.Render("Filter")+m.st.Dim.Render("  (/ opens the filter bar; terms AND together)"))
 	for _, l := range []string{
 		"kind:request status:>=500 status:4xx method:POST path:/api/* provider:stripe",
 		"actor:alice tenant:acme level:error req:ID dur:>200ms  words \"quoted\" -negate",
+		"instance:web-2 app:notes (the emitting instance and app)",
 	} {
 		lines = append(lines, "  "+l)
 	}
@@ -451,41 +547,6 @@ func (m *Model) renderHelp(h int) []string {
 		} else {
 			out[i] = strings.Repeat(" ", m.width)
 		}
-	}
-	return out
-}
-
-// helpColumns lays the key map's bindings out in as many columns as fit.
-func (m *Model) helpColumns(w int) []string {
-	var all []key.Binding
-	for _, g := range m.keys.FullHelp() {
-		for _, b := range g {
-			if b.Enabled() {
-				all = append(all, b)
-			}
-		}
-	}
-	kw, dw := 0, 0
-	for _, b := range all {
-		kw = max(kw, ansi.StringWidth(b.Help().Key))
-		dw = max(dw, ansi.StringWidth(b.Help().Desc))
-	}
-	colW := kw + 1 + dw + 2
-	cols := max(1, min(3, w/colW))
-	rows := (len(all) + cols - 1) / cols
-	out := make([]string, rows)
-	for r := 0; r < rows; r++ {
-		var sb strings.Builder
-		sb.WriteString("  ")
-		for c := 0; c < cols; c++ {
-			i := c*rows + r
-			if i >= len(all) {
-				break
-			}
-			h := all[i].Help()
-			sb.WriteString(m.st.Key.Render(fit(h.Key, kw)) + " " + m.st.Row.Render(fit(h.Desc, dw+2)))
-		}
-		out[r] = sb.String()
 	}
 	return out
 }

@@ -45,6 +45,11 @@ type Options struct {
 	SlowDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// StoreRequired makes New fail with the store's error when the file
+	// cannot be used (not a store, corrupt, locked), leaving it untouched:
+	// `demo --db FILE` asks for that file. False (the default) behaves as
+	// an embedding app does: the recorder runs live only and retries.
+	StoreRequired bool
 	// DisableRecorder turns the recorder off, as production does by
 	// default: the middleware passes requests straight through and the
 	// devtools route answers 404. The load test's baseline uses it.
@@ -61,6 +66,7 @@ type App struct {
 	now       func() time.Time
 
 	rec      *recorder.Recorder
+	store    *store.Store // opened by New, closed by Close after rec
 	log      *slog.Logger
 	devtools http.Handler
 	handler  http.Handler
@@ -135,16 +141,30 @@ func New(opts Options) (*App, error) {
 		baseLogger = slog.New(discardHandler{level: slog.LevelInfo})
 	}
 	on := !opts.DisableRecorder
+	if on && opts.StoreRequired {
+		// The app opens its store itself, so that a file it cannot use
+		// (not a store, corrupt, locked by another process) stops it with
+		// the store's error, the file untouched, instead of running live
+		// only as an app does (the recorder retries its own store).
+		st, err := store.Open(a.storePath, opts.StoreOptions)
+		if err != nil {
+			a.removeTemp()
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		a.store = st
+	}
 	rec, err := recorder.New(recorder.Config{
 		App:          a.name,
 		Env:          env,
 		Enabled:      &on,
+		Store:        a.store,
 		StorePath:    a.storePath,
 		StoreOptions: opts.StoreOptions,
 		Logger:       baseLogger,
 		Now:          opts.Now,
 	})
 	if err != nil {
+		a.closeStore()
 		a.removeTemp()
 		return nil, fmt.Errorf("app: recorder: %w", err)
 	}
@@ -177,7 +197,18 @@ func New(opts Options) (*App, error) {
 
 func (a *App) closeEarly() {
 	_ = a.rec.Close(context.Background())
+	a.closeStore()
 	a.removeTemp()
+}
+
+// closeStore closes the store the app opened (after the recorder).
+func (a *App) closeStore() error {
+	if a.store == nil {
+		return nil
+	}
+	err := a.store.Close()
+	a.store = nil
+	return err
 }
 
 func (a *App) removeTemp() {
@@ -199,9 +230,6 @@ func (a *App) StorePath() string { return a.storePath }
 // Recorder returns the embedded recorder.
 func (a *App) Recorder() *recorder.Recorder { return a.rec }
 
-// ProviderURL returns the base URL of the in-process fake payment provider.
-func (a *App) ProviderURL() string { return a.providerURL }
-
 // Close ends feed streams, stops the fake provider, and closes the recorder
 // (flushing queued events to the store). It removes the temporary store
 // directory when New created one.
@@ -222,6 +250,9 @@ func (a *App) Close(ctx context.Context) error {
 	a.client.CloseIdleConnections()
 	if err := a.rec.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("app: recorder close: %w", err))
+	}
+	if err := a.closeStore(); err != nil {
+		errs = append(errs, fmt.Errorf("app: store close: %w", err))
 	}
 	a.removeTemp()
 	return errors.Join(errs...)

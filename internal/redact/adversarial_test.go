@@ -11,7 +11,11 @@ var adversarialUnits = []string{
 	"eyJ.", "eyJhbGciOiJIUzI1NiJ9.", "password=", "password:\"", `"password":"`, `\"token\":\"`, "://", "https://a@",
 	"-----BEGIN PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----\n", "Bearer ", "Bearer a", "a@b.co ", "4111 ",
 	"[", "{\"a\":", "[\"x\",", "?token=a&", "&", "%", "ghp_", "sk-", "hooks.slack.com/", "a=b;", "\\", "\"", "xoxb-",
-	"AKIA", "token=" + "\"", "password=\"[REDACTED", "name=\"password\"", "Authorization: Bearer ", "name=\"password\"\r\n\r\n", "\n--", "a:b:", "==",
+	"AKIA", "token=" + "\"",
+	"key-", "SG.", "password is ", "creds are a / ", "--password ", "mysql -p", "curl -u a:", " -p ", "dp.pt.", "aQ~", "1Q~",
+	"1234567:A", "/bot123456:A", "0123456789abcdef0123456789abcdef-", "0123456789abcdef0123456789abcdef-us1", "Pwd={", "pwd={",
+	"password=a&", "password=a;", "arn:a:", "discord.com/api/webhooks/1/", "AAAA", "MTA", "MTAxMjM0NTY3ODkwMTIzNDU2.", "pat", "sk_live_",
+	"DD_APP_KEY=", "dd_app_key: a1B2c3D4e5F6g7H8i9J0 ", "key=", "a_key=", "=>", ":=", "password := ", "EAAA", "access_token$production$", "password=\"[REDACTED", "name=\"password\"", "Authorization: Bearer ", "name=\"password\"\r\n\r\n", "\n--", "a:b:", "==",
 }
 
 // TestAdversarialRepetition feeds 64 KiB of adversarial repetition to every

@@ -147,7 +147,7 @@ func (r *Redactor) headerValues(name string, vals []string, inPlace bool) []stri
 	for i, v := range vals {
 		var nv string
 		var ch bool
-		if cls == keySecret || (cls == keySoft && credentialValue(v)) {
+		if (cls == keySecret && !identifierValue(v)) || (cls == keySoft && credentialValue(v)) {
 			nv, ch = r.secretHeader(name, v)
 		} else {
 			var spans []span
@@ -431,6 +431,11 @@ func (r *Redactor) event(dst []string, e *event.Event, ownHTTP bool) []string {
 			paths = append(paths, path)
 		}
 	}
+	if e.Kind != "" && !e.Kind.Valid() {
+		k := string(e.Kind)
+		str(&k, "kind")
+		e.Kind = event.Kind(k)
+	}
 	str(&e.Name, "name")
 	str(&e.RequestID, "requestId")
 	str(&e.TraceID, "traceId")
@@ -519,7 +524,11 @@ func (r *Redactor) event(dst []string, e *event.Event, ownHTTP bool) []string {
 	if len(paths) == start && len(e.Redacted) == 0 {
 		return dst
 	}
-	paths = append(paths, e.Redacted...)
+	for _, p := range e.Redacted {
+		// Paths the caller brought are text like any other.
+		out, _ := r.str(p, false)
+		paths = append(paths, out)
+	}
 	all := paths[start:]
 	slices.Sort(all)
 	all = slices.Compact(all)
@@ -539,19 +548,32 @@ func (r *Redactor) hookPath(names ...string) []string {
 // eventBody redacts a captured body; any replacement inside is reported as
 // the body's path.
 func (r *Redactor) eventBody(b *event.Body, path string, paths *[]string) (*event.Body, bool) {
-	if b == nil || b.Text == "" {
+	if b == nil {
+		return b, false
+	}
+	ct, ctSpans := r.str(b.ContentType, false)
+	if b.Text == "" && ctSpans == nil {
 		return b, false
 	}
 	var hookBase []string
 	if r.hook != nil {
 		hookBase = strings.Split(path, ".")
 	}
-	out, ch := r.body(b.ContentType, b.Text, b.Truncated, "", hookBase, nil)
-	if !ch {
+	out, ch := b.Text, false
+	if b.Text != "" {
+		out, ch = r.body(b.ContentType, b.Text, b.Truncated, "", hookBase, nil)
+	}
+	if !ch && ctSpans == nil {
 		return b, false
 	}
 	nb := *b
 	nb.Text = out
-	*paths = append(*paths, path)
+	nb.ContentType = ct
+	if ctSpans != nil {
+		*paths = append(*paths, path+".contentType")
+	}
+	if ch {
+		*paths = append(*paths, path)
+	}
 	return &nb, true
 }

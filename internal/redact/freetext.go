@@ -8,11 +8,11 @@ import (
 // credentialValue reports whether v, the value of a key that names a
 // credential only sometimes ("DD_APP_KEY", "sort_key", "key"), looks like
 // one, the way gitleaks' generic-api-key rule decides: 16 to 512 bytes of
-// token characters, letters and digits mixed, a run of 12 or more letters
-// and digits, and at least 3 bits of entropy per byte. "created_at",
+// token characters, letters with digits (or with random case), long runs
+// of letters and digits, and at least 3 bits of entropy per byte. "created_at",
 // "uploads/2026/logo.png", "ssh-ed25519 AAAA..." and "pk_live_..." stay.
 func credentialValue(v string) bool {
-	if len(v) < 16 || len(v) > 512 || isMarked(v) {
+	if len(v) < 16 || len(v) > maxCredential || isMarked(v) {
 		return false
 	}
 	if strings.HasPrefix(v, "pk_") || strings.HasPrefix(v, "ssh-") || strings.HasPrefix(v, "ecdsa-") {
@@ -20,6 +20,8 @@ func credentialValue(v string) bool {
 	}
 	var counts [256]uint16
 	letter, digit, slash, dot := false, false, false, false
+	lower, upper := false, false
+	alnum := 0
 	runLen, longest := 0, 0
 	for i := 0; i < len(v); i++ {
 		c := v[i]
@@ -30,27 +32,62 @@ func credentialValue(v string) bool {
 		switch {
 		case isDigit(c):
 			digit = true
-		case isLower(c) || isUpper(c):
-			letter = true
+		case isLower(c):
+			letter, lower = true, true
+		case isUpper(c):
+			letter, upper = true, true
 		case c == '/':
 			slash = true
 		case c == '.':
 			dot = true
 		}
 		if alnumTab[c] {
+			alnum++
 			runLen++
 			longest = max(longest, runLen)
 		} else {
 			runLen = 0
 		}
 	}
-	if !letter || !digit || longest < 12 || (slash && dot) {
+	if !letter || (slash && dot) {
 		return false
+	}
+	if !digit {
+		// Letters only: random ones flip case about every other byte;
+		// CamelCase names ("UserProfileSettings") do not.
+		up := 0
+		for i := 0; i < len(v); i++ {
+			if isUpper(v[i]) {
+				up++
+			}
+		}
+		if len(v) < 20 || 4*up < alnum || 4*up > 3*alnum {
+			return false
+		}
+	}
+	mixedCase := lower && upper
+	if longest < 12 {
+		// Separated values: random ones ("aB3_x9Qz-...") have mixed
+		// case; names ("user_profile_2024") do not.
+		// Count case changes inside segments ("gFZg6cT2"): names have
+		// capitals only where words start ("Order_Items_V2_Index").
+		humps := 0
+		for i := 1; i < len(v); i++ {
+			if isUpper(v[i]) && (isLower(v[i-1]) || isDigit(v[i-1])) {
+				humps++
+			}
+		}
+		if alnum < 16 || !mixedCase || humps < 2 {
+			return false
+		}
 	}
 	return entropy(&counts, len(v)) >= 3.0
 }
 
 var credValTab = charset("A-Za-z0-9_.=+/~-")
+
+// maxCredential is the longest value credentialValue accepts.
+const maxCredential = 512
 
 // entropy is the Shannon entropy, in bits per byte, of a text of n bytes
 // with the given byte counts.
@@ -148,9 +185,9 @@ func (r *Redactor) flagAt(st *scanState, i int) {
 	if f != 'p' && f != 'a' && f != 'u' {
 		return
 	}
-	line := lineBefore(s, i)
-	for _, pf := range passwordFlags {
-		if pf.flag != f || !strings.Contains(line, pf.cmd) {
+	mask := st.commands(i)
+	for k, pf := range passwordFlags {
+		if pf.flag != f || mask&(1<<k) == 0 {
 			continue
 		}
 		var vs, ve int
@@ -185,6 +222,34 @@ func (r *Redactor) flagAt(st *scanState, i int) {
 		}
 		return
 	}
+}
+
+// commands returns the set (bit k: passwordFlags[k]) of commands named on
+// the line before i. It remembers the line it last looked at, so that a
+// line of many options is read once.
+func (st *scanState) commands(i int) uint32 {
+	s := st.s
+	if st.cmdUpto > 0 && i >= st.cmdUpto && strings.IndexAny(s[st.cmdUpto:i], "\n\r") < 0 {
+		// Same line: read only what is new (and a command's length back).
+		from := max(st.cmdLine, st.cmdUpto-24)
+		st.cmdMask |= commandMask(s[from:i])
+		st.cmdUpto = i
+		return st.cmdMask
+	}
+	line := lineBefore(s, i)
+	st.cmdLine, st.cmdUpto = i-len(line), i
+	st.cmdMask = commandMask(line)
+	return st.cmdMask
+}
+
+func commandMask(text string) uint32 {
+	var m uint32
+	for k, pf := range passwordFlags {
+		if strings.Contains(text, pf.cmd) {
+			m |= 1 << k
+		}
+	}
+	return m
 }
 
 // lineBefore returns the text of the line before i (at most 512 bytes).
@@ -247,6 +312,10 @@ func proseAt(st *scanState, i int) int {
 	vs, ve := argAt(s, v)
 	quoted := vs > v
 	if !quoted {
+		ve = vs
+		for ve < len(s) && !stopTab[s[ve]] {
+			ve++
+		}
 		for ve > vs && strings.IndexByte(".,;:!?)", s[ve-1]) >= 0 {
 			ve--
 		}
@@ -269,6 +338,12 @@ func proseAt(st *scanState, i int) int {
 			q++
 		}
 		ps, pe := argAt(s, q)
+		if pe > ps && ps == q {
+			pe = ps
+			for pe < len(s) && !stopTab[s[pe]] {
+				pe++
+			}
+		}
 		for pe > ps && strings.IndexByte(".,;!?)", s[pe-1]) >= 0 {
 			pe--
 		}
@@ -289,4 +364,70 @@ func proseAt(st *scanState, i int) int {
 	}
 	st.add(vs, ve, "prose")
 	return ve
+}
+
+// identifierValue reports whether v, under a secret-shaped key, names a
+// secret rather than being one: an ARN ("SecretId":
+// "arn:aws:secretsmanager:...:secret:prod/db-AbCdEf").
+func identifierValue(v string) bool {
+	return strings.HasPrefix(v, "arn:aws:") || strings.HasPrefix(v, "arn:aws-")
+}
+
+// fieldName reports whether v looks like the name of a field or column
+// ("created_at", "user.id"), not a key: for the bare "key" parameter.
+func fieldName(v string) bool {
+	sep := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case isLower(c):
+		case c == '_' || c == '.':
+			sep = true
+		default:
+			return false
+		}
+	}
+	return sep
+}
+
+// Audit returns the IDs of the rules that would redact something in
+// value, found under key ("" for none), each once: the scan command's
+// check of stored events, with the same rules as redaction. Values that
+// are already replacements are clean.
+func (r *Redactor) Audit(key, value string) []string {
+	if value == "" || isMarked(value) {
+		return nil
+	}
+	switch r.keys.class(key) {
+	case keySecret:
+		if out, ch := r.secretHeader(key, value); !ch || out == value || identifierValue(value) {
+			return nil
+		}
+		return r.auditIDs(value)
+	case keySoft:
+		if credentialValue(value) {
+			return r.auditIDs(value)
+		}
+	}
+	return spanNames(r.scan(value, false))
+}
+
+// AuditParam is Audit for a query or form parameter, where a few more
+// names are sensitive (code, sig, key, X-Amz-Signature ...).
+func (r *Redactor) AuditParam(name, value string) []string {
+	if value == "" || isMarked(value) {
+		return nil
+	}
+	if r.sensitiveParam(name, value) {
+		return r.auditIDs(value)
+	}
+	return r.Audit(name, value)
+}
+
+// auditIDs: the value rules that match a secret value, or "secret-key"
+// when only its key gives it away.
+func (r *Redactor) auditIDs(value string) []string {
+	if ids := spanNames(r.scan(value, false)); len(ids) > 0 {
+		return ids
+	}
+	return []string{"secret-key"}
 }

@@ -436,7 +436,7 @@ func (p *jsonRW) member(key string) bool {
 		switch {
 		case raw == "true", raw == "false", raw == "null", raw == `""`:
 			return true
-		case len(raw) > 1 && raw[0] == '"' && isMarked(raw[1:]):
+		case len(raw) > 1 && raw[0] == '"' && (isMarked(raw[1:]) || identifierValue(raw[1:])):
 			return true
 		}
 		repl := ""

@@ -59,6 +59,9 @@ type scanState struct {
 	// endFrom is the start of the earliest span that runs to the end of
 	// s: from there on everything is redacted, so scanning stops.
 	endFrom int
+	// The commands named on the line of the last option seen (flagAt).
+	cmdLine, cmdUpto int
+	cmdMask          uint32
 }
 
 func (st *scanState) add(start, end int, name string) {
@@ -362,7 +365,7 @@ func (r *Redactor) paramSpans(st *scanState, start, end int) {
 		if eq := strings.IndexByte(s[p:stop], '='); eq > 0 {
 			name := s[p : p+eq]
 			v := s[p+eq+1 : stop]
-			if v != "" && !isMarked(v) && (r.sensitiveParam(unescapeName(name)) || (r.keys.class(unescapeName(name)) == keySoft && credentialValue(v))) {
+			if v != "" && !isMarked(v) && (r.sensitiveParam(unescapeName(name), v) || (r.keys.class(unescapeName(name)) == keySoft && credentialValue(v))) {
 				st.add(p+eq+1, stop, "query")
 			}
 		}
@@ -370,10 +373,13 @@ func (r *Redactor) paramSpans(st *scanState, start, end int) {
 	}
 }
 
-// sensitiveParam: secret-shaped keys plus the query-only names.
-func (r *Redactor) sensitiveParam(name string) bool {
+// sensitiveParam: secret-shaped keys plus the query-only names ("key"
+// unless its value is a field name such as "created_at").
+func (r *Redactor) sensitiveParam(name, value string) bool {
 	switch strings.ToLower(name) {
-	case "code", "key", "sig", "apikey", "x-amz-signature", "x-amz-credential",
+	case "key":
+		return !r.keys.allowed(name) && !fieldName(value)
+	case "code", "sig", "apikey", "x-amz-signature", "x-amz-credential",
 		"x-amz-security-token", "x-goog-signature", "x-goog-credential":
 		return !r.keys.allowed(name)
 	}
@@ -492,9 +498,9 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 		}
 	case s[v] == '{' && s[i] == '=' && cls == keySecret:
 		// ODBC: "Pwd={p@ss;word}", braces quote the value.
-		c := strings.IndexByte(s[v:], '}')
+		c := strings.IndexByte(s[v:min(n, v+maxODBC)], '}')
 		if c < 0 {
-			if !st.trunc {
+			if !st.trunc || n-v > maxODBC {
 				return
 			}
 			c = n - v
@@ -540,6 +546,10 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 		}
 	}
 	if cls == keySoft {
+		if ve-vs > maxCredential {
+			st.kvCovered = max(st.kvCovered, ve) // too long to be one; seen once
+			return
+		}
 		if ve <= vs || !credentialValue(s[vs:ve]) {
 			return
 		}
@@ -548,7 +558,7 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 		return
 	}
 	st.kvCovered = max(st.kvCovered, ve)
-	if ve <= vs || isMarked(s[vs:ve]) {
+	if ve <= vs || isMarked(s[vs:ve]) || identifierValue(s[vs:ve]) {
 		return
 	}
 	if sl := authSchemeLen(s[k:j], s[vs:ve]); sl > 0 {
@@ -561,6 +571,9 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 	}
 	st.add(vs, ve, "key-value")
 }
+
+// maxODBC bounds how far a brace-quoted value ("Pwd={...}") may run.
+const maxODBC = 256
 
 // unquotedEnd returns the end of an unquoted value starting at v. After
 // '=' (logfmt, env files, shells) a value runs over '&' and ';' unless

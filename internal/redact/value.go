@@ -96,7 +96,7 @@ func (w *valueWalker) key(k string) (string, bool) {
 }
 
 func (w *valueWalker) secretScalar(text string) (any, bool) {
-	if text == "" || isMarked(text) {
+	if text == "" || isMarked(text) || identifierValue(text) {
 		return nil, false
 	}
 	key := ""

@@ -12,6 +12,7 @@
 //	level:error             log level
 //	req:01J...              request ID
 //	dur:>200ms dur:<1s      duration
+//	instance:web-2 app:notes  emitting instance / app (globs allowed)
 //	word "two words"        case-insensitive substring of name, path, message, ...
 //
 // Caveats: values are case-insensitive everywhere; an unknown field name is an
@@ -44,7 +45,7 @@ type term struct {
 
 // Fields lists the field names the language knows, in help order.
 func Fields() []string {
-	return []string{"kind", "status", "method", "path", "provider", "actor", "tenant", "level", "req", "dur"}
+	return []string{"kind", "status", "method", "path", "provider", "actor", "tenant", "level", "req", "dur", "instance", "app"}
 }
 
 // Parse parses q. An empty or blank query returns a Filter matching everything.
@@ -195,6 +196,10 @@ func parseTerm(tk token) (term, error) {
 		t.match = strTerm(value, func(e *event.Event) string { return e.RequestID })
 	case "dur", "duration":
 		t.match, err = durTerm(value)
+	case "instance":
+		t.match = strTerm(value, func(e *event.Event) string { return e.Instance })
+	case "app":
+		t.match = strTerm(value, func(e *event.Event) string { return e.App })
 	default:
 		return t, fmt.Errorf("%w: unknown field %q (want one of %s)", ErrSyntax, clip(field), strings.Join(Fields(), ", "))
 	}

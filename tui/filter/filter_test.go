@@ -10,9 +10,9 @@ import (
 
 func sample() map[string]event.Event {
 	return map[string]event.Event{
-		"get200": {Kind: event.KindRequest, Name: "GET /api/notes", RequestID: "r1", DurationNs: int64(120 * time.Millisecond),
+		"get200": {Kind: event.KindRequest, Name: "GET /api/notes", RequestID: "r1", App: "notes", Instance: "web-1", DurationNs: int64(120 * time.Millisecond),
 			HTTP: &event.HTTP{Method: "GET", URL: "http://127.0.0.1:8080/api/notes?x=1", Route: "/api/notes", Status: 200}},
-		"post500": {Kind: event.KindRequest, Name: "POST /api/charge", RequestID: "r2", DurationNs: int64(450 * time.Millisecond),
+		"post500": {Kind: event.KindRequest, Name: "POST /api/charge", RequestID: "r2", App: "notes", Instance: "web-2", DurationNs: int64(450 * time.Millisecond),
 			HTTP: &event.HTTP{Method: "POST", URL: "/api/charge", Status: 500}},
 		"get404": {Kind: event.KindRequest, Name: "GET /missing", DurationNs: int64(2 * time.Millisecond),
 			HTTP: &event.HTTP{Method: "GET", URL: "/missing", Status: 404}},
@@ -58,6 +58,10 @@ func TestMatchTable(t *testing.T) {
 		{"note", []string{"get200", "audit"}},
 		{"-notes kind:request", []string{"post500", "get404"}},
 		{"level:error", []string{"log"}},
+		{"instance:web-2", []string{"post500"}},
+		{"instance:WEB-*", []string{"get200", "post500"}},
+		{"-instance:web-1 kind:request", []string{"post500", "get404"}},
+		{"app:notes", []string{"get200", "post500"}},
 		{"req:r2", []string{"post500", "stripe", "log"}},
 		{"req:r2 -kind:log", []string{"post500", "stripe"}},
 		{`"http://"`, []string{"get200"}},

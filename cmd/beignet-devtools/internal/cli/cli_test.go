@@ -186,9 +186,34 @@ func TestTailDBFormatAndJSON(t *testing.T) {
 		}
 	}
 
-	r = run(t, nil, "tail", "--db", path, "--since", evs[4].ID.String(), "-n", "1")
-	if r.code != ExitOK || strings.Count(r.stdout, "\n") != 1 || !strings.Contains(r.stdout, evs[5].ID.String()) {
-		t.Errorf("--since ID -n 1: %d %q", r.code, r.stdout)
+	// -n N: the newest N, oldest first, like Unix tail.
+	ids := func(out string) []string {
+		var got []string
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			if _, id, ok := strings.Cut(l, "id="); ok {
+				got = append(got, id)
+			}
+		}
+		return got
+	}
+	for _, c := range []struct {
+		args []string
+		want []int
+	}{
+		{[]string{"-n", "3"}, []int{4, 5, 6}},
+		{[]string{"-n", "1", "--since", evs[4].ID.String()}, []int{6}},
+		{[]string{"-n", "5", "--since", evs[4].ID.String()}, []int{5, 6}},
+		{[]string{"-n", "2", "--filter", "kind:request"}, []int{0, 2}},
+		{[]string{"-n", "100"}, []int{0, 1, 2, 3, 4, 5, 6}},
+	} {
+		r = run(t, nil, append([]string{"tail", "--db", path}, c.args...)...)
+		var want []string
+		for _, i := range c.want {
+			want = append(want, evs[i].ID.String())
+		}
+		if got := ids(r.stdout); r.code != ExitOK || strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("tail --db %q: %d\n got %v\nwant %v", c.args, r.code, got, want)
+		}
 	}
 	r = run(t, nil, "tail", "--db", path, "--since", "1h")
 	if r.code != ExitOK || strings.Count(r.stdout, "\n") != 5 {

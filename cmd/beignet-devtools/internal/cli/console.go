@@ -54,7 +54,7 @@ With --db it reads a store file offline (the app must not hold its lock).`,
 				}
 				src = s
 			}
-			if err := tui.Run(cmd.Context(), tui.Options{Source: src, Filter: filter}); err != nil {
+			if err := tui.Run(cmd.Context(), tui.Options{Source: src, Filter: filter, NoColor: env.getenv("NO_COLOR") != ""}); err != nil {
 				return failErr("console: %w", err)
 			}
 			return nil

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/beignet/devtools/demo/app"
 	"github.com/beignet/devtools/demo/traffic"
+	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
 	"github.com/beignet/devtools/tui"
 )
@@ -28,7 +30,9 @@ func newDemoCmd(env *Env) *cobra.Command {
 		Short: "Run the demo app with traffic and open the live console on it",
 		Long: `demo starts a small notes app with the recorder embedded, on a free loopback
 port, with the devtools route enabled behind a freshly generated token and a
-store in a new temporary folder (removed on exit; --db keeps it elsewhere). It
+store in a new temporary folder (removed on exit; --db keeps it elsewhere:
+a file there that is not a store, or that another process holds, stops the
+demo with the store's error and is left as it was). It
 drives the app with realistic traffic, secrets included, and opens the console
 on it, so you can watch requests, provider calls, audit records, logs and
 errors arrive, correlated and redacted.
@@ -83,7 +87,10 @@ func runDemo(ctx context.Context, env *Env, cfg demoConfig) error {
 	if cfg.headless && cfg.verbose {
 		logger = slog.New(slog.NewTextHandler(env.Stderr, nil))
 	}
-	srv, err := app.Start(app.Options{StorePath: cfg.db, Logger: logger}, cfg.addr)
+	srv, err := app.Start(app.Options{StorePath: cfg.db, StoreRequired: cfg.db != "", Logger: logger}, cfg.addr)
+	if errors.Is(err, store.ErrLocked) {
+		return failErr("demo: %w: %s is held by another process (a running app or demo); stop it, or pass another --db", store.ErrLocked, cfg.db)
+	}
 	if err != nil {
 		return failErr("demo: %w", err)
 	}
@@ -120,7 +127,7 @@ func runDemo(ctx context.Context, env *Env, cfg demoConfig) error {
 	}
 
 	src := tui.NewLiveSource(stream.ClientOptions{URL: srv.DevtoolsURL + "/ws", Token: token})
-	runErr := tui.Run(runCtx, tui.Options{Source: src})
+	runErr := tui.Run(runCtx, tui.Options{Source: src, NoColor: env.getenv("NO_COLOR") != ""})
 	if err := shutdown(); err != nil {
 		return err
 	}

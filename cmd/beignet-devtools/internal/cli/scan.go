@@ -24,11 +24,13 @@ func newScanCmd(env *Env) *cobra.Command {
 		Use:   "scan --db PATH | --url URL",
 		Short: "Audit stored events for secrets that slipped past redaction",
 		Long: `scan reads every stored event and reports secret-shaped values that redaction
-missed: cloud, SaaS and VCS key formats, JWTs, private keys, bearer and basic
-credentials, passwords in URLs, and unredacted values under secret-named keys
-(password, token, secret, api key, authorization, cookie), also inside JSON
-and form bodies and query strings. Its rules are its own, independent of the
-app's redaction settings.
+missed: cloud, SaaS and VCS token formats, JWTs, private keys, bearer and basic
+credentials, passwords in URLs and command lines, and unredacted values under
+secret-named keys (password, token, secret, api key, authorization, cookie),
+also inside JSON and form bodies and query strings. It audits with this
+build's redaction rule table (the defaults, whatever options the app used), so
+a store written before a rule existed is checked with it; findings carry the
+rule's ID.
 
 It prints the event ID, the field path and the rule of each finding, never
 the value, and exits 1 when it finds any.`,

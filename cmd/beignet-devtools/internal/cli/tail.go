@@ -41,14 +41,16 @@ done; --count stops after N events. If the first connection fails or the token
 is refused, tail exits 1 with the reason.
 
 With --db it prints the matching events of a store file, oldest first, and
-exits.
+exits; with -n N only the newest N of them (like Unix tail), still oldest
+first.
 
 --filter takes the console's query language: kind:request status:>=500
 method:POST path:/api/* provider:stripe actor:alice level:error req:ID
 dur:>200ms, and free words.`,
 		Example: `  BEIGNET_DEVTOOLS_TOKEN=... beignet-devtools tail --url http://127.0.0.1:8080 --json | jq .name
   beignet-devtools tail --url https://staging.example.com --token-file ~/.t --since 15m --filter 'status:>=500'
-  beignet-devtools tail --db .beignet/devtools.db --filter 'kind:audit actor:ada*'`,
+  beignet-devtools tail --db .beignet/devtools.db --filter 'kind:audit actor:ada*'
+  beignet-devtools tail --db .beignet/devtools.db -n 20`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := t.check(cmd); err != nil {
@@ -82,7 +84,7 @@ dur:>200ms, and free words.`,
 	f.StringVar(&since, "since", "", "replay after this event ID, or this long ago (10m, 2d), or all")
 	f.StringVar(&query, "filter", "", "filter query in the console's language, e.g. 'kind:request status:>=500'")
 	f.BoolVar(&asJSON, "json", false, "print each event as one line of JSON (schema v1)")
-	f.IntVarP(&count, "count", "n", 0, "stop after this many events (0: no limit)")
+	f.IntVarP(&count, "count", "n", 0, "with --db, print only the newest N events (like tail -n); with --url, stop after N events (0: no limit)")
 	f.BoolVar(&noFollow, "no-follow", false, "with --url, stop once the replay (--since) is done instead of following live")
 	f.BoolVar(&retry, "retry", false, "with --url, keep retrying when the first connection fails")
 	return cmd
@@ -132,6 +134,9 @@ func tailDB(path string, after event.ID, out *eventPrinter) error {
 		return failErr("tail: %w", storeHint(err, path))
 	}
 	defer s.Close()
+	if out.max > 0 {
+		return tailNewest(s, after, out)
+	}
 	for {
 		ids, encs, err := s.SinceEncoded(after, 1000)
 		if err != nil {
@@ -154,6 +159,45 @@ func tailDB(path string, after event.ID, out *eventPrinter) error {
 		}
 		after = ids[len(ids)-1]
 	}
+}
+
+// tailNewest prints the newest out.max matching events after after,
+// oldest first, as Unix tail -n does: it pages back from the newest and
+// keeps at most out.max events.
+func tailNewest(s *store.Store, after event.ID, out *eventPrinter) error {
+	keep := make([]event.Event, 0, min(out.max, 1000))
+	q := store.Query{Limit: 1000}
+	for len(keep) < out.max {
+		page, err := s.List(q)
+		if err != nil {
+			return failErr("tail: %w", err)
+		}
+		for i := range page.Events {
+			e := &page.Events[i]
+			if e.ID.Compare(after) <= 0 {
+				page.Next = event.ID{} // older than --since: done
+				break
+			}
+			if out.filter.Match(e) {
+				if keep = append(keep, *e); len(keep) == out.max {
+					break
+				}
+			}
+		}
+		if page.Next.IsZero() {
+			break
+		}
+		q.Before = page.Next
+	}
+	for i := len(keep) - 1; i >= 0; i-- {
+		if err := out.print(&keep[i], nil); err != nil {
+			if errors.Is(err, errEnough) {
+				return nil
+			}
+			return failErr("tail: write: %w", err)
+		}
+	}
+	return nil
 }
 
 // connectError is the reason tail gives up before its first connection.

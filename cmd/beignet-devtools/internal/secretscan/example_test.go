@@ -19,6 +19,6 @@ func ExampleScanner_Event() {
 		fmt.Println(f) // event ID, field path, rule: never the value
 	}
 	// Output:
-	// 01JDQ3Z9X8K4M2N6P7R8S9T0VW  http.requestBody.text.password  unredacted-secret-key
-	// 01JDQ3Z9X8K4M2N6P7R8S9T0VW  http.url.query.access_token  unredacted-secret-key
+	// 01JDQ3Z9X8K4M2N6P7R8S9T0VW  http.requestBody.text.password  secret-key
+	// 01JDQ3Z9X8K4M2N6P7R8S9T0VW  http.url.query.access_token  secret-key
 }

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
-	"unicode"
+
+	"github.com/beignet/devtools/internal/redact"
 )
 
 // Finding is one secret-shaped value: where it is and which rule matched.
@@ -20,58 +20,24 @@ type Finding struct {
 
 func (f Finding) String() string { return f.EventID + "  " + f.Path + "  " + f.Rule }
 
-type rule struct {
-	name      string
-	re        *regexp.Regexp
-	prefilter string // case-sensitive substring that must be present, "" for none
-	// valueGroup, when > 0, is the submatch that must not be a redaction
-	// marker.
-	valueGroup int
-}
-
-// Scanner scans events. Its zero value is not usable; create it with New. A
-// Scanner is safe for concurrent use.
-type Scanner struct {
-	rules []rule
-}
-
-// RuleNames lists the value rules, for documentation and tests.
-func (s *Scanner) RuleNames() []string {
-	out := make([]string, 0, len(s.rules)+2)
-	for _, r := range s.rules {
-		out = append(out, r.name)
-	}
-	return append(out, RuleSecretKey, RuleCookie)
-}
-
-// Rules that are not regular expressions.
+// Rules that come from keys rather than from a value's shape.
 const (
-	// RuleSecretKey: a non-empty, unredacted value under a secret-named key.
-	RuleSecretKey = "unredacted-secret-key"
+	// RuleSecretKey: an unredacted value under a secret-named key.
+	RuleSecretKey = "secret-key"
 	// RuleCookie: an unredacted, long cookie value.
-	RuleCookie = "unredacted-cookie"
+	RuleCookie = "cookie"
 )
 
-// New returns a Scanner with the built-in rules.
-func New() *Scanner {
-	return &Scanner{rules: []rule{
-		{name: "aws-access-key-id", re: regexp.MustCompile(`\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b`)},
-		{name: "github-token", re: regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b`), prefilter: "_"},
-		{name: "stripe-key", re: regexp.MustCompile(`\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}`), prefilter: "k_"},
-		{name: "slack-token", re: regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`), prefilter: "xox"},
-		{name: "google-api-key", re: regexp.MustCompile(`\bAIza[0-9A-Za-z_\-]{35}`), prefilter: "AIza"},
-		{name: "llm-api-key", re: regexp.MustCompile(`\bsk-(?:ant-|proj-)?[A-Za-z0-9_\-]{32,}`), prefilter: "sk-"},
-		{name: "jwt", re: regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}`), prefilter: "eyJ"},
-		{name: "private-key", re: regexp.MustCompile(`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----`), prefilter: "PRIVATE KEY"},
-		{name: "bearer-or-basic-credential", re: regexp.MustCompile(`(?i)\b(?:bearer|basic)\s+([A-Za-z0-9._~+/\-]{16,}=*)`), valueGroup: 1},
-		{name: "url-userinfo-password", re: regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s/:@"'<>]+:([^\s/@"'<>]+)@`), prefilter: "://", valueGroup: 1},
-	}}
+// Scanner scans events with the rules of the redaction engine (the
+// default ones, whatever options the app redacted with), so that a store
+// written before a rule existed can be checked with it. Create it with
+// New; it is safe for concurrent use.
+type Scanner struct {
+	eng *redact.Redactor
 }
 
-// isRedacted reports whether s is (or holds only) a redaction marker.
-func isRedacted(s string) bool {
-	return strings.Contains(s, "[REDACTED") || strings.Contains(s, "%5BREDACTED") || strings.Contains(s, "%5bREDACTED")
-}
+// New returns a Scanner with the built-in rules.
+func New() *Scanner { return &Scanner{eng: redact.New(redact.Options{})} }
 
 // Event scans one event given as JSON (the stored or wire form) and returns
 // its findings, sorted by path.
@@ -107,13 +73,15 @@ type walker struct {
 	seen map[string]bool
 }
 
-func (w *walker) add(path, rule string) {
-	k := path + "\x00" + rule
-	if w.seen[k] {
-		return
+func (w *walker) add(path string, rules ...string) {
+	for _, rule := range rules {
+		k := path + "\x00" + rule
+		if w.seen[k] {
+			continue
+		}
+		w.seen[k] = true
+		w.out = append(w.out, Finding{EventID: w.id, Path: path, Rule: rule})
 	}
-	w.seen[k] = true
-	w.out = append(w.out, Finding{EventID: w.id, Path: path, Rule: rule})
 }
 
 const maxDepth = 32
@@ -149,63 +117,52 @@ func (w *walker) str(path, key, s string, depth int) {
 		w.cookies(path, s)
 		return
 	}
-	if SecretKey(key) && looksLikeValue(s) && !isRedacted(s) {
-		w.add(path, RuleSecretKey)
-	}
-	for _, r := range w.s.rules {
-		if r.prefilter != "" && !strings.Contains(s, r.prefilter) {
-			continue
-		}
-		for _, m := range r.re.FindAllStringSubmatch(s, 8) {
-			if r.valueGroup > 0 && isRedacted(m[r.valueGroup]) {
-				continue
-			}
-			w.add(path, r.name)
-			break
-		}
-	}
-	// Look inside structured text: JSON, form bodies, URLs.
+	// Structured text is looked into, so that findings name the field.
 	t := strings.TrimSpace(s)
 	switch {
 	case len(t) > 1 && (t[0] == '{' || t[0] == '['):
 		dec := json.NewDecoder(strings.NewReader(t))
 		dec.UseNumber()
 		var inner any
-		if dec.Decode(&inner) == nil {
+		if dec.Decode(&inner) == nil && !dec.More() {
 			w.walk(path, key, inner, depth+1)
+			return
 		}
-	case strings.Contains(t, "://") && !strings.ContainsAny(t, " \n"):
-		if u, err := url.Parse(t); err == nil && u.RawQuery != "" {
-			w.query(path+".query", u.RawQuery)
+	case strings.ContainsRune(t, '?') && !strings.ContainsAny(t, " \n") && (strings.Contains(t, "://") || t[0] == '/'):
+		base, q, _ := strings.Cut(t, "?")
+		q, _, _ = strings.Cut(q, "#")
+		w.add(path, w.s.eng.Audit(key, base)...)
+		if w.query(path+".query", q) {
+			return
 		}
-	case strings.HasPrefix(t, "/") && strings.Contains(t, "?") && !strings.ContainsAny(t, " \n"):
-		w.query(path+".query", t[strings.IndexByte(t, '?')+1:])
-	case strings.Contains(t, "=") && !strings.ContainsAny(t, " \n{\"") && (strings.HasSuffix(path, "Body.text") || strings.HasSuffix(path, ".text")):
-		w.query(path, t)
+	case strings.Contains(t, "=") && !strings.ContainsAny(t, " \n{\"") && strings.HasSuffix(path, ".text"):
+		if w.query(path, t) {
+			return
+		}
 	}
+	w.add(path, w.s.eng.Audit(key, s)...)
 }
 
-func (w *walker) query(path, raw string) {
+// query audits a query string or form body parameter by parameter; false
+// when it does not parse as one.
+func (w *walker) query(path, raw string) bool {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
-		return
+		return false
 	}
 	for k, vs := range q {
 		for _, v := range vs {
-			if SecretKey(k) && looksLikeValue(v) && !isRedacted(v) {
-				w.add(path+"."+k, RuleSecretKey)
-			}
+			w.add(path+"."+k, w.s.eng.AuditParam(k, v)...)
 		}
 	}
+	return true
 }
 
 // cookies checks a Cookie or Set-Cookie value pair by pair: a long value
 // that is not redacted is reported.
 func (w *walker) cookies(path, s string) {
 	if !strings.Contains(s, "=") {
-		if looksLikeValue(s) && !isRedacted(s) {
-			w.add(path, RuleSecretKey)
-		}
+		w.add(path, w.s.eng.Audit("cookie", s)...)
 		return
 	}
 	for _, part := range strings.Split(s, ";") {
@@ -218,80 +175,8 @@ func (w *walker) cookies(path, s string) {
 			continue
 		}
 		val = strings.Trim(val, `"`)
-		if len(val) >= 16 && !isRedacted(val) {
+		if len(val) >= 16 && !strings.Contains(val, "[REDACTED") {
 			w.add(path+"."+name, RuleCookie)
 		}
 	}
-}
-
-// looksLikeValue is false for values that cannot be secrets: very short,
-// booleans, null-ish placeholders.
-func looksLikeValue(s string) bool {
-	if len(s) < 6 {
-		return false
-	}
-	switch strings.ToLower(s) {
-	case "true", "false", "null", "undefined", "none", "******", "********":
-		return false
-	}
-	return strings.Trim(s, "*x•.") != ""
-}
-
-// SecretKey reports whether a field, header, parameter or cookie name is
-// secret-shaped under the scanner's own rules: it contains one of the words
-// password, passwd, passphrase, secret, token, credential(s), authorization,
-// cookie, apikey, or the pairs api+key, private+key, access+key, session+id.
-// "max_tokens", "author", "tokenizer" and "token_type" are not
-// secret-shaped.
-func SecretKey(key string) bool {
-	words := splitWords(key)
-	if len(words) > 1 {
-		switch words[len(words)-1] {
-		case "type", "count", "expires", "expiry", "ttl", "len", "length", "url", "uri", "endpoint", "name",
-			"kind", "limit", "used", "usage", "required", "present", "set", "hint", "policy", "header":
-			return false // token_type, password_hint, secret_name: metadata about a secret
-		}
-	}
-	for i, w := range words {
-		switch w {
-		case "password", "passwd", "passphrase", "pwd", "secret", "secrets", "token", "credential", "credentials",
-			"authorization", "cookie", "apikey", "xapikey", "auth":
-			return true
-		}
-		if i+1 < len(words) {
-			switch w + " " + words[i+1] {
-			case "api key", "private key", "access key", "session id", "client secret", "signing key":
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// splitWords splits on non-alphanumerics and lower-to-upper case changes,
-// and lower-cases the words: "awsSecretAccessKey" -> aws secret access key.
-func splitWords(s string) []string {
-	var words []string
-	var cur []rune
-	flush := func() {
-		if len(cur) > 0 {
-			words = append(words, strings.ToLower(string(cur)))
-			cur = cur[:0]
-		}
-	}
-	rs := []rune(s)
-	for i, r := range rs {
-		switch {
-		case !unicode.IsLetter(r) && !unicode.IsDigit(r):
-			flush()
-		case unicode.IsUpper(r) && i > 0 && (unicode.IsLower(rs[i-1]) || unicode.IsDigit(rs[i-1]) ||
-			i+1 < len(rs) && unicode.IsUpper(rs[i-1]) && unicode.IsLower(rs[i+1])):
-			flush()
-			cur = append(cur, r)
-		default:
-			cur = append(cur, r)
-		}
-	}
-	flush()
-	return words
 }
