@@ -94,6 +94,7 @@ func benchStore(ctx context.Context, r *report) error {
 	gen := event.NewGenerator(nil)
 	ingest := func(b *testing.B) {
 		dir := b.TempDir()
+		//doctor:ignore DT103 the benchmark measures the store without retention
 		s, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1})
 		if err != nil {
 			b.Fatal(err)
@@ -154,6 +155,7 @@ func benchPurge(ctx context.Context, r *report, n int) error {
 	path := filepath.Join(dir, "purge.db")
 	old := time.Now().Add(-48 * time.Hour)
 	gen := event.NewGenerator(func() time.Time { return old })
+	//doctor:ignore DT103 the benchmark measures the store without retention
 	s, err := store.Open(path, &store.Options{MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1, NoSync: true})
 	if err != nil {
 		return err
@@ -316,7 +318,7 @@ func fanoutHub(n int) func(b *testing.B) {
 	return func(b *testing.B) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		hub := stream.NewHub(nil)
+		hub := stream.NewHub(stream.HubOptions{})
 		srv := stream.NewServer(stream.ServerOptions{Hub: hub, PingInterval: -1, StatsInterval: time.Hour})
 		ts := httptest.NewServer(srv)
 		var wg sync.WaitGroup

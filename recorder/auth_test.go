@@ -408,3 +408,45 @@ func TestRouteMaxConnections(t *testing.T) {
 		t.Fatalf("route stats: %+v", st.Route)
 	}
 }
+
+// TestErrorsNamePackageOnce: the recorder's errors carry its prefix once,
+// whatever they wrap.
+func TestErrorsNamePackageOnce(t *testing.T) {
+	const name = "DEVTOOLS_TOKEN_TEST"
+	t.Setenv(name, "short")
+	dir := t.TempDir()
+	var errs []error
+	_, err := New(Config{Env: "development", StorePath: filepath.Join(dir, "public", "x.db")})
+	errs = append(errs, err)
+	r := newTestRecorder(t, Config{Env: "staging", Enabled: ptr(true)})
+	for _, o := range []HandlerOptions{
+		{},
+		{TokenEnv: name},
+		{TokenEnv: "DEVTOOLS_UNSET_FOR_TEST"},
+		{TokenEnv: name, TokenHeader: "bad header"},
+		{TokenHeader: "X-A"},
+		{Authorize: func(*http.Request) bool { return false }, AllowedOrigins: []string{"https://a.example/path"}},
+		{Authorize: func(*http.Request) bool { return false }, TrustedProxies: []string{"nope"}},
+		{BasePath: "relative"},
+	} {
+		_, err := r.Handler(o)
+		errs = append(errs, err)
+	}
+	_, err = TokenAuth("")
+	errs = append(errs, err)
+	_, err = HeaderTokenAuth("Authorization", goodToken)
+	errs = append(errs, err)
+	if err := r.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	errs = append(errs, r.Flush(t.Context()))
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("case %d: no error", i)
+			continue
+		}
+		if n := strings.Count(err.Error(), "recorder:"); n != 1 {
+			t.Errorf("case %d: %q names the recorder %d times", i, err, n)
+		}
+	}
+}

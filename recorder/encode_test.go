@@ -122,6 +122,17 @@ func TestFastEncodeSelfCheck(t *testing.T) {
 	}
 }
 
+// appendHeader copies a header's names and values into dst as bytes, as
+// appendRequestHeader does.
+func appendHeader(dst []byte, h map[string][]string) []byte {
+	for k, vs := range h {
+		for _, v := range vs {
+			dst = appendField(dst, k, v)
+		}
+	}
+	return dst
+}
+
 func TestHeaderBytesRoundTrip(t *testing.T) {
 	h := map[string][]string{"A": {"1", "2", "3"}, "B-Long": {strings.Repeat("x", 300)}, "Empty": {""}, "C": {"c"}, "Set-Cookie": {"a=1", "b=2"}}
 	got := map[string][]string{"Stale": {"from the last event"}}

@@ -165,7 +165,7 @@ func (r *Recorder) Handler(opts HandlerOptions) (http.Handler, error) {
 	h.tokenHeader = tokenHdr
 	if r != nil && r.hub != nil {
 		h.ws = stream.NewServer(stream.ServerOptions{
-			Hub:            r.hub,
+			Hub:            (*stream.Hub)(r.hub),
 			History:        storeHistory{r},
 			Hello:          stream.Hello{App: r.app, Env: r.env, Retention: r.retention, Instance: r.instance},
 			Stats:          r.serverStats,

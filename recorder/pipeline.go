@@ -803,24 +803,14 @@ func buildRequest(rec *record, text *batchArena) {
 	}
 }
 
-// appendHeader copies a header's names and values into dst as bytes (see
-// appendField).
-func appendHeader(dst []byte, h map[string][]string) []byte {
-	for k, vs := range h {
-		for _, v := range vs {
-			dst = appendField(dst, k, v)
-		}
-	}
-	return dst
-}
-
 // reqHeaders are the first values of the request headers the middleware
 // reads (strings: immutable).
 type reqHeaders struct {
 	contentType, encoding, traceparent, requestID string
 }
 
-// appendRequestHeader is appendHeader (a pointer-free copy: the request
+// appendRequestHeader copies a header's names and values into dst as
+// bytes (appendField; a pointer-free copy: the request
 // goroutine writes no pointers, hence no GC write barriers, and the pooled
 // buffer is never scanned) that also returns the first values of the
 // request headers the middleware needs, saving four lookups.

@@ -637,7 +637,7 @@ func TestArenaKeptBySubscriber(t *testing.T) {
 		t.Fatalf("subscriber has %d events", len(items))
 	}
 	var e event.Event
-	if err := event.Unmarshal(items[0].Encoded(), &e); err != nil || e.Name != "kept.by.subscriber" || e.ID != items[0].ID {
-		t.Fatalf("the kept event changed under its subscriber: %s (%v)", items[0].Encoded(), err)
+	if err := event.Unmarshal(items[0].Enc, &e); err != nil || e.Name != "kept.by.subscriber" || e.ID != items[0].ID {
+		t.Fatalf("the kept event changed under its subscriber: %s (%v)", items[0].Enc, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/hub"
 	"github.com/beignet/devtools/internal/redact"
 	"github.com/beignet/devtools/redaction"
 	"github.com/beignet/devtools/store"
@@ -151,7 +152,7 @@ type Recorder struct {
 	openMu   sync.Mutex       // serializes opening the store (New, Handler, pipeline) with Close
 	refused  error            // New's error: the store's path or mode is refused
 	redactor *redact.Redactor // the engine behind redaction.Redactor
-	hub      *stream.Hub
+	hub      *hub.Hub         // the machinery behind stream.Hub (PublishOwned)
 	ids      *event.Generator // stamps events in the pipeline
 
 	ignore atomic.Pointer[[]string]
@@ -322,7 +323,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 		r.maxQueuedBytes = DefaultQueueBytes
 	}
 	r.redactor = (*redact.Redactor)(redaction.New(cfg.Redaction))
-	r.hub = stream.NewHub(&stream.HubOptions{Logger: r.log})
+	r.hub = hub.New(hub.Options{Logger: r.log})
 	r.ids = event.NewGenerator(r.now)
 	r.fastEncode = fastEncodeOK()
 	r.queue = make(chan *record, qs)

@@ -39,11 +39,6 @@ func (s *secrets) new() string {
 	return v
 }
 
-func (s *secrets) add(v string) string {
-	s.all = append(s.all, v)
-	return v
-}
-
 // leaks returns the secrets (or their first 10 characters: a cut secret
 // leaks too) found in b.
 func (s *secrets) leaks(b []byte) []string {

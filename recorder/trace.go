@@ -34,7 +34,6 @@ type reqInfo struct {
 func (i *reqInfo) traceparent() string { return unsafe.String(&i.ids[0], 55) }
 func (i *reqInfo) traceID() string     { return i.traceparent()[3:35] }
 func (i *reqInfo) spanID() string      { return i.traceparent()[36:52] }
-func (i *reqInfo) flags() string       { return i.traceparent()[53:55] }
 
 type ctxKey struct{}
 type opKey struct{}
@@ -198,27 +197,6 @@ func putRequestID(dst []byte, t time.Time) {
 		r >>= 5
 	}
 }
-
-// newIDs returns the traceparent of a new span (continuing parent when it
-// is valid), the parent span ID, and the request ID: incoming when valid,
-// else generated. One allocation holds both generated strings.
-func newIDs(parent, incomingID string, t time.Time) (tp, parentSpan, requestID string) {
-	var b [55 + event.IDLen]byte
-	n := 55
-	if !validRequestID(incomingID) {
-		putRequestID(b[55:], t)
-		n += event.IDLen
-	}
-	parentSpan = fillTraceparent(b[:55], parent)
-	s := string(b[:n])
-	tp = s[:55]
-	if n > 55 {
-		return tp, parentSpan, s[55:]
-	}
-	return tp, parentSpan, incomingID
-}
-
-const hexDigits = "0123456789abcdef"
 
 // putHex writes v as 16 lower-case hex digits into dst.
 func putHex(dst []byte, v uint64) {

@@ -11,8 +11,13 @@ import (
 
 func TestRequestIDIsAnOrderedULID(t *testing.T) {
 	t0 := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
-	_, _, a := newIDs("", "", t0)
-	_, _, b := newIDs("", "", t0.Add(time.Millisecond))
+	newID := func(incoming string, t time.Time) string {
+		var c infoCtx
+		c.setIDs("", incoming, t)
+		return c.info.requestID
+	}
+	a := newID("", t0)
+	b := newID("", t0.Add(time.Millisecond))
 	ia, err := event.ParseID(a)
 	if err != nil || ia.Time() != t0 {
 		t.Fatalf("%q: %v %v", a, err, ia.Time())
@@ -20,7 +25,7 @@ func TestRequestIDIsAnOrderedULID(t *testing.T) {
 	if a >= b || !validRequestID(a) {
 		t.Fatalf("not ordered: %q %q", a, b)
 	}
-	if _, _, c := newIDs("", "keep-me", t0); c != "keep-me" {
+	if c := newID("keep-me", t0); c != "keep-me" {
 		t.Fatal(c)
 	}
 }

@@ -6,28 +6,40 @@
 //
 //   - Key rules. A value is replaced when its key (header name, JSON key,
 //     form field, query parameter, struct field's JSON name, map key, or the
-//     key of a key=value pair in free text) is secret-shaped: authorization,
-//     proxy-authorization, cookie, set-cookie, x-api-key, api_key, token,
-//     access_token, refresh_token, id_token, x-auth-token, x-csrf-token,
-//     password, passwd, secret, client_secret, credentials, private_key,
-//     session, session_id and their variants. Keys are compared by words,
-//     case- and separator-insensitively ("apiKey", "API_KEY", "x-api-key"),
-//     so that max_tokens, prompt_tokens, token_count, token_type, author,
-//     authored_by, secretary and tokenizer stay readable. Options.Keys adds keys;
-//     Options.AllowKeys exempts some.
-//   - Value rules. Secret-shaped values are replaced wherever they appear:
-//     Bearer and Basic credentials, JWTs, AWS access key IDs, GitHub,
-//     GitLab, npm, Stripe and Slack tokens, Slack webhook URLs, Google API
-//     keys, sk- style API keys, PEM private key blocks, URL userinfo (user
-//     and password), secret-shaped key=value pairs inside free text,
-//     secret-named XML/HTML elements, the value of an HTML input of type
-//     password or with a secret-shaped name or id, and
-//     sensitive query parameters (token, code, sig, X-Amz-Signature, key ...).
-//     Each rule is guarded by a cheap literal check (a prefix such as "eyJ",
-//     "AKIA" or "ghp_" at a word start, or a ':' / '=' separator), so text
-//     without secrets costs one pass over its bytes and no allocation.
+//     key of a key=value, key: value, key => 'v' or key := "v" pair in free
+//     text) is secret-shaped: authorization, proxy-authorization, cookie,
+//     set-cookie, x-api-key, api_key, token, access_token, refresh_token,
+//     id_token, x-auth-token, x-csrf-token, password, passwd, pass, secret,
+//     client_secret, credentials, private_key, *_pat, session, session_id,
+//     the framework session cookies (connect.sid, JSESSIONID, PHPSESSID ...)
+//     and their variants. Keys are compared by words, case- and
+//     separator-insensitively ("apiKey", "API_KEY", "x-api-key"), so that
+//     max_tokens, prompt_tokens, token_count, token_type, author,
+//     authored_by, secretary and tokenizer stay readable. Keys ending in
+//     "key" (DD_APP_KEY, mg_key, sgKey, DD-APPLICATION-KEY) and keys with a
+//     vendor's name have their value replaced when it looks like a
+//     credential (charset, length, entropy, as gitleaks' generic-api-key
+//     rule decides), so primary_key, sort_key, public_key and
+//     "key: created_at" stay. Options.Keys adds keys; Options.AllowKeys
+//     exempts some.
+//   - Value rules. Secret-shaped values are replaced wherever they appear,
+//     with no key around them: about ninety token families of cloud, code
+//     hosting, payment, messaging and AI providers (AWS, Google, Azure,
+//     GitHub, GitLab, Stripe, Square, Shopify, SendGrid, Mailgun, Slack,
+//     Discord, Telegram, Vault, Doppler, Hugging Face, OpenAI-style sk-
+//     keys ...), one table row each (prefix or anchor, alphabet, length,
+//     structure check), plus Bearer and Basic credentials, JWTs, PEM
+//     private key blocks, URL userinfo, sensitive query parameters,
+//     secret-named XML/HTML elements and password inputs, passwords on
+//     command lines (curl -u, mysql -p, sshpass -p, docker login -p,
+//     redis-cli -a, --password) and in prose ("the password is X").
+//     SECURITY.md lists every rule and its ID. A two-byte prefilter at each
+//     word start, and a cheap byte check for the rest (a ':' or '='
+//     separator, "-----BEGIN "), means text without secrets costs one pass
+//     over its bytes and no allocation, whatever the number of rules.
 //     Options.Patterns adds regular expressions, Options.Emails and
-//     Options.CardNumbers opt into PII.
+//     Options.CardNumbers (issuer ranges and lengths, then Luhn) opt into
+//     PII.
 //
 // A replaced value becomes Replacement, "[REDACTED]", or with
 // Options.Fingerprint "[REDACTED:xxxxxxxx]" (HMAC-SHA256 under a key made per

@@ -156,7 +156,7 @@ func TestBatchByteLimit(t *testing.T) {
 	if !slices.Equal(shapes, want) {
 		t.Fatalf("frames %v, want %v", shapes, want)
 	}
-	if n := len(EventsFrame(encs[:10])); n > maxBatchBytes || len(EventsFrame(encs[:11])) <= maxBatchBytes {
+	if n := len(eventsFrame(encs[:10])); n > maxBatchBytes || len(eventsFrame(encs[:11])) <= maxBatchBytes {
 		t.Fatalf("first events message is %d bytes; the limit is %d and one more event would fit", n, maxBatchBytes)
 	}
 }
@@ -188,7 +188,7 @@ func TestReplayBatched(t *testing.T) {
 // messages, whose concatenation is the published sequence.
 func TestLiveBurstConcatenation(t *testing.T) {
 	const n = 20000
-	ts := startServer(t, ServerOptions{Hub: NewHub(&HubOptions{Buffer: 2 * n})})
+	ts := startServer(t, ServerOptions{Hub: NewHub(HubOptions{Buffer: 2 * n})})
 	ws := dialRaw(t, ts.url)
 	expectType(t, ws, TypeHello)
 	writeMsg(t, ws, Message{Type: TypeSubscribe})
@@ -227,7 +227,7 @@ func TestLiveBurstConcatenation(t *testing.T) {
 // exactly once, in order, with gaps refilled from history on resubscribe.
 func TestResumeBatchedUnderLoad(t *testing.T) {
 	hist := &memHistory{}
-	ts := startServer(t, ServerOptions{Hub: NewHub(&HubOptions{Buffer: 128}), History: hist, ReplayPage: 100})
+	ts := startServer(t, ServerOptions{Hub: NewHub(HubOptions{Buffer: 128}), History: hist, ReplayPage: 100})
 	src := newSource(ts.hub, hist)
 	const total = 20000
 	// Every session resumes, the first one too: from an event published
@@ -330,9 +330,9 @@ func TestClientHandlesEventsMessages(t *testing.T) {
 		}
 		frames := [][]byte{
 			[]byte(`{"type":"synced"}`),
-			EventsFrame(encs[0:2]),
-			EventsFrame([][]byte{encs[1], encs[2]}), // encs[1] again: a replay overlap
-			EventsFrame([][]byte{[]byte(`"not an event"`), encs[3]}),
+			eventsFrame(encs[0:2]),
+			eventsFrame([][]byte{encs[1], encs[2]}), // encs[1] again: a replay overlap
+			eventsFrame([][]byte{[]byte(`"not an event"`), encs[3]}),
 			EventFrame(encs[4]),
 		}
 		for _, f := range frames {

@@ -147,7 +147,7 @@ func startReaders(b *testing.B, conns []*websocket.Conn) ([]*counter, func()) {
 func benchFanout(b *testing.B, clients int) {
 	const window = 1 << 14
 	ids, encs := benchFrames(1024)
-	hub := NewHub(&HubOptions{Buffer: 2 * window})
+	hub := NewHub(HubOptions{Buffer: 2 * window})
 	ts := startServer(b, ServerOptions{Hub: hub})
 	conns := make([]*websocket.Conn, clients)
 	for i := range conns {
@@ -248,7 +248,7 @@ func BenchmarkBareFanout10(b *testing.B) { benchBareFanout(b, 10) }
 // listening.
 func BenchmarkPublishNoSubscribers(b *testing.B) {
 	ids, encs := benchFrames(64)
-	hub := NewHub(nil)
+	hub := NewHub(HubOptions{})
 	defer hub.Close()
 	b.ReportAllocs()
 	for i := range b.N {
@@ -261,7 +261,7 @@ func BenchmarkPublishNoSubscribers(b *testing.B) {
 // Server and a Client, and returns the publish -> callback latencies,
 // sorted. The event's time is its publish time.
 func measureLatency(tb testing.TB, n, rate int) []time.Duration {
-	hub := NewHub(nil)
+	hub := NewHub(HubOptions{})
 	ts := startServer(tb, ServerOptions{Hub: hub})
 	gen := event.NewGenerator(nil)
 	lat := make([]time.Duration, 0, n)
@@ -335,10 +335,10 @@ func BenchmarkLiveLatency1000(b *testing.B) {
 // drop, and it still never blocks.
 func BenchmarkPublish10Behind(b *testing.B) {
 	ids, encs := benchFrames(64)
-	hub := NewHub(&HubOptions{Buffer: 16})
+	hub := NewHub(HubOptions{Buffer: 16})
 	defer hub.Close()
 	for range 10 {
-		hub.Subscribe(nil)
+		hub.impl().Subscribe(nil)
 	}
 	b.ReportAllocs()
 	for i := range b.N {

@@ -39,7 +39,7 @@ func TestClientEventFrameFastPath(t *testing.T) {
 		return got, errs
 	}
 
-	got, errs := run(EventFrame(encs[0]), EventsFrame(encs[1:]))
+	got, errs := run(EventFrame(encs[0]), eventsFrame(encs[1:]))
 	if errs != 0 || len(got) != 3 {
 		t.Fatalf("got %d events, %d errors; want 3, 0", len(got), errs)
 	}
@@ -61,7 +61,7 @@ func TestClientEventFrameFastPath(t *testing.T) {
 		t.Fatalf("bad element: %d events, %d errors; want 1, 1", len(got), errs)
 	}
 	// Replays overlap: an event already delivered is not delivered again.
-	if got, _ := run(EventsFrame(encs), EventsFrame(encs[1:])); len(got) != 3 {
+	if got, _ := run(eventsFrame(encs), eventsFrame(encs[1:])); len(got) != 3 {
 		t.Fatalf("overlap: %d events, want 3", len(got))
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 func ExampleClient() {
 	// An app side: a hub fed by the recorder, served on a loopback route.
-	hub := stream.NewHub(nil)
+	hub := stream.NewHub(stream.HubOptions{})
 	defer hub.Close()
 	srv := stream.NewServer(stream.ServerOptions{Hub: hub, Hello: stream.Hello{App: "notes", Env: "development"}})
 	defer srv.Shutdown(context.Background())

@@ -107,7 +107,7 @@ type testServer struct {
 func startServer(t testing.TB, opts ServerOptions) *testServer {
 	t.Helper()
 	if opts.Hub == nil {
-		opts.Hub = NewHub(nil)
+		opts.Hub = NewHub(HubOptions{})
 	}
 	srv := NewServer(opts)
 	ts := httptest.NewServer(srv)
@@ -194,7 +194,7 @@ func checkEventsFrame(m *Message, b []byte) error {
 	for i, raw := range m.Events {
 		encs[i] = raw
 	}
-	if !bytes.Equal(b, EventsFrame(encs)) {
+	if !bytes.Equal(b, eventsFrame(encs)) {
 		return fmt.Errorf("events message is not the stored events between prefix and suffix: %.120s", b)
 	}
 	return nil

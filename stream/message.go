@@ -153,11 +153,11 @@ const (
 	maxBatchBytes  = 1 << 20
 )
 
-// EventsFrame returns the events message carrying the encoded events encs,
-// in the given order, the exact bytes the server writes for them. The
-// server sends an event message (EventFrame) for a single event; EventsFrame
-// does not special-case it.
-func EventsFrame(encs [][]byte) []byte {
+// eventsFrame returns the events message carrying the encoded events encs,
+// in the given order, the exact bytes the server writes for them (tests
+// compare with it). The server sends an event message (EventFrame) for a
+// single event; eventsFrame does not special-case it.
+func eventsFrame(encs [][]byte) []byte {
 	n := len(eventsFramePrefix) + len(eventsFrameSuffix)
 	for _, enc := range encs {
 		n += len(enc) + 1

@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/hub"
 )
 
 // History is what the server replays a resumed subscription from. The
@@ -103,6 +104,7 @@ type ServerOptions struct {
 // caller's job: wrap the Server in a handler that checks the request first.
 type Server struct {
 	opts   ServerOptions
+	hub    *hub.Hub
 	log    *slog.Logger
 	hello  []byte
 	accept websocket.AcceptOptions
@@ -151,6 +153,7 @@ func NewServer(opts ServerOptions) *Server {
 	h.Version = ProtocolVersion
 	return &Server{
 		opts:  opts,
+		hub:   (*hub.Hub)(opts.Hub),
 		log:   opts.Logger,
 		hello: mustMarshal(&Message{Type: TypeHello, Hello: &h}),
 		accept: websocket.AcceptOptions{
@@ -183,7 +186,7 @@ func (s *Server) MaxConnections() int { return max(s.opts.MaxConnections, 0) }
 // upgrade.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	if s.shutdown || s.opts.Hub.isClosed() {
+	if s.shutdown || s.hub.IsClosed() {
 		s.mu.Unlock()
 		refuse(w, "server shutting down", 0)
 		return
@@ -317,12 +320,12 @@ type serverConn struct {
 
 	// writer state
 	nextSub  time.Time // when the next subscribe may be processed
-	sub      *Subscription
-	spare    []Item
-	lastSent event.ID // last event ID written (or the subscription's since)
-	skipUpTo event.ID // live events at or before this were replayed already
-	buf      []byte   // the frame being written; grows to the largest frame
-	replayed []Item   // replay: the current page's events to send
+	sub      *hub.Subscription
+	spare    []hub.Item
+	lastSent event.ID   // last event ID written (or the subscription's since)
+	skipUpTo event.ID   // live events at or before this were replayed already
+	buf      []byte     // the frame being written; grows to the largest frame
+	replayed []hub.Item // replay: the current page's events to send
 }
 
 // kill drops the connection without a close handshake, also when a Close
@@ -429,8 +432,8 @@ func (c *serverConn) writeLoop(ctx context.Context) (websocket.StatusCode, strin
 			}
 		case <-statsC:
 			st := c.s.opts.Stats()
-			st.Subscribers = c.s.opts.Hub.Subscribers()
-			st.HubDropped = c.s.opts.Hub.Dropped()
+			st.Subscribers = c.s.hub.Subscribers()
+			st.HubDropped = c.s.hub.Dropped()
 			if c.write(mustMarshal(&Message{Type: TypeStats, Stats: &st})) != nil {
 				return 0, ""
 			}
@@ -463,10 +466,7 @@ func (c *serverConn) forward() error {
 		}
 	}
 	// Still busy: re-arm the signal for the next select round.
-	select {
-	case c.sub.ready <- struct{}{}:
-	default:
-	}
+	c.sub.Rearm()
 	return nil
 }
 
@@ -477,7 +477,7 @@ func (c *serverConn) forwardOnce() (int, error) {
 
 // send writes drained items (those the replay did not cover) and then the
 // gap message, if the subscriber fell behind past what the replay covered.
-func (c *serverConn) send(items []Item, gap Gap) error {
+func (c *serverConn) send(items []hub.Item, gap hub.Gap) error {
 	c.spare = items
 	if err := c.writeEvents(items); err != nil {
 		return err
@@ -497,10 +497,10 @@ func (c *serverConn) send(items []Item, gap Gap) error {
 // maxBatchBytes each, so that a burst costs one frame, one
 // write and one client read per batch instead of per event. Event JSON is
 // copied into the frame as stored, never re-encoded.
-func (c *serverConn) writeEvents(items []Item) error {
+func (c *serverConn) writeEvents(items []hub.Item) error {
 	b := c.buf[:0]
-	var first Item    // the frame's first event, held back until a second one comes
-	var last event.ID // the frame's newest event
+	var first hub.Item // the frame's first event, held back until a second one comes
+	var last event.ID  // the frame's newest event
 	n, size := 0, 0
 	for _, it := range items {
 		if it.ID.Compare(c.skipUpTo) <= 0 {
@@ -543,7 +543,7 @@ func (c *serverConn) writeEvents(items []Item) error {
 // writeBatch writes the frame writeEvents built: the event message of first
 // when n is 1, else the events message begun in b. The frame's buffer is
 // kept in c.buf for the next frame.
-func (c *serverConn) writeBatch(b []byte, n int, first Item) error {
+func (c *serverConn) writeBatch(b []byte, n int, first hub.Item) error {
 	if n == 1 {
 		b = appendEventFrame(b[:0], first.Enc)
 	} else {
@@ -583,9 +583,9 @@ func (c *serverConn) processPending(ctx context.Context) (websocket.StatusCode, 
 func (c *serverConn) subscribe(ctx context.Context, m *Message) error {
 	f := m.Filter.clone()
 	if c.sub == nil {
-		c.sub = c.s.opts.Hub.Subscribe(f)
+		c.sub = c.s.hub.Subscribe(hubFilter(f))
 	} else {
-		c.sub.Reset(f)
+		c.sub.Reset(hubFilter(f))
 	}
 	select {
 	case <-c.sub.Done():
@@ -647,7 +647,7 @@ func (c *serverConn) replay(ctx context.Context, since event.ID, f *Filter) erro
 			if !f.isZero() && !matchEncoded(f, encs[i]) {
 				continue
 			}
-			c.replayed = append(c.replayed, Item{ID: id, Enc: encs[i]})
+			c.replayed = append(c.replayed, hub.Item{ID: id, Enc: encs[i]})
 		}
 		err = c.writeEvents(c.replayed)
 		clear(c.replayed) // the page's events are not kept past their page
@@ -660,6 +660,14 @@ func (c *serverConn) replay(ctx context.Context, since event.ID, f *Filter) erro
 			return nil
 		}
 	}
+}
+
+// hubFilter is f for the hub: nil (every event) when f is.
+func hubFilter(f *Filter) hub.Filter {
+	if f == nil {
+		return nil
+	}
+	return f
 }
 
 // matchEncoded applies f to an encoded event, decoding only what f needs.

@@ -377,7 +377,7 @@ func TestStatsMessages(t *testing.T) {
 func TestSlowSubscriberGetsGap(t *testing.T) {
 	// No keepalive: the slow client does not read, so it would not answer
 	// pings, and on a loaded machine the test can outlast a ping timeout.
-	ts := startServer(t, ServerOptions{Hub: NewHub(&HubOptions{Buffer: 64}), PingInterval: -1})
+	ts := startServer(t, ServerOptions{Hub: NewHub(HubOptions{Buffer: 64}), PingInterval: -1})
 	src := newSource(ts.hub, nil)
 	slow := dialRaw(t, ts.url)
 	fast := dialRaw(t, ts.url)
@@ -467,7 +467,7 @@ func TestSlowSubscriberGetsGap(t *testing.T) {
 
 func TestShutdownClosesEverything(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
-	hub := NewHub(nil)
+	hub := NewHub(HubOptions{})
 	defer hub.Close()
 	srv := NewServer(ServerOptions{Hub: hub, PingInterval: 10 * time.Millisecond})
 	ts := newLoopbackServer(t, srv)
@@ -527,7 +527,7 @@ func TestShutdownClosesEverything(t *testing.T) {
 // Shutdown with an expired context drops connections whose peer does not
 // answer the close handshake and still waits for every goroutine.
 func TestShutdownDeadline(t *testing.T) {
-	hub := NewHub(nil)
+	hub := NewHub(HubOptions{})
 	defer hub.Close()
 	srv := NewServer(ServerOptions{Hub: hub})
 	ts := newLoopbackServer(t, srv)
@@ -593,7 +593,7 @@ func (h *hookHistory) SinceEncoded(ctx context.Context, after event.ID, limit in
 func TestReplayCoversOverflowNoGap(t *testing.T) {
 	mem := &memHistory{}
 	hist := &hookHistory{memHistory: mem}
-	ts := startServer(t, ServerOptions{Hub: NewHub(&HubOptions{Buffer: 4}), History: hist, ReplayPage: 5})
+	ts := startServer(t, ServerOptions{Hub: NewHub(HubOptions{Buffer: 4}), History: hist, ReplayPage: 5})
 	src := newSource(ts.hub, mem)
 	first := src.publish(event.KindLog, "first", 0)
 	for range 10 {
@@ -639,7 +639,7 @@ func TestReplayCoversOverflowNoGap(t *testing.T) {
 
 // Shutdown closes cleanly even while events stream without pause.
 func TestShutdownUnderSteadyStream(t *testing.T) {
-	hub := NewHub(nil)
+	hub := NewHub(HubOptions{})
 	defer hub.Close()
 	srv := NewServer(ServerOptions{Hub: hub})
 	ts := newLoopbackServer(t, srv)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,33 +71,33 @@ func TestPauseHoldsViewAndBuffers(t *testing.T) {
 	m.Update(press("p"))
 	before := m.Render()
 	m.Update(batchMsg{b: batch{Events: sampleEvents(10, 5)}})
-	if m.buf.len() != 10 || len(m.pending) != 5 {
-		t.Fatalf("paused: %d in view, %d pending", m.buf.len(), len(m.pending))
+	if m.list.buf.len() != 10 || len(m.list.pending) != 5 {
+		t.Fatalf("paused: %d in view, %d pending", m.list.buf.len(), len(m.list.pending))
 	}
 	after := m.Render()
 	if strings.Split(before, "\n")[5] != strings.Split(after, "\n")[5] || !strings.Contains(ansi.Strip(after), "PAUSED +5 buffered") {
 		t.Fatalf("paused view changed or lacks the indicator:\n%s", ansi.Strip(after))
 	}
 	m.Update(press("p"))
-	if m.buf.len() != 15 || len(m.pending) != 0 || !m.follow {
-		t.Fatalf("resume: %d in view, %d pending", m.buf.len(), len(m.pending))
+	if m.list.buf.len() != 15 || len(m.list.pending) != 0 || !m.list.follow {
+		t.Fatalf("resume: %d in view, %d pending", m.list.buf.len(), len(m.list.pending))
 	}
 }
 
 func TestClearEmptiesView(t *testing.T) {
 	m := unitModel(t, 80, 24)
 	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 10)}})
-	m.atEdge = false // as after paging far back
+	m.list.atEdge = false // as after paging far back
 	m.Update(press("c"))
-	if m.buf.len() != 0 || m.buf.visLen() != 0 {
+	if m.list.buf.len() != 0 || m.list.buf.visLen() != 0 {
 		t.Fatal("clear kept events")
 	}
 	m.Update(batchMsg{b: batch{Events: sampleEvents(10, 2)}})
-	if m.buf.len() != 2 {
+	if m.list.buf.len() != 2 {
 		t.Fatal("arrivals after clear not shown")
 	}
-	if m.totals[event.KindRequest] != 3 {
-		t.Fatalf("totals reset by clear: %v", m.totals)
+	if m.bar.totals[event.KindRequest] != 3 {
+		t.Fatalf("totals reset by clear: %v", m.bar.totals)
 	}
 }
 
@@ -137,8 +138,8 @@ func TestExportFilteredJSONLines(t *testing.T) {
 	typeInto(m, path)
 	_, cmd := m.Update(press("enter"))
 	runCmd(m, cmd)
-	if m.msgErr || !strings.Contains(m.message, "exported 10 events") {
-		t.Fatalf("notice %q", m.message)
+	if m.bar.msgErr || !strings.Contains(m.bar.message, "exported 10 events") {
+		t.Fatalf("notice %q", m.bar.message)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -166,8 +167,8 @@ func TestExportFilteredJSONLines(t *testing.T) {
 	m.in.ti.SetValue(path)
 	_, cmd = m.Update(press("enter"))
 	runCmd(m, cmd)
-	if !m.msgErr {
-		t.Fatalf("overwrite not refused: %q", m.message)
+	if !m.bar.msgErr {
+		t.Fatalf("overwrite not refused: %q", m.bar.message)
 	}
 }
 
@@ -199,7 +200,7 @@ func TestHARAndCurlKeepRedaction(t *testing.T) {
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("HAR not written: %v (%s)", err, m.message)
+		t.Fatalf("HAR not written: %v (%s)", err, m.bar.message)
 	}
 	var har harDoc
 	if err := json.Unmarshal(b, &har); err != nil {
@@ -262,19 +263,19 @@ func TestDetailSearchAndLongBodies(t *testing.T) {
 	m.Update(press("/"))
 	typeInto(m, "NEEDLE")
 	m.Update(press("enter"))
-	if len(m.matches) != 100 || m.matchIdx != 0 {
-		t.Fatalf("matches %d idx %d", len(m.matches), m.matchIdx)
+	if len(m.det.matches) != 100 || m.det.matchIdx != 0 {
+		t.Fatalf("matches %d idx %d", len(m.det.matches), m.det.matchIdx)
 	}
 	m.Update(press("n"))
 	m.Update(press("n"))
-	if m.matchIdx != 2 {
-		t.Fatalf("n: idx %d", m.matchIdx)
+	if m.det.matchIdx != 2 {
+		t.Fatalf("n: idx %d", m.det.matchIdx)
 	}
 	m.Update(press("N"))
 	m.Update(press("N"))
 	m.Update(press("N"))
-	if m.matchIdx != 99 {
-		t.Fatalf("N wraps: idx %d", m.matchIdx)
+	if m.det.matchIdx != 99 {
+		t.Fatalf("N wraps: idx %d", m.det.matchIdx)
 	}
 	if out := ansi.Strip(m.Render()); !strings.Contains(out, "line 99 needle") || !strings.Contains(out, "match 100/100") {
 		t.Fatalf("current match not in view:\n%s", out)
@@ -288,7 +289,7 @@ func TestMouseOffByDefaultToggles(t *testing.T) {
 		t.Fatal("mouse captured by default")
 	}
 	m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelUp})
-	if !m.follow {
+	if !m.list.follow {
 		t.Fatal("wheel acted with mouse capture off")
 	}
 	m.Update(press("m"))
@@ -296,11 +297,11 @@ func TestMouseOffByDefaultToggles(t *testing.T) {
 		t.Fatal("m did not turn mouse capture on")
 	}
 	m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelUp})
-	if m.follow {
+	if m.list.follow {
 		t.Fatal("wheel up did not stop follow")
 	}
 	m.Update(tea.MouseClickMsg{Button: tea.MouseLeft, X: 10, Y: 2})
-	if sel := m.selected(); sel == nil || sel.seq != m.top {
+	if sel := m.selected(); sel == nil || sel.seq != m.list.top {
 		t.Fatal("click did not select the first shown row")
 	}
 }
@@ -387,7 +388,7 @@ func TestDetailSurvivesEviction(t *testing.T) {
 	}
 	m.Update(press("enter"))
 	m.Update(batchMsg{b: batch{Events: sampleEvents(10, 30)}})
-	if m.buf.at(seqBase) != nil {
+	if m.list.buf.at(seqBase) != nil {
 		t.Fatal("event not evicted")
 	}
 	if e := m.detailEvent(); e == nil || e.ID != evs[0].ID {
@@ -396,8 +397,8 @@ func TestDetailSurvivesEviction(t *testing.T) {
 	if out := ansi.Strip(m.Render()); !strings.Contains(out, evs[0].ID.String()) {
 		t.Fatalf("detail does not show the evicted event:\n%s", out)
 	}
-	if m.newCount != 30 {
-		t.Fatalf("+%d new, want 30", m.newCount)
+	if m.list.newCount != 30 {
+		t.Fatalf("+%d new, want 30", m.list.newCount)
 	}
 }
 
@@ -409,11 +410,13 @@ func TestRunQuitsAndClosesSource(t *testing.T) {
 	if err := Run(t.Context(), Options{Source: src, Dark: &dark, Input: in, Output: &out}); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if _, err := src.Next(t.Context()); err == nil {
+	if _, err := src.next(t.Context()); err == nil {
 		t.Fatal("source not closed after Run")
 	}
-	if err := Run(t.Context(), Options{}); err != errNoSource {
-		t.Fatalf("Run without source: %v", err)
+	for _, o := range []Options{{}, {Sources: []Source{nil}}} {
+		if err := Run(t.Context(), o); err != errNoSource {
+			t.Fatalf("Run without source: %v", err)
+		}
 	}
 }
 
@@ -449,8 +452,8 @@ func TestFilterPromptHasACursor(t *testing.T) {
 		t.Fatalf("ctrl+w: value %q", got)
 	}
 	m.Update(press("enter"))
-	if m.in.active() || m.filter.String() != "status:>=500" || m.buf.visLen() != 2 {
-		t.Fatalf("filter %q shows %d", m.filter.String(), m.buf.visLen())
+	if m.in.active() || m.list.filter.String() != "status:>=500" || m.list.buf.visLen() != 2 {
+		t.Fatalf("filter %q shows %d", m.list.filter.String(), m.list.buf.visLen())
 	}
 }
 
@@ -478,4 +481,41 @@ func TestBindingsFollowContext(t *testing.T) {
 			t.Fatalf("help overlay: %q switched off", b.Help().Desc)
 		}
 	}
+}
+
+// View changes nothing: scroll clamping and the row and detail caches are
+// brought up to date in Update.
+func TestViewChangesNothing(t *testing.T) {
+	m := unitModel(t, 90, 20)
+	m.Update(batchMsg{b: batch{Events: sampleEvents(0, 60)}})
+	type rowCache struct {
+		row     string
+		w, g    int
+		matched bool
+	}
+	snap := func() (any, []rowCache) {
+		var rows []rowCache
+		for i := 0; i < m.list.buf.len(); i++ {
+			e := m.list.buf.entryAt(i)
+			rows = append(rows, rowCache{e.row, e.rowW, e.rowG, e.match})
+		}
+		return [...]any{m.list.sel, m.list.top, m.det.scroll, m.det.key, len(m.det.lines), len(m.det.matches), m.list.follow, m.list.newCount}, rows
+	}
+	check := func(when string) {
+		t.Helper()
+		s1, r1 := snap()
+		m.View()
+		s2, r2 := snap()
+		if s1 != s2 || !slices.Equal(r1, r2) {
+			t.Fatalf("%s: View changed the model", when)
+		}
+	}
+	check("list")
+	m.Update(press("k"))
+	check("scrolled")
+	m.Update(press("enter"))
+	m.Update(press("G")) // scroll the detail far past its end
+	check("detail")
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+	check("split")
 }

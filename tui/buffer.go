@@ -274,6 +274,14 @@ func (b *buffer) merge(evs []event.Event, match func(*event.Event) bool) (added 
 	}
 	var saved []entry
 	if nw := b.newest(); nw != nil && evs[0].ID.Compare(nw.ev.ID) <= 0 {
+		// Drop those already in memory first (a replayed page, a
+		// duplicate): only the new ones move entries.
+		evs = slices.DeleteFunc(slices.Clone(evs), func(e event.Event) bool { return b.seqOf(e.ID) >= 0 })
+		if len(evs) == 0 {
+			return added, moved
+		}
+	}
+	if nw := b.newest(); nw != nil && evs[0].ID.Compare(nw.ev.ID) <= 0 {
 		p := b.search(evs[0].ID)
 		moved = b.first + int64(p)
 		saved = make([]entry, 0, b.n-p)

@@ -94,8 +94,8 @@ func wrap(s string, w int) []string {
 // It is a copy taken when the detail opened (or the selection moved while it
 // is open), so the ring evicting the entry does not change what is read.
 func (m *model) detailEvent() *event.Event {
-	if m.detail && !m.dev.ID.IsZero() {
-		return &m.dev
+	if m.det.open && !m.det.ev.ID.IsZero() {
+		return &m.det.ev
 	}
 	if e := m.selected(); e != nil {
 		return &e.ev
@@ -107,16 +107,16 @@ func (m *model) detailEvent() *event.Event {
 func (m *model) ensureDetail() {
 	e := m.detailEvent()
 	if e == nil {
-		m.dlines = []dline{{text: "(no event selected)", kind: lkDim}}
+		m.det.lines = []dline{{text: "(no event selected)", kind: lkDim}}
 		return
 	}
-	k := detailKey{id: e.ID, tab: m.tab, width: m.detailWidth(), all: m.bodyAll, corr: len(m.correlated[corrKey(e)]) + m.buf.len()*boolInt(m.tab == tabTimeline), styleG: m.styleG}
-	if k == m.dkey && m.dlines != nil {
+	k := detailKey{id: e.ID, tab: m.det.tab, width: m.detailWidth(), all: m.det.bodyAll, corr: len(m.det.correlated[corrKey(e)]) + m.list.buf.len()*boolInt(m.det.tab == tabTimeline), styleG: m.styleG}
+	if k == m.det.key && m.det.lines != nil {
 		return
 	}
-	m.dkey = k
+	m.det.key = k
 	b := &detailBuilder{w: max(10, k.width)}
-	switch m.tab {
+	switch m.det.tab {
 	case tabOverview:
 		m.buildOverview(b, e)
 	case tabRequest:
@@ -137,8 +137,8 @@ func (m *model) ensureDetail() {
 		}
 		b.add(lkText, string(raw))
 	}
-	m.dlines = b.lines
-	if m.search != "" {
+	m.det.lines = b.lines
+	if m.det.search != "" {
 		m.findMatches()
 	}
 }
@@ -288,7 +288,7 @@ func (m *model) body(b *detailBuilder, title string, body *event.Body) {
 	shown, more := 0, 0
 	for _, l := range strings.Split(textsafe.Multiline(text), "\n") {
 		for _, wl := range wrap(l, b.w) {
-			if !m.bodyAll && shown >= limit {
+			if !m.det.bodyAll && shown >= limit {
 				more++
 				continue
 			}
@@ -422,23 +422,19 @@ func (m *model) buildTimeline(b *detailBuilder, e *event.Event) {
 
 // renderDetail renders the tab bar and the visible part of the content.
 func (m *model) renderDetail(w, h int) []string {
-	m.ensureDetail()
 	out := make([]string, 0, h)
 	var tabs strings.Builder
 	for i, name := range tabNames {
 		// Brackets mark the active tab without colour too (NO_COLOR,
 		// screen readers, capture-pane).
-		if i == m.tab {
+		if i == m.det.tab {
 			tabs.WriteString(m.st.TabActive.Render("[" + name + "]"))
 		} else {
 			tabs.WriteString(m.st.TabInactive.Render(" " + name + " "))
 		}
 	}
 	out = append(out, fit(tabs.String(), w))
-	rows := h - 1
-	maxScroll := max(0, len(m.dlines)-rows)
-	m.dscroll = min(m.dscroll, maxScroll)
-	for i := m.dscroll; i < len(m.dlines) && len(out) < h; i++ {
+	for i := m.det.scroll; i < len(m.det.lines) && len(out) < h; i++ {
 		out = append(out, m.renderDLine(i, w))
 	}
 	blank := strings.Repeat(" ", w)
@@ -449,12 +445,12 @@ func (m *model) renderDetail(w, h int) []string {
 }
 
 func (m *model) renderDLine(i, w int) string {
-	l := m.dlines[i]
+	l := m.det.lines[i]
 	var hits []matchPos
-	if m.search != "" {
-		for j, mp := range m.matches {
+	if m.det.search != "" {
+		for j, mp := range m.det.matches {
 			if mp.line == i {
-				hits = append(hits, m.matches[j])
+				hits = append(hits, m.det.matches[j])
 			}
 		}
 	}
@@ -473,7 +469,7 @@ func (m *model) renderDLine(i, w int) string {
 			}
 			sb.WriteString(text[pos:h.col])
 			st := m.st.Match
-			if cur := m.currentMatch(); cur != nil && *cur == h {
+			if cur := m.det.currentMatch(); cur != nil && *cur == h {
 				st = m.st.CurrentMatch
 			}
 			sb.WriteString(st.Render(text[h.col : h.col+h.n]))
@@ -517,21 +513,22 @@ func (m *model) styleLine(text string, keyLen int) string {
 	return sb.String()
 }
 
-func (m *model) clearSearch() {
-	m.search, m.matches, m.matchIdx = "", nil, 0
+// clearSearch ends the detail search.
+func (d *detailView) clearSearch() {
+	d.search, d.matches, d.matchIdx = "", nil, 0
 }
 
 func (m *model) findMatches() {
-	m.matches = m.matches[:0]
-	m.matchIdx = 0
-	if m.search == "" || !m.detail {
+	m.det.matches = m.det.matches[:0]
+	m.det.matchIdx = 0
+	if m.det.search == "" || !m.det.open {
 		return
 	}
-	if m.dlines == nil {
+	if m.det.lines == nil {
 		m.ensureDetail()
 	}
-	q := strings.ToLower(m.search)
-	for i, l := range m.dlines {
+	q := strings.ToLower(m.det.search)
+	for i, l := range m.det.lines {
 		low := strings.ToLower(l.text)
 		if len(low) != len(l.text) {
 			continue // case folding changed byte offsets; skip such lines
@@ -542,30 +539,32 @@ func (m *model) findMatches() {
 			if j < 0 {
 				break
 			}
-			m.matches = append(m.matches, matchPos{line: i, col: off + j, n: len(q)})
+			m.det.matches = append(m.det.matches, matchPos{line: i, col: off + j, n: len(q)})
 			off += j + len(q)
 		}
 	}
 }
 
-func (m *model) currentMatch() *matchPos {
-	if len(m.matches) == 0 {
+func (d *detailView) currentMatch() *matchPos {
+	if len(d.matches) == 0 {
 		return nil
 	}
-	return &m.matches[m.matchIdx]
+	return &d.matches[d.matchIdx]
 }
 
-// jumpMatch moves to the next (d=1), previous (-1) or current (0) match and
-// scrolls it into view.
-func (m *model) jumpMatch(d int) {
-	if !m.detail || len(m.matches) == 0 {
+// jumpMatch jumps in the detail pane as laid out now.
+func (m *model) jumpMatch(d int) { m.det.jumpMatch(d, m.bodyHeight()-1) }
+
+// jumpMatch moves to the next (d=1), previous (-1) or current (0) match
+// and scrolls it into the rows shown.
+func (dv *detailView) jumpMatch(d, rows int) {
+	if !dv.open || len(dv.matches) == 0 {
 		return
 	}
-	n := len(m.matches)
-	m.matchIdx = ((m.matchIdx+d)%n + n) % n
-	line := m.matches[m.matchIdx].line
-	rows := m.bodyHeight() - 1
-	if line < m.dscroll || line >= m.dscroll+rows {
-		m.dscroll = max(0, line-rows/3)
+	n := len(dv.matches)
+	dv.matchIdx = ((dv.matchIdx+d)%n + n) % n
+	line := dv.matches[dv.matchIdx].line
+	if line < dv.scroll || line >= dv.scroll+rows {
+		dv.scroll = max(0, line-rows/3)
 	}
 }

@@ -12,10 +12,14 @@
 //     and a full pump pushes back on the websocket reader instead of growing.
 //     Options.Sources takes one source per instance; their events merge in
 //     recording order (fleet.go).
-//   - Run drives the one top-level model. The list, detail pane (Overview,
-//     Request, Response, Timeline, Raw), status bar and help overlay only render
-//     its state; every blocking call (Next, Older, Newer, Correlated, file writes) runs
-//     in a tea.Cmd.
+//   - Run drives the top-level model, which routes messages to its
+//     components, each owning its state: the list (listView), the detail pane
+//     (detailView: Overview, Request, Response, Timeline, Raw), the prompt
+//     (inputBar, a bubbles textinput), the status bar (statusBar) and the help
+//     overlay (helpView). Key bindings are switched with SetEnabled for where
+//     the user is. Update prepares everything View reads, so View changes
+//     nothing; every blocking call (a source's next, older, newer and
+//     correlated, file writes) runs in a tea.Cmd.
 //   - Memory is bounded: a deque of Options.RingSize events (default 50,000);
 //     paging back evicts the newest, which come back from history by
 //     scrolling down (Newer, a page at a time) or at once on G.

@@ -118,9 +118,9 @@ func (f *fleet) gather(get func(s Source) ([]event.Event, error)) ([][]event.Eve
 // newest first: each source's page, merged, cut at limit.
 func (f *fleet) older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
 	if !f.multi() {
-		return f.srcs[0].Older(ctx, before, limit)
+		return f.srcs[0].older(ctx, before, limit)
 	}
-	pages, err := f.gather(func(s Source) ([]event.Event, error) { return s.Older(ctx, before, limit) })
+	pages, err := f.gather(func(s Source) ([]event.Event, error) { return s.older(ctx, before, limit) })
 	out := mergePages(pages, func(a, b event.Event) int { return b.ID.Compare(a.ID) })
 	return out[:min(len(out), limit)], err
 }
@@ -129,9 +129,9 @@ func (f *fleet) older(ctx context.Context, before event.ID, limit int) ([]event.
 // oldest first.
 func (f *fleet) newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
 	if !f.multi() {
-		return f.srcs[0].Newer(ctx, after, limit)
+		return f.srcs[0].newer(ctx, after, limit)
 	}
-	pages, err := f.gather(func(s Source) ([]event.Event, error) { return s.Newer(ctx, after, limit) })
+	pages, err := f.gather(func(s Source) ([]event.Event, error) { return s.newer(ctx, after, limit) })
 	out := mergePages(pages, cmpID)
 	return out[:min(len(out), limit)], err
 }
@@ -145,12 +145,12 @@ func (f *fleet) correlated(ctx context.Context, ids []string) ([]event.Event, er
 	var errs []error
 	for _, id := range ids {
 		if !f.multi() {
-			evs, err := f.srcs[0].Correlated(ctx, id)
+			evs, err := f.srcs[0].correlated(ctx, id)
 			all = append(all, evs)
 			errs = append(errs, err)
 			continue
 		}
-		pages, err := f.gather(func(s Source) ([]event.Event, error) { return s.Correlated(ctx, id) })
+		pages, err := f.gather(func(s Source) ([]event.Event, error) { return s.correlated(ctx, id) })
 		all = append(all, pages...)
 		errs = append(errs, err)
 	}

@@ -49,8 +49,8 @@ func TestGoldenMergedInstances(t *testing.T) {
 		tm.Send(batchMsg{src: 2, b: batch{Events: evs[2]}})
 		tm.Send(batchMsg{src: 1, b: batch{Conn: &status{State: stream.StateReconnecting, RetryIn: 2 * time.Second, Since: fixedNow()}}})
 	})
-	for i := 1; i < m.buf.len(); i++ {
-		if m.buf.entryAt(i).ev.ID.Compare(m.buf.entryAt(i-1).ev.ID) <= 0 {
+	for i := 1; i < m.list.buf.len(); i++ {
+		if m.list.buf.entryAt(i).ev.ID.Compare(m.list.buf.entryAt(i-1).ev.ID) <= 0 {
 			t.Fatalf("entry %d out of order", i)
 		}
 	}
@@ -73,11 +73,11 @@ func TestFilterInstance(t *testing.T) {
 	m.Update(press("/"))
 	typeInto(m, "instance:web-2")
 	m.Update(press("enter"))
-	if m.buf.visLen() != len(evs[1]) {
-		t.Fatalf("instance:web-2 shows %d events, want %d", m.buf.visLen(), len(evs[1]))
+	if m.list.buf.visLen() != len(evs[1]) {
+		t.Fatalf("instance:web-2 shows %d events, want %d", m.list.buf.visLen(), len(evs[1]))
 	}
-	for i := 0; i < m.buf.visLen(); i++ {
-		if got := m.buf.visAt(i).ev.Instance; got != "web-2" {
+	for i := 0; i < m.list.buf.visLen(); i++ {
+		if got := m.list.buf.visAt(i).ev.Instance; got != "web-2" {
 			t.Fatalf("instance:web-2 shows an event of %q", got)
 		}
 	}
@@ -86,8 +86,8 @@ func TestFilterInstance(t *testing.T) {
 	m.Update(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
 	typeInto(m, "instance:10.0.0.3*")
 	m.Update(press("enter"))
-	if m.buf.visLen() != len(evs[2]) {
-		t.Fatalf("instance:10.0.0.3* shows %d events, want %d", m.buf.visLen(), len(evs[2]))
+	if m.list.buf.visLen() != len(evs[2]) {
+		t.Fatalf("instance:10.0.0.3* shows %d events, want %d", m.list.buf.visLen(), len(evs[2]))
 	}
 }
 
@@ -103,16 +103,17 @@ func TestOneSourceRefusing(t *testing.T) {
 		t.Fatal("a refusal elsewhere stopped reading this source")
 	}
 	m.Update(batchMsg{src: 1, b: batch{Events: evs[1]}})
-	if m.buf.len() != len(evs[0])+len(evs[1]) {
-		t.Fatalf("%d events shown", m.buf.len())
+	if m.list.buf.len() != len(evs[0])+len(evs[1]) {
+		t.Fatalf("%d events shown", m.list.buf.len())
 	}
-	if !strings.Contains(m.message, "10.0.0.3:8080: auth refused") {
-		t.Fatalf("notice %q does not name the refusing instance", m.message)
+	if !strings.Contains(m.bar.message, "10.0.0.3:8080: auth refused") {
+		t.Fatalf("notice %q does not name the refusing instance", m.bar.message)
 	}
 	out := ansi.Strip(m.Render())
 	if !strings.Contains(out, "✖ 10.0.0.3:8080") || !strings.Contains(out, "● 10.0.0.2:8080") {
 		t.Fatalf("status bar:\n%s", out)
 	}
+	requireGolden(t, m)
 	// Many instances: the bar counts states instead of naming each.
 	m.Update(windowSize(50, 20))
 	if out := ansi.Strip(m.renderStatus()); !strings.Contains(out, "● 2 live ✖ 1 refused") {
@@ -151,5 +152,25 @@ func TestTimelineAcrossInstancesByTrace(t *testing.T) {
 	out := ansi.Strip(m.Render())
 	if !strings.Contains(out, "3 events over") || !strings.Contains(out, "charged") {
 		t.Fatalf("timeline tab:\n%s", out)
+	}
+}
+
+// Paused, arrivals of several instances wait; on resume they go in in
+// recording order.
+func TestPausedArrivalsOfSeveralInstancesMergeInOrder(t *testing.T) {
+	srcs, evs := threeInstances()
+	m := unitModelOn(t, 110, 30, srcs[0], srcs[1], srcs[2])
+	m.Update(press("p"))
+	for i := range srcs {
+		m.Update(batchMsg{src: i, b: batch{Events: evs[i]}})
+	}
+	m.Update(press("p"))
+	if m.list.buf.len() != 24 {
+		t.Fatalf("%d in memory", m.list.buf.len())
+	}
+	for i := 1; i < m.list.buf.len(); i++ {
+		if m.list.buf.entryAt(i).ev.ID.Compare(m.list.buf.entryAt(i-1).ev.ID) <= 0 {
+			t.Fatalf("entry %d out of order after resume", i)
+		}
 	}
 }

@@ -90,9 +90,9 @@ type fakeSource struct {
 	name string
 	pump *pump
 
-	mu      sync.Mutex
-	history []event.Event // nil: no history
-	older   int           // Older calls
+	mu         sync.Mutex
+	history    []event.Event // nil: no history
+	olderCalls int           // older calls
 }
 
 func newFake(history []event.Event) *fakeSource {
@@ -100,13 +100,13 @@ func newFake(history []event.Event) *fakeSource {
 }
 
 func (f *fakeSource) Describe() string { return f.name }
-func (f *fakeSource) Next(ctx context.Context) (batch, error) {
+func (f *fakeSource) next(ctx context.Context) (batch, error) {
 	return f.pump.Next(ctx)
 }
-func (f *fakeSource) Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
+func (f *fakeSource) older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.older++
+	f.olderCalls++
 	if f.history == nil {
 		return nil, errNoHistory
 	}
@@ -118,10 +118,10 @@ func (f *fakeSource) Older(ctx context.Context, before event.ID, limit int) ([]e
 	}
 	return out, nil
 }
-func (f *fakeSource) Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
+func (f *fakeSource) newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
 	return nil, errNoHistory
 }
-func (f *fakeSource) Correlated(ctx context.Context, id string) ([]event.Event, error) {
+func (f *fakeSource) correlated(ctx context.Context, id string) ([]event.Event, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.history == nil {

@@ -12,9 +12,8 @@ import (
 	"github.com/beignet/devtools/stream"
 )
 
-// historySource is what a source pages through: older and newer events around a
-// cursor and the events of one request. offlineSource and the live
-// source's route history implement it.
+// historySource is what a live source pages through: older and newer
+// events around a cursor and the events of one request (routeHistory).
 type historySource interface {
 	Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error)
 	Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error)

@@ -115,7 +115,7 @@ func TestLiveSourceShowsHistoryOnConnect(t *testing.T) {
 	evs := sampleEvents(0, 700)
 	stored := evs[:690] // the last ten are stored between the page read and the subscribe
 	mux := recorderAPIMux(stored, "")
-	hub := stream.NewHub(nil)
+	hub := stream.NewHub(stream.HubOptions{})
 	defer hub.Close()
 	var hist sliceHistory = evs
 	srv := stream.NewServer(stream.ServerOptions{Hub: hub, History: hist, Hello: stream.Hello{App: "notes"}})
@@ -131,7 +131,7 @@ func TestLiveSourceShowsHistoryOnConnect(t *testing.T) {
 	var history, live []event.Event
 	more := false
 	for len(live) < 10 {
-		b, err := src.Next(ctx)
+		b, err := src.next(ctx)
 		if err != nil {
 			t.Fatalf("history %d, live %d: %v", len(history), len(live), err)
 		}
@@ -155,8 +155,8 @@ func TestLiveSourceShowsHistoryOnConnect(t *testing.T) {
 	// The model shows it at once and counts it per kind, but not as arrivals.
 	m := unitModel(t, 80, 24)
 	m.Update(batchMsg{b: batch{History: history, HistoryMore: true}})
-	if m.buf.len() != pageSize || m.totals[event.KindRequest] != pageSize/4 || m.rateN != 0 {
-		t.Fatalf("model: %d in memory, totals %v, rateN %d", m.buf.len(), m.totals, m.rateN)
+	if m.list.buf.len() != pageSize || m.bar.totals[event.KindRequest] != pageSize/4 || m.bar.rateN != 0 {
+		t.Fatalf("model: %d in memory, totals %v, rateN %d", m.list.buf.len(), m.bar.totals, m.bar.rateN)
 	}
 	if out := ansi.Strip(m.Render()); strings.Contains(out, "waiting for events") {
 		t.Fatalf("history not shown:\n%s", out)
@@ -172,31 +172,31 @@ func TestLiveSourceHistoryOverHTTP(t *testing.T) {
 	defer src.Close()
 	ctx := context.Background()
 
-	older, err := src.Older(ctx, evs[50].ID, 10)
+	older, err := src.older(ctx, evs[50].ID, 10)
 	if err != nil || len(older) != 10 || older[0].ID != evs[49].ID || older[9].ID != evs[40].ID {
 		t.Fatalf("Older = %d events, %v", len(older), err)
 	}
-	newest, err := src.Older(ctx, event.ID{}, 5)
+	newest, err := src.older(ctx, event.ID{}, 5)
 	if err != nil || len(newest) != 5 || newest[0].ID != evs[99].ID {
 		t.Fatalf("Older(zero) = %d, %v", len(newest), err)
 	}
-	newer, err := src.Newer(ctx, evs[10].ID, 3)
+	newer, err := src.newer(ctx, evs[10].ID, 3)
 	if err != nil || len(newer) != 3 || newer[0].ID != evs[11].ID || newer[2].ID != evs[13].ID {
 		t.Fatalf("Newer = %d, %v", len(newer), err)
 	}
-	corr, err := src.Correlated(ctx, evs[8].RequestID)
+	corr, err := src.correlated(ctx, evs[8].RequestID)
 	if err != nil || len(corr) != 4 || corr[0].ID != evs[8].ID {
 		t.Fatalf("Correlated = %d, %v", len(corr), err)
 	}
 
 	bad := NewLiveSource(stream.ClientOptions{URL: wsURL, Token: "wrong"})
 	defer bad.Close()
-	if _, err := bad.Older(ctx, event.ID{}, 5); !errors.Is(err, stream.ErrUnauthorized) {
+	if _, err := bad.older(ctx, event.ID{}, 5); !errors.Is(err, stream.ErrUnauthorized) {
 		t.Fatalf("wrong token: %v", err)
 	}
 	plain := NewLiveSource(stream.ClientOptions{URL: "ws://127.0.0.1:1/stream"})
 	defer plain.Close()
-	if _, err := plain.Older(ctx, event.ID{}, 5); !errors.Is(err, errNoHistory) {
+	if _, err := plain.older(ctx, event.ID{}, 5); !errors.Is(err, errNoHistory) {
 		t.Fatalf("non-devtools URL: %v, want errNoHistory", err)
 	}
 }

@@ -126,8 +126,8 @@ func (s *liveSource) run() {
 	}
 }
 
-// Next starts the client on first use and returns the next batch.
-func (s *liveSource) Next(ctx context.Context) (batch, error) {
+// next starts the client on first use and returns the next batch.
+func (s *liveSource) next(ctx context.Context) (batch, error) {
 	s.start.Do(func() {
 		if s.ctx.Err() != nil {
 			return
@@ -138,24 +138,24 @@ func (s *liveSource) Next(ctx context.Context) (batch, error) {
 	return s.pump.Next(ctx)
 }
 
-// Older pages back through the history source, if any.
-func (s *liveSource) Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
+// older pages back through the history source, if any.
+func (s *liveSource) older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
 	if s.hist == nil {
 		return nil, errNoHistory
 	}
 	return s.hist.Older(ctx, before, limit)
 }
 
-// Newer pages forward through the history source, if any.
-func (s *liveSource) Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
+// newer pages forward through the history source, if any.
+func (s *liveSource) newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
 	if s.hist == nil {
 		return nil, errNoHistory
 	}
 	return s.hist.Newer(ctx, after, limit)
 }
 
-// Correlated asks the history source, if any.
-func (s *liveSource) Correlated(ctx context.Context, requestID string) ([]event.Event, error) {
+// correlated asks the history source, if any.
+func (s *liveSource) correlated(ctx context.Context, requestID string) ([]event.Event, error) {
 	if s.hist == nil {
 		return nil, errNoHistory
 	}

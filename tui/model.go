@@ -92,12 +92,39 @@ type model struct {
 	now    func() time.Time
 	loc    *time.Location
 	keys   keyMap
-	help   help.Model
 	st     *styles
 	styleG int // bumped when styles change; invalidates row caches
 
 	width, height int
 
+	// The components, each owning its state; the model routes messages
+	// to them and lays out what they render.
+	list listView   // the event table and the window of events in memory
+	det  detailView // the detail pane of one event
+	in   inputBar   // the prompt: filter, search, file names
+	bar  statusBar  // connection states, counters, notices
+	hv   helpView   // the help overlay
+
+	harEv    event.Event // the event H was pressed on
+	mouse    bool
+	srcDone  []bool
+	quitting bool
+}
+
+// sources returns Source and Sources as one list, without nils.
+func (o *Options) sources() []Source {
+	var out []Source
+	for _, s := range append([]Source{o.Source}, o.Sources...) {
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// listView is the event table: the events in memory, what the filter lets
+// through, the selection and how the view follows arrivals.
+type listView struct {
 	buf         *buffer
 	filter      *filter.Filter
 	hidden      map[event.Kind]bool
@@ -107,27 +134,35 @@ type model struct {
 	paused      bool
 	pending     []event.Event
 	pendingDrop int
+	loading     bool
+	noOlder     bool
+	atEdge      bool // the buffer reaches the newest event (false after paging far back)
+	// tail holds the live arrivals of the last moments while the window
+	// is away from the newest (!atEdge): a page of history asked for
+	// before they were stored may lack them, so they are merged in when
+	// the window comes back to the newest. Bounded by maxTail.
+	tail []event.Event
+}
 
-	in       inputBar
-	message  string
-	msgErr   bool
-	showHelp bool
-	mouse    bool
-
-	detail        bool
-	dev           event.Event // the event the detail shows (a copy)
-	harEv         event.Event // the event H was pressed on
+// detailView is the detail pane: the event it shows, its tabs, scroll,
+// search and the correlated events of its timeline.
+type detailView struct {
+	open          bool
+	ev            event.Event // the event the detail shows (a copy)
 	followOnClose bool
 	tab           int
-	dscroll       int
-	dlines        []dline
-	dkey          detailKey
+	scroll        int
+	lines         []dline
+	key           detailKey
 	correlated    map[string][]event.Event
 	bodyAll       bool
 	search        string
 	matches       []matchPos
 	matchIdx      int
+}
 
+// statusBar is what the status bar and the notice line show.
+type statusBar struct {
 	conn    status   // the sources' state as one (see aggregate)
 	conns   []status // per source
 	infos   []string
@@ -139,20 +174,18 @@ type model struct {
 	rate    float64
 	rateN   int
 	rateAt  time.Time
-	srcDone []bool
-	loading bool
-	noOlder bool
-	atEdge  bool // the buffer reaches the newest event (false after paging far back)
-	// tail holds the live arrivals of the last moments while the window
-	// is away from the newest (!atEdge): a page of history asked for
-	// before they were stored may lack them, so they are merged in when
-	// the window comes back to the newest. Bounded by maxTail.
-	tail     []event.Event
-	quitting bool
 	// seenLo and seenHi bound the IDs counted in totals: a page of
 	// history counts only the events outside them, so paging back and
 	// forth over the same events does not count them twice.
 	seenLo, seenHi event.ID
+	message        string
+	msgErr         bool
+}
+
+// helpView is the help overlay and the footer's key hints.
+type helpView struct {
+	show bool
+	help help.Model
 }
 
 type detailKey struct {
@@ -215,27 +248,25 @@ func newModel(opts Options) *model {
 		dark = *opts.Dark
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srcs := slices.Clone(opts.Sources)
-	if opts.Source != nil {
-		srcs = append([]Source{opts.Source}, srcs...)
-	}
+	srcs := opts.sources()
 	m := &model{
 		opts: opts, srcs: srcs, ctx: ctx, cancel: cancel, now: opts.Now, loc: opts.Location,
-		conns: make([]status, len(srcs)), srvs: make([]serverStats, len(srcs)), infos: make([]string, len(srcs)), srcDone: make([]bool, len(srcs)),
-		keys: keys, help: help.New(), st: newStyles(dark, opts.NoColor),
-		width: 80, height: 24,
-		buf: newBuffer(opts.RingSize), hidden: map[event.Kind]bool{}, follow: true, sel: -1, top: -1,
-		mouse: opts.Mouse, totals: map[event.Kind]int{}, correlated: map[string][]event.Event{},
-		atEdge: true, rateAt: opts.Now(), conn: status{State: stream.StateConnecting},
+		keys: keys, st: newStyles(dark, opts.NoColor), width: 80, height: 24,
+		srcDone: make([]bool, len(srcs)), mouse: opts.Mouse,
+		list: listView{buf: newBuffer(opts.RingSize), hidden: map[event.Kind]bool{}, follow: true, sel: -1, top: -1, atEdge: true},
+		det:  detailView{correlated: map[string][]event.Event{}},
+		bar: statusBar{conns: make([]status, len(srcs)), srvs: make([]serverStats, len(srcs)), infos: make([]string, len(srcs)),
+			totals: map[event.Kind]int{}, rateAt: opts.Now(), conn: status{State: stream.StateConnecting}},
+		hv: helpView{help: help.New()},
 	}
-	m.help.Styles = helpStyles(dark, opts.NoColor)
+	m.hv.help.Styles = helpStyles(dark, opts.NoColor)
 	m.in = newInputBar(m.st)
 	if len(srcs) > 0 {
 		m.fl = newFleet(srcs)
 	}
 	if opts.Filter != "" {
 		if f, err := filter.Parse(opts.Filter); err == nil {
-			m.filter = f
+			m.list.filter = f
 		} else {
 			m.in.err = err.Error()
 		}
@@ -273,7 +304,7 @@ func (m *model) nextCmd(i int) tea.Cmd {
 	}
 	src, ctx := m.srcs[i], m.ctx
 	return func() tea.Msg {
-		b, err := src.Next(ctx)
+		b, err := src.next(ctx)
 		return batchMsg{src: i, b: b, err: err}
 	}
 }
@@ -298,7 +329,7 @@ func (m *model) olderCmd(before event.ID, reload bool) tea.Cmd {
 	if m.fl == nil {
 		return nil
 	}
-	m.loading = true
+	m.list.loading = true
 	fl, ctx := m.fl, m.ctx
 	return func() tea.Msg {
 		evs, err := fl.older(ctx, before, pageSize)
@@ -310,7 +341,7 @@ func (m *model) newerCmd(after event.ID) tea.Cmd {
 	if m.fl == nil {
 		return nil
 	}
-	m.loading = true
+	m.list.loading = true
 	fl, ctx := m.fl, m.ctx
 	return func() tea.Msg {
 		evs, err := fl.newer(ctx, after, pageSize)
@@ -344,7 +375,7 @@ func (m *model) correlatedCmd(e *event.Event) tea.Cmd {
 	if m.fl == nil || key == "" {
 		return nil
 	}
-	if _, ok := m.correlated[key]; ok {
+	if _, ok := m.det.correlated[key]; ok {
 		return nil
 	}
 	var ids []string
@@ -352,7 +383,7 @@ func (m *model) correlatedCmd(e *event.Event) tea.Cmd {
 		ids = append(ids, e.RequestID)
 	}
 	if e.TraceID != "" {
-		for _, x := range m.buf.byTrace(e.TraceID) {
+		for _, x := range m.list.buf.byTrace(e.TraceID) {
 			if x.RequestID != "" && !slices.Contains(ids, x.RequestID) && len(ids) < maxTraceRequests {
 				ids = append(ids, x.RequestID)
 			}
@@ -361,7 +392,7 @@ func (m *model) correlatedCmd(e *event.Event) tea.Cmd {
 	if len(ids) == 0 {
 		return nil
 	}
-	m.correlated[key] = nil // in flight
+	m.det.correlated[key] = nil // in flight
 	fl, ctx := m.fl, m.ctx
 	return func() tea.Msg {
 		evs, err := fl.correlated(ctx, ids)
@@ -370,12 +401,14 @@ func (m *model) correlatedCmd(e *event.Event) tea.Cmd {
 }
 
 func (m *model) matchFn() func(*event.Event) bool {
-	f, hidden := m.filter, m.hidden
+	f, hidden := m.list.filter, m.list.hidden
 	return func(e *event.Event) bool { return !hidden[e.Kind] && f.Match(e) }
 }
 
-func (m *model) setNotice(s string, isErr bool) {
-	m.message, m.msgErr = s, isErr
+// setNotice shows s in the footer (as an error when isErr) until the
+// next notice or esc.
+func (b *statusBar) setNotice(s string, isErr bool) {
+	b.message, b.msgErr = s, isErr
 }
 
 // Update implements tea.Model. The top model routes each message to the
@@ -384,7 +417,18 @@ func (m *model) setNotice(s string, isErr bool) {
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.update(msg)
 	m.syncKeys()
+	m.prepare()
 	return m, cmd
+}
+
+// prepare brings what View reads up to date: the detail's lines and
+// scroll position, and the cached rows in view.
+func (m *model) prepare() {
+	if m.det.open {
+		m.ensureDetail()
+		m.det.scroll = max(0, min(m.det.scroll, len(m.det.lines)-(m.bodyHeight()-1)))
+	}
+	m.warmRows()
 }
 
 // syncKeys enables the bindings that do something here and disables the
@@ -395,12 +439,12 @@ func (m *model) syncKeys() {
 	for _, b := range k.all() {
 		b.SetEnabled(true)
 	}
-	if m.showHelp {
+	if m.hv.show {
 		return
 	}
-	inDetail := m.detail
-	search := m.search != "" || len(m.matches) > 0
-	k.Back.SetEnabled(inDetail || search || m.message != "" || m.in.err != "")
+	inDetail := m.det.open
+	search := m.det.search != "" || len(m.det.matches) > 0
+	k.Back.SetEnabled(inDetail || search || m.bar.message != "" || m.in.err != "")
 	k.NextTab.SetEnabled(inDetail)
 	k.PrevTab.SetEnabled(inDetail)
 	k.DetailUp.SetEnabled(inDetail)
@@ -416,14 +460,14 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = max(msg.Width, 20), max(msg.Height, 6)
-		m.help.SetWidth(m.width - 4)
+		m.hv.help.SetWidth(m.width - 4)
 		m.in.setWidth(m.width)
 		m.clampView()
 		return nil
 	case tea.BackgroundColorMsg:
 		if m.opts.Dark == nil {
 			m.st = newStyles(msg.IsDark(), m.opts.NoColor)
-			m.help.Styles = helpStyles(msg.IsDark(), m.opts.NoColor)
+			m.hv.help.Styles = helpStyles(msg.IsDark(), m.opts.NoColor)
 			m.in.setStyles(m.st)
 			m.styleG++
 		}
@@ -438,19 +482,15 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case correlatedMsg:
 		if msg.err != nil && !errors.Is(msg.err, errNoHistory) && !errors.Is(msg.err, context.Canceled) {
-			m.setNotice("correlated events: "+msg.err.Error(), true)
+			m.bar.setNotice("correlated events: "+msg.err.Error(), true)
 		}
-		m.correlated[msg.id] = append([]event.Event{}, msg.evs...)
+		m.det.correlated[msg.id] = append([]event.Event{}, msg.evs...)
 		return nil
 	case tickMsg:
-		now := m.now()
-		if el := now.Sub(m.rateAt); el >= 500*time.Millisecond {
-			m.rate = float64(m.rateN) / el.Seconds()
-			m.rateN, m.rateAt = 0, now
-		}
+		m.bar.tick(m.now())
 		return m.tickCmd()
 	case noticeMsg:
-		m.setNotice(msg.text, msg.err)
+		m.bar.setNotice(msg.text, msg.err)
 		return nil
 	case tea.PasteMsg:
 		if m.in.active() {
@@ -473,7 +513,7 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 			d = 3
 		}
 		if m.split() && msg.X > m.listWidth() {
-			m.dscroll = max(0, m.dscroll+d)
+			m.det.scroll = max(0, m.det.scroll+d)
 			return nil
 		}
 		m.scroll(d)
@@ -504,9 +544,9 @@ func (m *model) onBatch(msg batchMsg) tea.Cmd {
 	if msg.err != nil {
 		m.srcDone[i] = true
 		if !errors.Is(msg.err, errClosed) && !errors.Is(msg.err, context.Canceled) {
-			m.setNotice(who+"source: "+msg.err.Error(), true)
-			m.conns[i] = status{State: stream.StateClosed, Since: m.now(), Err: msg.err}
-			m.conn = m.aggregate()
+			m.bar.setNotice(who+"source: "+msg.err.Error(), true)
+			m.bar.conns[i] = status{State: stream.StateClosed, Since: m.now(), Err: msg.err}
+			m.bar.conn = m.bar.aggregate()
 		}
 		return nil
 	}
@@ -514,51 +554,51 @@ func (m *model) onBatch(msg batchMsg) tea.Cmd {
 	m.fl.tag(i, b.Events)
 	m.fl.tag(i, b.History)
 	if b.Conn != nil {
-		m.conns[i] = *b.Conn
-		m.conn = m.aggregate()
+		m.bar.conns[i] = *b.Conn
+		m.bar.conn = m.bar.aggregate()
 		switch b.Conn.State {
 		case stream.StateAuthRefused:
-			m.setNotice(who+"auth refused: the server rejected the token; check BEIGNET_DEVTOOLS_TOKEN (not retrying)", true)
+			m.bar.setNotice(who+"auth refused: the server rejected the token; check BEIGNET_DEVTOOLS_TOKEN (not retrying)", true)
 		case stream.StateOriginRefused:
-			m.setNotice(who+"origin refused: the server did not accept this client's Origin (not retrying)", true)
+			m.bar.setNotice(who+"origin refused: the server did not accept this client's Origin (not retrying)", true)
 		case stream.StateNotFound:
-			m.setNotice(who+"not found: nothing serves devtools at this URL; check its base path and that the app enables the recorder (not retrying)", true)
+			m.bar.setNotice(who+"not found: nothing serves devtools at this URL; check its base path and that the app enables the recorder (not retrying)", true)
 		case stream.StateReconnecting:
 			if b.Conn.Err != nil {
-				m.setNotice(who+"connection lost: "+b.Conn.Err.Error(), true)
+				m.bar.setNotice(who+"connection lost: "+b.Conn.Err.Error(), true)
 			}
 		case stream.StateLive:
-			if m.msgErr && strings.HasPrefix(m.message, who+"connection lost") {
-				m.setNotice("", false)
+			if m.bar.msgErr && strings.HasPrefix(m.bar.message, who+"connection lost") {
+				m.bar.setNotice("", false)
 			}
 		}
 	}
 	if b.Stats != nil {
-		m.srvs[i] = *b.Stats
+		m.bar.srvs[i] = *b.Stats
 	}
 	if b.Info != "" {
-		m.infos[i] = textsafe.Line(b.Info)
+		m.bar.infos[i] = textsafe.Line(b.Info)
 		if !m.fl.multi() {
-			m.info = m.infos[i]
+			m.bar.info = m.bar.infos[i]
 		}
 	}
-	m.gaps += b.Gaps
-	m.dropped += b.Dropped
+	m.bar.gaps += b.Gaps
+	m.bar.dropped += b.Dropped
 	if b.Err != nil {
-		m.setNotice(who+b.Err.Error(), true)
+		m.bar.setNotice(who+b.Err.Error(), true)
 	}
 	if len(b.History) > 0 {
 		m.onHistory(b.History, b.HistoryMore)
 	}
 	if len(b.Events) > 0 {
 		sortByID(b.Events)
-		m.rateN += len(b.Events)
-		m.count(b.Events, true)
-		if m.paused {
-			m.pending = append(m.pending, b.Events...)
-			if over := len(m.pending) - m.opts.RingSize; over > 0 {
-				m.pending = append(m.pending[:0], m.pending[over:]...)
-				m.pendingDrop += over
+		m.bar.rateN += len(b.Events)
+		m.bar.count(b.Events, true)
+		if m.list.paused {
+			m.list.pending = append(m.list.pending, b.Events...)
+			if over := len(m.list.pending) - m.opts.RingSize; over > 0 {
+				m.list.pending = append(m.list.pending[:0], m.list.pending[over:]...)
+				m.list.pendingDrop += over
 			}
 		} else {
 			m.ingest(b.Events)
@@ -567,13 +607,21 @@ func (m *model) onBatch(msg batchMsg) tea.Cmd {
 	return m.nextCmd(i)
 }
 
+// tick turns the arrivals counted since the last tick into events/s.
+func (b *statusBar) tick(now time.Time) {
+	if el := now.Sub(b.rateAt); el >= 500*time.Millisecond {
+		b.rate = float64(b.rateN) / el.Seconds()
+		b.rateN, b.rateAt = 0, now
+	}
+}
+
 // aggregate is the sources' state as one: the single source's, or with
 // several the best any of them is in (live if one is live), so the list's
 // messages ("waiting for events", "not connected") read right; the status
 // bar shows each source's own.
-func (m *model) aggregate() status {
-	if len(m.conns) == 1 {
-		return m.conns[0]
+func (b *statusBar) aggregate() status {
+	if len(b.conns) == 1 {
+		return b.conns[0]
 	}
 	rank := func(s stream.ConnState) int {
 		switch s {
@@ -590,8 +638,8 @@ func (m *model) aggregate() status {
 		}
 		return 5 // refused
 	}
-	best := m.conns[0]
-	for _, c := range m.conns[1:] {
+	best := b.conns[0]
+	for _, c := range b.conns[1:] {
 		if rank(c.State) < rank(best.State) {
 			best = c
 		}
@@ -612,19 +660,19 @@ func cmpID(a, b event.Event) int { return a.ID.Compare(b.ID) }
 // count adds events to the per-kind totals. Live arrivals always count;
 // events read from history count when they lie outside what was counted
 // before.
-func (m *model) count(evs []event.Event, live bool) {
+func (b *statusBar) count(evs []event.Event, live bool) {
 	for i := range evs {
 		id := evs[i].ID
-		fresh := m.seenHi.IsZero() || id.Compare(m.seenLo) < 0 || id.Compare(m.seenHi) > 0
+		fresh := b.seenHi.IsZero() || id.Compare(b.seenLo) < 0 || id.Compare(b.seenHi) > 0
 		if !live && !fresh {
 			continue
 		}
-		m.totals[evs[i].Kind]++
-		if m.seenLo.IsZero() || id.Compare(m.seenLo) < 0 {
-			m.seenLo = id
+		b.totals[evs[i].Kind]++
+		if b.seenLo.IsZero() || id.Compare(b.seenLo) < 0 {
+			b.seenLo = id
 		}
-		if id.Compare(m.seenHi) > 0 {
-			m.seenHi = id
+		if id.Compare(b.seenHi) > 0 {
+			b.seenHi = id
 		}
 	}
 }
@@ -635,13 +683,13 @@ func (m *model) count(evs []event.Event, live bool) {
 // may reach further back than another's).
 func (m *model) onHistory(evs []event.Event, more bool) {
 	sortByID(evs)
-	m.count(evs, false)
-	if m.atEdge {
+	m.bar.count(evs, false)
+	if m.list.atEdge {
 		m.merge(evs, false)
 	}
-	if more && m.atEdge {
-		m.buf.raiseFloor(evs[0].ID)
-		m.noOlder = false
+	if more && m.list.atEdge {
+		m.list.buf.raiseFloor(evs[0].ID)
+		m.list.noOlder = false
 	}
 	m.clampView()
 }
@@ -651,22 +699,22 @@ func (m *model) onHistory(evs []event.Event, more bool) {
 // bump the new-events counter when the view is not following.
 func (m *model) merge(evs []event.Event, live bool) {
 	var selID, topID event.ID
-	if e := m.buf.at(m.sel); e != nil {
+	if e := m.list.buf.at(m.list.sel); e != nil {
 		selID = e.ev.ID
 	}
-	if e := m.buf.at(m.top); e != nil {
+	if e := m.list.buf.at(m.list.top); e != nil {
 		topID = e.ev.ID
 	}
-	added, moved := m.buf.merge(evs, m.matchFn())
-	if live && (!m.follow || m.detail) {
-		m.newCount += added
+	added, moved := m.list.buf.merge(evs, m.matchFn())
+	if live && (!m.list.follow || m.det.open) {
+		m.list.newCount += added
 	}
 	if moved >= 0 {
-		if m.sel >= moved {
-			m.sel = m.buf.seqOf(selID)
+		if m.list.sel >= moved {
+			m.list.sel = m.list.buf.seqOf(selID)
 		}
-		if m.top >= moved {
-			m.top = m.buf.seqOf(topID)
+		if m.list.top >= moved {
+			m.list.top = m.list.buf.seqOf(topID)
 		}
 	}
 }
@@ -674,7 +722,7 @@ func (m *model) merge(evs []event.Event, live bool) {
 // ingest matches each new event against the filter once and merges it
 // into the window.
 func (m *model) ingest(evs []event.Event) {
-	if !m.atEdge {
+	if !m.list.atEdge {
 		// The buffer holds an older window; the newest events are in
 		// the source's history and come back with G or by scrolling
 		// down. The last ones are kept aside in case that history
@@ -682,12 +730,12 @@ func (m *model) ingest(evs []event.Event) {
 		match := m.matchFn()
 		for i := range evs {
 			if match(&evs[i]) {
-				m.newCount++
+				m.list.newCount++
 			}
-			if len(m.tail) == maxTail { // drop the older half: amortised O(1)
-				m.tail = append(m.tail[:0], m.tail[maxTail/2:]...)
+			if len(m.list.tail) == maxTail { // drop the older half: amortised O(1)
+				m.list.tail = append(m.list.tail[:0], m.list.tail[maxTail/2:]...)
 			}
-			m.tail = append(m.tail, evs[i])
+			m.list.tail = append(m.list.tail, evs[i])
 		}
 		return
 	}
@@ -696,48 +744,48 @@ func (m *model) ingest(evs []event.Event) {
 }
 
 func (m *model) onOlder(msg olderMsg) {
-	m.loading = false
+	m.list.loading = false
 	if msg.err != nil {
 		if errors.Is(msg.err, errNoHistory) {
-			m.noOlder = true
+			m.list.noOlder = true
 			return
 		}
 		if !errors.Is(msg.err, context.Canceled) {
-			m.setNotice("history: "+msg.err.Error(), true)
+			m.bar.setNotice("history: "+msg.err.Error(), true)
 		}
 		if len(msg.evs) == 0 {
 			return
 		}
 		// Several sources: the others' events came back; show them.
 	}
-	m.count(msg.evs, false)
+	m.bar.count(msg.evs, false)
 	if msg.reload {
 		// Back to the newest: replace the window with the newest page.
-		m.buf.reset()
-		m.buf.pushFront(msg.evs, m.matchFn())
+		m.list.buf.reset()
+		m.list.buf.pushFront(msg.evs, m.matchFn())
 		if len(msg.evs) == pageSize {
-			m.buf.floor = msg.evs[len(msg.evs)-1].ID
+			m.list.buf.floor = msg.evs[len(msg.evs)-1].ID
 		}
-		m.atEdge, m.noOlder = true, len(msg.evs) == 0
+		m.list.atEdge, m.list.noOlder = true, len(msg.evs) == 0
 		m.mergeTail()
-		m.follow = true
-		m.newCount = 0
+		m.list.follow = true
+		m.list.newCount = 0
 		m.clampView()
 		return
 	}
 	if len(msg.evs) == 0 {
-		m.noOlder = true
-		m.buf.floor = event.ID{}
+		m.list.noOlder = true
+		m.list.buf.floor = event.ID{}
 		return
 	}
-	if ev := m.buf.pushFront(msg.evs, m.matchFn()); ev > 0 {
-		m.atEdge = false
-		m.follow = false
+	if ev := m.list.buf.pushFront(msg.evs, m.matchFn()); ev > 0 {
+		m.list.atEdge = false
+		m.list.follow = false
 	}
 	if len(msg.evs) < pageSize {
-		m.buf.floor = event.ID{} // the page reached the oldest stored
+		m.list.buf.floor = event.ID{} // the page reached the oldest stored
 	} else {
-		m.buf.floor = msg.evs[len(msg.evs)-1].ID
+		m.list.buf.floor = msg.evs[len(msg.evs)-1].ID
 	}
 	m.clampView()
 }
@@ -746,22 +794,22 @@ func (m *model) onOlder(msg olderMsg) {
 // oldest when the ring is full). A short page means the window reached the
 // newest stored event: from there on live arrivals are appended again.
 func (m *model) onNewer(msg newerMsg) {
-	m.loading = false
+	m.list.loading = false
 	if msg.err != nil {
 		if !errors.Is(msg.err, errNoHistory) && !errors.Is(msg.err, context.Canceled) {
-			m.setNotice("history: "+msg.err.Error(), true)
+			m.bar.setNotice("history: "+msg.err.Error(), true)
 		}
 		if len(msg.evs) == 0 {
 			return
 		}
 	}
-	m.count(msg.evs, false)
-	if m.buf.len()+len(msg.evs) > m.buf.cap {
-		m.noOlder = false // the evicted ones can be paged back in
+	m.bar.count(msg.evs, false)
+	if m.list.buf.len()+len(msg.evs) > m.list.buf.cap {
+		m.list.noOlder = false // the evicted ones can be paged back in
 	}
 	m.merge(msg.evs, false)
 	if len(msg.evs) < pageSize {
-		m.atEdge = true
+		m.list.atEdge = true
 		m.mergeTail()
 	}
 	m.clampView()
@@ -770,8 +818,8 @@ func (m *model) onNewer(msg newerMsg) {
 // mergeTail appends the live arrivals kept aside while the window was
 // away from the newest, those newer than what the history page brought.
 func (m *model) mergeTail() {
-	tail := m.tail
-	m.tail = nil
+	tail := m.list.tail
+	m.list.tail = nil
 	sortByID(tail)
 	m.merge(tail, false)
 }
@@ -779,14 +827,14 @@ func (m *model) mergeTail() {
 // maybeLoadNewer asks for a newer page when the window is away from the
 // newest events and the selection is near its bottom.
 func (m *model) maybeLoadNewer() tea.Cmd {
-	if m.loading || m.atEdge || m.fl == nil {
+	if m.list.loading || m.list.atEdge || m.fl == nil {
 		return nil
 	}
-	if n := m.buf.visLen(); n > 0 && m.selPos() < n-m.listHeight() {
+	if n := m.list.buf.visLen(); n > 0 && m.selPos() < n-m.listHeight() {
 		return nil
 	}
 	var after event.ID
-	if n := m.buf.newest(); n != nil {
+	if n := m.list.buf.newest(); n != nil {
 		after = n.ev.ID
 	}
 	return m.newerCmd(after)
@@ -795,13 +843,13 @@ func (m *model) maybeLoadNewer() tea.Cmd {
 // maybeLoadOlder asks for an older page when the selection is near the top of
 // what is in memory.
 func (m *model) maybeLoadOlder() tea.Cmd {
-	if m.loading || m.noOlder || m.fl == nil || m.follow && m.buf.len() > 0 {
+	if m.list.loading || m.list.noOlder || m.fl == nil || m.list.follow && m.list.buf.len() > 0 {
 		return nil
 	}
-	if m.buf.visLen() > 0 && m.selPos() > m.listHeight() {
+	if m.list.buf.visLen() > 0 && m.selPos() > m.listHeight() {
 		return nil
 	}
-	o := m.buf.oldest()
+	o := m.list.buf.oldest()
 	if o == nil {
 		// Nothing in memory (a quiet app, or after c): load the newest
 		// page of history.
@@ -810,37 +858,43 @@ func (m *model) maybeLoadOlder() tea.Cmd {
 	return m.olderCmd(o.ev.ID, false)
 }
 
-func (m *model) selPos() int {
-	if m.sel < 0 {
-		return m.buf.visLen() - 1
+// selPos is the selection's position among the visible entries (the
+// newest when nothing is selected).
+func (l *listView) selPos() int {
+	if l.sel < 0 {
+		return l.buf.visLen() - 1
 	}
-	p := m.buf.visIndex(m.sel)
-	return min(p, m.buf.visLen()-1)
+	return min(l.buf.visIndex(l.sel), l.buf.visLen()-1)
 }
 
-// clampView keeps the selection and the first shown row consistent with the
-// buffer and the window size.
-func (m *model) clampView() {
-	n := m.buf.visLen()
-	h := m.listHeight()
+// selected is the selected entry, or nil.
+func (l *listView) selected() *entry {
+	if l.sel < 0 {
+		return nil
+	}
+	return l.buf.at(l.sel)
+}
+
+// clamp keeps the selection and the first shown row consistent with the
+// buffer and the h rows shown; following, it shows the newest (unless
+// frozen: a detail is open on a selected event).
+func (l *listView) clamp(h int, frozen bool) {
+	n := l.buf.visLen()
 	if n == 0 {
-		m.sel, m.top = -1, -1
+		l.sel, l.top = -1, -1
 		return
 	}
-	if m.follow && !m.detail {
-		m.sel = m.buf.visAt(n - 1).seq
-		m.top = m.buf.visAt(max(0, n-h)).seq
-		m.newCount = 0
+	if l.follow && !frozen {
+		l.sel = l.buf.visAt(n - 1).seq
+		l.top = l.buf.visAt(max(0, n-h)).seq
+		l.newCount = 0
 		return
 	}
-	sp := m.selPos()
-	if sp < 0 {
-		sp = 0
-	}
-	m.sel = m.buf.visAt(sp).seq
+	sp := max(l.selPos(), 0)
+	l.sel = l.buf.visAt(sp).seq
 	tp := 0
-	if m.top >= 0 {
-		tp = m.buf.visIndex(m.top)
+	if l.top >= 0 {
+		tp = l.buf.visIndex(l.top)
 	}
 	if sp < tp {
 		tp = sp
@@ -849,35 +903,42 @@ func (m *model) clampView() {
 		tp = sp - h + 1
 	}
 	tp = max(0, min(tp, n-1))
-	m.top = m.buf.visAt(tp).seq
+	l.top = l.buf.visAt(tp).seq
 }
 
+// clampView clamps the list to the layout.
+func (m *model) clampView() { m.list.clamp(m.listHeight(), m.det.open) }
+
+func (m *model) selected() *entry { return m.list.selected() }
+
+func (m *model) selPos() int { return m.list.selPos() }
+
 func (m *model) move(d int) {
-	n := m.buf.visLen()
+	n := m.list.buf.visLen()
 	if n == 0 {
 		return
 	}
 	if d < 0 {
-		m.follow = false
+		m.list.follow = false
 	}
 	sp := max(0, min(m.selPos()+d, n-1))
-	m.sel = m.buf.visAt(sp).seq
+	m.list.sel = m.list.buf.visAt(sp).seq
 	m.clampView()
 	m.syncDetail()
 }
 
 // syncDetail makes the detail follow a selection the user moved.
 func (m *model) syncDetail() {
-	if m.detail {
+	if m.det.open {
 		if e := m.selected(); e != nil {
-			m.dev = e.ev
+			m.det.ev = e.ev
 		}
 	}
 }
 
 func (m *model) scroll(d int) {
-	if m.detail && !m.split() {
-		m.dscroll = max(0, m.dscroll+d)
+	if m.det.open && !m.split() {
+		m.det.scroll = max(0, m.det.scroll+d)
 		return
 	}
 	m.move(d)
@@ -887,39 +948,32 @@ func (m *model) click(x, y int) {
 	if y < 2 || y >= 2+m.listHeight() {
 		return
 	}
-	if m.detail && !m.split() {
+	if m.det.open && !m.split() {
 		return
 	}
 	if m.split() && x >= m.listWidth() {
 		return
 	}
 	tp := 0
-	if m.top >= 0 {
-		tp = m.buf.visIndex(m.top)
+	if m.list.top >= 0 {
+		tp = m.list.buf.visIndex(m.list.top)
 	}
-	if e := m.buf.visAt(tp + y - 2); e != nil {
-		m.follow = false
-		m.sel = e.seq
+	if e := m.list.buf.visAt(tp + y - 2); e != nil {
+		m.list.follow = false
+		m.list.sel = e.seq
 		m.clampView()
 		m.syncDetail()
 	}
 }
 
-func (m *model) selected() *entry {
-	if m.sel < 0 {
-		return nil
-	}
-	return m.buf.at(m.sel)
-}
-
 func (m *model) resumeFollow() tea.Cmd {
-	m.follow = true
-	m.newCount = 0
-	if m.paused {
-		m.paused = false
+	m.list.follow = true
+	m.list.newCount = 0
+	if m.list.paused {
+		m.list.paused = false
 		m.flushPending()
 	}
-	if !m.atEdge {
+	if !m.list.atEdge {
 		return m.olderCmd(event.ID{}, true)
 	}
 	m.clampView()
@@ -927,154 +981,175 @@ func (m *model) resumeFollow() tea.Cmd {
 }
 
 func (m *model) flushPending() {
-	p := m.pending
-	m.pending = nil
-	m.pendingDrop = 0
+	p := m.list.pending
+	m.list.pending = nil
+	m.list.pendingDrop = 0
+	sortByID(p) // batches of several sources, each in order
 	m.ingest(p)
 }
 
+// onKey routes a key: to the prompt when it is open, to the help overlay
+// when it shows, then to the detail pane (when it fills the screen) or the
+// list for the movement keys, and to the model for the rest.
 func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.in.active() {
 		return m.onInputKey(msg)
 	}
-	k := m.keys
 	if msg.String() == "ctrl+c" {
 		return m.quit()
 	}
-	if m.showHelp {
-		if key.Matches(msg, k.Help, k.Back) {
-			m.showHelp = false
-		} else if key.Matches(msg, k.Quit) {
-			return m.quit()
-		}
-		return nil
+	if m.hv.show {
+		return m.helpKey(msg)
 	}
-	inDetail := m.detail && !m.split()
+	if m.det.open {
+		if cmd, ok := m.detailKey(msg, !m.split()); ok {
+			return cmd
+		}
+	}
+	if cmd, ok := m.listKey(msg); ok {
+		return cmd
+	}
+	return m.commandKey(msg)
+}
+
+// helpKey handles a key while the help overlay shows.
+func (m *model) helpKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
-	case key.Matches(msg, k.Quit):
+	case key.Matches(msg, m.keys.Help, m.keys.Back):
+		m.hv.show = false
+	case key.Matches(msg, m.keys.Quit):
 		return m.quit()
-	case key.Matches(msg, k.Help):
-		m.showHelp = true
-	case key.Matches(msg, k.DetailUp):
-		if m.detail {
-			m.dscroll = max(0, m.dscroll-1)
-		}
-	case key.Matches(msg, k.DetailDown):
-		if m.detail {
-			m.dscroll++
-		}
-	case key.Matches(msg, k.Up):
-		if inDetail {
-			m.dscroll = max(0, m.dscroll-1)
-			return nil
-		}
-		m.move(-1)
-		return m.maybeLoadOlder()
-	case key.Matches(msg, k.Down):
-		if inDetail {
-			m.dscroll++
-			return nil
-		}
-		m.move(1)
-		return m.maybeLoadNewer()
-	case key.Matches(msg, k.PageUp):
-		if inDetail {
-			m.dscroll = max(0, m.dscroll-m.bodyHeight()+1)
-			return nil
-		}
-		m.move(-m.listHeight())
-		return m.maybeLoadOlder()
-	case key.Matches(msg, k.PageDown):
-		if inDetail {
-			m.dscroll += m.bodyHeight() - 1
-			return nil
-		}
-		m.move(m.listHeight())
-		return m.maybeLoadNewer()
-	case key.Matches(msg, k.Top):
-		if inDetail {
-			m.dscroll = 0
-			return nil
-		}
-		m.move(-m.buf.visLen())
-		return m.maybeLoadOlder()
-	case key.Matches(msg, k.Bottom):
-		if inDetail {
-			m.dscroll = 1 << 30
-			return nil
-		}
-		return m.resumeFollow()
-	case key.Matches(msg, k.Follow):
-		if m.detail {
-			m.closeDetail()
-		}
-		return m.resumeFollow()
-	case key.Matches(msg, k.Open):
-		if m.selected() == nil {
-			return nil
-		}
-		m.dev = m.selected().ev
-		if !m.detail {
-			m.followOnClose = m.follow
-			m.detail = true
-			m.follow = false
-			m.dscroll = 0
-			m.bodyAll = false
-			m.clearSearch()
-		}
-		return m.correlatedCmd(&m.selected().ev)
-	case key.Matches(msg, k.Back):
-		switch {
-		case m.search != "":
-			m.clearSearch()
-		case m.detail:
-			m.closeDetail()
-		case m.message != "" || m.in.err != "":
-			m.setNotice("", false)
-			m.in.err = ""
-		}
+	}
+	return nil
+}
+
+// detailKey handles the detail pane's keys. When it fills the screen
+// (full), the movement keys scroll it instead of moving the selection.
+func (m *model) detailKey(msg tea.KeyPressMsg, full bool) (tea.Cmd, bool) {
+	k, d := &m.keys, &m.det
+	page := m.bodyHeight() - 1
+	switch {
+	case key.Matches(msg, k.DetailUp) || full && key.Matches(msg, k.Up):
+		d.scroll = max(0, d.scroll-1)
+	case key.Matches(msg, k.DetailDown) || full && key.Matches(msg, k.Down):
+		d.scroll++
+	case full && key.Matches(msg, k.PageUp):
+		d.scroll = max(0, d.scroll-page)
+	case full && key.Matches(msg, k.PageDown):
+		d.scroll += page
+	case full && key.Matches(msg, k.Top):
+		d.scroll = 0
+	case full && key.Matches(msg, k.Bottom):
+		d.scroll = 1 << 30 // clamped in prepare
 	case key.Matches(msg, k.NextTab):
-		if m.detail {
-			m.tab = (m.tab + 1) % numTabs
-			m.dscroll = 0
-			m.clearSearch()
-		}
+		d.setTab(d.tab + 1)
 	case key.Matches(msg, k.PrevTab):
-		if m.detail {
-			m.tab = (m.tab + numTabs - 1) % numTabs
-			m.dscroll = 0
-			m.clearSearch()
-		}
-	case key.Matches(msg, k.Filter):
-		if m.detail {
-			return m.in.open(modeSearch, m.search)
-		}
-		return m.in.open(modeFilter, m.filter.String())
+		d.setTab(d.tab + numTabs - 1)
 	case key.Matches(msg, k.NextMatch):
 		m.jumpMatch(1)
 	case key.Matches(msg, k.PrevMatch):
 		m.jumpMatch(-1)
+	case key.Matches(msg, k.LoadAll):
+		d.bodyAll = !d.bodyAll
+	case key.Matches(msg, k.Filter):
+		return m.in.open(modeSearch, d.search), true
+	case key.Matches(msg, k.Back):
+		if d.search != "" {
+			d.clearSearch()
+		} else {
+			m.closeDetail()
+		}
+	default:
+		return nil, false
+	}
+	return nil, true
+}
+
+// setTab shows tab i (modulo the tabs) from its top.
+func (d *detailView) setTab(i int) {
+	d.tab = i % numTabs
+	d.scroll = 0
+	d.clearSearch()
+}
+
+// listKey handles the list's movement keys, paging history in at the ends.
+func (m *model) listKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	k := &m.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		m.move(-1)
+		return m.maybeLoadOlder(), true
+	case key.Matches(msg, k.Down):
+		m.move(1)
+		return m.maybeLoadNewer(), true
+	case key.Matches(msg, k.PageUp):
+		m.move(-m.listHeight())
+		return m.maybeLoadOlder(), true
+	case key.Matches(msg, k.PageDown):
+		m.move(m.listHeight())
+		return m.maybeLoadNewer(), true
+	case key.Matches(msg, k.Top):
+		m.move(-m.list.buf.visLen())
+		return m.maybeLoadOlder(), true
+	case key.Matches(msg, k.Bottom):
+		return m.resumeFollow(), true
+	case key.Matches(msg, k.Open):
+		return m.openDetail(), true
+	}
+	return nil, false
+}
+
+// openDetail opens (or, beside the list, moves) the detail on the
+// selected event and fetches its timeline.
+func (m *model) openDetail() tea.Cmd {
+	sel := m.selected()
+	if sel == nil {
+		return nil
+	}
+	m.det.ev = sel.ev
+	if !m.det.open {
+		m.det.followOnClose = m.list.follow
+		m.det.open = true
+		m.list.follow = false
+		m.det.scroll = 0
+		m.det.bodyAll = false
+		m.det.clearSearch()
+	}
+	return m.correlatedCmd(&sel.ev)
+}
+
+// commandKey handles the keys that act on the console as a whole.
+func (m *model) commandKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m.quit()
+	case key.Matches(msg, k.Help):
+		m.hv.show = true
+	case key.Matches(msg, k.Follow):
+		m.closeDetail()
+		return m.resumeFollow()
+	case key.Matches(msg, k.Back):
+		m.bar.setNotice("", false)
+		m.in.err = ""
+	case key.Matches(msg, k.Filter):
+		return m.in.open(modeFilter, m.list.filter.String())
 	case key.Matches(msg, k.ToggleKind):
 		i := int(msg.Code - '1')
 		kinds := event.Kinds()
 		if i >= 0 && i < len(kinds) {
-			m.hidden[kinds[i]] = !m.hidden[kinds[i]]
+			m.list.hidden[kinds[i]] = !m.list.hidden[kinds[i]]
 			m.refilter()
 		}
 	case key.Matches(msg, k.Pause):
-		m.paused = !m.paused
-		if !m.paused {
+		m.list.paused = !m.list.paused
+		if !m.list.paused {
 			m.flushPending()
 		}
 	case key.Matches(msg, k.Clear):
-		m.buf.reset()
-		m.pending = nil
-		m.newCount = 0
-		m.noOlder = true
-		m.atEdge, m.tail = true, nil // an empty view shows what comes next
+		m.list.clear()
 		m.closeDetail()
-		m.sel, m.top = -1, -1
-		m.setNotice("cleared (history stays in the source)", false)
+		m.bar.setNotice("cleared (history stays in the source)", false)
 	case key.Matches(msg, k.Copy):
 		e := m.detailEvent()
 		if e == nil {
@@ -1082,10 +1157,10 @@ func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		b, err := event.Marshal(e)
 		if err != nil {
-			m.setNotice("copy: "+err.Error(), true)
+			m.bar.setNotice("copy: "+err.Error(), true)
 			return nil
 		}
-		m.setNotice(fmt.Sprintf("copied event %s as JSON (%d bytes, OSC 52)", e.ID, len(b)), false)
+		m.bar.setNotice(fmt.Sprintf("copied event %s as JSON (%d bytes, OSC 52)", e.ID, len(b)), false)
 		return tea.SetClipboard(string(b))
 	case key.Matches(msg, k.Export):
 		return m.in.open(modeExport, "beignet-events-"+m.now().In(m.loc).Format("20060102-150405")+".jsonl")
@@ -1096,19 +1171,25 @@ func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		m.harEv = *e
 		return tea.Batch(m.in.open(modeHAR, "request-"+e.ID.String()+".har"), m.correlatedCmd(e))
-	case key.Matches(msg, k.LoadAll):
-		if m.detail {
-			m.bodyAll = !m.bodyAll
-		}
 	case key.Matches(msg, k.Mouse):
 		m.mouse = !m.mouse
 		if m.mouse {
-			m.setNotice("mouse capture on: wheel scrolls, click selects (m turns it off for text selection)", false)
+			m.bar.setNotice("mouse capture on: wheel scrolls, click selects (m turns it off for text selection)", false)
 		} else {
-			m.setNotice("mouse capture off", false)
+			m.bar.setNotice("mouse capture off", false)
 		}
 	}
 	return nil
+}
+
+// clear empties the view; an empty view shows what comes next.
+func (l *listView) clear() {
+	l.buf.reset()
+	l.pending = nil
+	l.newCount = 0
+	l.noOlder = true
+	l.atEdge, l.tail = true, nil
+	l.sel, l.top = -1, -1
 }
 
 func (m *model) quit() tea.Cmd {
@@ -1118,20 +1199,20 @@ func (m *model) quit() tea.Cmd {
 }
 
 func (m *model) closeDetail() {
-	if !m.detail {
+	if !m.det.open {
 		return
 	}
-	m.detail = false
-	m.clearSearch()
-	if m.followOnClose {
-		m.follow = true
-		m.newCount = 0
+	m.det.open = false
+	m.det.clearSearch()
+	if m.det.followOnClose {
+		m.list.follow = true
+		m.list.newCount = 0
 	}
 	m.clampView()
 }
 
 func (m *model) refilter() {
-	m.buf.refilter(m.matchFn())
+	m.list.buf.refilter(m.matchFn())
 	m.clampView()
 }
 
@@ -1143,7 +1224,7 @@ func (m *model) onInputKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.quit()
 	case key.Matches(msg, m.keys.Cancel):
 		if m.in.mode == modeSearch {
-			m.clearSearch()
+			m.det.clearSearch()
 		}
 		m.in.close()
 		return nil
@@ -1167,7 +1248,7 @@ func (m *model) onInputChanged() {
 			m.in.err = ""
 		}
 	case modeSearch:
-		m.search = m.in.value()
+		m.det.search = m.in.value()
 		m.findMatches()
 		m.jumpMatch(0)
 	}
@@ -1182,14 +1263,14 @@ func (m *model) submitInput() tea.Cmd {
 			m.in.err = err.Error()
 			return nil
 		}
-		m.filter = f
+		m.list.filter = f
 		if f.Empty() {
-			m.filter = nil
+			m.list.filter = nil
 		}
 		m.in.close()
 		m.refilter()
 	case modeSearch:
-		m.search = m.in.value()
+		m.det.search = m.in.value()
 		m.in.close()
 		m.findMatches()
 		m.jumpMatch(0)
@@ -1199,8 +1280,8 @@ func (m *model) submitInput() tea.Cmd {
 		if path == "" {
 			return nil
 		}
-		evs := m.buf.visible()
-		m.setNotice(fmt.Sprintf("exporting %d events to %s …", len(evs), textsafe.Line(path)), false)
+		evs := m.list.buf.visible()
+		m.bar.setNotice(fmt.Sprintf("exporting %d events to %s …", len(evs), textsafe.Line(path)), false)
 		return exportCmd(path, evs)
 	case modeHAR:
 		path := strings.TrimSpace(m.in.value())
@@ -1211,7 +1292,7 @@ func (m *model) submitInput() tea.Cmd {
 		}
 		evs := m.requestEvents(e)
 		curl := curlCommand(e, evs)
-		m.setNotice("writing HAR to "+textsafe.Line(path)+" …", false)
+		m.bar.setNotice("writing HAR to "+textsafe.Line(path)+" …", false)
 		cmds := []tea.Cmd{harCmd(path, e, evs)}
 		if curl != "" {
 			cmds = append(cmds, tea.SetClipboard(curl))
@@ -1239,11 +1320,11 @@ func (m *model) requestEvents(e *event.Event) []event.Event {
 			}
 		}
 	}
-	add(m.correlated[key])
+	add(m.det.correlated[key])
 	if e.TraceID != "" {
-		add(m.buf.byTrace(e.TraceID))
+		add(m.list.buf.byTrace(e.TraceID))
 	}
-	add(m.buf.byRequest(e.RequestID))
+	add(m.list.buf.byRequest(e.RequestID))
 	if !seen[e.ID] {
 		out = append(out, *e)
 	}

@@ -42,9 +42,9 @@ func newOfflineSourceFrom(st *store.Store) *offlineSource {
 // Describe returns the store's path.
 func (s *offlineSource) Describe() string { return s.st.Path() }
 
-// Next returns the newest page (and the offline state) once, then blocks
+// next returns the newest page (and the offline state) once, then blocks
 // until ctx ends or the source closes.
-func (s *offlineSource) Next(ctx context.Context) (batch, error) {
+func (s *offlineSource) next(ctx context.Context) (batch, error) {
 	s.mu.Lock()
 	sent := s.sent
 	s.sent = true
@@ -74,8 +74,8 @@ func (s *offlineSource) Next(ctx context.Context) (batch, error) {
 	}
 }
 
-// Older returns up to limit events older than before, newest first.
-func (s *offlineSource) Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
+// older returns up to limit events older than before, newest first.
+func (s *offlineSource) older(ctx context.Context, before event.ID, limit int) ([]event.Event, error) {
 	page, err := s.st.List(store.Query{Before: before, Limit: limit})
 	if err != nil {
 		return nil, fmt.Errorf("tui: offline source: %w", err)
@@ -83,8 +83,8 @@ func (s *offlineSource) Older(ctx context.Context, before event.ID, limit int) (
 	return page.Events, nil
 }
 
-// Newer returns up to limit events newer than after, oldest first.
-func (s *offlineSource) Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
+// newer returns up to limit events newer than after, oldest first.
+func (s *offlineSource) newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error) {
 	evs, err := s.st.Since(after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("tui: offline source: %w", err)
@@ -92,8 +92,8 @@ func (s *offlineSource) Newer(ctx context.Context, after event.ID, limit int) ([
 	return evs, nil
 }
 
-// Correlated returns the events of one request, oldest first.
-func (s *offlineSource) Correlated(ctx context.Context, requestID string) ([]event.Event, error) {
+// correlated returns the events of one request, oldest first.
+func (s *offlineSource) correlated(ctx context.Context, requestID string) ([]event.Event, error) {
 	evs, err := s.st.Correlated(requestID)
 	if err != nil {
 		return nil, fmt.Errorf("tui: offline source: %w", err)

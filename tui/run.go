@@ -15,7 +15,7 @@ import (
 // source. It returns nil on a normal quit; when the source was refused (bad
 // token, refused origin) it returns that error so the CLI can exit non-zero.
 func Run(ctx context.Context, opts Options) error {
-	if opts.Source == nil && len(opts.Sources) == 0 {
+	if len(opts.sources()) == 0 {
 		return errNoSource
 	}
 	m := newModel(opts)
@@ -41,7 +41,7 @@ func Run(ctx context.Context, opts Options) error {
 	// A refused source ends with an error (the CLI exits non-zero), naming
 	// the instance when there are several; the others kept running.
 	var errs []error
-	for i, c := range m.conns {
+	for i, c := range m.bar.conns {
 		switch c.State {
 		case stream.StateAuthRefused, stream.StateOriginRefused, stream.StateNotFound:
 			who := ""

@@ -51,29 +51,29 @@ func (b *batch) empty() bool {
 
 // Source feeds the console: NewLiveSource follows a recorder's stream,
 // NewOfflineSource reads a store file; Options.Sources takes several. The
-// model only sees this interface. Its batches are the console's internal
-// type, so sources are made by this package's constructors (and its tests'
-// fakes), not implemented elsewhere.
+// model only sees this interface. Its console-side methods are unexported:
+// sources are made by this package's constructors (and its tests' fakes),
+// not implemented elsewhere.
 //
-// Next and the history methods are called from tea.Cmd goroutines, never from
+// next and the history methods are called from tea.Cmd goroutines, never from
 // Update or View; implementations must be safe for concurrent use.
 type Source interface {
 	// Describe names the source for the status bar: a URL or a file path.
 	Describe() string
-	// Next blocks until something is available (or ctx ends, or the source is
+	// next blocks until something is available (or ctx ends, or the source is
 	// closed) and returns all of it as one batch. It paces itself so that
 	// batches are at least a frame apart. After Close it returns errClosed.
-	Next(ctx context.Context) (batch, error)
-	// Older returns up to limit events strictly older than before (zero: the
+	next(ctx context.Context) (batch, error)
+	// older returns up to limit events strictly older than before (zero: the
 	// newest), newest first. Sources without history return errNoHistory.
-	Older(ctx context.Context, before event.ID, limit int) ([]event.Event, error)
-	// Newer returns up to limit events strictly newer than after, oldest
+	older(ctx context.Context, before event.ID, limit int) ([]event.Event, error)
+	// newer returns up to limit events strictly newer than after, oldest
 	// first. Sources without history return errNoHistory.
-	Newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error)
-	// Correlated returns every event with the given request ID, oldest first,
+	newer(ctx context.Context, after event.ID, limit int) ([]event.Event, error)
+	// correlated returns every event with the given request ID, oldest first,
 	// or errNoHistory.
-	Correlated(ctx context.Context, requestID string) ([]event.Event, error)
-	// Close stops the source and unblocks Next.
+	correlated(ctx context.Context, requestID string) ([]event.Event, error)
+	// Close stops the source and unblocks next.
 	Close() error
 }
 

@@ -114,28 +114,28 @@ func TestOfflineSourcePages(t *testing.T) {
 	}
 	defer src.Close()
 	ctx := context.Background()
-	b, err := src.Next(ctx)
+	b, err := src.next(ctx)
 	if err != nil || b.Conn == nil || b.Conn.State != stream.StateOffline {
 		t.Fatalf("first batch: %+v, %v", b.Conn, err)
 	}
 	if len(b.Events) != 0 || len(b.History) != 1000 || b.History[0].ID != evs[1500].ID || b.History[999].ID != evs[2499].ID || !b.HistoryMore {
 		t.Fatalf("first batch holds %d events and %d of history (more %v), want the newest 1000 oldest first as history", len(b.Events), len(b.History), b.HistoryMore)
 	}
-	older, err := src.Older(ctx, b.History[0].ID, 500)
+	older, err := src.older(ctx, b.History[0].ID, 500)
 	if err != nil || len(older) != 500 || older[0].ID != evs[1499].ID || older[499].ID != evs[1000].ID {
 		t.Fatalf("Older = %d, %v", len(older), err)
 	}
-	newer, err := src.Newer(ctx, evs[10].ID, 3)
+	newer, err := src.newer(ctx, evs[10].ID, 3)
 	if err != nil || len(newer) != 3 || newer[0].ID != evs[11].ID {
 		t.Fatalf("Newer = %d, %v", len(newer), err)
 	}
-	corr, err := src.Correlated(ctx, evs[8].RequestID)
+	corr, err := src.correlated(ctx, evs[8].RequestID)
 	if err != nil || len(corr) != 4 {
 		t.Fatalf("Correlated = %d, %v", len(corr), err)
 	}
 	// Next then blocks until Close.
 	go src.Close()
-	if _, err := src.Next(ctx); !errors.Is(err, errClosed) {
+	if _, err := src.next(ctx); !errors.Is(err, errClosed) {
 		t.Fatalf("Next after close = %v", err)
 	}
 }
@@ -158,7 +158,7 @@ func offlineModel(t *testing.T, evs []event.Event, ringSize int) *model {
 	m := newModel(Options{Source: src, Now: fixedNow, Location: time.UTC, Dark: &dark, RingSize: ringSize})
 	t.Cleanup(func() { m.Close() })
 	m.Update(windowSize(80, 24))
-	b, err := src.Next(context.Background())
+	b, err := src.next(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,8 +171,8 @@ func offlineModel(t *testing.T, evs []event.Event, ringSize int) *model {
 func TestModelPagesHistoryWithBoundedRing(t *testing.T) {
 	evs := sampleEvents(0, 3000)
 	m := offlineModel(t, evs, 1200)
-	if m.buf.len() != 1000 || !m.follow {
-		t.Fatalf("loaded %d, follow %v", m.buf.len(), m.follow)
+	if m.list.buf.len() != 1000 || !m.list.follow {
+		t.Fatalf("loaded %d, follow %v", m.list.buf.len(), m.list.follow)
 	}
 	// Home: to the oldest in memory, which asks for an older page.
 	_, cmd := m.Update(press("g"))
@@ -180,11 +180,11 @@ func TestModelPagesHistoryWithBoundedRing(t *testing.T) {
 		t.Fatal("no history request at the top")
 	}
 	m.Update(cmd())
-	if m.buf.len() != 1200 || m.atEdge {
-		t.Fatalf("after one page: %d in memory, atEdge %v", m.buf.len(), m.atEdge)
+	if m.list.buf.len() != 1200 || m.list.atEdge {
+		t.Fatalf("after one page: %d in memory, atEdge %v", m.list.buf.len(), m.list.atEdge)
 	}
-	if m.buf.oldest().ev.ID != evs[1500].ID || m.buf.newest().ev.ID != evs[2699].ID {
-		t.Fatalf("window [%s, %s]", m.buf.oldest().ev.ID, m.buf.newest().ev.ID)
+	if m.list.buf.oldest().ev.ID != evs[1500].ID || m.list.buf.newest().ev.ID != evs[2699].ID {
+		t.Fatalf("window [%s, %s]", m.list.buf.oldest().ev.ID, m.list.buf.newest().ev.ID)
 	}
 	if sel := m.selected(); sel == nil || sel.ev.ID != evs[2000].ID {
 		t.Fatalf("selection moved while paging")
@@ -195,8 +195,8 @@ func TestModelPagesHistoryWithBoundedRing(t *testing.T) {
 		t.Fatal("G did not reload the newest events")
 	}
 	m.Update(cmd())
-	if !m.atEdge || !m.follow || m.buf.newest().ev.ID != evs[2999].ID {
-		t.Fatalf("after G: atEdge %v follow %v", m.atEdge, m.follow)
+	if !m.list.atEdge || !m.list.follow || m.list.buf.newest().ev.ID != evs[2999].ID {
+		t.Fatalf("after G: atEdge %v follow %v", m.list.atEdge, m.list.follow)
 	}
 }
 
@@ -213,8 +213,8 @@ func TestModelPagesForwardToLive(t *testing.T) {
 		}
 		m.Update(cmd())
 	}
-	if m.atEdge || m.buf.oldest().ev.ID != evs[500].ID || m.buf.newest().ev.ID != evs[1699].ID {
-		t.Fatalf("window [%s, %s], atEdge %v", m.buf.oldest().ev.ID, m.buf.newest().ev.ID, m.atEdge)
+	if m.list.atEdge || m.list.buf.oldest().ev.ID != evs[500].ID || m.list.buf.newest().ev.ID != evs[1699].ID {
+		t.Fatalf("window [%s, %s], atEdge %v", m.list.buf.oldest().ev.ID, m.list.buf.newest().ev.ID, m.list.atEdge)
 	}
 	// The selection stays on the event it was on (the top before the last
 	// page), also among events paged in (their sequence numbers are below
@@ -225,7 +225,7 @@ func TestModelPagesForwardToLive(t *testing.T) {
 	// Live arrivals while away: two already stored, three not yet.
 	more := sampleEvents(3000, 3)
 	m.Update(batchMsg{b: batch{Events: append([]event.Event{evs[2998], evs[2999]}, more...)}})
-	if m.buf.newest().ev.ID != evs[1699].ID {
+	if m.list.buf.newest().ev.ID != evs[1699].ID {
 		t.Fatal("a live arrival landed in an older window")
 	}
 	pages := 0
@@ -235,31 +235,31 @@ func TestModelPagesForwardToLive(t *testing.T) {
 			pages++
 			m.Update(cmd())
 		}
-		if m.atEdge {
+		if m.list.atEdge {
 			break
 		}
 	}
 	// Pages of 500 after 1699: [1700, 2199], [2200, 2699], then the
 	// short [2700, 2999] reaches the newest stored.
-	if !m.atEdge || pages != 3 {
-		t.Fatalf("after scrolling down: atEdge %v after %d pages, want 3", m.atEdge, pages)
+	if !m.list.atEdge || pages != 3 {
+		t.Fatalf("after scrolling down: atEdge %v after %d pages, want 3", m.list.atEdge, pages)
 	}
 	want := append(append([]event.Event(nil), evs[1803:]...), more...)
-	if m.buf.len() != len(want) {
-		t.Fatalf("window holds %d events, want %d", m.buf.len(), len(want))
+	if m.list.buf.len() != len(want) {
+		t.Fatalf("window holds %d events, want %d", m.list.buf.len(), len(want))
 	}
 	for i := range want {
-		if got := m.buf.at(m.buf.first + int64(i)); got.ev.ID != want[i].ID {
+		if got := m.list.buf.at(m.list.buf.first + int64(i)); got.ev.ID != want[i].ID {
 			t.Fatalf("window[%d] = %s, want %s", i, got.ev.ID, want[i].ID)
 		}
 	}
-	if m.follow {
+	if m.list.follow {
 		t.Fatal("paging forward turned follow on")
 	}
 	// From here on live arrivals are appended again.
 	next := sampleEvents(3003, 1)
 	m.Update(batchMsg{b: batch{Events: next}})
-	if m.buf.newest().ev.ID != next[0].ID {
+	if m.list.buf.newest().ev.ID != next[0].ID {
 		t.Fatal("live arrival not appended at the edge")
 	}
 }
@@ -277,8 +277,8 @@ func TestModelGKeepsArrivalsWhileAway(t *testing.T) {
 		t.Fatal("G did not reload the newest events")
 	}
 	m.Update(cmd())
-	if !m.atEdge || !m.follow || m.buf.newest().ev.ID != sampleEvents(3001, 1)[0].ID {
-		t.Fatalf("after G: atEdge %v follow %v, newest %s", m.atEdge, m.follow, m.buf.newest().ev.ID)
+	if !m.list.atEdge || !m.list.follow || m.list.buf.newest().ev.ID != sampleEvents(3001, 1)[0].ID {
+		t.Fatalf("after G: atEdge %v follow %v, newest %s", m.list.atEdge, m.list.follow, m.list.buf.newest().ev.ID)
 	}
 }
 
@@ -326,7 +326,7 @@ func TestBufferRing(t *testing.T) {
 // A live source over a real stream server on loopback: events arrive in
 // batches with the live state.
 func TestLiveSourceReceivesBatches(t *testing.T) {
-	hub := stream.NewHub(nil)
+	hub := stream.NewHub(stream.HubOptions{})
 	srv := stream.NewServer(stream.ServerOptions{Hub: hub, Hello: stream.Hello{App: "notes", Env: "development"}})
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
@@ -340,7 +340,7 @@ func TestLiveSourceReceivesBatches(t *testing.T) {
 	// Wait until live, then publish.
 	var info string
 	for {
-		b, err := src.Next(ctx)
+		b, err := src.next(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -361,7 +361,7 @@ func TestLiveSourceReceivesBatches(t *testing.T) {
 	}
 	got, batches := 0, 0
 	for got < len(evs) {
-		b, err := src.Next(ctx)
+		b, err := src.next(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -408,7 +408,7 @@ func TestLiveSourceRefusalsNoRetry(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			for {
-				b, err := src.Next(ctx)
+				b, err := src.next(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -422,7 +422,7 @@ func TestLiveSourceRefusalsNoRetry(t *testing.T) {
 			// Nothing more arrives: Next blocks (no retry loop).
 			short, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel2()
-			if b, err := src.Next(short); err == nil {
+			if b, err := src.next(short); err == nil {
 				t.Fatalf("unexpected batch after refusal: %+v", b)
 			}
 			if n := hits.Load(); n != 1 {
@@ -446,8 +446,8 @@ func TestTopPagesBackWithoutLiveTraffic(t *testing.T) {
 		t.Fatal("first g asked for no older page")
 	}
 	runCmd(m, cmd)
-	if m.buf.len() != 1000 || m.buf.oldest().ev.ID != evs[200].ID {
-		t.Fatalf("after one g: %d in memory", m.buf.len())
+	if m.list.buf.len() != 1000 || m.list.buf.oldest().ev.ID != evs[200].ID {
+		t.Fatalf("after one g: %d in memory", m.list.buf.len())
 	}
 
 	// Empty view (a quiet app whose history was not read yet, or after c).
@@ -457,14 +457,14 @@ func TestTopPagesBackWithoutLiveTraffic(t *testing.T) {
 		t.Fatal("g on an empty view asked for nothing")
 	}
 	runCmd(empty, cmd)
-	if empty.buf.len() != pageSize || empty.buf.newest().ev.ID != evs[1199].ID || empty.totals[event.KindLog] != pageSize/4 {
-		t.Fatalf("g on an empty view: %d in memory, totals %v", empty.buf.len(), empty.totals)
+	if empty.list.buf.len() != pageSize || empty.list.buf.newest().ev.ID != evs[1199].ID || empty.bar.totals[event.KindLog] != pageSize/4 {
+		t.Fatalf("g on an empty view: %d in memory, totals %v", empty.list.buf.len(), empty.bar.totals)
 	}
 	// Paging over counted events does not count them again.
 	_, cmd = empty.Update(press("G"))
 	runCmd(empty, cmd)
-	if empty.totals[event.KindLog] != pageSize/4 {
-		t.Fatalf("reload counted again: %v", empty.totals)
+	if empty.bar.totals[event.KindLog] != pageSize/4 {
+		t.Fatalf("reload counted again: %v", empty.bar.totals)
 	}
 }
 
@@ -490,19 +490,19 @@ func TestListTimeNeverRunsBackwards(t *testing.T) {
 	slices.Reverse(odd)
 	m.Update(batchMsg{b: batch{Events: odd}})
 	m.Update(batchMsg{b: batch{Events: evs[10:12]}}) // duplicates are dropped
-	if m.buf.len() != 40 {
-		t.Fatalf("%d in memory, want 40", m.buf.len())
+	if m.list.buf.len() != 40 {
+		t.Fatalf("%d in memory, want 40", m.list.buf.len())
 	}
-	for i := 0; i < m.buf.len(); i++ {
-		if m.buf.entryAt(i).ev.ID != evs[i].ID {
+	for i := 0; i < m.list.buf.len(); i++ {
+		if m.list.buf.entryAt(i).ev.ID != evs[i].ID {
 			t.Fatalf("entry %d out of ID order", i)
 		}
 	}
 	if m.selected().ev.ID != selID {
 		t.Fatal("selection moved to another event")
 	}
-	if m.newCount != 20 {
-		t.Fatalf("+%d new, want 20", m.newCount)
+	if m.list.newCount != 20 {
+		t.Fatalf("+%d new, want 20", m.list.newCount)
 	}
 	m.Update(press("G"))
 	prev := ""

@@ -96,7 +96,7 @@ func newStyles(dark, noColor bool) *styles {
 		for _, k := range event.Kinds() {
 			s.Badge[k] = n().Bold(true)
 		}
-		return s
+		return s.withSpans()
 	}
 	s.Header = n().Bold(true).Foreground(p.accent)
 	s.Row = n().Foreground(p.fg)
@@ -127,7 +127,7 @@ func newStyles(dark, noColor bool) *styles {
 	for k, c := range p.kinds {
 		s.Badge[k] = n().Bold(true).Foreground(lipgloss.Color("#ffffff")).Background(c)
 	}
-	return s
+	return s.withSpans()
 }
 
 // span is a style's escape sequences around a text, computed once: rows are
@@ -176,16 +176,17 @@ func (ss *spanSet) badge(k event.Kind) span {
 }
 
 // spans returns the precomputed spans of the list's cell styles.
-func (s *styles) spans() *spanSet {
-	if s.sp == nil {
-		ss := &spanSet{dim: spanOf(s.Dim), row: spanOf(s.Row), s2: spanOf(s.Status2xx), s3: spanOf(s.Status3xx),
-			s4: spanOf(s.Status4xx), s5: spanOf(s.Status5xx), badges: map[event.Kind]span{}}
-		for k, st := range s.Badge {
-			ss.badges[k] = spanOf(st)
-		}
-		s.sp = ss
+func (s *styles) spans() *spanSet { return s.sp }
+
+// withSpans computes the spans once, when the styles are made.
+func (s *styles) withSpans() *styles {
+	ss := &spanSet{dim: spanOf(s.Dim), row: spanOf(s.Row), s2: spanOf(s.Status2xx), s3: spanOf(s.Status3xx),
+		s4: spanOf(s.Status4xx), s5: spanOf(s.Status5xx), badges: map[event.Kind]span{}}
+	for k, st := range s.Badge {
+		ss.badges[k] = spanOf(st)
 	}
-	return s.sp
+	s.sp = ss
+	return s
 }
 
 // helpStyles returns the help bubble's styles for the palette.

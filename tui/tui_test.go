@@ -62,8 +62,8 @@ func TestGoldenList(t *testing.T) {
 		tm.Send(batchMsg{b: live()})
 		tm.Send(batchMsg{b: batch{Events: sampleEvents(0, 40)}})
 	})
-	if !m.follow || m.newCount != 0 {
-		t.Errorf("follow=%v new=%d, want following with no counter", m.follow, m.newCount)
+	if !m.list.follow || m.list.newCount != 0 {
+		t.Errorf("follow=%v new=%d, want following with no counter", m.list.follow, m.list.newCount)
 	}
 	requireGolden(t, m)
 }
@@ -85,14 +85,14 @@ func TestGoldenScrolledUpNewCounter(t *testing.T) {
 		keys(tm, "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k")
 		tm.Send(batchMsg{b: batch{Events: sampleEvents(40, 7)}})
 	})
-	if m.follow || m.newCount != 7 {
-		t.Fatalf("follow=%v new=%d, want not following and +7", m.follow, m.newCount)
+	if m.list.follow || m.list.newCount != 7 {
+		t.Fatalf("follow=%v new=%d, want not following and +7", m.list.follow, m.list.newCount)
 	}
 	requireGolden(t, m)
 	// G resumes follow and clears the counter.
 	m.Update(press("G"))
-	if !m.follow || m.newCount != 0 || m.selected().ev.ID != sampleEvents(46, 1)[0].ID {
-		t.Fatalf("after G: follow=%v new=%d", m.follow, m.newCount)
+	if !m.list.follow || m.list.newCount != 0 || m.selected().ev.ID != sampleEvents(46, 1)[0].ID {
+		t.Fatalf("after G: follow=%v new=%d", m.list.follow, m.list.newCount)
 	}
 }
 
@@ -108,8 +108,8 @@ func TestGoldenDetailTabs(t *testing.T) {
 					keys(tm, "tab")
 				}
 			})
-			if !m.detail || m.tab != i {
-				t.Fatalf("detail=%v tab=%d", m.detail, m.tab)
+			if !m.det.open || m.det.tab != i {
+				t.Fatalf("detail=%v tab=%d", m.det.open, m.det.tab)
 			}
 			requireGolden(t, m)
 		})
@@ -123,8 +123,8 @@ func TestGoldenSplitView(t *testing.T) {
 		keys(tm, "k", "k", "k", "enter", "tab", "tab", "tab")
 		tm.Send(batchMsg{b: batch{Events: sampleEvents(24, 5)}})
 	})
-	if m.newCount != 5 {
-		t.Fatalf("new=%d, want 5 (arrivals while reading a detail only count)", m.newCount)
+	if m.list.newCount != 5 {
+		t.Fatalf("new=%d, want 5 (arrivals while reading a detail only count)", m.list.newCount)
 	}
 	requireGolden(t, m)
 }
@@ -142,8 +142,8 @@ func TestGoldenFilterError(t *testing.T) {
 		tm.Type("status:abc")
 		keys(tm, "enter")
 	})
-	if m.filter.String() != "status:>=400" {
-		t.Fatalf("filter = %q, want the last valid one kept", m.filter.String())
+	if m.list.filter.String() != "status:>=400" {
+		t.Fatalf("filter = %q, want the last valid one kept", m.list.filter.String())
 	}
 	if m.in.mode != modeFilter || m.in.err == "" {
 		t.Fatalf("mode=%v err=%q, want prompt open with an error", m.in.mode, m.in.err)
@@ -159,8 +159,8 @@ func TestGoldenFilterApplied(t *testing.T) {
 		tm.Type("kind:request -status:2xx")
 		keys(tm, "enter", "4") // and hide logs
 	})
-	for i := 0; i < m.buf.visLen(); i++ {
-		e := m.buf.visAt(i)
+	for i := 0; i < m.list.buf.visLen(); i++ {
+		e := m.list.buf.visAt(i)
 		if e.ev.Kind != event.KindRequest || e.ev.Status/100 == 2 {
 			t.Fatalf("filtered list shows %s %d", e.ev.Kind, e.ev.Status)
 		}
@@ -173,7 +173,7 @@ func TestGoldenHelp(t *testing.T) {
 		tm.Send(batchMsg{b: live()})
 		keys(tm, "?")
 	})
-	if !m.showHelp {
+	if !m.hv.show {
 		t.Fatal("help not shown")
 	}
 	out := ansi.Strip(m.Render())
@@ -234,7 +234,7 @@ func TestHostileEventsAreEscaped(t *testing.T) {
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 40})
 	m.Update(batchMsg{b: batch{Events: evs, Info: hostile, Err: errString(hostile)}})
 	screens := []string{m.Render()}
-	m.setNotice("", false)
+	m.bar.setNotice("", false)
 	m.Update(press("k"))
 	m.Update(press("k"))
 	m.Update(press("enter"))
@@ -287,7 +287,7 @@ func TestProgramPullsFromSource(t *testing.T) {
 	tm.Send(press("q"))
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*model)
 	defer fm.Close()
-	if fm.buf.len() != 40 || fm.conn.State != stream.StateLive {
-		t.Fatalf("model holds %d events, state %v", fm.buf.len(), fm.conn.State)
+	if fm.list.buf.len() != 40 || fm.bar.conn.State != stream.StateLive {
+		t.Fatalf("model holds %d events, state %v", fm.list.buf.len(), fm.bar.conn.State)
 	}
 }

@@ -19,7 +19,7 @@ import (
 // column header row.
 
 func (m *model) split() bool {
-	return m.detail && m.opts.SplitWidth > 0 && m.width >= m.opts.SplitWidth
+	return m.det.open && m.opts.SplitWidth > 0 && m.width >= m.opts.SplitWidth
 }
 
 func (m *model) bodyHeight() int { return max(1, m.height-3) }
@@ -59,7 +59,7 @@ func (m *model) Render() string {
 	}
 	var body []string
 	switch {
-	case m.showHelp:
+	case m.hv.show:
 		body = m.renderHelp(m.bodyHeight())
 	case m.split():
 		left := m.renderList(m.listWidth(), m.bodyHeight())
@@ -69,7 +69,7 @@ func (m *model) Render() string {
 		for i := range body {
 			body[i] = left[i] + sep + right[i]
 		}
-	case m.detail:
+	case m.det.open:
 		body = m.renderDetail(m.width, m.bodyHeight())
 	default:
 		body = m.renderList(m.width, m.bodyHeight())
@@ -128,19 +128,19 @@ func (m *model) renderTitle() string {
 	if m.fl != nil {
 		left += "  " + textsafe.Line(m.fl.describe())
 	}
-	if m.info != "" {
-		left += "  " + m.info
+	if m.bar.info != "" {
+		left += "  " + m.bar.info
 	}
 	var right string
 	switch {
-	case m.paused:
-		right = fmt.Sprintf("PAUSED +%d buffered ", len(m.pending))
-		if m.pendingDrop > 0 {
-			right = fmt.Sprintf("PAUSED +%d buffered (%d over the ring) ", len(m.pending), m.pendingDrop)
+	case m.list.paused:
+		right = fmt.Sprintf("PAUSED +%d buffered ", len(m.list.pending))
+		if m.list.pendingDrop > 0 {
+			right = fmt.Sprintf("PAUSED +%d buffered (%d over the ring) ", len(m.list.pending), m.list.pendingDrop)
 		}
-	case m.newCount > 0:
-		right = fmt.Sprintf("+%d new ", m.newCount)
-	case m.follow && m.conn.State != stream.StateOffline:
+	case m.list.newCount > 0:
+		right = fmt.Sprintf("+%d new ", m.list.newCount)
+	case m.list.follow && m.bar.conn.State != stream.StateOffline:
 		// A store file read offline does not grow: nothing to follow.
 		right = "FOLLOW "
 	}
@@ -299,12 +299,38 @@ func fmtDur(d time.Duration) string {
 	return fmt.Sprintf("%.0fm", d.Minutes())
 }
 
-// row renders an entry's line at width w, cached per entry, width and style
-// generation so scrolling and streaming only render new rows.
+// row returns an entry's line at width w: the cached one (see warmRows)
+// when it is current, else rendered afresh. It changes nothing.
 func (m *model) row(e *entry, w int, selected bool) string {
 	if !selected && e.rowW == w && e.rowG == m.styleG && e.row != "" {
 		return e.row
 	}
+	return m.renderRow(e, w, selected)
+}
+
+// warmRows caches the rendering of the rows in view, per entry, width and
+// style generation, so scrolling and streaming only render new rows. It
+// runs in Update; View only reads the cache.
+func (m *model) warmRows() {
+	n := m.list.buf.visLen()
+	if n == 0 || m.hv.show || (m.det.open && !m.split()) {
+		return
+	}
+	w := m.listWidth()
+	tp := 0
+	if m.list.top >= 0 {
+		tp = m.list.buf.visIndex(m.list.top)
+	}
+	for i := 0; i < m.listHeight() && tp+i < n; i++ {
+		e := m.list.buf.visAt(tp + i)
+		if e.seq != m.list.sel && (e.rowW != w || e.rowG != m.styleG || e.row == "") {
+			e.row, e.rowW, e.rowG = m.renderRow(e, w, false), w, m.styleG
+		}
+	}
+}
+
+// renderRow renders an entry's line at width w.
+func (m *model) renderRow(e *entry, w int, selected bool) string {
 	tm, method, target, status, dur, code := m.cells(&e.ev)
 	tw := m.targetWidth(w)
 	if selected {
@@ -340,7 +366,6 @@ func (m *model) row(e *entry, w int, selected bool) string {
 	if used > w {
 		s = ansi.Truncate(s, w, "")
 	}
-	e.row, e.rowW, e.rowG = s, w, m.styleG
 	return s
 }
 
@@ -348,27 +373,27 @@ func (m *model) row(e *entry, w int, selected bool) string {
 func (m *model) renderList(w, h int) []string {
 	out := make([]string, 0, h)
 	out = append(out, m.renderHeader(w))
-	n := m.buf.visLen()
+	n := m.list.buf.visLen()
 	rows := h - 1
 	if n == 0 {
 		msg := "waiting for events…"
 		switch {
-		case m.buf.len() > 0:
+		case m.list.buf.len() > 0:
 			msg = "no events match the filter"
-		case m.conn.State == stream.StateOffline:
+		case m.bar.conn.State == stream.StateOffline:
 			msg = "no events"
-		case m.conn.State == stream.StateAuthRefused || m.conn.State == stream.StateOriginRefused || m.conn.State == stream.StateNotFound:
-			msg = "not connected: " + m.conn.State.String()
+		case m.bar.conn.State == stream.StateAuthRefused || m.bar.conn.State == stream.StateOriginRefused || m.bar.conn.State == stream.StateNotFound:
+			msg = "not connected: " + m.bar.conn.State.String()
 		}
 		out = append(out, m.st.Dim.Render(fit("  "+msg, w)))
 	} else {
 		tp := 0
-		if m.top >= 0 {
-			tp = m.buf.visIndex(m.top)
+		if m.list.top >= 0 {
+			tp = m.list.buf.visIndex(m.list.top)
 		}
 		for i := 0; i < rows && tp+i < n; i++ {
-			e := m.buf.visAt(tp + i)
-			out = append(out, m.row(e, w, e.seq == m.sel))
+			e := m.list.buf.visAt(tp + i)
+			out = append(out, m.row(e, w, e.seq == m.list.sel))
 		}
 	}
 	blank := strings.Repeat(" ", w)
@@ -382,15 +407,15 @@ func (m *model) connText() (string, lipgloss.Style) {
 	if m.fl.multi() {
 		return m.fleetText()
 	}
-	switch m.conn.State {
+	switch m.bar.conn.State {
 	case stream.StateLive:
 		return "● live", m.st.StatusOK
 	case stream.StateConnecting:
 		return "◌ connecting", m.st.StatusWarn
 	case stream.StateReconnecting:
-		left := m.conn.RetryIn
-		if !m.conn.Since.IsZero() {
-			left -= m.now().Sub(m.conn.Since)
+		left := m.bar.conn.RetryIn
+		if !m.bar.conn.Since.IsZero() {
+			left -= m.now().Sub(m.bar.conn.Since)
 		}
 		secs := int((max(left, 0) + time.Second - 1) / time.Second)
 		return fmt.Sprintf("↻ reconnecting in %ds", secs), m.st.StatusWarn
@@ -434,7 +459,7 @@ func (m *model) fleetText() (string, lipgloss.Style) {
 	count := map[string]int{}
 	var order []string
 	anyBad, anyWait := false, false
-	for i, c := range m.conns {
+	for i, c := range m.bar.conns {
 		g, word, bad, wait := stateGlyph(c.State)
 		anyBad, anyWait = anyBad || bad, anyWait || wait
 		each = append(each, g+" "+textsafe.Line(m.fl.labels[i]))
@@ -469,27 +494,27 @@ var shortKinds = map[event.Kind]string{
 
 func (m *model) renderStatus() string {
 	state, stStyle := m.connText()
-	shown := fmt.Sprintf("%d/%d", m.buf.visLen(), m.buf.len())
-	if f := m.filter.String(); f != "" {
+	shown := fmt.Sprintf("%d/%d", m.list.buf.visLen(), m.list.buf.len())
+	if f := m.list.filter.String(); f != "" {
 		shown = "filter " + textsafe.Line(f) + " " + shown
 	}
 	parts := []string{shown}
-	if m.conn.State != stream.StateOffline {
+	if m.bar.conn.State != stream.StateOffline {
 		// Offline, events are read, not arriving: no rate to show.
-		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.rate))
+		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.bar.rate))
 	}
-	dropped := uint64(m.dropped)
-	for _, st := range m.srvs {
+	dropped := uint64(m.bar.dropped)
+	for _, st := range m.bar.srvs {
 		dropped += st.Dropped
 	}
-	parts = append(parts, fmt.Sprintf("drop %d gap %d", dropped, m.gaps))
+	parts = append(parts, fmt.Sprintf("drop %d gap %d", dropped, m.bar.gaps))
 	var kinds []string
 	for i, k := range event.Kinds() {
 		switch {
-		case m.hidden[k]:
+		case m.list.hidden[k]:
 			kinds = append(kinds, fmt.Sprintf("%d:%s off", i+1, shortKinds[k]))
-		case m.totals[k] > 0:
-			kinds = append(kinds, fmt.Sprintf("%s %d", shortKinds[k], m.totals[k]))
+		case m.bar.totals[k] > 0:
+			kinds = append(kinds, fmt.Sprintf("%s %d", shortKinds[k], m.bar.totals[k]))
 		}
 	}
 	if len(kinds) > 0 {
@@ -505,31 +530,31 @@ func (m *model) renderFooter() string {
 	if m.in.active() {
 		return m.in.view(m.st, w)
 	}
-	if m.message != "" {
+	if m.bar.message != "" {
 		st := m.st.Notice
-		if m.msgErr {
+		if m.bar.msgErr {
 			st = m.st.Error
 		}
-		return st.Render(fit(textsafe.Line(m.message), w))
+		return st.Render(fit(textsafe.Line(m.bar.message), w))
 	}
 	if m.in.err != "" {
 		return m.st.Error.Render(fit(textsafe.Line(m.in.err), w))
 	}
-	if m.showHelp {
-		return ansi.Truncate(m.help.ShortHelpView([]key.Binding{m.keys.Back, m.keys.Quit}), w, "…")
+	if m.hv.show {
+		return ansi.Truncate(m.hv.help.ShortHelpView([]key.Binding{m.keys.Back, m.keys.Quit}), w, "…")
 	}
 	prefix := ""
-	if len(m.matches) > 0 {
-		prefix = fmt.Sprintf("match %d/%d · ", m.matchIdx+1, len(m.matches))
-	} else if m.search != "" {
-		prefix = "no match for " + textsafe.Line(m.search) + " · "
+	if len(m.det.matches) > 0 {
+		prefix = fmt.Sprintf("match %d/%d · ", m.det.matchIdx+1, len(m.det.matches))
+	} else if m.det.search != "" {
+		prefix = "no match for " + textsafe.Line(m.det.search) + " · "
 	}
-	return ansi.Truncate(m.st.New.Render(prefix)+m.help.ShortHelpView(m.keys.ShortHelp()), w, "…")
+	return ansi.Truncate(m.st.New.Render(prefix)+m.hv.help.ShortHelpView(m.keys.ShortHelp()), w, "…")
 }
 
 func (m *model) renderHelp(h int) []string {
 	lines := []string{"", "  " + m.st.Title.Render("Keys") + m.st.Dim.Render("  (? or esc closes)")}
-	for _, l := range strings.Split(m.help.FullHelpView(m.keys.FullHelp()), "\n") {
+	for _, l := range strings.Split(m.hv.help.FullHelpView(m.keys.FullHelp()), "\n") {
 		lines = append(lines, "  "+l)
 	}
 	lines = append(lines, "", "  "+m.st.Title.Render("Filter")+m.st.Dim.Render("  (/ opens the filter bar; terms AND together)"))

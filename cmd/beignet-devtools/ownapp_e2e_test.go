@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 	"github.com/beignet/devtools/recorder"
 )
 
@@ -178,3 +179,63 @@ func TestOwnAppCustomHeaderEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnAppConsoleInTmux opens the console in a terminal (tmux) on the
+// same kind of app, with the token from a file sent in x-devtools-token
+// (--auth-header): the stored history shows at once, a request made while
+// it watches arrives live, the token is never on screen, and q exits 0.
+func TestOwnAppConsoleInTmux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	bin := buildCommand(t)
+	app := startOwnApp(t)
+	app.traffic(t, "ada", "grace")
+	tokFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokFile, []byte(app.Token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := shellQuote(bin) + " console --url " + shellQuote(app.URL) + " --token-file " + shellQuote(tokFile) +
+		" --auth-header x-devtools-token; echo \"console exited with $?\"; sleep 60"
+	tm := testutil.StartTmux(t, "ownapp", 120, 30, script)
+	tm.Forbid = app.Token
+
+	hasRow := func(s, kind, text string) bool {
+		for _, l := range strings.Split(s, "\n") {
+			if strings.Contains(l, kind) && strings.Contains(l, text) {
+				return true
+			}
+		}
+		return false
+	}
+	screen := tm.WaitFor(60*time.Second, "the stored history", func(s string) bool {
+		return strings.Contains(s, "● live") && strings.Contains(s, "ownapp") &&
+			hasRow(s, "REQ", "/hello/ada") && hasRow(s, "AUDIT", "grace")
+	})
+	if strings.Contains(screen, "auth refused") || strings.Contains(screen, "Devtools token for") {
+		t.Fatalf("the console was refused or prompted:\n%s", screen)
+	}
+	app.traffic(t, "margaret")
+	tm.WaitFor(30*time.Second, "a live request", func(s string) bool {
+		return hasRow(s, "REQ", "/hello/margaret") && hasRow(s, "AUDIT", "margaret")
+	})
+	tm.Keys("q")
+	tm.WaitFor(30*time.Second, "the console to exit", func(s string) bool { return strings.Contains(s, "console exited with 0") })
+
+	// Without --auth-header the token goes as a Bearer, which this app's
+	// Authorize does not read: the console says so, and on q the command
+	// says where the token went and how to send it elsewhere.
+	script = shellQuote(bin) + " console --url " + shellQuote(app.URL) + " --token-file " + shellQuote(tokFile) +
+		"; echo \"console exited with $?\"; sleep 60"
+	bearer := testutil.StartTmux(t, "ownapp-bearer", 120, 30, script)
+	bearer.Forbid = app.Token
+	bearer.WaitFor(60*time.Second, "the refusal", func(s string) bool { return strings.Contains(s, "auth refused") })
+	bearer.Keys("q")
+	bearer.WaitFor(30*time.Second, "the console to exit with the reason", func(s string) bool {
+		s = strings.ReplaceAll(s, "\n", "") // the message wraps at 120 columns
+		return strings.Contains(s, "console exited with 1") && strings.Contains(s, "refused the token") && strings.Contains(s, "--auth-header")
+	})
+}
+
+// shellQuote quotes s for sh.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -17,12 +17,10 @@ func TestDemoConsoleInTmux(t *testing.T) {
 		t.Skip("builds and runs the command")
 	}
 	bin := buildCommand(t)
-	tm := testutil.StartTmux(t, "demo", 120, 36, "'"+bin+"' demo --rate 40; echo \"demo exited with $?\"; sleep 30")
-	waitFor := func(what string, cond func(string) bool) string {
-		t.Helper()
-		return tm.WaitFor(90*time.Second, what, cond)
-	}
-	screen := waitFor("live events", func(s string) bool {
+	script := shellQuote(bin) + " demo --rate 40; echo \"demo exited with $?\"; sleep 30"
+	tm := testutil.StartTmux(t, "demo", 120, 36, script)
+
+	screen := tm.WaitFor(90*time.Second, "live events", func(s string) bool {
 		return strings.Contains(s, "live") && strings.Contains(s, "REQ") && strings.Contains(s, "[REDACTED]") &&
 			strings.Contains(s, "AUDIT") && strings.Contains(s, "notes-demo")
 	})
@@ -30,7 +28,7 @@ func TestDemoConsoleInTmux(t *testing.T) {
 		t.Errorf("status bar does not name the route:\n%s", screen)
 	}
 	tm.Keys("q")
-	screen = waitFor("the demo to exit", func(s string) bool { return strings.Contains(s, "demo exited with") })
+	screen = tm.WaitFor(90*time.Second, "the demo to exit", func(s string) bool { return strings.Contains(s, "demo exited with") })
 	if !strings.Contains(screen, "demo exited with 0") || !strings.Contains(screen, "demo: stopped after") ||
 		!strings.Contains(screen, "the store was removed") {
 		t.Fatalf("demo did not stop cleanly:\n%s", screen)

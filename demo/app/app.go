@@ -28,6 +28,9 @@ const DevtoolsBasePath = "/api/devtools"
 type Options struct {
 	// Name is the app name in every event; default "notes-demo".
 	Name string
+	// Instance names this process in every event (demo --instances);
+	// empty means none.
+	Instance string
 	// Env is the recorder's environment; default "development".
 	Env string
 	// Token is the devtools token; empty means a fresh random one. It must
@@ -155,6 +158,7 @@ func New(opts Options) (*App, error) {
 	}
 	rec, err := recorder.New(recorder.Config{
 		App:          a.name,
+		Instance:     opts.Instance,
 		Env:          env,
 		Enabled:      &on,
 		Store:        a.store,
@@ -166,7 +170,7 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		a.closeStore()
 		a.removeTemp()
-		return nil, fmt.Errorf("app: recorder: %w", err)
+		return nil, fmt.Errorf("app: %w", err) // recorder errors name the recorder
 	}
 	a.rec = rec
 	a.log = slog.New(rec.SlogHandler(baseLogger.Handler()))
@@ -249,7 +253,7 @@ func (a *App) Close(ctx context.Context) error {
 	<-a.providerDone
 	a.client.CloseIdleConnections()
 	if err := a.rec.Close(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("app: recorder close: %w", err))
+		errs = append(errs, fmt.Errorf("app: %w", err))
 	}
 	if err := a.closeStore(); err != nil {
 		errs = append(errs, fmt.Errorf("app: store close: %w", err))

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -64,14 +65,22 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for an HTTP-date Retry-After; nil means time.Now.
 	Now func() time.Time
+	// DialAddress, when set, is the host:port that every connection (JSON
+	// requests and the websocket) goes to instead of the address the URL's
+	// host resolves to. The URL still names the Host header and the TLS
+	// server name, so one instance behind a name that resolves to several
+	// (a headless Service, DNS round-robin) is reached as that name. It
+	// cannot be combined with HTTPClient.
+	DialAddress string
 }
 
 // Client talks to one devtools route. It is safe for concurrent use.
 type Client struct {
-	opts Options
-	base string // http(s)://host[:port]/base, no trailing slash
-	hc   *http.Client
-	log  *slog.Logger
+	opts   Options
+	base   string // http(s)://host[:port]/base, no trailing slash
+	hc     *http.Client
+	pinned *http.Client // the websocket's dialer when DialAddress is set
+	log    *slog.Logger
 }
 
 // New checks opts and returns a Client; nothing is sent until a call.
@@ -108,14 +117,42 @@ func New(opts Options) (*Client, error) {
 	}
 	opts.Header = opts.Header.Clone()
 	var hc http.Client
-	if opts.HTTPClient != nil {
+	var pinned *http.Client
+	switch {
+	case opts.DialAddress != "" && opts.HTTPClient != nil:
+		return nil, fmt.Errorf("%w: DialAddress and HTTPClient both set", ErrBadOptions)
+	case opts.DialAddress != "":
+		if _, _, err := net.SplitHostPort(opts.DialAddress); err != nil {
+			return nil, fmt.Errorf("%w: DialAddress %q: %w", ErrBadOptions, opts.DialAddress, err)
+		}
+		pinned = &http.Client{Transport: pinnedTransport(opts.DialAddress)}
+		hc.Transport = pinned.Transport
+		hc.Timeout = opts.Timeout
+	case opts.HTTPClient != nil:
 		hc = *opts.HTTPClient
-	} else {
+	default:
 		hc.Timeout = opts.Timeout
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Client{opts: opts, base: base, hc: &hc, log: opts.Logger}, nil
+	return &Client{opts: opts, base: base, hc: &hc, pinned: pinned, log: opts.Logger}, nil
 }
+
+// pinnedTransport dials addr whatever the request's host: the URL keeps
+// naming the Host header and the TLS server name. No proxy: the address
+// is the instance itself.
+func pinnedTransport(addr string) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	t.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, network, addr)
+	}
+	return t
+}
+
+// DialAddress returns Options.DialAddress: the address connections go to
+// instead of the URL's host, or "".
+func (c *Client) DialAddress() string { return c.opts.DialAddress }
 
 // baseURL turns any accepted form of the route URL into its http(s) base.
 func baseURL(raw string) (string, error) {
@@ -195,6 +232,9 @@ func (c *Client) StreamOptions(o stream.ClientOptions) stream.ClientOptions {
 	o.Header = h
 	if o.Logger == nil {
 		o.Logger = c.log
+	}
+	if o.HTTPClient == nil && c.pinned != nil {
+		o.HTTPClient = c.pinned
 	}
 	return o
 }

@@ -273,3 +273,62 @@ func TestNewRefuses(t *testing.T) {
 		t.Fatal("TokenHeader Authorization is not Bearer")
 	}
 }
+
+// TestDialAddress reaches one instance behind a name it does not resolve:
+// every JSON call and the websocket go to DialAddress, while the Host
+// header stays the URL's (what a load balancer or TLS name expects).
+func TestDialAddress(t *testing.T) {
+	rec, base := app(t, "staging", headerAuth)
+	record(t, rec, 3)
+	real := strings.TrimPrefix(strings.TrimSuffix(base, "/api/devtools"), "http://")
+	_, port, _ := strings.Cut(real, ":")
+	named := "http://fleet.invalid:" + port + "/api/devtools"
+
+	c := newClient(t, apiclient.Options{URL: named, Token: token, TokenHeader: "X-Devtools-Token", DialAddress: real})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	page, err := c.Events(ctx, apiclient.Query{})
+	if err != nil {
+		t.Fatalf("events through DialAddress: %v", err)
+	}
+	if len(page.Events) != 3 {
+		t.Fatalf("got %d events, want 3", len(page.Events))
+	}
+	opts := c.StreamOptions(stream.ClientOptions{})
+	if opts.HTTPClient == nil {
+		t.Fatal("StreamOptions does not carry the pinned dialer: the websocket would resolve fleet.invalid")
+	}
+	// The websocket follows the same address: it gets hello and the replay.
+	got, hello := 0, false
+	var first event.ID
+	first[len(first)-1] = 1 // the smallest ID: replay everything
+	opts.Since = first
+	sc := stream.NewClient(opts)
+	sctx, scancel := context.WithCancel(ctx)
+	defer scancel()
+	_ = sc.Run(sctx, func(u stream.Update) {
+		switch u.Kind {
+		case stream.UpdateHello:
+			hello = true
+		case stream.UpdateEvent:
+			got++
+		case stream.UpdateSynced:
+			scancel()
+		case stream.UpdateState:
+			if u.Err != nil {
+				t.Errorf("websocket through DialAddress: %v", u.Err)
+				scancel()
+			}
+		}
+	})
+	if !hello || got != 3 {
+		t.Fatalf("websocket through DialAddress: hello %v, %d events replayed, want 3", hello, got)
+	}
+
+	if _, err := apiclient.New(apiclient.Options{URL: named, DialAddress: real, HTTPClient: http.DefaultClient}); !errors.Is(err, apiclient.ErrBadOptions) {
+		t.Fatalf("DialAddress with HTTPClient: %v, want ErrBadOptions", err)
+	}
+	if _, err := apiclient.New(apiclient.Options{URL: named, DialAddress: "no-port"}); !errors.Is(err, apiclient.ErrBadOptions) {
+		t.Fatalf("DialAddress without a port: %v, want ErrBadOptions", err)
+	}
+}

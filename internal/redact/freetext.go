@@ -229,7 +229,7 @@ func (r *Redactor) flagAt(st *scanState, i int) {
 // line of many options is read once.
 func (st *scanState) commands(i int) uint32 {
 	s := st.s
-	if st.cmdUpto > 0 && i >= st.cmdUpto && strings.IndexAny(s[st.cmdUpto:i], "\n\r") < 0 {
+	if st.cmdUpto > 0 && i >= st.cmdUpto && !strings.ContainsAny(s[st.cmdUpto:i], "\n\r") {
 		// Same line: read only what is new (and a command's length back).
 		from := max(st.cmdLine, st.cmdUpto-24)
 		st.cmdMask |= commandMask(s[from:i])

@@ -31,10 +31,11 @@ type valueRule struct {
 	check func(tok string) bool
 	// keep: the prefix is kept and only the body replaced ("AccountKey=").
 	keep bool
-	// at, when set, replaces prefix/body matching: a detector that returns
-	// the end of what it found at i, or -1. pairs lists the two-byte
-	// starts it is tried at.
-	at    func(st *scanState, i int) int
+	// at, when set, replaces prefix/body matching with a detector (see
+	// detect) that returns the end of what it found, or -1. pairs lists
+	// the two-byte starts it is tried at. (An enum rather than a func
+	// value keeps the scan state on the stack.)
+	at    detector
 	pairs []string
 }
 
@@ -59,6 +60,53 @@ var (
 	csWordEq   = charset("A-Za-z0-9_=.-")
 )
 
+// detector names the rows found by code rather than by prefix and body.
+type detector uint8
+
+const (
+	atNone detector = iota
+	atBearer
+	atBasic
+	atJWT
+	atAWS
+	atGitHub
+	atSlack
+	atSlackHook
+	atDiscordHook
+	atDiscord
+	atSkDash
+	atProse
+)
+
+// detect runs detector d at i.
+func detect(d detector, st *scanState, i int) int {
+	switch d {
+	case atBearer:
+		return schemeAt(st, i, "bearer")
+	case atBasic:
+		return schemeAt(st, i, "basic")
+	case atJWT:
+		return jwtAt(st, i)
+	case atAWS:
+		return awsAt(st, i)
+	case atGitHub:
+		return githubAt(st, i)
+	case atSlack:
+		return slackAt(st, i)
+	case atSlackHook:
+		return slackHookAt(st, i)
+	case atDiscordHook:
+		return discordHookAt(st, i)
+	case atDiscord:
+		return discordAt(st, i)
+	case atSkDash:
+		return skDashAt(st, i)
+	case atProse:
+		return proseAt(st, i)
+	}
+	return -1
+}
+
 // charset builds a byte class from ranges ("a-z") and single bytes.
 func charset(spec string) *[256]bool {
 	var t [256]bool
@@ -79,13 +127,13 @@ func charset(spec string) *[256]bool {
 // prefix first.
 var valueRules = []valueRule{
 	// Authorization schemes and generic shapes.
-	{id: "bearer", at: func(st *scanState, i int) int { return schemeAt(st, i, "bearer") }, pairs: caseVariants("be")},
-	{id: "basic", at: func(st *scanState, i int) int { return schemeAt(st, i, "basic") }, pairs: caseVariants("ba")},
-	{id: "jwt", at: jwtAt, pairs: []string{"ey"}},
+	{id: "bearer", at: atBearer, pairs: caseVariants("be")},
+	{id: "basic", at: atBasic, pairs: caseVariants("ba")},
+	{id: "jwt", at: atJWT, pairs: []string{"ey"}},
 	{id: "grafana-api-key", prefix: "eyJrIjoi", body: csB64, min: 50},
 
 	// Cloud providers.
-	{id: "aws-access-key-id", at: awsAt, pairs: []string{"AK", "AS", "AB", "AC"}},
+	{id: "aws-access-key-id", at: atAWS, pairs: []string{"AK", "AS", "AB", "AC"}},
 	{id: "google-api-key", prefix: "AIza", body: csB64u, min: 30},
 	{id: "gcp-oauth-client-secret", prefix: "GOCSPX-", body: csB64u, min: 24},
 	{id: "google-oauth-access-token", prefix: "ya29.", body: csB64uDot, min: 20},
@@ -121,7 +169,7 @@ var valueRules = []valueRule{
 	{id: "dynatrace-token", prefix: "dt0c01.", body: csAlnDot, min: 80},
 
 	// Code hosting and packages.
-	{id: "github-token", at: githubAt, pairs: []string{"gh"}},
+	{id: "github-token", at: atGitHub, pairs: []string{"gh"}},
 	{id: "github-token", prefix: "github_pat_", body: csWord, min: 22},
 	{id: "gitlab-token", prefix: "glpat-", body: csB64uDot, min: 20},
 	{id: "gitlab-token", prefix: "gldt-", body: csB64u, min: 20},
@@ -187,11 +235,11 @@ var valueRules = []valueRule{
 	{id: "mailgun-key", prefix: "key-", body: csHex, min: 32, bounded: true, exact: true},
 	{id: "twilio-api-key", prefix: "SK", body: csHexAny, min: 32, bounded: true, exact: true},
 	{id: "slack-token", prefix: "xoxe.xox", body: csB64uDot, min: 20},
-	{id: "slack-token", at: slackAt, pairs: []string{"xo"}},
+	{id: "slack-token", at: atSlack, pairs: []string{"xo"}},
 	{id: "slack-token", prefix: "xapp-", body: csB64u, min: 10},
-	{id: "slack-webhook", at: slackHookAt, pairs: []string{"ho"}},
-	{id: "discord-webhook", at: discordHookAt, pairs: []string{"di"}},
-	{id: "discord-bot-token", at: discordAt, pairs: discordPairs()},
+	{id: "slack-webhook", at: atSlackHook, pairs: []string{"ho"}},
+	{id: "discord-webhook", at: atDiscordHook, pairs: []string{"di"}},
+	{id: "discord-bot-token", at: atDiscord, pairs: discordPairs()},
 	{id: "firebase-fcm-key", prefix: "AAAA", body: csFCM, min: 140, check: fcmOK},
 	{id: "twitter-bearer-token", prefix: "AAAAAAAAAAAAAAAAAAAAA", body: csAlnPct, min: 60},
 	{id: "mapbox-secret-token", prefix: "sk.eyJ", body: csB64uDot, min: 60},
@@ -205,10 +253,10 @@ var valueRules = []valueRule{
 	{id: "groq-api-key", prefix: "gsk_", body: csAlnum, min: 50},
 	{id: "replicate-token", prefix: "r8_", body: csAlnum, min: 35},
 	{id: "perplexity-api-key", prefix: "pplx-", body: csAlnum, min: 40},
-	{id: "api-key", at: skDashAt, pairs: []string{"sk"}},
+	{id: "api-key", at: atSkDash, pairs: []string{"sk"}},
 
 	// Prose: "the password is X", "creds are admin / X".
-	{id: "prose", at: proseAt, pairs: proseStarts()},
+	{id: "prose", at: atProse, pairs: proseStarts()},
 }
 
 // proseStarts are the two-byte starts of proseWords in any case.
@@ -220,41 +268,6 @@ func proseStarts() []string {
 	return out
 }
 
-// Rows found by the scan loop at a byte rather than at a word start; they
-// are listed here for their IDs (RuleIDs) and documented in SECURITY.md.
-var triggeredRules = []string{
-	"private-key", "key-value", "userinfo", "query", "element", "html-input",
-	"telegram-bot-token", "azure-ad-client-secret", "mailchimp-api-key",
-	"mailgun-key", "command-line", "odbc-password", "email", "card-number",
-	"multipart",
-}
-
-// RuleIDs lists the IDs of every built-in rule, sorted, each once: the
-// value rules and the key-based ones ("key-value", "secret-key").
-func RuleIDs() []string {
-	seen := map[string]bool{"secret-key": true}
-	for _, r := range valueRules {
-		seen[r.id] = true
-	}
-	for _, id := range triggeredRules {
-		seen[id] = true
-	}
-	out := make([]string, 0, len(seen))
-	for id := range seen {
-		out = append(out, id)
-	}
-	sortStrings(out)
-	return out
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
 // caseVariants returns the four case variants of a two-letter start.
 func caseVariants(p string) []string {
 	lo, up := strings.ToLower(p), strings.ToUpper(p)
@@ -264,23 +277,33 @@ func caseVariants(p string) []string {
 // The prefilter, built once from valueRules; read-only afterwards.
 var (
 	pairBits [1 << 16 / 64]uint64 // two-byte starts of some row
-	byFirst  [256][]int           // rows by their first byte
+	byFirst  [256][]rowRef        // rows by their first byte
 )
+
+// rowRef is a row in byFirst with the second bytes it can start with.
+type rowRef struct {
+	idx    int
+	second [4]uint64
+}
 
 func init() {
 	addPair := func(p string, idx int) {
 		k := uint16(p[0])<<8 | uint16(p[1])
 		pairBits[k>>6] |= 1 << (k & 63)
-		for _, x := range byFirst[p[0]] {
-			if x == idx {
+		refs := byFirst[p[0]]
+		for j := range refs {
+			if refs[j].idx == idx {
+				refs[j].second[p[1]>>6] |= 1 << (p[1] & 63)
 				return
 			}
 		}
-		byFirst[p[0]] = append(byFirst[p[0]], idx)
+		ref := rowRef{idx: idx}
+		ref.second[p[1]>>6] |= 1 << (p[1] & 63)
+		byFirst[p[0]] = append(refs, ref)
 	}
 	for i, r := range valueRules {
 		switch {
-		case r.at != nil:
+		case r.at != atNone:
 			for _, p := range r.pairs {
 				addPair(p, i)
 			}
@@ -303,11 +326,16 @@ func maybeToken(s string, i int) bool {
 // end of the first match, or -1.
 func tokenAt(st *scanState, i int) int {
 	s := st.s
-	for _, idx := range byFirst[s[i]] {
-		r := &valueRules[idx]
+	c1 := s[i+1] // maybeToken checked i+1 < len(s)
+	for k := range byFirst[s[i]] {
+		ref := &byFirst[s[i]][k]
+		if ref.second[c1>>6]&(1<<(c1&63)) == 0 {
+			continue
+		}
+		r := &valueRules[ref.idx]
 		var e int
-		if r.at != nil {
-			e = r.at(st, i)
+		if r.at != atNone {
+			e = detect(r.at, st, i)
 		} else {
 			e = prefixed(st, i, r)
 		}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -218,7 +219,7 @@ func TestEveryRuleHasCases(t *testing.T) {
 	for _, c := range ruleCases {
 		have[c.id] = true
 	}
-	for _, id := range RuleIDs() {
+	for _, id := range ruleIDs() {
 		switch id {
 		case "query", "element", "html-input", "email", "card-number", "multipart", "secret-key":
 			continue // tested in patterns_test.go and entry_test.go
@@ -466,4 +467,44 @@ var corpusNegatives = []func(*rand.Rand) string{
 	lit("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36"),
 	func(r *rand.Rand) string { return "/api/notes/" + rnd(r, csDig, 6) + "/comments" },
 	lit("sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
+}
+
+// triggeredRules are the rules found by the scan loop at a byte rather
+// than by a row of valueRules.
+var triggeredRules = []string{
+	"private-key", "key-value", "userinfo", "query", "element", "html-input",
+	"telegram-bot-token", "azure-ad-client-secret", "mailchimp-api-key",
+	"mailgun-key", "command-line", "odbc-password", "email", "card-number",
+	"multipart",
+}
+
+// ruleIDs lists the IDs of every built-in rule, sorted, each once: the
+// value rules and the key-based ones ("key-value", "secret-key").
+func ruleIDs() []string {
+	seen := map[string]bool{"secret-key": true}
+	for _, r := range valueRules {
+		seen[r.id] = true
+	}
+	for _, id := range triggeredRules {
+		seen[id] = true
+	}
+	out := make([]string, 0, len(seen))
+	for id := range seen {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestSecurityListsEveryRule: SECURITY.md names every rule ID.
+func TestSecurityListsEveryRule(t *testing.T) {
+	doc, err := os.ReadFile("../../SECURITY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ruleIDs() {
+		if !strings.Contains(string(doc), "`"+id+"`") {
+			t.Errorf("SECURITY.md does not list rule %q", id)
+		}
+	}
 }

@@ -365,7 +365,7 @@ func (r *Redactor) paramSpans(st *scanState, start, end int) {
 		if eq := strings.IndexByte(s[p:stop], '='); eq > 0 {
 			name := s[p : p+eq]
 			v := s[p+eq+1 : stop]
-			if v != "" && !isMarked(v) && (r.sensitiveParam(unescapeName(name), v) || (r.keys.class(unescapeName(name)) == keySoft && credentialValue(v))) {
+			if v != "" && !isMarked(v) && r.sensitiveParam(unescapeName(name), v) {
 				st.add(p+eq+1, stop, "query")
 			}
 		}
@@ -373,8 +373,9 @@ func (r *Redactor) paramSpans(st *scanState, start, end int) {
 	}
 }
 
-// sensitiveParam: secret-shaped keys plus the query-only names ("key"
-// unless its value is a field name such as "created_at").
+// sensitiveParam: secret-shaped keys, the query-only names ("key" unless
+// its value is a field name such as "created_at"), and keys that name a
+// credential sometimes when value looks like one.
 func (r *Redactor) sensitiveParam(name, value string) bool {
 	switch strings.ToLower(name) {
 	case "key":
@@ -383,7 +384,13 @@ func (r *Redactor) sensitiveParam(name, value string) bool {
 		"x-amz-security-token", "x-goog-signature", "x-goog-credential":
 		return !r.keys.allowed(name)
 	}
-	return r.keys.isSecret(name)
+	switch r.keys.class(name) {
+	case keySecret:
+		return true
+	case keySoft:
+		return credentialValue(value)
+	}
+	return false
 }
 
 // schemeLen returns the length of an authorization scheme and the blanks

@@ -191,7 +191,7 @@ func (r *Redactor) paramValue(name, raw string, trunc bool, hookBase []string) (
 			return url.QueryEscape(fmt.Sprint(v)), true
 		}
 	}
-	if r.sensitiveParam(name, dec) || (r.keys.class(name) == keySoft && credentialValue(dec)) {
+	if r.sensitiveParam(name, dec) {
 		if raw == "" || isMarked(dec) {
 			return "", false
 		}

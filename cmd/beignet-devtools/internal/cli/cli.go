@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -50,6 +51,9 @@ type Env struct {
 	ReadPassword func() ([]byte, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// LookupHost resolves a host name for --each-address; nil means
+	// net.DefaultResolver.LookupHost.
+	LookupHost func(ctx context.Context, host string) ([]string, error)
 }
 
 func (e *Env) getenv(k string) string {
@@ -57,6 +61,13 @@ func (e *Env) getenv(k string) string {
 		return ""
 	}
 	return e.Getenv(k)
+}
+
+func (e *Env) lookupHost(ctx context.Context, host string) ([]string, error) {
+	if e.LookupHost == nil {
+		return net.DefaultResolver.LookupHost(ctx, host)
+	}
+	return e.LookupHost(ctx, host)
 }
 
 func (e *Env) now() time.Time {
@@ -134,7 +145,11 @@ deployment before launch, and scans stored events for secrets that slipped
 past redaction.
 
 Tokens are never taken on the command line: use --token-file, the
-BEIGNET_DEVTOOLS_TOKEN environment variable, or the no-echo prompt.`,
+BEIGNET_DEVTOOLS_TOKEN environment variable, or the no-echo prompt. They go
+in Authorization: Bearer, or in the header --auth-header NAME (or
+BEIGNET_DEVTOOLS_AUTH_HEADER) names, for an app whose Authorize reads its own
+header. A development route without Authorize needs none: without a token
+the commands ask the route first, and --no-token sends none.`,
 		Example: `  # the whole system in one command: demo app, traffic, live console
   beignet-devtools demo
 
@@ -190,27 +205,49 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 // target is the --url / --db pair most commands take: exactly one.
 type target struct {
-	url, db string
+	urls []string
+	db   string
+	// fleet: the command takes --url more than once and --each-address
+	// (console, tail); eachAddress is that flag.
+	fleet, eachAddress bool
 }
 
 func (t *target) flags(cmd *cobra.Command, what string) {
-	cmd.Flags().StringVar(&t.url, "url", "", "URL of a running app's devtools route (app base URL or .../api/devtools)")
+	cmd.Flags().StringArrayVar(&t.urls, "url", nil, "URL of a running app's devtools route (app base URL or .../api/devtools)")
 	cmd.Flags().StringVar(&t.db, "db", "", "path of a store file "+what)
 	_ = cmd.MarkFlagFilename("db", "db")
 }
 
+// fleetFlags makes the command follow several instances: --url more than
+// once, and --each-address.
+func (t *target) fleetFlags(cmd *cobra.Command) {
+	t.fleet = true
+	f := cmd.Flags()
+	f.Lookup("url").Usage = "URL of a running app's devtools route (app base URL or .../api/devtools); repeat it for several instances"
+	f.BoolVar(&t.eachAddress, "each-address", false, "follow every address the --url host resolves to (a headless Service, DNS round-robin), one stream each, Host header and TLS name as given")
+}
+
 func (t *target) check(cmd *cobra.Command) error {
 	switch {
-	case t.url == "" && t.db == "":
+	case len(t.urls) == 0 && t.db == "":
 		return usageErr("%s needs --url URL or --db PATH", cmdName(cmd))
-	case t.url != "" && t.db != "":
+	case len(t.urls) > 0 && t.db != "":
 		return usageErr("%s takes --url or --db, not both", cmdName(cmd))
+	case len(t.urls) > 1 && !t.fleet:
+		return usageErr("%s takes one --url (console and tail follow several)", cmdName(cmd))
+	case t.eachAddress && len(t.urls) == 0:
+		return usageErr("--each-address needs --url")
 	}
 	return nil
 }
 
+// endpoint parses the first --url (the only one of a one-instance command).
 func (t *target) endpoint() (endpoint.Endpoint, error) {
-	ep, err := endpoint.Parse(t.url)
+	return parseURL(t.urls[0])
+}
+
+func parseURL(raw string) (endpoint.Endpoint, error) {
+	ep, err := endpoint.Parse(raw)
 	if err != nil {
 		return ep, &ExitError{Code: ExitUsage, Err: err}
 	}

@@ -12,4 +12,7 @@
 //   - There is deliberately no --token flag: a token on the command line
 //     ends up in shell history and in `ps`. Use --token-file, the
 //     BEIGNET_DEVTOOLS_TOKEN environment variable, or the no-echo prompt.
+//   - Every call to a running app goes through internal/apiclient: one
+//     place for credentials (Bearer, --auth-header, or none), typed errors
+//     (a 429 becomes "rate-limited, retry in N s") and retries.
 package cli

@@ -16,10 +16,21 @@ import (
 // time (UTC, milliseconds), kind padded to 8, a kind-specific summary, then
 // req= and id= for grep. Control characters are replaced, so a line is
 // always one terminal line.
-func FormatLine(e *event.Event) string {
+func FormatLine(e *event.Event) string { return formatLine(e, false) }
+
+// formatLine is FormatLine, with the event's instance after the time when
+// withInstance is set (tail over several instances).
+func formatLine(e *event.Event, withInstance bool) string {
 	var b strings.Builder
 	b.WriteString(e.Time.UTC().Format("2006-01-02T15:04:05.000Z"))
 	b.WriteByte(' ')
+	if withInstance {
+		inst := e.Instance
+		if inst == "" {
+			inst = "-"
+		}
+		fmt.Fprintf(&b, "%-12s ", inst)
+	}
 	fmt.Fprintf(&b, "%-8s ", e.Kind)
 	b.WriteString(summary(e))
 	if e.RequestID != "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/beignet/devtools/cmd/beignet-devtools/internal/endpoint"
 	"github.com/beignet/devtools/internal/apiclient"
 	"github.com/beignet/devtools/stream"
 )
@@ -13,45 +14,98 @@ import (
 // needsTokenTimeout bounds the question "does this route need a token?".
 const needsTokenTimeout = 10 * time.Second
 
-// client resolves the --url target and its credentials into the one
-// devtools client. Without a token from --token-file or the environment
-// (and without --no-token) it asks the route, without credentials, whether
-// it needs one: a development route without Authorize answers 200 to a
-// loopback client, and then no token is asked for; a 401 or 403 prompts
-// (on a terminal) or fails with how to pass one. An unreachable route is
-// left to the command to report.
+// client resolves the one --url target and its credentials into the one
+// devtools client; see clients.
 func (t *target) client(ctx context.Context, env *Env, ts *tokenSource, cmd string) (*apiclient.Client, error) {
-	ep, err := t.endpoint()
+	cs, err := t.clients(ctx, env, ts, cmd)
 	if err != nil {
 		return nil, err
 	}
-	tok, err := ts.token(env, ep.Base, false)
+	return cs[0], nil
+}
+
+// clients resolves the --url targets (and, with --each-address, every
+// address of each) and their credentials into devtools clients, one per
+// instance, all with the one token. Without a token from --token-file or
+// the environment (and without --no-token) it asks the first route,
+// without credentials, whether it needs one: a development route without
+// Authorize answers 200 to a loopback client, and then no token is asked
+// for; a 401 or 403 prompts (on a terminal) or fails with how to pass one.
+// An unreachable route is left to the command to report.
+func (t *target) clients(ctx context.Context, env *Env, ts *tokenSource, cmd string) ([]*apiclient.Client, error) {
+	eps := make([]endpoint.Endpoint, len(t.urls))
+	for i, raw := range t.urls {
+		ep, err := parseURL(raw)
+		if err != nil {
+			return nil, err
+		}
+		eps[i] = ep
+	}
+	tok, err := ts.token(env, eps[0].Base, false)
 	if err != nil {
 		return nil, err
 	}
-	opts := apiclient.Options{URL: ep.Base, Token: tok, TokenHeader: ts.authHeader(env)}
-	c, err := apiclient.New(opts)
-	if err != nil {
-		return nil, usageErr("%s: %w", cmd, err)
+	opts := apiclient.Options{Token: tok, TokenHeader: ts.authHeader(env)}
+	var all []apiclient.Options
+	for _, ep := range eps {
+		o := opts
+		o.URL = ep.Base
+		if !t.eachAddress {
+			all = append(all, o)
+			continue
+		}
+		addrs, err := endpoint.Addresses(ctx, ep, env.lookupHost)
+		if err != nil {
+			return nil, failErr("%s: --each-address: %w", cmd, err)
+		}
+		for _, a := range addrs {
+			o.DialAddress = a
+			all = append(all, o)
+		}
 	}
-	if tok != "" || ts.none {
-		return c, nil
+	build := func(token string) ([]*apiclient.Client, error) {
+		cs := make([]*apiclient.Client, len(all))
+		for i, o := range all {
+			o.Token = token
+			c, err := apiclient.New(o)
+			if err != nil {
+				return nil, usageErr("%s: %w", cmd, err)
+			}
+			cs[i] = c
+		}
+		return cs, nil
 	}
+	cs, err := build(tok)
+	if err != nil || tok != "" || ts.none {
+		return cs, err
+	}
+	c := cs[0]
 	pctx, cancel := context.WithTimeout(ctx, needsTokenTimeout)
 	need, err := c.NeedsToken(pctx)
 	cancel()
 	switch {
 	case err == nil && !need:
-		return c, nil
+		return cs, nil
 	case err == nil:
-		if opts.Token, err = ts.prompt(env, ep.Base); err != nil {
+		if tok, err = ts.prompt(env, c.Base()); err != nil {
 			return nil, err
 		}
-		return apiclient.New(opts)
+		return build(tok)
 	case errors.Is(err, stream.ErrRateLimited), errors.Is(err, stream.ErrNotFound), errors.Is(err, stream.ErrOriginRefused):
-		return nil, routeError(cmd, c, err)
+		if len(cs) == 1 {
+			return nil, routeError(cmd, c, err)
+		}
 	}
-	return c, nil // unreachable or failing: the command says so
+	return cs, nil // unreachable or failing: the command says so
+}
+
+// instanceName names a client in messages: its base URL, and the address
+// it dials when --each-address pinned one.
+func instanceName(c *apiclient.Client) string {
+	if a := c.DialAddress(); a != "" {
+		return c.Base() + " (" + a + ")"
+	}
+	return c.Base()
 }
 
 // routeError is the message for a call to the route that failed: what

@@ -40,6 +40,13 @@ goes live without duplicates or holes. --no-follow stops once the replay is
 done; --count stops after N events. If the first connection fails or the token
 is refused, tail exits 1 with the reason.
 
+With --url given more than once, or with --each-address (every address the
+host resolves to), it follows every instance and prints their union in time
+order, each readable line naming its instance (--json lines keep the
+event's instance field, filled with the instance's address when the app set
+none). An instance that cannot be reached or refuses is reported on stderr
+and the others go on; tail fails only when none can be followed.
+
 With --db it prints the matching events of a store file, oldest first, and
 exits; with -n N only the newest N of them (like Unix tail), still oldest
 first.
@@ -50,6 +57,7 @@ dur:>200ms, and free words.`,
 		Example: `  BEIGNET_DEVTOOLS_TOKEN=... beignet-devtools tail --url http://127.0.0.1:8080 --json | jq .name
   beignet-devtools tail --url https://staging.example.com --token-file ~/.t --since 15m --filter 'status:>=500'
   beignet-devtools tail --db .beignet/devtools.db --filter 'kind:audit actor:ada*'
+  beignet-devtools tail --url https://a.staging.example.com --url https://b.staging.example.com --token-file ~/.t --since all --no-follow --json
   beignet-devtools tail --db .beignet/devtools.db -n 20`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -71,14 +79,18 @@ dur:>200ms, and free words.`,
 			if t.db != "" {
 				return tailDB(t.db, after, out)
 			}
-			c, err := t.client(cmd.Context(), env, &ts, "tail")
+			cs, err := t.clients(cmd.Context(), env, &ts, "tail")
 			if err != nil {
 				return err
 			}
-			return tailURL(cmd.Context(), env, c, after, noFollow, retry, out)
+			if len(cs) == 1 {
+				return tailURL(cmd.Context(), env, cs[0], after, noFollow, retry, out)
+			}
+			return tailFleet(cmd.Context(), env, cs, after, noFollow, retry, out)
 		},
 	}
 	t.flags(cmd, "to read (the app must not hold its lock)")
+	t.fleetFlags(cmd)
 	ts.flags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&since, "since", "", "replay after this event ID, or this long ago (10m, 2d), or all")
@@ -91,11 +103,14 @@ dur:>200ms, and free words.`,
 }
 
 type eventPrinter struct {
-	w      io.Writer
-	json   bool
-	filter *filter.Filter
-	max    int
-	n      int
+	w    io.Writer
+	json bool
+	// instances puts each event's instance in readable lines (several
+	// --url).
+	instances bool
+	filter    *filter.Filter
+	max       int
+	n         int
 }
 
 // print writes e if it matches; it returns errEnough once max events were
@@ -116,7 +131,7 @@ func (p *eventPrinter) print(e *event.Event, raw []byte) error {
 		}
 		_, err = fmt.Fprintf(p.w, "%s\n", raw)
 	} else {
-		_, err = fmt.Fprintln(p.w, FormatLine(e))
+		_, err = fmt.Fprintln(p.w, formatLine(e, p.instances))
 	}
 	if err != nil {
 		return err

@@ -4,7 +4,11 @@
 //   - CheckSource reads Go source under a directory with go/parser and go/ast
 //     (not grep) and flags a devtools route without Authorize, a store path in
 //     a public directory, retention longer than 7 days (or disabled), a
-//     hard-coded token, and a wildcard origin allow-list.
+//     hard-coded token, a wildcard origin allow-list, and an Authorize
+//     callback that compares with an environment value that may be empty
+//     (DT106: unset, it lets in every request without the header). A
+//     comment "//doctor:ignore DT103 reason" on a finding's line or the
+//     line above marks it intentional.
 //   - CheckURL probes a running app's devtools route: an unauthenticated
 //     request must get no event data, a query-string token must be refused,
 //     a websocket upgrade without a token or from a foreign origin must fail.

@@ -47,6 +47,7 @@ const (
 	IDRetentionLong     = "DT103" // retention longer than 7 days, or disabled
 	IDHardcodedToken    = "DT104" // token in source
 	IDOriginWildcard    = "DT105" // wildcard in the websocket origin allow-list
+	IDEmptySecret       = "DT106" // Authorize compares with a value that may be empty
 	IDUnauthenticated   = "DT201" // event data without credentials
 	IDQueryToken        = "DT202" // token accepted in the query string
 	IDWebsocketOpen     = "DT203" // websocket upgrade without a token

@@ -75,7 +75,7 @@ func CheckSource(dir string) ([]Finding, error) {
 	for _, d := range dirs {
 		pi := &pkgInfo{dir: d, consts: map[string]ast.Expr{}}
 		for _, p := range byDir[d] {
-			f, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
+			f, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution|parser.ParseComments)
 			if err != nil {
 				findings = append(findings, Finding{ID: "DT100", Severity: Info, Where: rel(dir, p), Message: "file does not parse; not checked", Fix: "run gofmt or go vet on it"})
 				continue
@@ -218,7 +218,7 @@ func (c *sourceChecker) checkFile(f *ast.File, pi *pkgInfo) []Finding {
 		case *ast.CompositeLit:
 			switch {
 			case isSel(x.Type, rec, "HandlerOptions"):
-				out = append(out, c.handlerOptions(x, ev)...)
+				out = append(out, c.handlerOptions(x, ev, f)...)
 			case isSel(x.Type, rec, "Config"):
 				if kv := fields(x)["StorePath"]; kv != nil {
 					out = append(out, c.storePath(kv.Value, ev)...)
@@ -236,11 +236,12 @@ func (c *sourceChecker) checkFile(f *ast.File, pi *pkgInfo) []Finding {
 			switch {
 			case isSel(x.Fun, st, "Open") && len(x.Args) > 0:
 				out = append(out, c.storePath(x.Args[0], ev)...)
-			case isSel(x.Fun, rec, "TokenAuth") && len(x.Args) > 0:
-				if s, ok := ev.str(x.Args[0], 0); ok && s != "" {
-					out = append(out, Finding{ID: IDHardcodedToken, Severity: Error, Where: c.where(x.Args[0]),
-						Message: "recorder.TokenAuth gets a token written in the source",
-						Fix:     `read it at run time, e.g. recorder.TokenAuth(os.Getenv("DEVTOOLS_TOKEN")), and rotate the leaked one`})
+			case (isSel(x.Fun, rec, "TokenAuth") && len(x.Args) > 0) || (isSel(x.Fun, rec, "HeaderTokenAuth") && len(x.Args) > 1):
+				arg := x.Args[len(x.Args)-1]
+				if s, ok := ev.str(arg, 0); ok && s != "" {
+					out = append(out, Finding{ID: IDHardcodedToken, Severity: Error, Where: c.where(arg),
+						Message: "recorder." + x.Fun.(*ast.SelectorExpr).Sel.Name + " gets a token written in the source",
+						Fix:     `read it at run time (HandlerOptions{TokenEnv: "DEVTOOLS_TOKEN"}), and rotate the leaked one`})
 				}
 			}
 		case *ast.ValueSpec:
@@ -256,20 +257,177 @@ func (c *sourceChecker) checkFile(f *ast.File, pi *pkgInfo) []Finding {
 		}
 		return true
 	})
+	return c.unsuppressed(f, out)
+}
+
+// ignoreDirective marks an intentional case: "//doctor:ignore DT103 why",
+// on the line of the finding or the line above it.
+var ignoreDirective = regexp.MustCompile(`^//\s*doctor:ignore\s+((?:DT\d+[ ,]*)+)`)
+
+// unsuppressed drops the findings of f that a doctor:ignore comment
+// marks as intentional.
+func (c *sourceChecker) unsuppressed(f *ast.File, findings []Finding) []Finding {
+	ignored := map[string]bool{} // "DT103:12"
+	for _, g := range f.Comments {
+		for _, cm := range g.List {
+			m := ignoreDirective.FindStringSubmatch(cm.Text)
+			if m == nil {
+				continue
+			}
+			line := c.fset.Position(cm.Pos()).Line
+			for _, id := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ' ' || r == ',' }) {
+				ignored[id+":"+strconv.Itoa(line)] = true
+				ignored[id+":"+strconv.Itoa(line+1)] = true
+			}
+		}
+	}
+	if len(ignored) == 0 {
+		return findings
+	}
+	out := findings[:0]
+	for _, fd := range findings {
+		i := strings.LastIndexByte(fd.Where, ':')
+		if i >= 0 && ignored[fd.ID+fd.Where[i:]] {
+			continue
+		}
+		out = append(out, fd)
+	}
 	return out
 }
 
-func (c *sourceChecker) handlerOptions(cl *ast.CompositeLit, ev *evaluator) []Finding {
+// emptySecret flags an Authorize callback that compares a request value
+// with one read from the environment that may be empty: when the
+// variable is unset, a request without the header compares "" == "" and
+// is let in. It follows a func literal, a function of the file, or a
+// variable holding a func literal.
+func (c *sourceChecker) emptySecret(e ast.Expr, f *ast.File) []Finding {
+	var body ast.Node
+	switch x := e.(type) {
+	case *ast.FuncLit:
+		body = x.Body
+	case *ast.Ident:
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == x.Name {
+				body = fd.Body
+			}
+		}
+		if body == nil {
+			ast.Inspect(f, func(n ast.Node) bool {
+				if as, ok := n.(*ast.AssignStmt); ok && len(as.Lhs) == len(as.Rhs) {
+					for i, l := range as.Lhs {
+						if id, ok := l.(*ast.Ident); ok && id.Name == x.Name {
+							if fl, ok := as.Rhs[i].(*ast.FuncLit); ok {
+								body = fl.Body
+							}
+						}
+					}
+				}
+				return body == nil
+			})
+		}
+	}
+	if body == nil {
+		return nil
+	}
+	imp := imports(f)
+	osPkg := imp["os"]
+	// Variables of the file read from the environment, and those checked
+	// for emptiness somewhere in it (a guard: if tok == "" { log.Fatal }).
+	fromEnv, guarded := map[string]bool{}, map[string]bool{}
+	isGetenv := func(e ast.Expr) bool {
+		call, ok := e.(*ast.CallExpr)
+		return ok && (isSel(call.Fun, osPkg, "Getenv") || isSel(call.Fun, osPkg, "LookupEnv"))
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.AssignStmt:
+			if len(x.Rhs) == 1 && isGetenv(x.Rhs[0]) && len(x.Lhs) > 0 {
+				if id, ok := x.Lhs[0].(*ast.Ident); ok {
+					fromEnv[id.Name] = true
+				}
+			}
+		case *ast.ValueSpec:
+			if len(x.Values) == 1 && isGetenv(x.Values[0]) && len(x.Names) > 0 {
+				fromEnv[x.Names[0].Name] = true
+			}
+		case *ast.BinaryExpr:
+			if x.Op == token.EQL || x.Op == token.NEQ || x.Op == token.LSS || x.Op == token.GTR || x.Op == token.GEQ || x.Op == token.LEQ {
+				for _, side := range [2][2]ast.Expr{{x.X, x.Y}, {x.Y, x.X}} {
+					if lit, ok := side[1].(*ast.BasicLit); ok && lit.Value == `""` {
+						if id, ok := side[0].(*ast.Ident); ok {
+							guarded[id.Name] = true
+						}
+					}
+					if call, ok := side[0].(*ast.CallExpr); ok && len(call.Args) == 1 {
+						if fn, ok := call.Fun.(*ast.Ident); ok && fn.Name == "len" {
+							if id, ok := call.Args[0].(*ast.Ident); ok {
+								guarded[id.Name] = true
+							}
+						}
+					}
+				}
+			}
+		}
+		return true
+	})
+	mayBeEmpty := func(e ast.Expr) bool {
+		if call, ok := e.(*ast.CallExpr); ok && len(call.Args) == 1 {
+			if _, conv := call.Fun.(*ast.ArrayType); conv { // []byte(x)
+				e = call.Args[0]
+			}
+		}
+		if isGetenv(e) {
+			return true
+		}
+		id, ok := e.(*ast.Ident)
+		return ok && fromEnv[id.Name] && !guarded[id.Name]
+	}
+	var out []Finding
+	flag := func(n ast.Node) {
+		out = append(out, Finding{ID: IDEmptySecret, Severity: Error, Where: c.where(n),
+			Message: "Authorize compares with an environment value that may be empty: when it is unset, a request without the header is let in",
+			Fix:     `use HandlerOptions{TokenEnv: "DEVTOOLS_TOKEN", TokenHeader: "X-Devtools-Token"} or recorder.HeaderTokenAuth, which refuse an empty token`})
+	}
+	equal := map[string]string{"crypto/subtle": "ConstantTimeCompare", "crypto/hmac": "Equal", "bytes": "Equal", "strings": "EqualFold"}
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.BinaryExpr:
+			if (x.Op == token.EQL || x.Op == token.NEQ) && (mayBeEmpty(x.X) || mayBeEmpty(x.Y)) {
+				flag(x)
+				return false
+			}
+		case *ast.CallExpr:
+			for path, name := range equal {
+				if isSel(x.Fun, imp[path], name) {
+					for _, a := range x.Args {
+						if mayBeEmpty(a) {
+							flag(x)
+							return false
+						}
+					}
+				}
+			}
+		}
+		return true
+	})
+	return out
+}
+
+func (c *sourceChecker) handlerOptions(cl *ast.CompositeLit, ev *evaluator, f *ast.File) []Finding {
 	fs := fields(cl)
 	var out []Finding
 	auth, has := fs["Authorize"]
-	if !has || isNil(auth.Value) {
+	_, hasTokenEnv := fs["TokenEnv"]
+	if has && !isNil(auth.Value) {
+		out = append(out, c.emptySecret(auth.Value, f)...)
+	}
+	if (!has || isNil(auth.Value)) && !hasTokenEnv {
 		sev, msg := Warning, "devtools route has no Authorize: it serves loopback clients in development only, and fails to start elsewhere"
 		if en, ok := fs["Enabled"]; ok && !isNil(en.Value) {
 			sev, msg = Error, "devtools route is explicitly enabled without Authorize"
 		}
 		out = append(out, Finding{ID: IDRouteNoAuthorize, Severity: sev, Where: c.where(cl), Message: msg,
-			Fix: `set Authorize, e.g. auth, err := recorder.TokenAuth(os.Getenv("DEVTOOLS_TOKEN"))`})
+			Fix: `set TokenEnv (e.g. TokenEnv: "DEVTOOLS_TOKEN") or Authorize (e.g. recorder.HeaderTokenAuth)`})
 	}
 	if ao, ok := fs["AllowedOrigins"]; ok {
 		if lit, ok := ao.Value.(*ast.CompositeLit); ok {

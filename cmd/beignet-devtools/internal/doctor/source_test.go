@@ -26,6 +26,8 @@ func TestCheckSourceFixtures(t *testing.T) {
 		{"retention-disabled", []want{{IDRetentionLong, Warning, "main.go:6"}}},
 		{"hardcoded-token", []want{{IDHardcodedToken, Error, "main.go:9"}, {IDHardcodedToken, Error, "main.go:12"}}},
 		{"origin-wildcard", []want{{IDOriginWildcard, Warning, "main.go:14"}}},
+		{"empty-env-authorize", []want{{IDEmptySecret, Error, "main.go:15"}, {IDEmptySecret, Error, "main.go:18"}, {IDEmptySecret, Error, "main.go:24"}}},
+		{"ignored", []want{{IDRetentionLong, Warning, "main.go:14"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.dir, func(t *testing.T) {
@@ -75,7 +77,7 @@ func TestCheckSourceWholeTreeAndFailed(t *testing.T) {
 			t.Errorf("finding in the clean tree: %+v", f)
 		}
 	}
-	for _, id := range []string{IDRouteNoAuthorize, IDStorePublic, IDRetentionLong, IDHardcodedToken, IDOriginWildcard} {
+	for _, id := range []string{IDRouteNoAuthorize, IDStorePublic, IDRetentionLong, IDHardcodedToken, IDOriginWildcard, IDEmptySecret} {
 		if !ids[id] {
 			t.Errorf("missing %s over the whole tree", id)
 		}

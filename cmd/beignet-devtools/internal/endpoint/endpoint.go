@@ -1,9 +1,11 @@
 package endpoint
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -70,4 +72,51 @@ func Parse(raw string) (Endpoint, error) {
 		Loopback: host == "localhost" || ip != nil && ip.IsLoopback(),
 		TLS:      u.Scheme == "https",
 	}, nil
+}
+
+// Port returns the route's port: the URL's, else 443 for https and 80
+// for http.
+func (e Endpoint) Port() string {
+	if _, port, err := net.SplitHostPort(e.Host); err == nil {
+		return port
+	}
+	if e.TLS {
+		return "443"
+	}
+	return "80"
+}
+
+// Hostname returns the route's host without its port or IPv6 brackets.
+func (e Endpoint) Hostname() string {
+	if host, _, err := net.SplitHostPort(e.Host); err == nil {
+		return host
+	}
+	return strings.Trim(e.Host, "[]")
+}
+
+// Addresses resolves the route's host with lookup (net.Resolver's
+// LookupHost in the CLI) and returns one dial address (ip:port) per
+// address it resolves to, in lookup's order without repeats: one
+// instance each behind a Kubernetes headless Service or a DNS
+// round-robin name. A host that is an IP address is its own one address.
+func Addresses(ctx context.Context, e Endpoint, lookup func(ctx context.Context, host string) ([]string, error)) ([]string, error) {
+	host, port := e.Hostname(), e.Port()
+	if net.ParseIP(host) != nil {
+		return []string{net.JoinHostPort(host, port)}, nil
+	}
+	ips, err := lookup(ctx, host)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint: resolve %s: %w", host, err)
+	}
+	addrs := make([]string, 0, len(ips))
+	for _, ip := range ips {
+		a := net.JoinHostPort(ip, port)
+		if !slices.Contains(addrs, a) {
+			addrs = append(addrs, a)
+		}
+	}
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("endpoint: resolve %s: no addresses", host)
+	}
+	return addrs, nil
 }

@@ -1,4 +1,4 @@
-package stream
+package hub
 
 import (
 	"testing"
@@ -7,12 +7,60 @@ import (
 	"github.com/beignet/devtools/event"
 )
 
+// kinds is a Filter taking the listed kinds.
+type kinds []event.Kind
+
+func (k kinds) Match(kind event.Kind, _ string) bool {
+	for _, x := range k {
+		if x == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// requestID is a Filter taking one request's events.
+type requestID string
+
+func (r requestID) Match(_ event.Kind, id string) bool { return string(r) == id }
+
+func makeEvent(gen *event.Generator, kind event.Kind, name string, _ int) (event.Event, []byte) {
+	e := event.Event{Kind: kind, Name: name}
+	e.Stamp(gen, time.Now())
+	enc, err := event.Marshal(&e)
+	if err != nil {
+		panic(err)
+	}
+	return e, enc
+}
+
+// TestNilFilterTakesEverything: a nil Filter, and a Filter whose
+// Match says yes, take every event.
+func TestNilFilterTakesEverything(t *testing.T) {
+	h := New(Options{})
+	defer h.Close()
+	s := h.Subscribe(nil)
+	e, enc := makeEvent(event.NewGenerator(nil), event.KindLog, "x", 0)
+	h.Publish(e.ID, e.Kind, "", enc)
+	enc[0] = 'X' // the hub keeps its own copy
+	items, _ := s.Drain(nil)
+	if len(items) != 1 || string(items[0].Enc) != `{`+string(enc[1:]) {
+		t.Fatalf("drained %q", items)
+	}
+	s.Rearm()
+	select {
+	case <-s.Ready():
+	default:
+		t.Fatal("Rearm did not signal Ready")
+	}
+}
+
 func TestHubFanoutAndFilter(t *testing.T) {
-	hub := NewHub(nil)
+	hub := New(Options{})
 	defer hub.Close()
 	all := hub.Subscribe(nil)
-	audits := hub.Subscribe(&Filter{Kinds: []event.Kind{event.KindAudit}})
-	req := hub.Subscribe(&Filter{RequestID: "r1"})
+	audits := hub.Subscribe(kinds{event.KindAudit})
+	req := hub.Subscribe(requestID("r1"))
 	if got := hub.Subscribers(); got != 3 {
 		t.Fatalf("Subscribers = %d, want 3", got)
 	}
@@ -58,27 +106,11 @@ func TestHubFanoutAndFilter(t *testing.T) {
 	}
 }
 
-func TestHubEncodedFrame(t *testing.T) {
-	hub := NewHub(nil)
-	defer hub.Close()
-	s := hub.Subscribe(nil)
-	e, enc := makeEvent(event.NewGenerator(nil), event.KindLog, "x", 0)
-	hub.Publish(e.ID, e.Kind, "", enc)
-	enc[0] = 'X' // the hub keeps its own copy
-	items, _ := s.Drain(nil)
-	if len(items) != 1 || string(items[0].Encoded()) != `{`+string(enc[1:]) {
-		t.Fatalf("Encoded = %s", items[0].Encoded())
-	}
-	if want := `{"type":"event","event":{`; string(EventFrame(items[0].Encoded())[:len(want)]) != want {
-		t.Fatalf("EventFrame = %s", EventFrame(items[0].Encoded()))
-	}
-}
-
 // A subscriber that is never drained overflows: Publish does not block, the
 // drops are counted, and once drained the subscriber learns about the gap
 // after the last event it got, then receives live events again.
 func TestHubSlowSubscriberGap(t *testing.T) {
-	hub := NewHub(&HubOptions{Buffer: 8})
+	hub := New(Options{Buffer: 8})
 	defer hub.Close()
 	slow := hub.Subscribe(nil)
 	fast := hub.Subscribe(nil)
@@ -122,14 +154,14 @@ func TestHubSlowSubscriberGap(t *testing.T) {
 }
 
 func TestHubResetAndClose(t *testing.T) {
-	hub := NewHub(&HubOptions{Buffer: 2})
+	hub := New(Options{Buffer: 2})
 	s := hub.Subscribe(nil)
 	gen := event.NewGenerator(nil)
 	for range 5 {
 		e, enc := makeEvent(gen, event.KindLog, "e", 0)
 		hub.Publish(e.ID, e.Kind, "", enc)
 	}
-	s.Reset(&Filter{Kinds: []event.Kind{event.KindAudit}})
+	s.Reset(kinds{event.KindAudit})
 	e, enc := makeEvent(gen, event.KindLog, "e", 0)
 	hub.Publish(e.ID, e.Kind, "", enc)
 	a, aenc := makeEvent(gen, event.KindAudit, "a", 0)
@@ -158,14 +190,14 @@ func TestHubResetAndClose(t *testing.T) {
 }
 
 func TestHubPublishOwnedKeepsBuffer(t *testing.T) {
-	hub := NewHub(nil)
+	hub := New(Options{})
 	defer hub.Close()
 	a, b := hub.Subscribe(nil), hub.Subscribe(nil)
 	e, enc := makeEvent(event.NewGenerator(nil), event.KindLog, "x", 0)
 	hub.PublishOwned(e.ID, e.Kind, "", enc)
 	for _, s := range []*Subscription{a, b} {
 		items, _ := s.Drain(nil)
-		if len(items) != 1 || &items[0].Encoded()[0] != &enc[0] {
+		if len(items) != 1 || &items[0].Enc[0] != &enc[0] {
 			t.Fatal("PublishOwned copied the buffer or lost the event")
 		}
 	}
@@ -182,7 +214,7 @@ func TestHubPublishOwnedKeepsBuffer(t *testing.T) {
 // subscribers, not when the filter passes it by, not when the subscriber
 // is behind and drops it; yes when one queued it.
 func TestHubPublishOwnedReportsKept(t *testing.T) {
-	hub := NewHub(&HubOptions{Buffer: 1})
+	hub := New(Options{Buffer: 1})
 	defer hub.Close()
 	gen := event.NewGenerator(nil)
 	publish := func() bool {
@@ -192,7 +224,7 @@ func TestHubPublishOwnedReportsKept(t *testing.T) {
 	if publish() {
 		t.Fatal("kept with no subscribers")
 	}
-	audits := hub.Subscribe(&Filter{Kinds: []event.Kind{event.KindAudit}})
+	audits := hub.Subscribe(kinds{event.KindAudit})
 	if publish() {
 		t.Fatal("kept by a subscriber whose filter passes it by")
 	}
