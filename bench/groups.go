@@ -95,7 +95,7 @@ func benchStore(ctx context.Context, r *report) error {
 	ingest := func(b *testing.B) {
 		dir := b.TempDir()
 		//doctor:ignore DT103 the benchmark measures the store without retention
-		s, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1})
+		s, err := store.Open(filepath.Join(dir, "s.db"), store.Options{MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -156,7 +156,7 @@ func benchPurge(ctx context.Context, r *report, n int) error {
 	old := time.Now().Add(-48 * time.Hour)
 	gen := event.NewGenerator(func() time.Time { return old })
 	//doctor:ignore DT103 the benchmark measures the store without retention
-	s, err := store.Open(path, &store.Options{MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1, NoSync: true})
+	s, err := store.Open(path, store.Options{MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1, NoSync: true})
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func benchPurge(ctx context.Context, r *report, n int) error {
 	if err := s.Close(); err != nil {
 		return err
 	}
-	s, err = store.Open(path, &store.Options{CompactFreeRatio: -1})
+	s, err = store.Open(path, store.Options{CompactFreeRatio: -1})
 	if err != nil {
 		return err
 	}

@@ -220,7 +220,7 @@ func newBenchRecorder(dir string, enabled bool) (*recorder.Recorder, error) {
 		Env:          "development",
 		Enabled:      &on,
 		StorePath:    filepath.Join(dir, "devtools.db"),
-		StoreOptions: &store.Options{NoSync: true},
+		StoreOptions: store.Options{NoSync: true},
 	})
 }
 

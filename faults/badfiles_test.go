@@ -37,7 +37,7 @@ func badStores() []badStore {
 			return func() {}
 		}, store.ErrNotDatabase, "move it aside"},
 		{"truncated", func(t *testing.T, path string) func() {
-			s, err := store.Open(path, nil)
+			s, err := store.Open(path, store.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +55,7 @@ func badStores() []badStore {
 			return func() {}
 		}, store.ErrCorrupt, "move it aside"},
 		{"locked", func(t *testing.T, path string) func() {
-			s, err := store.Open(path, nil)
+			s, err := store.Open(path, store.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,7 +130,7 @@ func TestBadStoreFileAppKeepsServing(t *testing.T) {
 			defer cleanup()
 			before, _ := os.ReadFile(path)
 
-			srv, err := app.Start(app.Options{StorePath: path, SlowDelay: time.Millisecond, StoreOptions: &store.Options{Timeout: 50 * time.Millisecond}}, "127.0.0.1:0")
+			srv, err := app.Start(app.Options{StorePath: path, SlowDelay: time.Millisecond, StoreOptions: store.Options{Timeout: 50 * time.Millisecond}}, "127.0.0.1:0")
 			if err != nil {
 				t.Fatalf("the app refused to start over a %s store file: %v", bs.name, err)
 			}

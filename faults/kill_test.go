@@ -58,7 +58,7 @@ func TestSIGKILLDuringLoad(t *testing.T) {
 		<-done
 		cancel()
 
-		s, err := store.Open(db, &store.Options{ReadOnly: true})
+		s, err := store.Open(db, store.Options{ReadOnly: true})
 		if err != nil {
 			t.Fatalf("round %d: reopen after SIGKILL: %v", round, err)
 		}

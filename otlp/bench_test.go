@@ -179,7 +179,7 @@ func BenchmarkCollectorDown(b *testing.B) {
 	serve := func(b *testing.B, exporters []recorder.Exporter) {
 		rec, err := recorder.New(recorder.Config{
 			Env: "development", StorePath: filepath.Join(b.TempDir(), "devtools.db"),
-			StoreOptions: &store.Options{NoSync: true}, Exporters: exporters,
+			StoreOptions: store.Options{NoSync: true}, Exporters: exporters,
 		})
 		if err != nil {
 			b.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"github.com/beignet/devtools/internal/benchbase"
 	"github.com/beignet/devtools/internal/testutil"
 	"github.com/beignet/devtools/store"
+	"github.com/beignet/devtools/store/storetest"
 	"github.com/beignet/devtools/stream"
 )
 
@@ -214,11 +215,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 
 func benchRecorderWS(b *testing.B, clients, sampleLen int) {
 	{
-		st, err := store.Open(filepath.Join(b.TempDir(), "devtools.db"), &store.Options{NoSync: true, MaxEvents: -1, MaxAge: -1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer st.Close()
+		st := storetest.Open(b, store.Options{MaxEvents: -1, MaxAge: -1})
 		r, err := New(Config{Env: "development", App: "bench", Store: st})
 		if err != nil {
 			b.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/filter"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
 )
@@ -23,8 +24,8 @@ type HandlerOptions struct {
 	// BasePath is where the route is mounted; default /api/devtools.
 	BasePath string
 	// Enabled: nil follows the recorder (off outside development by
-	// default).
-	// A disabled route answers 404 to everything.
+	// default). A disabled route answers 404 to everything and reads no
+	// token.
 	Enabled *bool
 	// TokenEnv names the environment variable that holds the route's
 	// token (MinTokenLen bytes or more: openssl rand -hex 32). Handler
@@ -74,9 +75,10 @@ const unauthorizedBody = `{"error":"unauthorized"}` + "\n"
 
 // Handler returns the devtools route: the websocket (GET {base}/ws) and the
 // JSON routes GET {base}/events, GET {base}/events/{id}, GET
-// {base}/requests/{requestId}, GET {base}/stats and POST {base}/purge, all
-// behind the policy described in the package documentation. Mount it at
-// BasePath (for example mux.Handle(opts.BasePath+"/", h)); the recorder's
+// {base}/requests/{requestId}, GET {base}/stats, POST {base}/purge and POST
+// {base}/export, all behind the policy described in the package
+// documentation. Mount it at BasePath (for example
+// mux.Handle(opts.BasePath+"/", h)); the recorder's
 // middleware skips that path.
 //
 // Nothing is checked, read or opened when the route is disabled (outside
@@ -277,6 +279,7 @@ func (h *devtools) routes() {
 	h.mux.HandleFunc("GET "+b+"/requests/{requestId}", h.correlated)
 	h.mux.HandleFunc("GET "+b+"/stats", h.stats)
 	h.mux.HandleFunc("POST "+b+"/purge", h.purge)
+	h.mux.HandleFunc("POST "+b+"/export", h.export)
 	h.mux.HandleFunc(b+"/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")
 	})
@@ -630,96 +633,188 @@ func (h *devtools) stats(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// PurgeRequest is the body of POST {base}/purge.
-type PurgeRequest struct {
-	OlderThan string       `json:"olderThan"` // duration; "0" means everything
-	Kinds     []event.Kind `json:"kinds"`
-	Keep      int          `json:"keep"`
-	DryRun    bool         `json:"dryRun"`
-	Compact   bool         `json:"compact"`
+// maxBodyBytes bounds the JSON body of POST {base}/purge and /export.
+const maxBodyBytes = 64 << 10
+
+// decodeBody reads a JSON request body into v: application/json, at most
+// maxBodyBytes, no unknown fields. It writes the error answer itself.
+func decodeBody(w http.ResponseWriter, req *http.Request, v any, want string) bool {
+	if ct := req.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		writeError(w, http.StatusUnsupportedMediaType, "want Content-Type: application/json")
+		return false
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, maxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "bad request body: want "+want)
+		return false
+	}
+	return true
 }
 
-// PurgeResult is the answer of POST {base}/purge.
-type PurgeResult struct {
-	Removed   int  `json:"removed"`
-	Trimmed   int  `json:"trimmed"`
-	DryRun    bool `json:"dryRun"`
-	Compacted bool `json:"compacted"`
-}
-
+// purge serves POST {base}/purge: the body is a store.PurgeRequest, the
+// answer a store.PurgeResult (see their docs for the JSON). It is recorded
+// as an audit event of the app (devtools.purge).
 func (h *devtools) purge(w http.ResponseWriter, req *http.Request) {
 	st := h.store(w)
 	if st == nil {
 		return
 	}
-	if ct := req.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		writeError(w, http.StatusUnsupportedMediaType, "want Content-Type: application/json")
+	var p store.PurgeRequest
+	if !decodeBody(w, req, &p, `{"match":"actor:ada@example.com","withRequests":true,"olderThan":"24h","kinds":[...],"keep":N,"dryRun":bool,"compact":bool}`) {
 		return
 	}
-	var p PurgeRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		writeError(w, http.StatusBadRequest, "bad purge request: want {\"olderThan\":\"24h\",\"kinds\":[...],\"keep\":N,\"dryRun\":bool,\"compact\":bool}")
+	res, err := st.Do(req.Context(), p, h.r.now())
+	if errors.Is(err, store.ErrInvalid) {
+		writeError(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), "store: invalid argument: "))
 		return
 	}
-	for _, k := range p.Kinds {
-		if !k.Valid() {
-			writeError(w, http.StatusBadRequest, "bad kind: want request, provider, audit, log, error or custom")
-			return
-		}
-	}
-	if p.Keep < 0 {
-		writeError(w, http.StatusBadRequest, "bad keep: want a number >= 0")
-		return
-	}
-	var cutoff time.Time
-	if p.OlderThan != "" {
-		d, err := time.ParseDuration(p.OlderThan)
-		if p.OlderThan == "0" {
-			d, err = 0, nil
-		}
-		if err != nil || d < 0 {
-			writeError(w, http.StatusBadRequest, "bad olderThan: want a duration such as 24h")
-			return
-		}
-		cutoff = h.r.now().Add(-d)
-	}
-	if cutoff.IsZero() && len(p.Kinds) == 0 && p.Keep == 0 && !p.Compact {
-		writeError(w, http.StatusBadRequest, "nothing to purge: give olderThan, kinds, keep or compact")
-		return
-	}
-	res := PurgeResult{DryRun: p.DryRun}
-	var err error
-	switch {
-	case cutoff.IsZero() && len(p.Kinds) == 0:
-	case p.DryRun:
-		res.Removed, err = st.CountPurgeable(cutoff, p.Kinds...)
-	case len(p.Kinds) > 0:
-		res.Removed, err = st.PurgeKinds(cutoff, p.Kinds...)
-	default:
-		res.Removed, err = st.Purge(cutoff)
-	}
-	if err == nil && p.Keep > 0 {
-		if p.DryRun {
-			var s store.Stats
-			if s, err = st.Stats(); err == nil {
-				res.Trimmed = max(0, s.Count-res.Removed-p.Keep)
-			}
-		} else {
-			res.Trimmed, err = st.Trim(p.Keep)
-		}
-	}
-	if err == nil && p.Compact && !p.DryRun {
-		if err = st.CompactInPlace(); err == nil {
-			res.Compacted = true
-		}
-	}
+	h.auditPrivacy(req, "devtools.purge", p.Selection, err, map[string]any{
+		"dryRun": p.DryRun, "keep": p.Keep, "removed": res.Removed, "trimmed": res.Trimmed,
+		"compacted": res.Compacted, "perKind": perKindAttr(res.PerKind), "widened": res.Widened,
+	})
 	if err != nil {
 		h.storeError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// Trailers of POST {base}/export: the count written, and an error that
+// cut the export short (the status line was already sent).
+const (
+	trailerExported    = "Beignet-Exported"
+	trailerExportError = "Beignet-Export-Error"
+)
+
+// export serves POST {base}/export: the body is a store.Selection (a POST,
+// not a GET: the query names a person, and query strings end up in access
+// logs), the answer the selected events as JSON lines
+// (application/x-ndjson), each as stored, oldest first. The trailer
+// Beignet-Exported holds the count; Beignet-Export-Error is set when the
+// export stopped early. It is recorded as an audit event of the app
+// (devtools.export).
+func (h *devtools) export(w http.ResponseWriter, req *http.Request) {
+	st := h.store(w)
+	if st == nil {
+		return
+	}
+	var sel store.Selection
+	if !decodeBody(w, req, &sel, `{"match":"actor:ada@example.com","withRequests":true,"olderThan":"24h","kinds":[...]}`) {
+		return
+	}
+	if strings.TrimSpace(sel.Match) == "" {
+		writeError(w, http.StatusBadRequest, "export needs match (a query such as actor:ada@example.com)")
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "application/x-ndjson")
+	hd.Set("Trailer", trailerExported+", "+trailerExportError)
+	cw := &countingWriter{w: w}
+	res, err := st.Export(req.Context(), sel, cw, h.r.now())
+	if errors.Is(err, store.ErrInvalid) && cw.n == 0 {
+		hd.Del("Trailer")
+		writeError(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), "store: invalid argument: "))
+		return
+	}
+	h.auditPrivacy(req, "devtools.export", sel, err, map[string]any{
+		"exported": res.Exported, "perKind": perKindAttr(res.PerKind), "widened": res.Widened,
+	})
+	if err != nil && cw.n == 0 {
+		hd.Del("Trailer")
+		h.storeError(w, err)
+		return
+	}
+	if cw.n == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	hd.Set(trailerExported, strconv.Itoa(res.Exported))
+	if err != nil {
+		hd.Set(trailerExportError, "export stopped early; see the app's log")
+		if h.r != nil {
+			h.r.log.Warn("recorder: devtools export stopped early", "error", storeErrorText(err))
+		}
+	}
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w http.ResponseWriter
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// auditPrivacy records a purge or an export through the route as an audit
+// event of the app: who (the client address and user agent), what (the
+// query masked: field names kept, values that may name a person replaced),
+// how many. It never holds the selected events' data, so an erasure leaves
+// a trace without undoing itself.
+func (h *devtools) auditPrivacy(req *http.Request, action string, sel store.Selection, err error, counts map[string]any) {
+	if h.r == nil {
+		return
+	}
+	md := map[string]any{"query": maskQuery(sel.Match), "withRequests": sel.WithRequests}
+	if sel.OlderThan != "" {
+		md["olderThan"] = sel.OlderThan
+	}
+	if len(sel.Kinds) > 0 {
+		ks := make([]string, len(sel.Kinds))
+		for i, k := range sel.Kinds {
+			ks[i] = string(k)
+		}
+		md["kinds"] = ks
+	}
+	if ua := req.UserAgent(); ua != "" {
+		md["userAgent"] = clipUA(ua)
+	}
+	for k, v := range counts {
+		md[k] = v
+	}
+	outcome := "done"
+	if err != nil {
+		outcome = "failed"
+	} else if dry, _ := counts["dryRun"].(bool); dry {
+		outcome = "dry-run"
+	}
+	actor := "devtools client"
+	if a := clientAddr(req); a.IsValid() {
+		actor += " " + a.String()
+	}
+	// A fresh context: the route's request is not one the app recorded.
+	h.r.Audit(context.Background(), Audit{Actor: actor, Action: action, Resource: "devtools store", Outcome: outcome, Metadata: md})
+}
+
+// maskQuery is the query with the values that may name a person replaced
+// (see filter.Filter.Masked); a query that does not parse is not repeated.
+func maskQuery(q string) string {
+	if strings.TrimSpace(q) == "" {
+		return ""
+	}
+	f, err := filter.Parse(q)
+	if err != nil {
+		return "(invalid)"
+	}
+	return f.Masked()
+}
+
+func perKindAttr(m map[event.Kind]int) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, n := range m {
+		out[string(k)] = n
+	}
+	return out
+}
+
+func clipUA(s string) string {
+	if len(s) > 100 {
+		return s[:100]
+	}
+	return s
 }
 
 func (h *devtools) storeError(w http.ResponseWriter, err error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
 )
 
@@ -687,7 +688,7 @@ func TestRoutes(t *testing.T) {
 		t.Fatalf("stats %+v", stats)
 	}
 
-	post := func(body string, ct string) (int, PurgeResult) {
+	post := func(body string, ct string) (int, store.PurgeResult) {
 		req, _ := http.NewRequest("POST", srv.URL+"/api/devtools/purge", strings.NewReader(body))
 		req.Header.Set("Content-Type", ct)
 		resp, err := http.DefaultClient.Do(req)
@@ -695,8 +696,9 @@ func TestRoutes(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var res PurgeResult
+		var res store.PurgeResult
 		_ = json.NewDecoder(resp.Body).Decode(&res)
+		flush(t, r) // the purge's own audit event
 		return resp.StatusCode, res
 	}
 	if c, _ := post(`{"olderThan":"0"}`, "text/plain"); c != 415 {
@@ -708,16 +710,17 @@ func TestRoutes(t *testing.T) {
 	if c, _ := post(`{}`, "application/json"); c != 400 {
 		t.Fatalf("empty purge: %d", c)
 	}
+	// Each purge through the route adds an audit event (devtools.purge).
 	if c, res := post(`{"kinds":["audit"],"dryRun":true}`, "application/json"); c != 200 || res.Removed != 1 || !res.DryRun {
 		t.Fatalf("dry run: %d %+v", c, res)
 	}
-	if c, res := post(`{"kinds":["audit"]}`, "application/json"); c != 200 || res.Removed != 1 {
+	if c, res := post(`{"kinds":["audit"]}`, "application/json"); c != 200 || res.Removed != 2 {
 		t.Fatalf("purge kinds: %d %+v", c, res)
 	}
-	if c, res := post(`{"keep":2,"compact":true}`, "application/json"); c != 200 || res.Trimmed != 3 || !res.Compacted {
+	if c, res := post(`{"keep":2,"compact":true}`, "application/json"); c != 200 || res.Trimmed != 4 || !res.Compacted {
 		t.Fatalf("keep: %d %+v", c, res)
 	}
-	if c, res := post(`{"olderThan":"0"}`, "application/json"); c != 200 || res.Removed != 2 {
+	if c, res := post(`{"olderThan":"0"}`, "application/json"); c != 200 || res.Removed != 3 {
 		t.Fatalf("purge all: %d %+v", c, res)
 	}
 	// Cross-site form post: refused by origin checks.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/internal/testutil"
 	"github.com/beignet/devtools/store"
+	"github.com/beignet/devtools/store/storetest"
 )
 
 func TestMain(m *testing.M) {
@@ -22,15 +22,10 @@ func TestMain(m *testing.M) {
 
 func ptr[T any](v T) *T { return &v }
 
-// openStore opens a store in a temp dir, closed at cleanup.
+// openStore opens a store in a temp dir, checked and closed at cleanup.
 func openStore(t testing.TB) *store.Store {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "devtools.db"), &store.Options{NoSync: true})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
+	return storetest.Open(t, store.Options{})
 }
 
 // newTestRecorder returns an enabled development recorder writing to a

@@ -606,14 +606,11 @@ func (r *Recorder) openStore(now time.Time) *store.Store {
 	}
 	r.reopenBackoff = min(max(2*r.reopenBackoff, time.Second), 15*time.Second)
 	r.reopenAt = now.Add(r.reopenBackoff)
-	var opts store.Options
-	if r.stOpts != nil {
-		opts = *r.stOpts
-	}
+	opts := r.stOpts
 	if opts.Timeout <= 0 || opts.Timeout > 100*time.Millisecond {
 		opts.Timeout = 100 * time.Millisecond
 	}
-	st, err := store.Open(r.stPath, &opts)
+	st, err := store.Open(r.stPath, opts)
 	if err != nil {
 		r.setStoreErr(err)
 		return nil

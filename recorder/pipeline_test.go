@@ -326,10 +326,7 @@ func TestStoreFailureKeepsServing(t *testing.T) {
 
 // TestClosedStoreKeepsServing closes the real store under the recorder.
 func TestClosedStoreKeepsServing(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "devtools.db"), &store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
 	r := newTestRecorder(t, Config{Store: st})
 	h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { w.WriteHeader(204) }))
 	_ = st.Close()
@@ -348,7 +345,7 @@ func TestClosedStoreKeepsServing(t *testing.T) {
 
 func TestCloseFlushesAndOwnsStore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "devtools.db")
-	r, err := New(Config{Env: "development", StorePath: path, StoreOptions: &store.Options{NoSync: true}})
+	r, err := New(Config{Env: "development", StorePath: path, StoreOptions: store.Options{NoSync: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +359,7 @@ func TestCloseFlushesAndOwnsStore(t *testing.T) {
 		t.Fatal("second Close:", err)
 	}
 	r.Event(context.Background(), event.KindCustom, "after close", nil) // no-op, no panic
-	st, err := store.Open(path, &store.Options{ReadOnly: true})
+	st, err := store.Open(path, store.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal("store not closed by Close:", err)
 	}
@@ -378,7 +375,7 @@ func TestCloseFlushesAndOwnsStore(t *testing.T) {
 // run live only, Stats says why, and the store is opened once it can be.
 func TestUnavailableStoreAtStart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "devtools.db")
-	holder, err := store.Open(path, &store.Options{NoSync: true})
+	holder, err := store.Open(path, store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +383,7 @@ func TestUnavailableStoreAtStart(t *testing.T) {
 	base := time.Now()
 	clock := func() time.Time { return base.Add(time.Duration(offset.Load())) }
 	logs := &testutil.Buffer{}
-	r, err := New(Config{Env: "development", StorePath: path, StoreOptions: &store.Options{Timeout: 20 * time.Millisecond, NoSync: true},
+	r, err := New(Config{Env: "development", StorePath: path, StoreOptions: store.Options{Timeout: 20 * time.Millisecond, NoSync: true},
 		Now: clock, Logger: testLogger(logs)})
 	if err != nil {
 		holder.Close()

@@ -60,7 +60,7 @@ type Config struct {
 	// with StoreOptions and closes it on Close.
 	Store        *store.Store
 	StorePath    string
-	StoreOptions *store.Options
+	StoreOptions store.Options
 
 	// Redaction adds to the redaction defaults; the zero value is the
 	// defaults.
@@ -145,9 +145,9 @@ type Recorder struct {
 	clockBase atomic.Pointer[time.Time]
 
 	st       atomic.Pointer[store.Store]
-	ownStore bool           // the recorder opens (and reopens) and closes the store
-	stPath   string         // for reopening
-	stOpts   *store.Options // for reopening
+	ownStore bool          // the recorder opens (and reopens) and closes the store
+	stPath   string        // for reopening
+	stOpts   store.Options // for reopening
 	stErr    atomic.Pointer[string]
 	openMu   sync.Mutex       // serializes opening the store (New, Handler, pipeline) with Close
 	refused  error            // New's error: the store's path or mode is refused
@@ -374,15 +374,10 @@ func (r *Recorder) openDeferred() {
 }
 
 // publicDirs returns the configured public directories of o.
-func publicDirs(o *store.Options) []string {
-	if o == nil {
-		return nil
-	}
-	return o.PublicDirs
-}
+func publicDirs(o store.Options) []string { return o.PublicDirs }
 
-func retentionText(o *store.Options) string {
-	if o == nil || o.MaxAge == 0 {
+func retentionText(o store.Options) string {
+	if o.MaxAge == 0 {
 		return "24h"
 	}
 	if o.MaxAge < 0 {

@@ -63,7 +63,7 @@ func TestNoSecretLeaves(t *testing.T) {
 	sec := &secrets{}
 	logs := &testutil.Buffer{}
 	dbPath := filepath.Join(t.TempDir(), "devtools.db")
-	st, err := store.Open(dbPath, &store.Options{NoSync: true})
+	st, err := store.Open(dbPath, store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,7 +138,7 @@ func loadFixture(b *testing.B) string {
 			return
 		}
 		fixture.path = filepath.Join(fixture.dir, "devtools.db")
-		s, err := Open(fixture.path, &Options{NoSync: true, MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1})
+		s, err := Open(fixture.path, Options{NoSync: true, MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1})
 		if err != nil {
 			fixture.err = err
 			return
@@ -181,7 +181,7 @@ func loadFixture(b *testing.B) string {
 
 func openFixture(b *testing.B, path string) *Store {
 	b.Helper()
-	s, err := Open(path, &Options{ReadOnly: true})
+	s, err := Open(path, Options{ReadOnly: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func BenchmarkPurge1M(b *testing.B) {
 		if err := copyFile(src, dst); err != nil {
 			b.Fatal(err)
 		}
-		s, err := Open(dst, &Options{MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1})
+		s, err := Open(dst, Options{MaxAge: -1, MaxEvents: -1, MaxSize: -1, CompactFreeRatio: -1})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -60,10 +60,20 @@ func (s *Store) compactTo(tmp string) (_ *bolt.DB, err error) {
 	if err := privfile.Create(tmp); err != nil {
 		return nil, fmt.Errorf("store: compact: create %s: %w", tmp, err)
 	}
-	ndb, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: s.cfg.timeout, NoSync: true, FreelistType: bolt.FreelistMapType})
+	// The same options as the store's own file (it replaces it), so the
+	// whole cap is mapped up front: a copy that grows the file then never
+	// remaps it, which would copy every dirty node each time. The copy
+	// itself is fsynced once, at the end.
+	o := boltOptions(s.cfg)
+	o.ReadOnly, o.NoSync = false, true
+	ndb, err := bolt.Open(tmp, 0o600, o)
 	if err != nil {
 		return nil, fmt.Errorf("store: compact: create %s: %w", tmp, err)
 	}
+	// Grow the copy only as far as each commit needs (bbolt grows a big
+	// file 16 MiB ahead), so the compacted file is no larger than its data.
+	alloc := ndb.AllocSize
+	ndb.AllocSize = int(s.pageSize)
 	defer func() {
 		if err != nil {
 			_ = ndb.Close()
@@ -79,9 +89,7 @@ func (s *Store) compactTo(tmp string) (_ *bolt.DB, err error) {
 		return nil, fmt.Errorf("store: compact: sync %s: %w", tmp, err)
 	}
 	ndb.NoSync = s.cfg.noSync
-	if s.cfg.maxSize > 0 {
-		ndb.MaxSize = int(s.cfg.maxSize)
-	}
+	ndb.AllocSize = alloc
 	return ndb, nil
 }
 
@@ -118,7 +126,7 @@ func (s *Store) CompactInPlace() error {
 }
 
 func (s *Store) compactInPlaceLocked() error {
-	tmp := s.path + ".compact.tmp"
+	tmp := CompactTempPath(s.path)
 	s.dbmu.RLock()
 	if s.closed {
 		s.dbmu.RUnlock()

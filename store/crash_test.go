@@ -31,7 +31,7 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("child process of TestCrashRecovery only")
 	}
 	round := os.Getenv(crashEnvRound)
-	s, err := Open(path, &Options{Timeout: 5 * time.Second})
+	s, err := Open(path, Options{Timeout: 5 * time.Second})
 	if err != nil {
 		fmt.Println("open failed:", err)
 		os.Exit(3)
@@ -109,7 +109,7 @@ func TestCrashRecovery(t *testing.T) {
 			t.Fatalf("round %d: child committed nothing", round)
 		}
 
-		s, err := Open(path, &Options{NoSync: true})
+		s, err := Open(path, Options{NoSync: true})
 		if err != nil {
 			t.Fatalf("round %d: reopen after SIGKILL: %v", round, err)
 		}
@@ -130,5 +130,39 @@ func TestCrashRecovery(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestOpenRemovesInterruptedCompaction: a process killed while compacting
+// leaves CompactTempPath with a copy of the events (purged ones too). A
+// read-only open leaves it alone (it changes nothing); the next
+// read-write open, holding the lock, removes it.
+func TestOpenRemovesInterruptedCompaction(t *testing.T) {
+	s := openTemp(t, nil)
+	appendN(t, s, event.NewGenerator(nil), t0, 20, event.KindLog, "interrupted")
+	path := s.Path()
+	closeChecked(t, s)
+	tmp := CompactTempPath(path)
+	if err := copyFile(path, tmp); err != nil { // what the copy holds mid-way
+		t.Fatal(err)
+	}
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro.Close()
+	if _, err := os.Stat(tmp); err != nil {
+		t.Fatalf("a read-only open touched the leftover: %v", err)
+	}
+	s2, err := Open(path, Options{NoSync: true, MaxAge: -1, MaxEvents: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeChecked(t, s2)
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Fatalf("the leftover of an interrupted compaction is still there: %v", err)
+	}
+	if c, _ := s2.Correlated("interrupted"); len(c) != 20 {
+		t.Fatalf("the store lost events: %d", len(c))
 	}
 }

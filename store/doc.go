@@ -4,8 +4,9 @@
 // The recorder appends every redacted event here (Append, AppendEncoded),
 // the stream replays from here when a console resumes (Since,
 // SinceEncoded), the HTTP routes and the offline console query it (List,
-// Get, Correlated, Stats), and `beignet-devtools purge` prunes it (Purge,
-// PurgeKinds, Trim, CountPurgeable, CompactInPlace).
+// Get, Correlated, Stats), and `beignet-devtools purge` and `export` (on a
+// file, or through the app's devtools route) prune and export it (Do,
+// Export, Purge, CompactInPlace).
 //
 // # Location and permissions
 //
@@ -46,8 +47,8 @@
 // Defaults: 24 hours, 100,000 events, 512 MiB (Options). Every Append
 // deletes, in its own transaction, up to max(1024, 2×batch) of the oldest
 // events that are past MaxAge or beyond MaxEvents, so retention keeps up
-// without a goroutine and at a bounded cost per call. Purge, PurgeKinds and
-// Trim delete in chunks, one short write transaction each, collecting keys
+// without a goroutine and at a bounded cost per call. Purge and Do delete
+// in chunks, one short write transaction each, collecting keys
 // before deleting them; the chunk (250 to 10,000 events, starting at 2,000)
 // adapts to the measured transaction time, aiming at 20 ms, so the writer
 // waits no longer than that between chunks even on a slow disk. Index entries
@@ -64,6 +65,20 @@
 // the batch is freed) and retries the write once; it also keeps a reserve
 // of free pages by trimming early once the file passes 90% of the cap.
 //
+// # Privacy requests
+//
+// Do (PurgeRequest) and Export select events by a Selection: a query in
+// the console's filter language (actor:ada@example.com, tenant:acme,
+// req:ID, free words), an age, kinds, and optionally every event sharing a
+// requestId or traceId with those. Fields match exactly, ignoring case, so
+// an actor match does not select adam@... for ada@.... The selection reads
+// the records up to the age cutoff in one read transaction but decodes
+// only those that hold the query's literal text (a vectorised byte
+// search), so selecting one subject among 100,000 events costs a small
+// fraction of decoding them all (BenchmarkErase100k measures both). Do deletes the selected
+// events and their index entries in chunks and, for a match, compacts the
+// file: an erasure leaves none of their bytes in it.
+//
 // # Erasure and compaction
 //
 // bbolt neither shrinks its file nor zeroes freed pages: a purged event's
@@ -73,7 +88,9 @@
 // purged event remains in the file. Compaction runs automatically after a
 // purge (explicit, or automatic every 256 Appends that deleted something)
 // once free pages make up at least Options.CompactFreeRatio (default 0.5)
-// of the file and at least MinAutoCompactBytes (4 MiB).
+// of the file and at least MinAutoCompactBytes (4 MiB). A process that
+// dies while compacting leaves its copy at CompactTempPath; the next
+// read-write Open removes it.
 //
 // # Caveats
 //

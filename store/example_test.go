@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -15,7 +16,7 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "store-example")
 	defer os.RemoveAll(dir)
 
-	s, err := store.Open(filepath.Join(dir, ".beignet", "devtools.db"), &store.Options{MaxAge: time.Hour})
+	s, err := store.Open(filepath.Join(dir, ".beignet", "devtools.db"), store.Options{MaxAge: time.Hour})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -48,7 +49,7 @@ func Example() {
 func ExampleStore_Correlated() {
 	dir, _ := os.MkdirTemp("", "store-example")
 	defer os.RemoveAll(dir)
-	s, _ := store.Open(filepath.Join(dir, "devtools.db"), nil)
+	s, _ := store.Open(filepath.Join(dir, "devtools.db"), store.Options{})
 	defer s.Close()
 
 	gen := event.NewGenerator(nil)
@@ -72,7 +73,7 @@ func ExampleStore_Correlated() {
 func ExampleOpen_publicDir() {
 	dir, _ := os.MkdirTemp("", "store-example")
 	defer os.RemoveAll(dir)
-	_, err := store.Open(filepath.Join(dir, "public", "devtools.db"), nil)
+	_, err := store.Open(filepath.Join(dir, "public", "devtools.db"), store.Options{})
 	var pe *store.PublicPathError
 	fmt.Println(errors.As(err, &pe), filepath.Base(pe.PublicDir))
 	// Output: true public
@@ -81,7 +82,7 @@ func ExampleOpen_publicDir() {
 func ExampleStore_Purge() {
 	dir, _ := os.MkdirTemp("", "store-example")
 	defer os.RemoveAll(dir)
-	s, _ := store.Open(filepath.Join(dir, "devtools.db"), nil)
+	s, _ := store.Open(filepath.Join(dir, "devtools.db"), store.Options{})
 	defer s.Close()
 
 	old := time.Now().Add(-2 * time.Hour)
@@ -90,12 +91,39 @@ func ExampleStore_Purge() {
 	_ = s.Append(e)
 
 	cutoff := time.Now().Add(-time.Hour)
-	n, _ := s.CountPurgeable(cutoff) // dry run
-	fmt.Println("would purge", n)
-	n, _ = s.Purge(cutoff)
+	n, _ := s.Purge(cutoff)
 	fmt.Println("purged", n)
 	_ = s.CompactInPlace() // so the purged bytes leave the file
 	// Output:
-	// would purge 1
 	// purged 1
+}
+
+// An erasure request: count first, then remove everything about one
+// person, with their requests, and compact the file (the default for a
+// match) so the bytes are gone from it.
+func ExampleStore_Do() {
+	dir, _ := os.MkdirTemp("", "store-example")
+	defer os.RemoveAll(dir)
+	s, _ := store.Open(filepath.Join(dir, "devtools.db"), store.Options{})
+	defer s.Close()
+
+	gen := event.NewGenerator(nil)
+	for _, actor := range []string{"ada@example.com", "adam@example.com"} {
+		req := event.Event{Kind: event.KindRequest, Name: "POST /notes", RequestID: "req-" + actor}
+		audit := event.Event{Kind: event.KindAudit, Name: "note.create", RequestID: "req-" + actor, Audit: &event.Audit{Actor: actor}}
+		req.Stamp(gen, time.Now())
+		audit.Stamp(gen, time.Now())
+		_ = s.Append(req, audit)
+	}
+
+	ctx := context.Background()
+	req := store.PurgeRequest{Selection: store.Selection{Match: "actor:ada@example.com", WithRequests: true}, DryRun: true}
+	res, _ := s.Do(ctx, req, time.Now())
+	fmt.Println("would remove", res.Removed, res.PerKind)
+	req.DryRun = false
+	res, _ = s.Do(ctx, req, time.Now())
+	fmt.Println("removed", res.Removed, "compacted", res.Compacted)
+	// Output:
+	// would remove 2 map[audit:1 request:1]
+	// removed 2 compacted true
 }

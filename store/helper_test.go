@@ -44,7 +44,7 @@ func openTemp(t testing.TB, opts *Options) *Store {
 		o = *opts
 	}
 	path := filepath.Join(t.TempDir(), "data", "devtools.db")
-	s, err := Open(path, &o)
+	s, err := Open(path, o)
 	if err != nil {
 		t.Fatalf("open temp store: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	cleanupFixture()
+	cleanupEraseFixture()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)

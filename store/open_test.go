@@ -71,7 +71,7 @@ func TestPathGuard(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := Open(c.path, &Options{PublicDirs: c.dirs, NoSync: true})
+			s, err := Open(c.path, Options{PublicDirs: c.dirs, NoSync: true})
 			if c.publicDir == "" {
 				if err != nil {
 					t.Fatalf("allowed path refused: %v", err)
@@ -102,15 +102,15 @@ func TestPathGuard(t *testing.T) {
 	t.Run("relative paths", func(t *testing.T) {
 		t.Chdir(root)
 		for _, p := range []string{"public/devtools.db", "./ok/../static/devtools.db", "data/devtools.db"} {
-			if _, err := Open(p, &Options{NoSync: true}); !errors.Is(err, ErrPublicPath) {
+			if _, err := Open(p, Options{NoSync: true}); !errors.Is(err, ErrPublicPath) {
 				t.Errorf("Open(%q) = %v, want ErrPublicPath", p, err)
 			}
 		}
-		if _, err := Open("ok/devtools.db", &Options{NoSync: true, PublicDirs: []string{"ok"}}); !errors.Is(err, ErrPublicPath) {
+		if _, err := Open("ok/devtools.db", Options{NoSync: true, PublicDirs: []string{"ok"}}); !errors.Is(err, ErrPublicPath) {
 			t.Errorf("relative app dir not refused: %v", err)
 		}
 		for _, p := range []string{"dist/devtools.db", "web/Build/x/devtools.db", "out/devtools.db", "assets/devtools.db"} {
-			_, err := Open(p, &Options{NoSync: true})
+			_, err := Open(p, Options{NoSync: true})
 			var pe *PublicPathError
 			if !errors.As(err, &pe) || pe.Suggest != filepath.Join(root, ".beignet", "devtools.db") {
 				t.Errorf("Open(%q) = %v, want ErrPublicPath suggesting the default", p, err)
@@ -120,7 +120,7 @@ func TestPathGuard(t *testing.T) {
 		if err != nil || def != filepath.Join(root, ".beignet", "devtools.db") {
 			t.Fatalf("DefaultPath = %s, %v", def, err)
 		}
-		s, err := Open(def, nil)
+		s, err := Open(def, Options{})
 		if err != nil {
 			t.Fatalf("default path refused: %v", err)
 		}
@@ -131,7 +131,7 @@ func TestPathGuard(t *testing.T) {
 	t.Run("app under /srv/build", func(t *testing.T) {
 		t.Chdir(mk("srv/build/myapp"))
 		def, _ := DefaultPath()
-		s, err := Open(def, &Options{NoSync: true})
+		s, err := Open(def, Options{NoSync: true})
 		if err != nil {
 			t.Fatalf("default store of an app under build/ refused: %v", err)
 		}
@@ -147,7 +147,7 @@ func TestPathGuard(t *testing.T) {
 		} {
 			t.Setenv("XDG_CACHE_HOME", c.cache) // os.UserCacheDir on Linux and BSDs
 			t.Setenv("LocalAppData", c.cache)   // and on Windows
-			_, err := Open(filepath.Join(".beignet", "devtools.db"), &Options{NoSync: true})
+			_, err := Open(filepath.Join(".beignet", "devtools.db"), Options{NoSync: true})
 			var pe *PublicPathError
 			if !errors.As(err, &pe) {
 				t.Fatalf("default under www/ accepted: %v", err)
@@ -175,7 +175,7 @@ func TestPermissions(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "new", "folder")
 	path := filepath.Join(dir, "devtools.db")
-	s, err := Open(path, &Options{NoSync: true})
+	s, err := Open(path, Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,11 +190,11 @@ func TestPermissions(t *testing.T) {
 		if err := os.Chmod(path, mode); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Open(path, &Options{NoSync: true})
+		_, err := Open(path, Options{NoSync: true})
 		if !errors.Is(err, ErrPermissions) || !strings.Contains(err.Error(), "chmod 600") {
 			t.Fatalf("mode %o: err = %v, want ErrPermissions with the fix", mode, err)
 		}
-		if _, err := Open(path, &Options{ReadOnly: true}); !errors.Is(err, ErrPermissions) {
+		if _, err := Open(path, Options{ReadOnly: true}); !errors.Is(err, ErrPermissions) {
 			t.Fatalf("mode %o read-only: err = %v", mode, err)
 		}
 		fi, _ := os.Stat(path)
@@ -205,7 +205,7 @@ func TestPermissions(t *testing.T) {
 	if err := os.Chmod(path, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(path, &Options{NoSync: true})
+	s, err = Open(path, Options{NoSync: true})
 	if err != nil {
 		t.Fatalf("after chmod 600: %v", err)
 	}
@@ -216,7 +216,7 @@ func TestLockedFile(t *testing.T) {
 	s := openTemp(t, nil)
 	for _, ro := range []bool{false, true} {
 		start := time.Now()
-		_, err := Open(s.Path(), &Options{Timeout: 100 * time.Millisecond, ReadOnly: ro})
+		_, err := Open(s.Path(), Options{Timeout: 100 * time.Millisecond, ReadOnly: ro})
 		if !errors.Is(err, ErrLocked) {
 			t.Fatalf("read-only %v: err = %v, want ErrLocked", ro, err)
 		}
@@ -229,7 +229,7 @@ func TestLockedFile(t *testing.T) {
 	}
 	// Once the first closes, the file opens again.
 	closeChecked(t, s)
-	s2, err := Open(s.Path(), &Options{Timeout: 100 * time.Millisecond})
+	s2, err := Open(s.Path(), Options{Timeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,13 +244,13 @@ func TestReadOnly(t *testing.T) {
 	closeChecked(t, s)
 	before, _ := os.ReadFile(path)
 
-	ro, err := Open(path, &Options{ReadOnly: true})
+	ro, err := Open(path, Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer closeChecked(t, ro)
 	// Readers share the lock.
-	ro2, err := Open(path, &Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
+	ro2, err := Open(path, Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("second reader: %v", err)
 	}
@@ -264,13 +264,13 @@ func TestReadOnly(t *testing.T) {
 	if _, err := ro.Purge(time.Time{}); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("Purge read-only: %v", err)
 	}
-	if _, err := ro.Trim(0); !errors.Is(err, ErrReadOnly) {
+	if _, err := ro.trim(0); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("Trim read-only: %v", err)
 	}
 	if err := ro.CompactInPlace(); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("CompactInPlace read-only: %v", err)
 	}
-	if _, err := Open(filepath.Join(t.TempDir(), "none.db"), &Options{ReadOnly: true}); err == nil || !os.IsNotExist(errors.Unwrap(err)) && !strings.Contains(err.Error(), "does not exist") {
+	if _, err := Open(filepath.Join(t.TempDir(), "none.db"), Options{ReadOnly: true}); err == nil || !os.IsNotExist(errors.Unwrap(err)) && !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("missing file read-only: %v", err)
 	}
 	after, _ := os.ReadFile(path)
@@ -294,7 +294,7 @@ func TestNewerSchemaRefusedAndUntouched(t *testing.T) {
 	db.Close()
 	before, _ := os.ReadFile(path)
 	for _, ro := range []bool{false, true} {
-		_, err := Open(path, &Options{ReadOnly: ro})
+		_, err := Open(path, Options{ReadOnly: ro})
 		if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), "schema 2") {
 			t.Fatalf("read-only %v: err = %v, want ErrNewerSchema", ro, err)
 		}
@@ -324,7 +324,7 @@ func TestGarbageFile(t *testing.T) {
 	} {
 		path := writeFile(t, b)
 		for _, ro := range []bool{false, true} {
-			_, err := Open(path, &Options{ReadOnly: ro})
+			_, err := Open(path, Options{ReadOnly: ro})
 			if !errors.Is(err, ErrNotDatabase) {
 				t.Fatalf("%s read-only %v: err = %v, want ErrNotDatabase", name, ro, err)
 			}
@@ -338,7 +338,7 @@ func TestGarbageFile(t *testing.T) {
 	db, _ := bolt.Open(path, 0o600, nil)
 	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("theirs")); return err })
 	db.Close()
-	if _, err := Open(path, nil); !errors.Is(err, ErrNotDatabase) {
+	if _, err := Open(path, Options{}); !errors.Is(err, ErrNotDatabase) {
 		t.Fatalf("foreign bbolt file: %v", err)
 	}
 }
@@ -353,7 +353,7 @@ func TestTruncatedFile(t *testing.T) {
 	for _, n := range []int{int(used) - 4096, int(used) / 2, 3 * 4096, 4096 + 100, 100} {
 		p := writeFile(t, full[:n])
 		for _, ro := range []bool{false, true} {
-			_, err := Open(p, &Options{ReadOnly: ro})
+			_, err := Open(p, Options{ReadOnly: ro})
 			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "truncated") {
 				t.Fatalf("cut at %d read-only %v: err = %v, want ErrCorrupt (truncated)", n, ro, err)
 			}
@@ -429,7 +429,7 @@ func TestDamagedPagesGiveErrorsNotCrashes(t *testing.T) {
 			}
 		}
 		p := writeFile(t, b)
-		ds, err := Open(p, &Options{ReadOnly: true})
+		ds, err := Open(p, Options{ReadOnly: true})
 		if err != nil {
 			continue // refused cleanly
 		}

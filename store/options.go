@@ -22,7 +22,8 @@ const (
 	MinAutoCompactBytes = 4 << 20
 )
 
-// Options configure Open. A nil *Options means all defaults.
+// Options configure Open. The zero value means all defaults: every zero
+// field takes the default documented on it.
 type Options struct {
 	// Timeout is how long Open waits for the file lock; default 1s. After
 	// it Open returns ErrLocked.
@@ -70,11 +71,8 @@ type config struct {
 	log              *slog.Logger
 }
 
-func (o *Options) config() config {
-	var c config
-	if o != nil {
-		c = config{o.Timeout, o.ReadOnly, o.PublicDirs, o.MaxAge, o.MaxEvents, o.MaxSize, o.CompactFreeRatio, o.NoSync, o.Now, o.Logger}
-	}
+func (o Options) config() config {
+	c := config{o.Timeout, o.ReadOnly, o.PublicDirs, o.MaxAge, o.MaxEvents, o.MaxSize, o.CompactFreeRatio, o.NoSync, o.Now, o.Logger}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}

@@ -7,22 +7,27 @@ import (
 	"github.com/beignet/devtools/event"
 )
 
-// header is what retention and stats need from a record without decoding it.
+// header is what retention, stats and a selection's widening need from a
+// record without decoding it.
 type header struct {
 	kind      event.Kind
 	requestID string
+	traceID   string // only from peekHeader(b, true)
 }
 
 // peek reads the top-level "kind" and "requestId" of a stored event JSON
 // object without decoding the rest. It returns ok=false for a record that is
 // not a JSON object with a string kind.
-func peek(b []byte) (h header, ok bool) {
+func peek(b []byte) (h header, ok bool) { return peekHeader(b, false) }
+
+// peekHeader is peek, also reading "traceId" when trace is set.
+func peekHeader(b []byte, trace bool) (h header, ok bool) {
 	i := skipWS(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return h, false
 	}
 	i++
-	seenKind, seenReq := false, false
+	seenKind, seenReq, seenTrace := false, false, !trace
 	for {
 		i = skipWS(b, i)
 		if i >= len(b) {
@@ -52,7 +57,8 @@ func peek(b []byte) (h header, ok bool) {
 		}
 		isKind := !esc && string(key) == "kind"
 		isReq := !esc && string(key) == "requestId"
-		if (isKind || isReq) && b[i] == '"' {
+		isTrace := trace && !esc && string(key) == "traceId"
+		if (isKind || isReq || isTrace) && b[i] == '"' {
 			vs, ve, vesc, vnext := scanString(b, i)
 			if vnext < 0 {
 				return h, false
@@ -63,10 +69,13 @@ func peek(b []byte) (h header, ok bool) {
 					return h, false
 				}
 			}
-			if isKind {
+			switch {
+			case isKind:
 				h.kind, seenKind = event.Kind(val), true
-			} else {
+			case isReq:
 				h.requestID, seenReq = val, true
+			default:
+				h.traceID, seenTrace = val, true
 			}
 			i = vnext
 		} else {
@@ -76,7 +85,7 @@ func peek(b []byte) (h header, ok bool) {
 			}
 			i = next
 		}
-		if seenKind && seenReq {
+		if seenKind && seenReq && seenTrace {
 			return h, true
 		}
 	}

@@ -156,29 +156,33 @@ func (s *Store) nearCap(tx *bolt.Tx) bool {
 // deleteEvents deletes the collected keys (never through a moving cursor),
 // updates the count and marks the index for sweeping.
 func deleteEvents(eb, meta *bolt.Bucket, keys [][]byte) error {
-	if err := deleteKeys(eb, keys); err != nil {
+	n, err := deleteKeys(eb, keys)
+	if err != nil {
 		return err
 	}
 	if err := meta.Put(keySweep, []byte{1}); err != nil {
 		return err
 	}
-	return addCount(meta, -len(keys))
+	return addCount(meta, -n)
 }
 
 // deleteKeys deletes keys from b through one cursor, sought afresh for
 // each key (deleting while a cursor moves on skips entries): Bucket.Delete
-// would make a cursor, and grow its stack, per key.
-func deleteKeys(b *bolt.Bucket, keys [][]byte) error {
+// would make a cursor, and grow its stack, per key. It returns how many
+// keys were there and are now deleted.
+func deleteKeys(b *bolt.Bucket, keys [][]byte) (int, error) {
 	c := b.Cursor()
+	n := 0
 	for _, k := range keys {
 		if got, _ := c.Seek(k); !bytes.Equal(got, k) {
 			continue // not there: nothing to delete, as with Bucket.Delete
 		}
 		if err := c.Delete(); err != nil {
-			return err
+			return n, err
 		}
+		n++
 	}
-	return nil
+	return n, nil
 }
 
 // sweepStep looks at up to limit index entries from st.pos and deletes
@@ -219,7 +223,7 @@ func sweepStep(tx *bolt.Tx, st sweepState, limit int, stale *keyScratch) (sweepS
 	} else {
 		st.pos = bytes.Clone(k)
 	}
-	if err := deleteKeys(rb, stale.list); err != nil {
+	if _, err := deleteKeys(rb, stale.list); err != nil {
 		return st, 0, err
 	}
 	return st, len(stale.list), nil
@@ -245,21 +249,21 @@ func staleIndexKey(events *bolt.Cursor, first, k []byte) bool {
 // bounded chunks, and returns how many it deleted. A zero olderThan purges
 // everything stored when the call began.
 func (s *Store) Purge(olderThan time.Time) (int, error) {
-	return s.PurgeKinds(olderThan)
+	return s.purgeKinds(olderThan)
 }
 
-// PurgeKinds is Purge limited to the given kinds (no kinds: all). A zero
+// purgeKinds is Purge limited to the given kinds (no kinds: all). A zero
 // olderThan deletes every event of those kinds. Records that do not decode
 // are deleted only when no kinds are given.
-func (s *Store) PurgeKinds(olderThan time.Time, kinds ...event.Kind) (int, error) {
+func (s *Store) purgeKinds(olderThan time.Time, kinds ...event.Kind) (int, error) {
 	return s.purge(cutoffKey(olderThan), kindSet(kinds), -1)
 }
 
-// Trim deletes the oldest events until at most maxEvents remain, in bounded
+// trim deletes the oldest events until at most maxEvents remain, in bounded
 // chunks, and returns how many it deleted.
-func (s *Store) Trim(maxEvents int) (int, error) {
+func (s *Store) trim(maxEvents int) (int, error) {
 	if maxEvents < 0 {
-		return 0, fmt.Errorf("%w: Trim(%d): maxEvents must be >= 0", ErrInvalid, maxEvents)
+		return 0, fmt.Errorf("%w: keep %d: want a number >= 0", ErrInvalid, maxEvents)
 	}
 	if err := s.checkWritable(); err != nil {
 		return 0, err
@@ -277,9 +281,9 @@ func (s *Store) Trim(maxEvents int) (int, error) {
 	return s.purge(nil, nil, count-maxEvents)
 }
 
-// CountPurgeable reports how many events Purge or PurgeKinds with the same
+// countPurgeable reports how many events Purge or purgeKinds with the same
 // arguments would delete now (a dry run).
-func (s *Store) CountPurgeable(olderThan time.Time, kinds ...event.Kind) (int, error) {
+func (s *Store) countPurgeable(olderThan time.Time, kinds ...event.Kind) (int, error) {
 	cutoff, set := cutoffKey(olderThan), kindSet(kinds)
 	n := 0
 	err := s.view(func(tx *bolt.Tx) error {

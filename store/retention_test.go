@@ -186,11 +186,11 @@ func TestTwoAdjacentExpiredKeys(t *testing.T) {
 	for _, auto := range []bool{false, true} {
 		t.Run(fmt.Sprint("auto=", auto), func(t *testing.T) {
 			clock := newClock(t0)
-			opts := &Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: clock.Now}
+			opts := Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: clock.Now}
 			if auto {
 				opts.MaxAge = time.Minute
 			}
-			s := openTemp(t, opts)
+			s := openTemp(t, &opts)
 			gen := event.NewGenerator(clock.Now)
 			a := mkEvent(gen, t0, event.KindLog, "x", 1)
 			b := mkEvent(gen, t0, event.KindLog, "x", 2) // same millisecond: adjacent keys
@@ -245,15 +245,15 @@ func TestIndexConsistencyAfterPurge(t *testing.T) {
 	if p := indexProblems(t, s); len(p) > 0 {
 		t.Fatalf("%d index problems, first: %s", len(p), p[0])
 	}
-	want, err := s.CountPurgeable(time.Time{}, event.KindLog, event.KindAudit)
+	want, err := s.countPurgeable(time.Time{}, event.KindLog, event.KindAudit)
 	if err != nil || want != 802 { // 334 per full minute, 134 in the half minute
 		t.Fatalf("CountPurgeable = %d, %v", want, err)
 	}
-	n, err = s.PurgeKinds(time.Time{}, event.KindLog, event.KindAudit)
+	n, err = s.purgeKinds(time.Time{}, event.KindLog, event.KindAudit)
 	if err != nil || n != want {
 		t.Fatalf("PurgeKinds = %d, %v", n, err)
 	}
-	if c, _ := s.CountPurgeable(time.Time{}, event.KindLog); c != 0 {
+	if c, _ := s.countPurgeable(time.Time{}, event.KindLog); c != 0 {
 		t.Fatalf("logs left: %d", c)
 	}
 	if p := indexProblems(t, s); len(p) > 0 {
@@ -288,14 +288,12 @@ func TestErasureAfterPurgeAndCompact(t *testing.T) {
 	marker := "ERASE-ME-" + hex.EncodeToString(rnd[:])
 	// Marked events among ordinary ones, in the request ID (index keys),
 	// the body and a header.
-	var marked []event.Event
 	for i := 0; i < 300; i++ {
 		e := mkEvent(gen, clock.Now(), event.KindRequest, fmt.Sprint("plain-", i), i)
 		if i%3 == 0 {
 			e.RequestID = marker + fmt.Sprint("-", i)
 			e.Message = "secret " + marker
 			e.HTTP.RequestHeaders = map[string][]string{"X-Marker": {marker}}
-			marked = append(marked, e)
 		}
 		if err := s.Append(e); err != nil {
 			t.Fatal(err)
@@ -339,7 +337,7 @@ func TestErasureAfterPurgeAndCompact(t *testing.T) {
 	// And a reopen sees the compacted file.
 	path := s.Path()
 	closeChecked(t, s)
-	s2, err := Open(path, &Options{NoSync: true, MaxAge: -1, MaxEvents: -1})
+	s2, err := Open(path, Options{NoSync: true, MaxAge: -1, MaxEvents: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +358,7 @@ func TestAutoCompactionAfterPurge(t *testing.T) {
 	}
 	fi, _ := os.Stat(s.Path())
 	big := fi.Size()
-	if _, err := s.Trim(500); err != nil {
+	if _, err := s.trim(500); err != nil {
 		t.Fatal(err)
 	}
 	fi, _ = os.Stat(s.Path())
@@ -521,7 +519,7 @@ func TestSweepMarkPersistsUntilTheIndexIsClean(t *testing.T) {
 	// Reopen: the mark survives, and the rolling sweep resumes and ends.
 	path := s.Path()
 	closeChecked(t, s)
-	s2, err := Open(path, &Options{NoSync: true, MaxAge: time.Minute, MaxEvents: -1, Now: clock.Now})
+	s2, err := Open(path, Options{NoSync: true, MaxAge: time.Minute, MaxEvents: -1, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

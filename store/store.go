@@ -84,8 +84,8 @@ type Store struct {
 	txLog func(time.Duration)
 }
 
-// Open opens or creates the store at path (see DefaultPath). A nil opts
-// means all defaults.
+// Open opens or creates the store at path (see DefaultPath). The zero
+// Options means all defaults.
 //
 // For a read-write open it refuses a path inside a public or static
 // directory (see CheckPath), creates the missing folders 0700 and the file
@@ -100,7 +100,7 @@ type Store struct {
 // app, holds the file; purge through its route with `beignet-devtools purge
 // --url ...`), ErrNewerSchema, ErrNotDatabase, ErrCorrupt (including a
 // truncated file), ErrPublicPath, ErrPermissions.
-func Open(path string, opts *Options) (*Store, error) {
+func Open(path string, opts Options) (*Store, error) {
 	cfg := opts.config()
 	var abs string
 	var err error
@@ -139,7 +139,29 @@ func Open(path string, opts *Options) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	if !cfg.readOnly {
+		s.removeStaleCompaction()
+	}
 	return s, nil
+}
+
+// CompactTempPath is where CompactInPlace writes its copy of the store at
+// path before renaming it over the file. A process that dies while
+// compacting leaves it behind, with a copy of (possibly purged) events:
+// the next read-write Open removes it, and `beignet-devtools doctor --db`
+// reports it.
+func CompactTempPath(path string) string { return path + ".compact.tmp" }
+
+// removeStaleCompaction removes the copy an interrupted compaction left.
+// It runs with the file's lock held, so no other process is compacting.
+func (s *Store) removeStaleCompaction() {
+	tmp := CompactTempPath(s.path)
+	switch err := os.Remove(tmp); {
+	case err == nil:
+		s.cfg.log.Warn("store: removed the copy an interrupted compaction left", "path", tmp)
+	case !errors.Is(err, fs.ErrNotExist):
+		s.cfg.log.Warn("store: cannot remove the copy an interrupted compaction left; delete it by hand", "path", tmp, "err", err)
+	}
 }
 
 // preflight checks an existing file's mode and header before bbolt maps it.

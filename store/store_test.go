@@ -109,7 +109,7 @@ func TestPurgeAndTrim(t *testing.T) {
 	old := appendN(t, s, gen, t0, 10, event.KindRequest, "old")
 	clock.Set(t0.Add(time.Hour))
 	newer := appendN(t, s, gen, t0.Add(time.Hour), 10, event.KindLog, "new")
-	if n, err := s.CountPurgeable(t0.Add(time.Minute)); err != nil || n != 10 {
+	if n, err := s.countPurgeable(t0.Add(time.Minute)); err != nil || n != 10 {
 		t.Fatalf("CountPurgeable = %d, %v", n, err)
 	}
 	n, err := s.Purge(t0.Add(time.Minute))
@@ -127,7 +127,7 @@ func TestPurgeAndTrim(t *testing.T) {
 	if p := indexProblems(t, s); len(p) > 0 {
 		t.Fatalf("index after purge: %v", p)
 	}
-	n, err = s.Trim(4)
+	n, err = s.trim(4)
 	if err != nil || n != 6 {
 		t.Fatalf("Trim = %d, %v", n, err)
 	}

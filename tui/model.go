@@ -15,9 +15,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/filter"
 	"github.com/beignet/devtools/internal/textsafe"
 	"github.com/beignet/devtools/stream"
-	"github.com/beignet/devtools/tui/filter"
 )
 
 // defaultRingSize is how many events the console keeps in memory by default.

@@ -25,7 +25,7 @@ type offlineSource struct {
 
 // NewOfflineSource opens the store at path read-only.
 func NewOfflineSource(path string) (Source, error) {
-	st, err := store.Open(path, &store.Options{ReadOnly: true})
+	st, err := store.Open(path, store.Options{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("tui: offline source: %w", err)
 	}

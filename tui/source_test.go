@@ -92,7 +92,7 @@ func TestPumpBackPressureAndClose(t *testing.T) {
 func writeStore(t *testing.T, evs []event.Event) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "devtools.db")
-	st, err := store.Open(path, &store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: fixedNow})
+	st, err := store.Open(path, store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}

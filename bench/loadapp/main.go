@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	}
 	srv, err := app.Start(app.Options{
 		StorePath:       *db,
-		StoreOptions:    &store.Options{}, // defaults: fsync per batch, 24h / 100k events
+		StoreOptions:    store.Options{}, // defaults: fsync per batch, 24h / 100k events
 		SlowDelay:       time.Millisecond,
 		DisableRecorder: !*recorderOn,
 	}, "127.0.0.1:0")

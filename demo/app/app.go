@@ -40,7 +40,7 @@ type Options struct {
 	// directory that Close removes.
 	StorePath string
 	// StoreOptions are passed to the store (retention, size cap).
-	StoreOptions *store.Options
+	StoreOptions store.Options
 	// Logger receives the app's own logs (they also go to the recorder as
 	// log events); nil discards them.
 	Logger *slog.Logger

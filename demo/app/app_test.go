@@ -181,7 +181,7 @@ func TestEndpointsAndEvents(t *testing.T) {
 			t.Errorf("planted secret %.8s… found in the store file", s)
 		}
 	}
-	s, err := store.Open(db, &store.Options{ReadOnly: true, MaxAge: -1, MaxEvents: -1})
+	s, err := store.Open(db, store.Options{ReadOnly: true, MaxAge: -1, MaxEvents: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

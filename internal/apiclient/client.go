@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
 )
 
@@ -330,6 +331,15 @@ func (c *Client) once(ctx context.Context, r request, into any) (time.Duration, 
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxResponse))
 		return 0, nil
 	}
+	if sink, ok := into.(*rawSink); ok {
+		n, err := io.Copy(sink.w, resp.Body)
+		sink.n += n
+		if err != nil {
+			return 0, fmt.Errorf("copy answer: %w", err)
+		}
+		sink.trailer = resp.Trailer
+		return 0, nil
+	}
 	dec := json.NewDecoder(io.LimitReader(resp.Body, MaxResponse))
 	if err := dec.Decode(into); err != nil {
 		return 0, fmt.Errorf("%w: undecodable answer: %w", stream.ErrProtocol, err)
@@ -534,34 +544,46 @@ func (c *Client) NeedsToken(ctx context.Context) (bool, error) {
 	return false, err
 }
 
-// PurgeRequest is the body of POST {base}/purge.
-//
-// TODO(privacy): replace with store's one definition once it lands.
-type PurgeRequest struct {
-	OlderThan string       `json:"olderThan,omitempty"` // duration; "0" means everything
-	Kinds     []event.Kind `json:"kinds,omitempty"`
-	Keep      int          `json:"keep,omitempty"`
-	DryRun    bool         `json:"dryRun,omitempty"`
-	Compact   bool         `json:"compact,omitempty"`
-}
-
-// PurgeResult is the answer of POST {base}/purge.
-type PurgeResult struct {
-	Removed   int  `json:"removed"`
-	Trimmed   int  `json:"trimmed"`
-	DryRun    bool `json:"dryRun"`
-	Compacted bool `json:"compacted"`
-}
-
-// Purge sends POST {base}/purge once (never retried).
-func (c *Client) Purge(ctx context.Context, req PurgeRequest) (PurgeResult, error) {
-	var res PurgeResult
+// Purge sends POST {base}/purge once (never retried). The request and the
+// answer are the store's one definition of the route's wire types.
+func (c *Client) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeResult, error) {
+	var res store.PurgeResult
 	body, err := json.Marshal(req)
 	if err != nil {
 		return res, fmt.Errorf("apiclient: purge: %w", err)
 	}
 	err = c.do(ctx, request{method: http.MethodPost, path: "/purge", body: body}, &res)
 	return res, err
+}
+
+// ErrIncompleteExport: the app's export stopped before its end (its
+// trailer says so, or is missing); what was written is a prefix.
+var ErrIncompleteExport = errors.New("apiclient: export incomplete")
+
+// Export sends POST {base}/export once (never retried) and copies the
+// selected events, JSON lines as the app stores them, to w. It returns how
+// many the app wrote, from its Beignet-Exported trailer.
+func (c *Client) Export(ctx context.Context, sel store.Selection, w io.Writer) (int, error) {
+	body, err := json.Marshal(sel)
+	if err != nil {
+		return 0, fmt.Errorf("apiclient: export: %w", err)
+	}
+	sink := &rawSink{w: w}
+	if err := c.do(ctx, request{method: http.MethodPost, path: "/export", body: body}, sink); err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(sink.trailer.Get("Beignet-Exported"))
+	if err != nil || sink.trailer.Get("Beignet-Export-Error") != "" {
+		return n, fmt.Errorf("%w: the app stopped after %d bytes", ErrIncompleteExport, sink.n)
+	}
+	return n, nil
+}
+
+// rawSink, as do's into, receives the answer's body as is and its trailer.
+type rawSink struct {
+	w       io.Writer
+	n       int64
+	trailer http.Header
 }
 
 // Probe is one raw request for checks that must send what a normal call

@@ -16,6 +16,7 @@ import (
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/internal/apiclient"
 	"github.com/beignet/devtools/recorder"
+	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
 )
 
@@ -51,6 +52,13 @@ func record(t *testing.T, rec *recorder.Recorder, n int) {
 	for i := range n {
 		rec.Event(context.Background(), event.KindCustom, fmt.Sprintf("e%02d", i), nil)
 	}
+	if err := rec.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func flushRec(t *testing.T, rec *recorder.Recorder) {
+	t.Helper()
 	if err := rec.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -109,19 +117,23 @@ func TestCustomHeaderAuthorize(t *testing.T) {
 	if err != nil || st.App != "own" || st.Env != "staging" || len(st.Store) == 0 {
 		t.Fatalf("Stats: %v %+v", err, st)
 	}
-	res, err := c.Purge(ctx, apiclient.PurgeRequest{Keep: 5, DryRun: true})
+	// Each purge through the route is recorded as an audit event.
+	res, err := c.Purge(ctx, store.PurgeRequest{Keep: 5, DryRun: true})
 	if err != nil || res.Trimmed != 20 || !res.DryRun {
 		t.Fatalf("Purge dry run: %v %+v", err, res)
 	}
-	res, err = c.Purge(ctx, apiclient.PurgeRequest{Keep: 5})
-	if err != nil || res.Trimmed != 20 {
+	flushRec(t, rec)
+	res, err = c.Purge(ctx, store.PurgeRequest{Keep: 5})
+	if err != nil || res.Trimmed != 21 {
 		t.Fatalf("Purge: %v %+v", err, res)
 	}
+	flushRec(t, rec)
 	if need, err := c.NeedsToken(ctx); err != nil || !need {
 		t.Fatalf("NeedsToken on a token route: %v %v", need, err)
 	}
 
-	// The websocket with the same credentials replays the five left.
+	// The websocket with the same credentials replays the five left and
+	// the purge's audit event.
 	ws := c.Stream(stream.ClientOptions{Since: event.IDFromTime(time.UnixMilli(1))})
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -134,8 +146,8 @@ func TestCustomHeaderAuthorize(t *testing.T) {
 			cancel()
 		}
 	})
-	if n != 5 {
-		t.Fatalf("websocket replayed %d events, want 5", n)
+	if n != 6 {
+		t.Fatalf("websocket replayed %d events, want 6", n)
 	}
 }
 
@@ -241,7 +253,7 @@ func TestErrorsAndRetries(t *testing.T) {
 	}
 	mode.Store("503-then-ok")
 	hits.Store(0)
-	if _, err := c.Purge(ctx, apiclient.PurgeRequest{Keep: 1}); !errors.Is(err, stream.ErrServer) || hits.Load() != 1 {
+	if _, err := c.Purge(ctx, store.PurgeRequest{Keep: 1}); !errors.Is(err, stream.ErrServer) || hits.Load() != 1 {
 		t.Errorf("purge: %v after %d requests, want one request", err, hits.Load())
 	}
 }

@@ -133,6 +133,14 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 			if i >= st.kvCovered {
 				r.kvAt(&st, i)
 			}
+		case '\\':
+			if i+1 < n && escTab[s[i+1]] && (i == 0 || s[i-1] != '\\') {
+				// An escape (backslash-n, backslash-t) in text that could
+				// not be decoded: what follows it starts a word.
+				i++
+				prevWord = false
+				continue
+			}
 		case '~':
 			if i >= st.tokSkip {
 				if e := azureADAt(&st, i); e > i {
@@ -159,7 +167,7 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 				emailAt(&st, i)
 			}
 		}
-		prevWord = wordTab[c] && !escapedAt(s, i)
+		prevWord = wordTab[c]
 	}
 	for _, p := range r.patterns {
 		if len(p.prefilter) > 0 {

@@ -11,17 +11,14 @@ import (
 
 // Open opens a store in a fresh temporary folder (t.TempDir) with NoSync
 // set, and registers a cleanup that runs Check (failing the test on a
-// problem) and closes it. A nil opts means the store's defaults plus NoSync.
+// problem) and closes it. The zero opts means the store's defaults plus
+// NoSync.
 // The store may be closed by the test; the cleanup then does nothing.
-func Open(t testing.TB, opts *store.Options) *store.Store {
+func Open(t testing.TB, opts store.Options) *store.Store {
 	t.Helper()
-	var o store.Options
-	if opts != nil {
-		o = *opts
-	}
-	o.NoSync = true
+	opts.NoSync = true
 	path := filepath.Join(t.TempDir(), "devtools", "devtools.db")
-	s, err := store.Open(path, &o)
+	s, err := store.Open(path, opts)
 	if err != nil {
 		t.Fatalf("storetest: open %s: %v", path, err)
 	}

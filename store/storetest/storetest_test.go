@@ -11,7 +11,7 @@ import (
 )
 
 func TestOpen(t *testing.T) {
-	s := storetest.Open(t, nil)
+	s := storetest.Open(t, store.Options{})
 	e := event.Event{Kind: event.KindLog, Name: "hello"}
 	e.Stamp(event.NewGenerator(nil), time.Now())
 	if err := s.Append(e); err != nil {

@@ -95,7 +95,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 }
 
 func TestEveryCommandHasHelpWithExample(t *testing.T) {
-	for _, cmd := range []string{"demo", "console", "tail", "purge", "doctor", "scan", "version"} {
+	for _, cmd := range []string{"demo", "console", "tail", "purge", "export", "doctor", "scan", "version"} {
 		r := run(t, nil, cmd, "--help")
 		if r.code != ExitOK || !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "beignet-devtools "+cmd) {
 			t.Errorf("%s --help: exit %d\n%s", cmd, r.code, r.stdout)
@@ -112,7 +112,7 @@ func TestEveryCommandHasHelpWithExample(t *testing.T) {
 func fixtureStore(t *testing.T) (string, []event.Event) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "data", "devtools.db")
-	s, err := store.Open(path, &store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: func() time.Time { return testNow }})
+	s, err := store.Open(path, store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestTailDBErrors(t *testing.T) {
 
 func count(t *testing.T, path string) int {
 	t.Helper()
-	s, err := store.Open(path, &store.Options{ReadOnly: true, MaxAge: -1, MaxEvents: -1})
+	s, err := store.Open(path, store.Options{ReadOnly: true, MaxAge: -1, MaxEvents: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ const bytesStay = "purge: the removed events' bytes stay in the file's free page
 func TestPurgeFile(t *testing.T) {
 	path, evs := fixtureStore(t)
 	r := run(t, nil, "purge", "--db", path, "--older-than", "1d", "--dry-run")
-	if r.code != ExitOK || r.stdout != "purge: would remove 2 events older than 1d\n" {
+	if r.code != ExitOK || r.stdout != "purge: would remove 2 events older than 1d\npurge:   log 1, request 1; recorded 2026-11-26T12:00:00Z to 2026-11-27T12:00:00Z\n" {
 		t.Fatalf("dry run: %d %q %s", r.code, r.stdout, r.stderr)
 	}
 	if n := count(t, path); n != len(evs) {
@@ -281,7 +281,7 @@ func TestPurgeFile(t *testing.T) {
 
 func TestPurgeFileLockedSaysUseURL(t *testing.T) {
 	path, _ := fixtureStore(t)
-	s, err := store.Open(path, &store.Options{NoSync: true})
+	s, err := store.Open(path, store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func TestPurgeURL(t *testing.T) {
 	tok := map[string]string{TokenEnv: srv.App.Token()}
 
 	r := run(t, tok, "purge", "--url", srv.URL, "--older-than", "0", "--kind", "request", "--dry-run")
-	if r.code != ExitOK || r.stdout != "purge: would remove 4 request events (all ages)\n" {
+	if r.code != ExitOK || !strings.HasPrefix(r.stdout, "purge: would remove 4 request events (all ages)\npurge:   request 4; recorded ") {
 		t.Fatalf("dry run: %d %q %s", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, tok, "purge", "--url", srv.DevtoolsURL, "--older-than", "0", "--kind", "request")
@@ -470,7 +470,7 @@ func TestScanDB(t *testing.T) {
 	}
 	// An event that got past redaction.
 	leak := "sk_" + "live_" + "abcdefghijklmnop1234"
-	s, err := store.Open(path, &store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1})
+	s, err := store.Open(path, store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func TestDemoBadDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	locked := filepath.Join(dir, "locked.db")
-	holder, err := store.Open(locked, &store.Options{NoSync: true, MaxSize: 1 << 20})
+	holder, err := store.Open(locked, store.Options{NoSync: true, MaxSize: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

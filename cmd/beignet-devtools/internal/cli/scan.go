@@ -92,7 +92,7 @@ the value, and exits 1 when it finds any.`,
 }
 
 func scanDB(path string, visit func([]byte)) error {
-	s, err := store.Open(path, &store.Options{ReadOnly: true, MaxAge: -1, MaxEvents: -1})
+	s, err := store.Open(path, store.Options{ReadOnly: true, MaxAge: -1, MaxEvents: -1})
 	if err != nil {
 		return failErr("scan: %w", storeHint(err, path))
 	}

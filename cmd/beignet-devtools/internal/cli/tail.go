@@ -10,9 +10,9 @@ import (
 
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/internal/apiclient"
+	"github.com/beignet/devtools/internal/filter"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
-	"github.com/beignet/devtools/tui/filter"
 )
 
 func newTailCmd(env *Env) *cobra.Command {
@@ -144,7 +144,7 @@ func (p *eventPrinter) print(e *event.Event, raw []byte) error {
 }
 
 func tailDB(path string, after event.ID, out *eventPrinter) error {
-	s, err := store.Open(path, &store.Options{ReadOnly: true, MaxAge: -1, MaxEvents: -1})
+	s, err := store.Open(path, store.Options{ReadOnly: true, MaxAge: -1, MaxEvents: -1})
 	if err != nil {
 		return failErr("tail: %w", storeHint(err, path))
 	}

@@ -71,7 +71,12 @@ func CheckDB(path string, opts DBOptions) ([]Finding, error) {
 				Fix:     moveFix(pe.Suggest)})
 		}
 	}
-	s, err := store.Open(abs, &store.Options{ReadOnly: true, Timeout: timeout, MaxAge: -1, MaxEvents: -1})
+	if tmp := store.CompactTempPath(abs); fileExists(tmp) {
+		out = append(out, Finding{ID: IDDBCompactLeftover, Severity: Warning, Where: tmp,
+			Message: "an interrupted compaction left a copy of the store's events (purged ones included) beside it",
+			Fix:     "open the store read-write (start the app, or beignet-devtools purge --db " + abs + " --compact), which removes it, or delete it: rm " + tmp})
+	}
+	s, err := store.Open(abs, store.Options{ReadOnly: true, Timeout: timeout, MaxAge: -1, MaxEvents: -1})
 	switch {
 	case errors.Is(err, store.ErrLocked):
 		out = append(out, Finding{ID: IDDBLocked, Severity: Info, Where: abs,
@@ -101,6 +106,11 @@ func CheckDB(path string, opts DBOptions) ([]Finding, error) {
 	}
 	Sort(out)
 	return out, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 func storeErrClass(err error) string {

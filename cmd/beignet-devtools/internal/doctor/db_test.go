@@ -16,7 +16,7 @@ var now = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
 func makeStore(t *testing.T, path string, ages ...time.Duration) {
 	t.Helper()
-	s, err := store.Open(path, &store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: func() time.Time { return now }})
+	s, err := store.Open(path, store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestCheckDB(t *testing.T) {
 	}
 
 	// Locked by a running app: noted, not failed.
-	s, err := store.Open(path, &store.Options{NoSync: true})
+	s, err := store.Open(path, store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +78,33 @@ func TestCheckDB(t *testing.T) {
 	if ids(fs)[IDDBLocked] != Info || Failed(fs, true) {
 		t.Fatalf("locked: %+v", fs)
 	}
+
+	// An interrupted compaction's copy is reported until a read-write
+	// open removes it.
+	tmp := store.CompactTempPath(path)
+	if err := os.WriteFile(tmp, []byte("copy of events"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs, _ = CheckDB(path, DBOptions{Now: func() time.Time { return now }})
+	if ids(fs)[IDDBCompactLeftover] != Warning || !strings.Contains(fsText(fs), "rm "+tmp) {
+		t.Fatalf("leftover: %+v", fs)
+	}
+	s, err = store.Open(path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if fs, _ = CheckDB(path, DBOptions{Now: func() time.Time { return now }}); len(fs) != 0 {
+		t.Fatalf("after a read-write open: %+v", fs)
+	}
+}
+
+func fsText(fs []Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString(f.Message + " " + f.Fix + "\n")
+	}
+	return b.String()
 }
 
 func TestCheckDBPublicAndBadFiles(t *testing.T) {

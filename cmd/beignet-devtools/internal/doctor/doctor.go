@@ -63,6 +63,7 @@ const (
 	IDDBStale           = "DT304" // events older than 7 days in the file
 	IDDBUnreadable      = "DT305" // not a store, corrupt, newer schema, missing
 	IDDBLocked          = "DT306" // file locked by a running app; content not checked
+	IDDBCompactLeftover = "DT307" // an interrupted compaction left a copy of the events
 	MaxRetentionDays    = 7
 	maxRetentionSeconds = MaxRetentionDays * 24 * 3600
 )

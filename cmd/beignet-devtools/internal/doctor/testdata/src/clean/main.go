@@ -17,7 +17,7 @@ func main() {
 	rec, err := recorder.New(recorder.Config{
 		App:          "shop",
 		StorePath:    filepath.Join(".beignet", storeFile),
-		StoreOptions: &store.Options{MaxAge: 3 * 24 * time.Hour, MaxEvents: 50_000},
+		StoreOptions: store.Options{MaxAge: 3 * 24 * time.Hour, MaxEvents: 50_000},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -12,6 +12,6 @@ const day = 24 * time.Hour
 func newRecorder() (*recorder.Recorder, error) {
 	return recorder.New(recorder.Config{
 		StorePath:    ".beignet/devtools.db",
-		StoreOptions: &store.Options{MaxAge: 30 * day},
+		StoreOptions: store.Options{MaxAge: 30 * day},
 	})
 }

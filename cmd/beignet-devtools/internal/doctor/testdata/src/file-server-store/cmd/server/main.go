@@ -8,7 +8,7 @@ import (
 
 func main() {
 	http.Handle("/", http.FileServer(http.Dir("site")))
-	s, err := store.Open("site/.devtools/events.db", nil)
+	s, err := store.Open("site/.devtools/events.db", store.Options{})
 	if err != nil {
 		panic(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/beignet/devtools/event"
-	"github.com/beignet/devtools/tui/filter"
+	"github.com/beignet/devtools/internal/filter"
 )
 
 func ExampleParse() {

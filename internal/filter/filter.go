@@ -41,6 +41,7 @@ type Filter struct {
 type term struct {
 	neg   bool
 	match func(e *event.Event) bool
+	tok   token // as written, for Literals and Masked
 }
 
 // Fields lists the field names the language knows, in help order.
@@ -60,6 +61,7 @@ func Parse(q string) (*Filter, error) {
 		if err != nil {
 			return nil, err
 		}
+		t.tok = tk
 		f.terms = append(f.terms, t)
 	}
 	return f, nil

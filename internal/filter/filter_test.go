@@ -2,6 +2,7 @@ package filter
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,6 +121,76 @@ func TestGlob(t *testing.T) {
 	} {
 		if glob(c.p, c.s) != c.ok {
 			t.Errorf("glob(%q,%q) != %v", c.p, c.s, c.ok)
+		}
+	}
+}
+
+// TestLiteralsHeldByMatches checks the promise the store's byte prefilter
+// relies on: every event a query matches holds each of its literals in its
+// encoded form, ignoring case.
+func TestLiteralsHeldByMatches(t *testing.T) {
+	evs := sample()
+	queries := []string{
+		"actor:alice@example.com", "actor:ALICE@example.com", "actor:alice*", "actor:*@example.com", "tenant:acme",
+		"req:r2", "path:/api/*", "path:/API/notes", "provider:str*", "level:error", "timeout", `"shard 3"`,
+		"note -kind:log", "kind:request status:>=500 method:post", "actor:a?ice@*",
+	}
+	for _, q := range queries {
+		f := MustParse(q)
+		lits := f.Literals()
+		if len(lits) == 0 && q != "kind:request status:>=500 method:post" {
+			t.Errorf("%q: no literal", q)
+		}
+		for name, e := range evs {
+			if !f.Match(&e) {
+				continue
+			}
+			raw, err := event.Marshal(&e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			low := strings.ToLower(string(raw))
+			for _, l := range lits {
+				if !strings.Contains(low, l) {
+					t.Errorf("%q matches %s but its encoding lacks the literal %q", q, name, l)
+				}
+			}
+		}
+	}
+}
+
+func TestLiterals(t *testing.T) {
+	cases := map[string][]string{
+		"actor:Ada@Example.com":         {"ada@example.com"},
+		"actor:*@example.com tenant:a":  {"@example.com", "a"},
+		"-actor:ada kind:audit":         nil,
+		`"Two Words" x`:                 {"two words", "x"},
+		"status:500 dur:>1s method:GET": nil,
+		"path:/users/*/orders":          {"/users/"},
+	}
+	for q, want := range cases {
+		got := MustParse(q).Literals()
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("Literals(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+func TestMasked(t *testing.T) {
+	cases := map[string]string{
+		"actor:ada@example.com":                "actor:…",
+		"tenant:acme kind:audit,request -word": "tenant:… kind:audit,request -…",
+		`"ada lovelace" req:01J status:>=500`:  "… req:… status:>=500",
+		"provider:stripe method:POST dur:>1s":  "provider:… method:… dur:>1s",
+		"path:/users/ada level:error":          "path:… level:…",
+	}
+	for q, want := range cases {
+		got := MustParse(q).Masked()
+		if got != want {
+			t.Errorf("Masked(%q) = %q, want %q", q, got, want)
+		}
+		if strings.Contains(got, "ada") || strings.Contains(got, "acme") || strings.Contains(got, "stripe") {
+			t.Errorf("Masked(%q) = %q repeats a value", q, got)
 		}
 	}
 }
