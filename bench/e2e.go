@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/benchbase"
 	"github.com/beignet/devtools/recorder"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
@@ -146,7 +145,7 @@ func benchEndToEnd(ctx context.Context, r *report) error {
 	}
 	bareFn := func(b *testing.B) {
 		dir := b.TempDir()
-		db, err := bolt.Open(filepath.Join(dir, "bare.db"), 0o600, nil)
+		db, err := benchbase.OpenBolt(filepath.Join(dir, "bare.db"), false)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -156,20 +155,10 @@ func benchEndToEnd(ctx context.Context, r *report) error {
 		b.ResetTimer()
 		for i := 0; i < b.N; i += 256 {
 			n := min(256, b.N-i)
-			err := db.Update(func(tx *bolt.Tx) error {
-				bk, err := tx.CreateBucketIfNotExists([]byte("events"))
-				if err != nil {
-					return err
-				}
-				bk.FillPercent = 1.0
-				for j := 0; j < n; j++ {
-					e.ID = gen.New()
-					enc, _ := json.Marshal(&e)
-					if err := bk.Put(e.ID[:], enc); err != nil {
-						return err
-					}
-				}
-				return nil
+			err := db.Put(n, func(int) ([]byte, []byte) {
+				e.ID = gen.New()
+				enc, _ := json.Marshal(&e)
+				return e.ID[:], enc
 			})
 			if err != nil {
 				b.Fatal(err)

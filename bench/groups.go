@@ -19,9 +19,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/benchbase"
 	"github.com/beignet/devtools/redaction"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
@@ -113,7 +113,7 @@ func benchStore(ctx context.Context, r *report) error {
 	}
 	bare := func(b *testing.B) {
 		dir := b.TempDir()
-		db, err := bolt.Open(filepath.Join(dir, "bare.db"), 0o600, nil)
+		db, err := benchbase.OpenBolt(filepath.Join(dir, "bare.db"), false)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -123,19 +123,7 @@ func benchStore(ctx context.Context, r *report) error {
 			b.StopTimer()
 			evs, enc := storeBatch(gen, batch)
 			b.StartTimer()
-			err := db.Update(func(tx *bolt.Tx) error {
-				bk, err := tx.CreateBucketIfNotExists([]byte("events"))
-				if err != nil {
-					return err
-				}
-				bk.FillPercent = 1.0
-				for j := range evs {
-					if err := bk.Put(evs[j].ID[:], enc[j]); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			err := db.Put(len(evs), func(j int) ([]byte, []byte) { return evs[j].ID[:], enc[j] })
 			if err != nil {
 				b.Fatal(err)
 			}

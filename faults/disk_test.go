@@ -10,13 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/beignet/devtools/demo/app"
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 	"github.com/beignet/devtools/recorder"
 )
 
@@ -69,28 +69,10 @@ func fill(t *testing.T, dir string) string {
 	}
 }
 
-// syncBuffer is a concurrency-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // diskApp starts the demo app with its store on dir, logging to a buffer.
-func diskApp(t *testing.T, dir string) (*app.Server, *syncBuffer) {
+func diskApp(t *testing.T, dir string) (*app.Server, *testutil.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	srv, err := app.Start(app.Options{
 		StorePath: filepath.Join(dir, "devtools.db"),
 		SlowDelay: time.Millisecond,
@@ -137,7 +119,7 @@ func TestDiskFullMidRun(t *testing.T) {
 		t.Fatalf("before the disk filled: %+v", st)
 	}
 	filler := fill(t, dir)
-	eventually(t, time.Minute, "a failed store write", func() bool {
+	testutil.WaitFor(t, time.Minute, "a failed store write", func() bool {
 		record(t, srv, 200)
 		return recorded(srv).StoreErrors > 0
 	})
@@ -148,7 +130,7 @@ func TestDiskFullMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	failed := recorded(srv).Recorded
-	eventually(t, time.Minute, "store writes to recover", func() bool {
+	testutil.WaitFor(t, time.Minute, "store writes to recover", func() bool {
 		record(t, srv, 20)
 		return recorded(srv).Recorded > failed
 	})
@@ -190,7 +172,7 @@ func TestFullAndReadOnlyDiskAtStart(t *testing.T) {
 			} else {
 				remount(t, dir, "rw")
 			}
-			eventually(t, time.Minute, "the store to open once the disk is usable", func() bool {
+			testutil.WaitFor(t, time.Minute, "the store to open once the disk is usable", func() bool {
 				record(t, srv, 5)
 				st := recorded(srv)
 				return st.Recorded > 0 && st.StoreError == ""

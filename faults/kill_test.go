@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
 )
@@ -44,7 +45,7 @@ func TestSIGKILLDuringLoad(t *testing.T) {
 		}()
 		// Kill at a different point each round.
 		want := 200 + round*250
-		eventually(t, time.Minute, "events to reach the console", func() bool {
+		testutil.WaitFor(t, time.Minute, "events to reach the console", func() bool {
 			mu.Lock()
 			defer mu.Unlock()
 			return len(got) >= want

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -15,21 +14,15 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/beignet/devtools/demo/app"
+	"github.com/beignet/devtools/demo/demotest"
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 	"github.com/beignet/devtools/stream"
 )
 
 func startDemo(t *testing.T) *app.Server {
 	t.Helper()
-	srv, err := app.Start(app.Options{StorePath: filepath.Join(t.TempDir(), "devtools.db"), SlowDelay: time.Millisecond}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
+	srv, _ := demotest.Start(t, app.Options{SlowDelay: time.Millisecond})
 	return srv
 }
 
@@ -104,7 +97,7 @@ func TestStuckConsoleGetsGapOthersUnaffected(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("healthy console never synced")
 	}
-	eventually(t, 10*time.Second, "both consoles subscribed", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "both consoles subscribed", func() bool {
 		return strings.Contains(statsBody(t, srv), `"subscribers":2`)
 	})
 
@@ -123,10 +116,10 @@ func TestStuckConsoleGetsGapOthersUnaffected(t *testing.T) {
 			}
 			// Let the pipeline keep up: this test is about the
 			// subscriber, not the queue.
-			eventually(t, 30*time.Second, "pipeline to drain", func() bool { return rec.Stats().Queued < 1000 })
+			testutil.WaitFor(t, 30*time.Second, "pipeline to drain", func() bool { return rec.Stats().Queued < 1000 })
 			// Pace by the healthy console (the race detector slows its
 			// decoding), so that only the stuck one falls behind.
-			eventually(t, 30*time.Second, "healthy console to keep up", func() bool { return healthy.Load() > int64(i)-2000 })
+			testutil.WaitFor(t, 30*time.Second, "healthy console to keep up", func() bool { return healthy.Load() > int64(i)-2000 })
 		}
 	}
 	deadline := time.Now().Add(time.Minute)
@@ -221,7 +214,7 @@ func TestBadWebsocketInput(t *testing.T) {
 			t.Fatalf("subscribe %d: %v", i, err)
 		}
 	}
-	eventually(t, 20*time.Second, "one subscription after a thousand subscribes", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "one subscription after a thousand subscribes", func() bool {
 		return strings.Contains(statsBody(t, srv), `"subscribers":1`)
 	})
 	c.CloseNow()

@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/benchbase"
 	"github.com/beignet/devtools/internal/testutil"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/store/storetest"
@@ -180,12 +180,11 @@ func BenchmarkEndToEnd(b *testing.B) {
 	}()
 
 	b.Run("bboltBatched", func(b *testing.B) {
-		db, err := bolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o600, &bolt.Options{NoSync: true})
+		db, err := benchbase.OpenBolt(filepath.Join(b.TempDir(), "bare.db"), true)
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer db.Close()
-		bucket := []byte("events")
 		var seq uint64
 		b.SetBytes(int64(len(sample)))
 		b.ResetTimer()
@@ -194,21 +193,12 @@ func BenchmarkEndToEnd(b *testing.B) {
 		for left := b.N; left > 0; {
 			n := min(left, maxBatch)
 			left -= n
-			err := db.Update(func(tx *bolt.Tx) error {
-				bk, err := tx.CreateBucketIfNotExists(bucket)
-				if err != nil {
-					return err
-				}
-				for range n {
-					seq++
-					var k [16]byte
-					binary.BigEndian.PutUint64(k[:8], uint64(time.Now().UnixMilli()))
-					binary.BigEndian.PutUint64(k[8:], seq)
-					if err := bk.Put(k[:], sample); err != nil {
-						return err
-					}
-				}
-				return nil
+			err := db.Put(n, func(int) ([]byte, []byte) {
+				seq++
+				k := make([]byte, 16)
+				binary.BigEndian.PutUint64(k[:8], uint64(time.Now().UnixMilli()))
+				binary.BigEndian.PutUint64(k[8:], seq)
+				return k, sample
 			})
 			if err != nil {
 				b.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 )
 
 // TestCorrelation follows one inbound request through an outbound provider
@@ -29,7 +30,7 @@ func TestCorrelation(t *testing.T) {
 	}))
 	defer upstream.Close()
 
-	logs := &lockedBuffer{}
+	logs := &testutil.Buffer{}
 	r := newTestRecorder(t, Config{})
 	logger := slog.New(r.SlogHandler(slog.NewJSONHandler(logs, nil))).With("svc", "notes").WithGroup("req")
 	client := &http.Client{Transport: r.Transport(nil, "stripe")}
@@ -200,7 +201,7 @@ func (secretValuer) LogValue() slog.Value { return slog.StringValue("resolved") 
 
 func TestSlogHandlerLevelsAndGroups(t *testing.T) {
 	r := newTestRecorder(t, Config{})
-	out := &lockedBuffer{}
+	out := &testutil.Buffer{}
 	next := slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn})
 	l := slog.New(r.SlogHandler(next)).With("a", 1).WithGroup("g").With("b", 2)
 	ctx := context.Background()

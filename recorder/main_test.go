@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/store/storetest"
 )
@@ -105,24 +105,6 @@ func dump(evs []event.Event) string {
 	return b.String()
 }
 
-// lockedBuffer collects log output for assertions.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func testLogger(buf *lockedBuffer) *slog.Logger {
+func testLogger(buf *testutil.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 )
 
 func TestEnvResolution(t *testing.T) {
@@ -69,7 +70,7 @@ func TestDisabledIsNoop(t *testing.T) {
 	if rt := r.Transport(base, "x"); rt != http.RoundTripper(base) {
 		t.Fatal("disabled Transport did not return base unchanged")
 	}
-	th := testLogger(&lockedBuffer{}).Handler()
+	th := testLogger(&testutil.Buffer{}).Handler()
 	if h := r.SlogHandler(th); h != th {
 		t.Fatal("disabled SlogHandler did not return next unchanged")
 	}

@@ -20,6 +20,7 @@ import (
 	"unsafe"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 	"github.com/beignet/devtools/redaction"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
@@ -271,7 +272,7 @@ func TestUnencodableBatchWhileCommitting(t *testing.T) {
 func TestStoreFailureKeepsServing(t *testing.T) {
 	var failing atomic.Bool
 	var stored atomic.Int64
-	logs := &lockedBuffer{}
+	logs := &testutil.Buffer{}
 	r := newTestRecorderHooks(t, Config{Logger: testLogger(logs)}, hooks{sink: func(evs []event.Event, _ [][]byte) error {
 		if failing.Load() {
 			return errors.New("store: write: no space left on device")
@@ -381,7 +382,7 @@ func TestUnavailableStoreAtStart(t *testing.T) {
 	var offset atomic.Int64
 	base := time.Now()
 	clock := func() time.Time { return base.Add(time.Duration(offset.Load())) }
-	logs := &lockedBuffer{}
+	logs := &testutil.Buffer{}
 	r, err := New(Config{Env: "development", StorePath: path, StoreOptions: store.Options{Timeout: 20 * time.Millisecond, NoSync: true},
 		Now: clock, Logger: testLogger(logs)})
 	if err != nil {

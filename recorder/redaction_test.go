@@ -20,6 +20,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/beignet/devtools/internal/testutil"
 	"github.com/beignet/devtools/store"
 	"github.com/beignet/devtools/stream"
 )
@@ -60,7 +61,7 @@ func jwt(sig string) string {
 func TestNoSecretLeaves(t *testing.T) {
 	const limit = 512
 	sec := &secrets{}
-	logs := &lockedBuffer{}
+	logs := &testutil.Buffer{}
 	dbPath := filepath.Join(t.TempDir(), "devtools.db")
 	st, err := store.Open(dbPath, store.Options{NoSync: true})
 	if err != nil {

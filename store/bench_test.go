@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/benchbase"
 	"github.com/beignet/devtools/internal/testutil"
 )
 
@@ -88,7 +87,7 @@ func BenchmarkAppend(b *testing.B) {
 func BenchmarkBareBoltPut(b *testing.B) {
 	for _, batch := range batchSizes {
 		b.Run(fmt.Sprint("batch=", batch), func(b *testing.B) {
-			db, err := bolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType, NoSync: benchNoSync})
+			db, err := benchbase.OpenBolt(filepath.Join(b.TempDir(), "bare.db"), benchNoSync)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -101,19 +100,7 @@ func BenchmarkBareBoltPut(b *testing.B) {
 				for i := range evs {
 					evs[i].ID = gen.New()
 				}
-				if err := db.Update(func(tx *bolt.Tx) error {
-					bk, err := tx.CreateBucketIfNotExists([]byte("events"))
-					if err != nil {
-						return err
-					}
-					bk.FillPercent = 1.0
-					for i := range evs {
-						if err := bk.Put(evs[i].ID[:], enc[i]); err != nil {
-							return err
-						}
-					}
-					return nil
-				}); err != nil {
+				if err := db.Put(len(evs), func(i int) ([]byte, []byte) { return evs[i].ID[:], enc[i] }); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -310,7 +297,7 @@ func BenchmarkAppendVsBare(b *testing.B) {
 	for _, batch := range batchSizes {
 		b.Run(fmt.Sprint("batch=", batch), func(b *testing.B) {
 			s := openTemp(b, &Options{MaxAge: -1, MaxEvents: -1, CompactFreeRatio: -1, NoSync: benchNoSync})
-			db, err := bolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType, NoSync: benchNoSync})
+			db, err := benchbase.OpenBolt(filepath.Join(b.TempDir(), "bare.db"), benchNoSync)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -333,19 +320,7 @@ func BenchmarkAppendVsBare(b *testing.B) {
 					b.Fatal(err)
 				}
 				mid := time.Now()
-				if err := db.Update(func(tx *bolt.Tx) error {
-					bk, err := tx.CreateBucketIfNotExists([]byte("events"))
-					if err != nil {
-						return err
-					}
-					bk.FillPercent = 1.0
-					for i := range evs {
-						if err := bk.Put(evs[i].ID[:], enc[i]); err != nil {
-							return err
-						}
-					}
-					return nil
-				}); err != nil {
+				if err := db.Put(len(evs), func(i int) ([]byte, []byte) { return evs[i].ID[:], enc[i] }); err != nil {
 					b.Fatal(err)
 				}
 				inStore += mid.Sub(start)

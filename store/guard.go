@@ -25,12 +25,14 @@ func PublicNames() []string {
 // end's dist/ or build/), but are ordinary words higher up: an app checked
 // out under /srv/build/myapp must keep its store in
 // /srv/build/myapp/.beignet. They count only below the base folder.
-var buildNames = [...]string{"dist", "build", "out", "assets"}
+func buildNames() []string { return []string{"dist", "build", "out", "assets"} }
 
 // servedRoots are document roots that web servers serve under names the
 // lists above do not cover (nginx's and Arch's defaults, macOS's Apache).
 // Windows' C:\inetpub\wwwroot and XAMPP's htdocs are covered by name.
-var servedRoots = [...]string{"/usr/share/nginx/html", "/srv/http", "/Library/WebServer/Documents"}
+func servedRoots() []string {
+	return []string{"/usr/share/nginx/html", "/srv/http", "/Library/WebServer/Documents"}
+}
 
 // CheckPath applies Open's path guard without opening anything: it returns
 // the absolute, symlink-resolved path, or a *PublicPathError when path lies
@@ -282,7 +284,7 @@ func classify(p string, bases, dirs []string, st pathStyle) classification {
 		}
 	}
 	if !st.windows {
-		for _, r := range servedRoots {
+		for _, r := range servedRoots() {
 			if n, ok := st.under(sp, st.split(r)); ok && n < len(sp.names) {
 				return classification{served: true, dir: st.join(sp, n), why: whyRoot}
 			}
@@ -302,7 +304,7 @@ func classify(p string, bases, dirs []string, st pathStyle) classification {
 			continue
 		}
 		for i := start; i < len(folders); i++ {
-			for _, bn := range buildNames {
+			for _, bn := range buildNames() {
 				if strings.EqualFold(folders[i], bn) {
 					return classification{served: true, dir: st.join(sp, i+1), why: whyBuild}
 				}

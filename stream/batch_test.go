@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 )
 
 // frameShape is one message as sent: its type and how many events it holds.
@@ -192,7 +193,7 @@ func TestLiveBurstConcatenation(t *testing.T) {
 	expectType(t, ws, TypeHello)
 	writeMsg(t, ws, Message{Type: TypeSubscribe})
 	expectType(t, ws, TypeSynced)
-	waitFor(t, "subscriber", func() bool { return ts.hub.Subscribers() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "subscriber", func() bool { return ts.hub.Subscribers() == 1 })
 	ids, encs := benchFrames(n)
 	pubDone := make(chan struct{})
 	go func() {

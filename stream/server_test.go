@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/testutil"
 )
 
 func TestHelloSubscribeLive(t *testing.T) {
@@ -41,7 +42,7 @@ func TestHelloSubscribeLive(t *testing.T) {
 	if string(raw) != `{"type":"synced"}` {
 		t.Fatalf("want synced, got %s", raw)
 	}
-	waitFor(t, "subscriber", func() bool { return ts.hub.Subscribers() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "subscriber", func() bool { return ts.hub.Subscribers() == 1 })
 
 	var sent []event.Event
 	for i := range 3 {
@@ -215,7 +216,7 @@ func TestOversizedFrame(t *testing.T) {
 	}
 	fresh := dialRaw(t, ts.url)
 	expectType(t, fresh, TypeHello)
-	waitFor(t, "oversized connection gone", func() bool { return ts.srv.Connections() == 2 })
+	testutil.WaitFor(t, 10*time.Second, "oversized connection gone", func() bool { return ts.srv.Connections() == 2 })
 }
 
 // A thousand subscribes on one connection replace each other: one hub
@@ -385,7 +386,7 @@ func TestSlowSubscriberGetsGap(t *testing.T) {
 		writeMsg(t, ws, Message{Type: TypeSubscribe})
 		expectType(t, ws, TypeSynced)
 	}
-	waitFor(t, "two subscribers", func() bool { return ts.hub.Subscribers() == 2 })
+	testutil.WaitFor(t, 10*time.Second, "two subscribers", func() bool { return ts.hub.Subscribers() == 2 })
 
 	// Enough bytes to fill the slow client's socket buffers and its queue.
 	const n, pad = 1500, 16 << 10
@@ -419,7 +420,7 @@ func TestSlowSubscriberGetsGap(t *testing.T) {
 		}
 		ids = append(ids, src.publish(event.KindLog, "e", pad).ID)
 	}
-	waitFor(t, "fast client to catch up", func() bool { return fastGot.Load() == n })
+	testutil.WaitFor(t, 10*time.Second, "fast client to catch up", func() bool { return fastGot.Load() == n })
 	last := src.publish(event.KindLog, "after", 0)
 	if err := <-fastDone; err != nil {
 		t.Fatal(err)
@@ -532,7 +533,7 @@ func TestShutdownDeadline(t *testing.T) {
 	ts := newLoopbackServer(t, srv)
 	ws := dialRaw(t, "ws"+strings.TrimPrefix(ts.URL, "http"))
 	expectType(t, ws, TypeHello) // then never read again: no close reply
-	waitFor(t, "connection", func() bool { return srv.Connections() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "connection", func() bool { return srv.Connections() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := srv.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -548,8 +549,8 @@ func TestKeepaliveDropsUnresponsiveClient(t *testing.T) {
 	ts := startServer(t, ServerOptions{PingInterval: 20 * time.Millisecond, PingTimeout: 20 * time.Millisecond})
 	ws := dialRaw(t, ts.url) // never read: pings go unanswered
 	_ = ws
-	waitFor(t, "connection", func() bool { return ts.srv.Connections() == 1 })
-	waitFor(t, "unresponsive client dropped", func() bool { return ts.srv.Connections() == 0 })
+	testutil.WaitFor(t, 10*time.Second, "connection", func() bool { return ts.srv.Connections() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "unresponsive client dropped", func() bool { return ts.srv.Connections() == 0 })
 	if n := ts.hub.Subscribers(); n != 0 {
 		t.Fatalf("%d subscribers left", n)
 	}
@@ -706,7 +707,7 @@ func TestServerMaxConnections(t *testing.T) {
 		t.Fatalf("Refused = %d", n)
 	}
 	_ = a.Close(websocket.StatusNormalClosure, "")
-	waitFor(t, "the slot to free", func() bool { return ts.srv.Connections() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "the slot to free", func() bool { return ts.srv.Connections() == 1 })
 	c := dialRaw(t, ts.url)
 	expectType(t, c, TypeHello)
 	if ts.srv.MaxConnections() != 2 {

@@ -7,10 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/beignet/devtools/internal/testutil"
 )
 
 // TestTmuxEndToEnd runs the real binary: `beignet-devtools demo --headless`
@@ -23,8 +25,10 @@ func TestTmuxEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
+	if runtime.GOOS == "windows" {
+		t.Skip("tmux does not run on Windows: the console end-to-end tests run on Linux and macOS")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed: the console end-to-end test needs it (.ci/run installs it)")
 	}
 	root, err := filepath.Abs("..")
@@ -52,7 +56,7 @@ func TestTmuxEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr strings.Builder
+	var stderr testutil.Buffer
 	demo.Stderr = &stderr
 	if err := demo.Start(); err != nil {
 		t.Fatal(err)
@@ -80,52 +84,18 @@ func TestTmuxEndToEnd(t *testing.T) {
 		}
 	}()
 
-	sock := "beignet-e2e-" + strconv.Itoa(os.Getpid())
-	tm := func(args ...string) (string, error) {
-		cmd := exec.Command(tmux, append([]string{"-L", sock, "-f", "/dev/null"}, args...)...)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
 	console := "BEIGNET_DEVTOOLS_TOKEN=" + shellQuote(token) + " " + shellQuote(bin) + " console --url " + shellQuote(url) +
 		"; echo \"console exited with $?\"; sleep 60"
-	if out, err := tm("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", console); err != nil {
-		t.Fatalf("tmux new-session: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { _, _ = tm("kill-server") })
-
-	capture := func() string {
-		out, _ := tm("capture-pane", "-p", "-t", "e2e")
-		return out
-	}
+	tm := testutil.StartTmux(t, "e2e", 120, 40, console)
+	tm.Forbid = token
+	tm.Diagnostics = func() string { return "demo stderr:\n" + stderr.String() }
+	capture := tm.Capture
 	waitFor := func(what string, cond func(screen string) bool) string {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		var s string
-		for time.Now().Before(deadline) {
-			s = capture()
-			if strings.Contains(s, token) {
-				t.Fatalf("the token is on screen:\n%s", s)
-			}
-			if cond(s) {
-				return s
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Fatalf("timed out waiting for %s; screen:\n%s\ndemo stderr:\n%s", what, s, stderr.String())
-		return ""
+		return tm.WaitFor(30*time.Second, what, cond)
 	}
-	keys := func(k ...string) {
-		t.Helper()
-		if out, err := tm(append([]string{"send-keys", "-t", "e2e"}, k...)...); err != nil {
-			t.Fatalf("send-keys %q: %v\n%s", k, err, out)
-		}
-	}
-	typeText := func(s string) {
-		t.Helper()
-		if out, err := tm("send-keys", "-t", "e2e", "-l", s); err != nil {
-			t.Fatalf("send-keys -l: %v\n%s", err, out)
-		}
-	}
+	keys := tm.Keys
+	typeText := tm.Type
 	rows := func(screen string) []string {
 		lines := strings.Split(screen, "\n")
 		var out []string

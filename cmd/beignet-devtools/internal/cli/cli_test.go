@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/beignet/devtools/demo/app"
+	"github.com/beignet/devtools/demo/demotest"
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/store"
 )
@@ -294,10 +295,7 @@ func TestPurgeFileLockedSaysUseURL(t *testing.T) {
 // startDemo runs the demo app with a few requests recorded.
 func startDemo(t *testing.T) (*app.Server, func()) {
 	t.Helper()
-	srv, err := app.Start(app.Options{StorePath: filepath.Join(t.TempDir(), "demo.db")}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, stop := demotest.Start(t, app.Options{})
 	tr := &http.Transport{}
 	c := &http.Client{Transport: tr}
 	for _, p := range []string{"/healthz", "/fail", "/notes", "/healthz"} {
@@ -308,19 +306,6 @@ func startDemo(t *testing.T) (*app.Server, func()) {
 		resp.Body.Close()
 	}
 	tr.CloseIdleConnections()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	}
-	t.Cleanup(stop)
 	return srv, stop
 }
 
