@@ -63,19 +63,32 @@ func (w *measured) View() tea.View {
 // BenchmarkFleetConsole measures the merged console over a fleet of
 // in-process recorders (their devtools routes on loopback) recording at a
 // steady rate: three instances at 2,000 events/s each, beside one instance
-// at 6,000 events/s (the same total through one stream). Each run records
+// at 6,000 events/s (the same total through one stream), and beside bare
+// stream.Clients on the three instances (what the machine and the
+// recorders' pipelines cost without the console). Each run records
 // for 5 s; latency is recorded → rendered in a frame of the console (a
 // real tea.Program, output discarded). Run with -benchtime 1x:
 //
 //	go test -run '^$' -bench FleetConsole -benchtime 1x -count 3 ./tui
 func BenchmarkFleetConsole(b *testing.B) {
-	for _, c := range []struct{ instances, rate int }{{1, 6000}, {3, 2000}} {
-		b.Run(fmt.Sprintf("instances=%d/rate=%d", c.instances, c.rate), func(b *testing.B) {
+	for _, c := range []struct {
+		instances, rate int
+		raw             bool
+	}{{1, 6000, false}, {3, 2000, false}, {3, 2000, true}} {
+		name := fmt.Sprintf("instances=%d/rate=%d", c.instances, c.rate)
+		if c.raw {
+			name += "/raw-clients"
+		}
+		b.Run(name, func(b *testing.B) {
 			var res []fleetbench.Result
 			var offered, gaps, drops int
 			var recDropped uint64
 			for i := 0; i < b.N; i++ {
-				r, total, g, d, rd := runFleetConsole(b, c.instances, c.rate)
+				run := runFleetConsole
+				if c.raw {
+					run = runFleetRaw
+				}
+				r, total, g, d, rd := run(b, c.instances, c.rate)
 				res = append(res, r)
 				offered += total
 				gaps += g
@@ -138,6 +151,56 @@ func runFleetConsole(b *testing.B, instances, rate int) (fleetbench.Result, int,
 		b.Fatal("the console did not answer")
 	}
 	return w.tally.Result(sent), total, cs.gaps, cs.dropped, dropped
+}
+
+// runFleetRaw is the baseline of runFleetConsole: the same fleet and load
+// read by bare stream.Clients (one per instance, events counted in their
+// callback), without the console's sources, merge or rendering.
+func runFleetRaw(b *testing.B, instances, rate int) (fleetbench.Result, int, int, int, uint64) {
+	b.Helper()
+	f, err := fleetbench.Start(fleetbench.Options{Instances: instances, Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	tally := fleetbench.NewTally()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	gaps := 0
+	for _, u := range f.WSURLs() {
+		c := stream.NewClient(stream.ClientOptions{URL: u, Token: fleetbench.Token, FillGaps: true})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.Run(ctx, func(u stream.Update) {
+				switch u.Kind {
+				case stream.UpdateEvent:
+					tally.Observe(&u.Event, time.Now())
+				case stream.UpdateGap:
+					mu.Lock()
+					gaps++
+					mu.Unlock()
+				}
+			})
+		}()
+	}
+	defer func() { cancel(); wg.Wait() }()
+	if err := f.WarmUp(ctx, func() bool { return tally.Warm(instances) }); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	sent, dropped := f.Run(ctx, rate, fleetLoad)
+	b.StopTimer()
+	total := fleetbench.Total(sent)
+	deadline := time.Now().Add(5 * time.Second)
+	for tally.Seen() < total && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return tally.Result(sent), total, gaps, 0, dropped
 }
 
 // probeMsg runs on the program's goroutine (see measured.Update).
