@@ -319,9 +319,7 @@ func (b *batch) record(ctx context.Context, lg otellog.Logger, e *event.Event, e
 	for _, k := range sortedKeys(e.Attrs) {
 		kvs = append(kvs, attribute.KeyValue{Key: attribute.Key(k), Value: logValue(e.Attrs[k], 0)})
 	}
-	for _, kv := range extra {
-		kvs = append(kvs, kv)
-	}
+	kvs = append(kvs, extra...)
 	kvs = append(kvs,
 		attribute.String(string(keyEventID), e.ID.String()),
 		attribute.String(string(keyEventKind), string(e.Kind)),

@@ -119,6 +119,9 @@ func tokenCheck(header, token string) func(*http.Request) bool {
 // (see limiter).
 func credentialHeader(name string) bool {
 	n := strings.ToLower(name)
+	if strings.HasPrefix(n, "sec-") {
+		return false // set by the browser (Sec-WebSocket-Key is a nonce, not a key)
+	}
 	for _, w := range []string{"auth", "token", "key", "secret", "pass", "session", "cookie", "credential", "signature", "jwt"} {
 		if strings.Contains(n, w) {
 			return true

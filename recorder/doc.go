@@ -27,16 +27,27 @@
 //     next handler unchanged, nothing allocates, no store is opened) and
 //     the route answers 404, unless explicitly enabled (Config.Enabled or
 //     HandlerOptions.Enabled).
-//   - Enabled outside development without an Authorize callback: Handler
-//     returns an error.
+//   - Enabled outside development without a token (HandlerOptions.TokenEnv,
+//     read only when the route is enabled) or an Authorize callback:
+//     Handler returns an error that names what is missing. The store file
+//     is created only once the route is built (or the first event is
+//     written), so a start that fails leaves nothing on disk.
 //   - Development without Authorize: loopback clients only, the Host header
 //     must be a loopback name or address (DNS rebinding), and proxied
 //     requests (Forwarded, X-Forwarded-For, X-Real-Ip) are refused.
-//   - TokenAuth compares Authorization: Bearer or X-Devtools-Token in
-//     constant time; credentials in the query string are refused.
+//   - TokenAuth (and TokenEnv) compare Authorization: Bearer or
+//     X-Devtools-Token, HeaderTokenAuth (and TokenHeader) one header of
+//     the app's choice, in constant time; credentials in the query string
+//     are refused.
 //   - Cross-origin websocket upgrades and cross-origin writes are refused
-//     unless the origin is allow-listed; authorization runs before the
-//     upgrade; failed attempts are rate-limited per client address.
+//     unless the origin (scheme and host) is allow-listed; authorization
+//     runs before the upgrade; at most MaxConnections websockets (64).
+//   - No lockout: Authorize runs first and a valid credential is always
+//     served; refusals of requests that carried a credential (guesses) are
+//     limited per client address (the forwarded one behind
+//     TrustedProxies), 429 with Retry-After past the budget.
+//   - Routers that do not set Request.Pattern name the route with
+//     SetRoute.
 //
 // Correlation: the middleware reuses a valid incoming X-Request-Id (1 to 128
 // bytes of letters, digits and -_.:+=@/) or generates a ULID-shaped one

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/beignet/devtools/event"
 )
@@ -39,6 +40,16 @@ const (
 	// batches are merged up to it, so a collector that is slow to answer
 	// gets fewer, larger requests.
 	maxExportBatch = 1024
+
+	// After a failed export the exporter's goroutine waits before the
+	// next try, doubling from minExportBackoff up to maxExportBackoff, and
+	// lets its queue fill meanwhile (what does not fit is dropped at the
+	// hand-off, uncopied): a collector that is down costs neither the
+	// decoding and converting of every event only to fail sending it, nor
+	// the collector a storm of retries, and a short outage loses nothing
+	// that the queue can hold.
+	minExportBackoff = time.Second
+	maxExportBackoff = 30 * time.Second
 )
 
 // exportBatch is one pipeline batch's encoded events, copied into one
@@ -64,6 +75,7 @@ type exportQueue struct {
 	exported, dropped, failed atomic.Uint64
 	lastErr                   atomic.Pointer[string]
 	done                      chan struct{}
+	minBackoff                time.Duration
 }
 
 func newExportQueue(exp Exporter, maxEvents int, maxBytes int64) *exportQueue {
@@ -92,7 +104,8 @@ func (q *exportQueue) offer(encs [][]byte) {
 	for _, b := range encs {
 		size += int64(len(b))
 	}
-	if q.events.Add(n) > q.maxEvents || q.bytes.Add(size) > q.maxBytes {
+	events, bytes := q.events.Add(n), q.bytes.Add(size)
+	if events > q.maxEvents || bytes > q.maxBytes {
 		q.events.Add(-n)
 		q.bytes.Add(-size)
 		q.dropped.Add(uint64(n))
@@ -140,31 +153,24 @@ func (q *exportQueue) take(b *exportBatch) {
 
 // runExport feeds q's Exporter until q.ch is closed (Close, once the
 // pipeline has stopped). It merges whatever is queued into one call, up to
-// maxExportBatch events; once ctx has ended it drops what is left,
-// counted.
+// maxExportBatch events. After a failure it waits (backoff) before taking
+// more (waitExport); after a failure once Close has begun, or once ctx has
+// ended, it drops what is left, counted, without decoding it.
 func (r *Recorder) runExport(ctx context.Context, q *exportQueue) {
 	defer close(q.done)
 	var events []event.Event
-	failing := false
+	var backoff time.Duration
+	failing, giveUp := false, false
 	for b := range q.ch {
-		q.take(b)
-		clear(events)
-		events = events[:0]
-		bad := 0
-		decode := func(b *exportBatch) {
-			start := 0
-			for _, end := range b.ends {
-				var e event.Event
-				if err := event.Unmarshal(b.buf[start:end], &e); err != nil {
-					bad++ // the pipeline's own encoding: not expected
-				} else {
-					events = append(events, e)
-				}
-				start = end
-			}
+		if giveUp || ctx.Err() != nil {
+			q.take(b)
+			q.dropped.Add(uint64(len(b.ends)))
 			q.recycle(b)
+			continue
 		}
-		decode(b)
+		clear(events)
+		var bad int
+		events, bad = q.decode(events[:0], b)
 	more:
 		for len(events) < maxExportBatch {
 			select {
@@ -172,8 +178,9 @@ func (r *Recorder) runExport(ctx context.Context, q *exportQueue) {
 				if !ok {
 					break more
 				}
-				q.take(b)
-				decode(b)
+				var n int
+				events, n = q.decode(events, b)
+				bad += n
 			default:
 				break more
 			}
@@ -182,34 +189,72 @@ func (r *Recorder) runExport(ctx context.Context, q *exportQueue) {
 		if len(events) == 0 {
 			continue
 		}
-		if ctx.Err() != nil {
-			q.dropped.Add(uint64(len(events)))
-			continue
-		}
-		if err := q.exp.Export(ctx, events); err != nil {
-			q.failed.Add(uint64(len(events)))
-			// An exporter's error may quote what it was given or what a
-			// collector answered: redact it like a store error.
-			msg, _ := r.redactor.String(err.Error())
-			q.lastErr.Store(&msg)
-			if !failing {
-				failing = true
-				r.log.Warn("recorder: export failed; events are still stored and streamed, the exporter's share is dropped", "exporter", fmt.Sprintf("%T", q.exp), "error", msg, "events", len(events))
+		err := q.exp.Export(ctx, events)
+		if err == nil {
+			q.exported.Add(uint64(len(events)))
+			q.lastErr.Store(nil)
+			backoff = 0
+			if failing {
+				failing = false
+				r.log.Info("recorder: export recovered", "exporter", fmt.Sprintf("%T", q.exp))
 			}
 			continue
 		}
-		q.exported.Add(uint64(len(events)))
-		q.lastErr.Store(nil)
-		if failing {
-			failing = false
-			r.log.Info("recorder: export recovered", "exporter", fmt.Sprintf("%T", q.exp))
+		q.failed.Add(uint64(len(events)))
+		// An exporter's error may quote what it was given or what a
+		// collector answered: redact it like a store error.
+		msg, _ := r.redactor.String(err.Error())
+		q.lastErr.Store(&msg)
+		if !failing {
+			failing = true
+			r.log.Warn("recorder: export failed; events are still stored and streamed, the exporter's share waits in its bounded queue or is dropped", "exporter", fmt.Sprintf("%T", q.exp), "error", msg, "events", len(events))
 		}
+		backoff = min(max(2*backoff, q.minBackoff), maxExportBackoff)
+		giveUp = !r.waitExport(ctx, backoff)
 	}
+}
+
+// waitExport waits d before the next try. Close cuts the wait short for
+// one last try with what is queued; a failure once Close has begun, or ctx
+// ending, means no more tries (false).
+func (r *Recorder) waitExport(ctx context.Context, d time.Duration) bool {
+	if r.closed.Load() {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.quit:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// decode takes b off the queue's count, appends its events to events and
+// recycles it; it returns how many events did not decode (the pipeline's
+// own encoding: not expected).
+func (q *exportQueue) decode(events []event.Event, b *exportBatch) ([]event.Event, int) {
+	q.take(b)
+	bad, start := 0, 0
+	for _, end := range b.ends {
+		var e event.Event
+		if err := event.Unmarshal(b.buf[start:end], &e); err != nil {
+			bad++
+		} else {
+			events = append(events, e)
+		}
+		start = end
+	}
+	q.recycle(b)
+	return events, bad
 }
 
 // startExport starts one goroutine per exporter. Close stops them
 // (stopExport).
-func (r *Recorder) startExport(cfg *Config) {
+func (r *Recorder) startExport(cfg *Config, minBackoff time.Duration) {
 	if len(cfg.Exporters) == 0 {
 		return
 	}
@@ -227,6 +272,10 @@ func (r *Recorder) startExport(cfg *Config) {
 			continue
 		}
 		q := newExportQueue(exp, size, maxBytes)
+		q.minBackoff = minBackoff
+		if q.minBackoff <= 0 {
+			q.minBackoff = minExportBackoff
+		}
 		r.exports = append(r.exports, q)
 		go r.runExport(r.exportCtx, q)
 	}

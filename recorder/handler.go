@@ -23,8 +23,8 @@ type HandlerOptions struct {
 	// BasePath is where the route is mounted; default /api/devtools.
 	BasePath string
 	// Enabled: nil follows the recorder (off outside development by
-	// default).
-	// A disabled route answers 404 to everything.
+	// default). A disabled route answers 404 to everything and reads no
+	// token.
 	Enabled *bool
 	// TokenEnv names the environment variable that holds the route's
 	// token (MinTokenLen bytes or more: openssl rand -hex 32). Handler

@@ -332,6 +332,14 @@ func TestNoLockout(t *testing.T) {
 			t.Fatalf("query credential %d: %d", i, c)
 		}
 	}
+	// A websocket upgrade without a token carries Sec-WebSocket-Key: a
+	// nonce, not a credential.
+	for i := range 20 {
+		up := http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}, "Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="}, "Sec-Websocket-Version": {"13"}}
+		if c := do("198.51.100.1:1", up, "ws").Code; c != 401 {
+			t.Fatalf("upgrade without a token %d: %d", i, c)
+		}
+	}
 	// Guesses: ten, then 429 with Retry-After.
 	for i := range 10 {
 		if c := do("198.51.100.1:2", bearerOf(bad), "stats").Code; c != 401 {

@@ -247,6 +247,8 @@ type hooks struct {
 	// handoff is called when the prepare stage hands a batch to the
 	// commit stage (tests that stall the pipeline on purpose).
 	handoff func()
+	// exportBackoff replaces the first wait after a failed export.
+	exportBackoff time.Duration
 }
 
 func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
@@ -333,7 +335,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 		close(r.done)
 		return r, nil
 	}
-	r.startExport(&cfg)
+	r.startExport(&cfg, hk.exportBackoff)
 	go r.run()
 	return r, nil
 }

@@ -490,7 +490,7 @@ func (c *Client) dial(ctx context.Context, hc *http.Client, wsURL string, seen *
 	})
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			return nil, classifyRefusal(resp)
+			return nil, ResponseError(resp, nil)
 		}
 		return nil, fmt.Errorf("stream: dial: %w", err)
 	}
@@ -502,13 +502,9 @@ func (c *Client) dial(ctx context.Context, hc *http.Client, wsURL string, seen *
 	return ws, nil
 }
 
-// classifyRefusal turns a non-upgrade handshake answer into an error.
-// coder/websocket answers a refused origin with 403 and a body naming the
-// Origin; the devtools policy answers 401/403 with a fixed body.
-func classifyRefusal(resp *http.Response) error {
-	return ResponseError(resp, nil)
-}
-
+// isOriginRefusal tells an origin refusal from another 403 by its body:
+// coder/websocket names the request Origin, the devtools route says
+// "origin not allowed" or "cross-origin request refused".
 func isOriginRefusal(body string) bool {
 	body = strings.ToLower(body)
 	return strings.Contains(body, "request origin") || strings.Contains(body, "origin not allowed") ||
@@ -590,7 +586,7 @@ func (c *Client) handle(data []byte, fn func(Update), attempt *int) error {
 }
 
 // handleEventFrame delivers the events of an `event` or `events` frame laid
-// out as the server writes them (EventFrame, EventsFrame) and reports
+// out as the server writes them (EventFrame, eventsFrame) and reports
 // whether it did. It delivers nothing unless the whole frame decodes.
 func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
 	if bytes.HasPrefix(data, []byte(eventFramePrefix)) && bytes.HasSuffix(data, []byte(eventFrameSuffix)) {

@@ -46,7 +46,11 @@
 //   - A gap tells the client what it missed; fetch it from history, or set
 //     ClientOptions.FillGaps to reconnect and replay it.
 //   - The Server does no authorization: wrap it in a handler that does,
-//     before the upgrade.
+//     before the upgrade. It checks the Origin's host (coder/websocket);
+//     the recorder's route checks the scheme too.
+//   - At most ServerOptions.MaxConnections (64) connections are served at
+//     once; one more gets HTTP 503 before the upgrade, with a message and
+//     Retry-After (Server.Refused counts them).
 //   - A subscribe replaces the connection's previous one, and subscribes
 //     that arrive while one is being processed, or sooner than
 //     ServerOptions.SubscribeInterval after it, are coalesced (the latest

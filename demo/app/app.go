@@ -48,6 +48,9 @@ type Options struct {
 	SlowDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Exporters receive the recorder's redacted events (recorder.Config.
+	// Exporters); the caller shuts them down after Close.
+	Exporters []recorder.Exporter
 	// StoreRequired makes New fail with the store's error when the file
 	// cannot be used (not a store, corrupt, locked), leaving it untouched:
 	// `demo --db FILE` asks for that file. False (the default) behaves as
@@ -166,6 +169,7 @@ func New(opts Options) (*App, error) {
 		StoreOptions: opts.StoreOptions,
 		Logger:       baseLogger,
 		Now:          opts.Now,
+		Exporters:    opts.Exporters,
 	})
 	if err != nil {
 		a.closeStore()

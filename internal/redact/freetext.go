@@ -296,7 +296,7 @@ func proseAt(st *scanState, i int) int {
 	}
 	v := we + 1
 	verb := false
-	for _, vb := range []string{"is ", "was ", "are ", "were ", "= "} {
+	for _, vb := range []string{"is ", "was ", "are ", "were "} {
 		if strings.HasPrefix(s[v:], vb) {
 			v += len(vb)
 			verb = true
@@ -313,7 +313,7 @@ func proseAt(st *scanState, i int) int {
 	quoted := vs > v
 	if !quoted {
 		ve = vs
-		for ve < len(s) && !stopTab[s[ve]] {
+		for ve < len(s) && !stopTab[s[ve]] && s[ve] != '\\' {
 			ve++
 		}
 		for ve > vs && strings.IndexByte(".,;:!?)", s[ve-1]) >= 0 {

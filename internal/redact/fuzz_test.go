@@ -33,6 +33,10 @@ var planted = []struct {
 	{"password=Hunter2Secret", []string{"Hunter2Secret"}},
 	{`"api_key":"QwErTy123456"`, []string{"QwErTy123456"}},
 	{"https://x.test/cb?code=AuthCode998877", []string{"AuthCode998877"}},
+	{"SG." + "aB3dE5fG7hJ9kL1mN3pQ5r" + "." + "sT7uV9wX1yZ3aB5cD7eF9gH1jK3lM5nP7qR9sT1uV3w", []string{"aB3dE5fG7hJ9kL1mN3pQ5r"}},
+	{"shp" + "at_" + "0a1b2c3d4e5f60718293a4b5c6d7e8f9", []string{"0a1b2c3d4e5f60718293a4b5c6d7e8f9"}},
+	{"mysql -u root -p" + "Zq8wX7vY6u", []string{"Zq8wX7vY6u"}},
+	{"DD_APP_KEY=" + "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b", []string{"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"}},
 }
 
 func FuzzString(f *testing.F) {

@@ -586,29 +586,29 @@ func airtableOK(tok string) bool {
 
 // The rules below are tried at a byte of the scan loop, not at a word start.
 
-// telegramAt: <bot id>:<35 chars starting with A> where the ':' is at i,
+// telegramAt: <8-10 digit bot id>:AA<33 chars> where the ':' is at i,
 // alone ("123456789:AA...") or in a Bot API path ("/bot123456789:AA...").
 func telegramAt(st *scanState, i int) int {
 	s := st.s
-	if i+1 >= len(s) || s[i+1] != 'A' {
+	if (i+2 >= len(s) && !st.trunc) || i+1 >= len(s) || s[i+1] != 'A' || (i+2 < len(s) && s[i+2] != 'A') {
 		return -1
 	}
 	d := i
-	for d > 0 && i-d < 16 && isDigit(s[d-1]) {
+	for d > 0 && i-d < 11 && isDigit(s[d-1]) {
 		d--
 	}
-	if i-d < 5 {
+	if i-d < 8 || i-d > 10 {
 		return -1
 	}
 	start := d
 	if d >= 3 && s[d-3:d] == "bot" {
 		start = d - 3
 	}
-	if start > 0 && wordTab[s[start-1]] {
+	if wordBefore(s, start) {
 		return -1
 	}
 	e := st.run(i+1, &b64uTab)
-	if n := e - i - 1; n < 30 && !(st.trunc && e == len(s)) {
+	if n := e - i - 1; (n < 34 || n > 36) && !(st.trunc && e == len(s)) {
 		return -1
 	}
 	st.add(d, e, "telegram-bot-token")
@@ -628,7 +628,7 @@ func azureADAt(st *scanState, i int) int {
 			return -1
 		}
 	}
-	if start > 0 && azureTab[s[start-1]] {
+	if start > 0 && azureTab[s[start-1]] && !escapedAt(s, start-1) {
 		return -1
 	}
 	e := i + 1
@@ -652,7 +652,7 @@ func hexDashAt(st *scanState, i int) int {
 		return -1
 	}
 	start := i - 32
-	if start > 0 && wordTab[s[start-1]] {
+	if wordBefore(s, start) {
 		return -1
 	}
 	for k := start; k < i; k++ {

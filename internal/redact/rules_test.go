@@ -160,7 +160,7 @@ var ruleCases = []ruleCase{
 	{"perplexity-api-key", pre("pplx-", csAN, 48), []func(*rand.Rand) string{short("pplx-", csAN)}},
 	{"api-key", oneOf(cat(lit("sk-proj-"), rs(csAN, 40), lit("7")), cat(lit("sk-ant-api03-"), rs(csB64US, 93), lit("AA")), cat(lit("sk-"), rs(csAN, 20), lit("T3BlbkFJ"), rs(csAN, 20))), []func(*rand.Rand) string{lit("sk-learn"), lit("sk-abcdefghijklmnopqrstuvwxyz")}},
 	{"prose", oneOf(cat(lit("the password is "), rs(csAN, 12), lit("9")), cat(lit("creds are admin / "), rs(csAN, 12)), cat(lit("my passcode is "), rs(csDig, 8)), cat(lit("Password was '"), rs(csAN, 10), lit("'"))), []func(*rand.Rand) string{lit("the password is required"), lit("password is incorrect.")}},
-	{"telegram-bot-token", oneOf(cat(rs(csDig, 10), lit(":AA"), rs(csB64US, 33)), cat(lit("https://api.telegram.org/bot"), rs(csDig, 9), lit(":AA"), rs(csB64US, 33), lit("/sendMessage"))), []func(*rand.Rand) string{lit("12:30:AM"), cat(rs(csDig, 10), lit(":AAA"))}},
+	{"telegram-bot-token", oneOf(cat(rs(csDig, 10), lit(":AA"), rs(csB64US, 33)), cat(lit("https://api.telegram.org/bot"), rs(csDig, 9), lit(":AA"), rs(csB64US, 33), lit("/sendMessage"))), []func(*rand.Rand) string{lit("12:30:AM"), cat(rs(csDig, 10), lit(":AAA")), lit("handler.py:12345678:AssertionErrorRaisedInHandlerFunctionBody")}},
 	{"azure-ad-client-secret", cat(rs(csAN, 3), rs(csDig, 1), lit("Q~"), rs(csAN+"_.-", 34)), []func(*rand.Rand) string{lit("Q~ is a tilde"), lit("abc1Q~short")}},
 	{"mailchimp-api-key", cat(rs(csHexL, 32), lit("-us"), rs(csDig, 2)), []func(*rand.Rand) string{cat(rs(csHexL, 32), lit("-usage")), cat(rs(csHexL, 31), lit("-us12"))}},
 	{"private-key", cat(lit("-----BEGIN OPENSSH PRIVATE KEY-----\n"), rs(csB64S, 70), lit("\n-----END OPENSSH PRIVATE KEY-----")), []func(*rand.Rand) string{lit("-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----")}},
@@ -358,6 +358,13 @@ var corpusContexts = []corpusContext{
 		e.HTTP.RequestBody.Truncated = true
 		return e
 	}, true},
+	{"json-cut-escaped", false, func(_, v string) event.Event {
+		// A JSON body cut at the capture limit (so not valid JSON): the
+		// secret follows an escaped newline inside a string.
+		e := httpEvent(`{"log":"line one\n`+strings.ReplaceAll(jsonString(v), `"`, ``)+`\tend","next":{"a":[1,`, "application/json")
+		e.HTTP.RequestBody.Truncated = true
+		return e
+	}, false},
 	{"provider-error", false, func(_, v string) event.Event {
 		return event.Event{Kind: event.KindProvider, Provider: &event.Provider{Error: "upstream said: invalid credential " + v + " (401)"}}
 	}, false},
@@ -505,6 +512,31 @@ func TestSecurityListsEveryRule(t *testing.T) {
 	for _, id := range ruleIDs() {
 		if !strings.Contains(string(doc), "`"+id+"`") {
 			t.Errorf("SECURITY.md does not list rule %q", id)
+		}
+	}
+}
+
+// TestTruncatedRows: a body cut at the capture limit inside a token still
+// loses the part that is there, for every prefix row.
+func TestTruncatedRows(t *testing.T) {
+	seed := ruleSeed(t)
+	rng := rand.New(rand.NewPCG(seed, 7))
+	r := New(Options{})
+	for _, row := range valueRules {
+		if row.prefix == "" {
+			continue
+		}
+		var alphabet []byte
+		for c := 0; c < 256; c++ {
+			if row.body[c] && alnumTab[c] {
+				alphabet = append(alphabet, byte(c))
+			}
+		}
+		part := rnd(rng, string(alphabet), max(4, row.min/2))
+		in := "upstream said " + row.prefix + part
+		out, _ := r.BodyString("text/plain", in, true)
+		if strings.Contains(out, part) {
+			t.Errorf("seed %d: %s: the cut token's %s survived: %q", seed, row.id, fp(part), strings.ReplaceAll(out, part, fp(part)))
 		}
 	}
 }

@@ -45,6 +45,22 @@ func init() {
 	}
 }
 
+// escTab: the letters of JSON and C escapes ("\\n", "\\t" ...).
+var escTab = charset("ntrbf")
+
+// escapedAt reports whether s[i] is the letter of an escape sequence
+// ("\\n" in JSON that could not be decoded, a log line with escapes): a
+// token after it starts a word ("line one\\nghp_...").
+func escapedAt(s string, i int) bool {
+	return i >= 1 && s[i-1] == '\\' && escTab[s[i]] && (i < 2 || s[i-2] != '\\')
+}
+
+// wordBefore reports whether a word byte precedes s[k] (an escape letter
+// does not count).
+func wordBefore(s string, k int) bool {
+	return k > 0 && wordTab[s[k-1]] && !escapedAt(s, k-1)
+}
+
 // scanState carries one scan's progress.
 type scanState struct {
 	s     string
@@ -116,6 +132,14 @@ func (r *Redactor) scan(s string, trunc bool) []span {
 		case '=':
 			if i >= st.kvCovered {
 				r.kvAt(&st, i)
+			}
+		case '\\':
+			if i+1 < n && escTab[s[i+1]] && (i == 0 || s[i-1] != '\\') {
+				// An escape (backslash-n, backslash-t) in text that could
+				// not be decoded: what follows it starts a word.
+				i++
+				prevWord = false
+				continue
 			}
 		case '~':
 			if i >= st.tokSkip {
@@ -252,6 +276,9 @@ func credAt(st *scanState, i, j int, name string) int {
 		return -1
 	}
 	e := st.run(k, &credTab)
+	for e > k && s[e-1] == '.' {
+		e-- // "Basic Authentication." ends a sentence
+	}
 	if eq := strings.IndexByte(s[k:e], '='); eq >= 0 && strings.TrimRight(s[k+eq:e], "=") != "" {
 		return -1 // "token_type=Bearer elapsed=3ms": a pair, not a token68
 	}
@@ -472,14 +499,19 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 	if s[i] == '=' && v < n && s[v] == '=' {
 		return // "==" is an operator, not an assignment
 	}
-	if s[i] == '=' && v < n && s[v] == '>' {
+	arrow := s[i] == '=' && v < n && s[v] == '>'
+	if arrow {
 		v++ // "=>"
 	}
+	walrus := s[i] == '=' && i > 0 && s[i-1] == ':'
 	for v < n && (s[v] == ' ' || s[v] == '\t') {
 		v++
 	}
 	if v >= n {
 		return
+	}
+	if (arrow || walrus) && s[v] != '"' && s[v] != '\'' && s[v] != '`' {
+		return // code ("$pw", "auth := user + pass"), not a literal
 	}
 	var vs, ve int
 	switch {
@@ -503,7 +535,7 @@ func (r *Redactor) kvAt(st *scanState, i int) {
 				break
 			}
 		}
-	case s[v] == '{' && s[i] == '=' && cls == keySecret:
+	case s[v] == '{' && s[i] == '=' && v == i+1 && cls == keySecret:
 		// ODBC: "Pwd={p@ss;word}", braces quote the value.
 		c := strings.IndexByte(s[v:min(n, v+maxODBC)], '}')
 		if c < 0 {

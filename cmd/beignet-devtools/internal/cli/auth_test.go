@@ -160,3 +160,33 @@ func TestRateLimited(t *testing.T) {
 		}
 	}
 }
+
+// TestPromptOnlyWhenNeeded: on a terminal without a configured token, the
+// CLI prompts for one only when the route answers 401 without credentials.
+func TestPromptOnlyWhenNeeded(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		authorize func(*http.Request) bool
+		env       string
+		prompted  bool
+	}{
+		{"token route", xDevtoolsToken, "staging", true},
+		{"development route", nil, "development", false},
+	} {
+		base := ownApp(t, c.env, c.authorize, 2)
+		var out, errb strings.Builder
+		asked := 0
+		code := Main(context.Background(), []string{"tail", "--url", base, "--since", "all", "--no-follow"}, Env{
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+			Getenv:        func(k string) string { return map[string]string{AuthHeaderEnv: "X-Devtools-Token"}[k] },
+			StdinTerminal: true,
+			ReadPassword:  func() ([]byte, error) { asked++; return []byte(ownToken + "\n"), nil },
+		})
+		if code != ExitOK || lines(out.String()) != 2 {
+			t.Errorf("%s: exit %d, %q %s", c.name, code, out.String(), errb.String())
+		}
+		if got := asked == 1 && strings.Contains(errb.String(), "Devtools token for "); got != c.prompted {
+			t.Errorf("%s: prompted %v (%d reads, stderr %q), want %v", c.name, got, asked, errb.String(), c.prompted)
+		}
+	}
+}

@@ -241,11 +241,6 @@ func (t *target) check(cmd *cobra.Command) error {
 	return nil
 }
 
-// endpoint parses the first --url (the only one of a one-instance command).
-func (t *target) endpoint() (endpoint.Endpoint, error) {
-	return parseURL(t.urls[0])
-}
-
 func parseURL(raw string) (endpoint.Endpoint, error) {
 	ep, err := endpoint.Parse(raw)
 	if err != nil {

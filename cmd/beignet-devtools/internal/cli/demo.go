@@ -54,7 +54,11 @@ With --instances N it starts N instances of the app, as a staging fleet
 behind a load balancer would run them: each on its own port with its own
 store, all behind the one token, the traffic split over them, and opens the
 console on all of them at once. --headless then prints one url= line per
-instance, one token= line, and an app= and db= line per instance.`,
+instance, one token= line, and an app= and db= line per instance.
+
+With OTEL_EXPORTER_OTLP_ENDPOINT (or the _TRACES_/_LOGS_ variants) set, the
+app also sends its redacted events to that OpenTelemetry Collector over
+OTLP/HTTP: requests and provider calls as spans, the rest as log records.`,
 		Example: `  beignet-devtools demo
   beignet-devtools demo --rate 50
   beignet-devtools demo --instances 3
@@ -102,7 +106,12 @@ func runDemo(ctx context.Context, env *Env, cfg demoConfig) error {
 	if cfg.headless && cfg.verbose {
 		logger = slog.New(slog.NewTextHandler(env.Stderr, nil))
 	}
-	srvs, err := startInstances(cfg, app.Options{Logger: logger})
+	exporters, stopExport, err := demoExporters(ctx, env.Stderr)
+	if err != nil {
+		return err
+	}
+	defer stopExport() // after the apps' Close (shutdown) handed them everything
+	srvs, err := startInstances(cfg, app.Options{Logger: logger, Exporters: exporters})
 	if errors.Is(err, store.ErrLocked) {
 		return failErr("demo: %w: %s is held by another process (a running app or demo); stop it, or pass another --db", store.ErrLocked, cfg.db)
 	}
