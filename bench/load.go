@@ -373,7 +373,7 @@ func appStats(ctx context.Context, client *http.Client, a *appProc) (recorder.St
 // cap from the first request, as a store that has been recording for a
 // while is: every batch then also deletes the oldest events (retention).
 func prefill(path string) error {
-	st, err := store.Open(path, &store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1, CompactFreeRatio: -1})
+	st, err := store.Open(path, store.Options{NoSync: true, MaxAge: -1, MaxEvents: -1, CompactFreeRatio: -1})
 	if err != nil {
 		return err
 	}
