@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -113,5 +114,25 @@ func TestRequestServesTheNoteHandler(t *testing.T) {
 	}
 	if n := bytes.Count(logged.Bytes(), []byte("\n")); n != 6 {
 		t.Fatalf("%d log lines, want 6", n)
+	}
+}
+
+func TestFanoutWriteEndsWithContext(t *testing.T) {
+	f := NewFanout("")
+	defer f.Close()
+	bg := context.Background()
+	ws, _, err := websocket.Dial(bg, f.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow() // never read: the writer blocks once the socket buffers fill
+	if err := f.Accept(bg, 1); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(bg, 50*time.Millisecond)
+	defer cancel()
+	err = f.Write(ctx, 1<<30, [][]byte{bytes.Repeat([]byte("x"), 64<<10)})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Write past its deadline: %v, want context.DeadlineExceeded", err)
 	}
 }

@@ -69,7 +69,13 @@ func (f *Fanout) Accept(ctx context.Context, n int) error {
 
 // Write writes n text messages to every accepted client, frames[i %
 // len(frames)] for the i-th, one goroutine per client, and returns when
-// all are written, or with the first error (ctx ending is one).
+// all are written, or with the first error. If ctx ends first, Write
+// closes the connections and returns ctx's error.
+//
+// Each message is written with a context that cannot end, as
+// stream.Server writes its frames: a cancelable one costs coder/websocket
+// a timer registration (four allocations) per message, which would lower
+// the ceiling.
 func (f *Fanout) Write(ctx context.Context, n int, frames [][]byte) error {
 	if len(frames) == 0 {
 		return errors.New("benchbase: no frames to write")
@@ -77,12 +83,19 @@ func (f *Fanout) Write(ctx context.Context, n int, frames [][]byte) error {
 	f.mu.Lock()
 	conns := append([]*websocket.Conn(nil), f.conns...)
 	f.mu.Unlock()
+	stop := context.AfterFunc(ctx, func() {
+		for _, ws := range conns {
+			_ = ws.CloseNow()
+		}
+	})
+	defer stop()
+	wctx := context.WithoutCancel(ctx)
 	errs := make(chan error, len(conns))
 	for _, ws := range conns {
 		go func() {
 			for i := range n {
-				if err := ws.Write(ctx, websocket.MessageText, frames[i%len(frames)]); err != nil {
-					errs <- fmt.Errorf("benchbase: websocket write: %w", err)
+				if err := ws.Write(wctx, websocket.MessageText, frames[i%len(frames)]); err != nil {
+					errs <- err
 					return
 				}
 			}
@@ -95,7 +108,13 @@ func (f *Fanout) Write(ctx context.Context, n int, frames [][]byte) error {
 			first = err
 		}
 	}
-	return first
+	if err := ctx.Err(); err != nil && first != nil {
+		return fmt.Errorf("benchbase: websocket write: %w", err)
+	}
+	if first != nil {
+		return fmt.Errorf("benchbase: websocket write: %w", first)
+	}
+	return nil
 }
 
 // Close closes the accepted connections and the server.
