@@ -100,7 +100,7 @@ func JSONBody(size int) []byte {
 // Writer is the cheapest ResponseWriter: it keeps headers and the status
 // and drops the body, so a benchmark measures the handler and its
 // middleware, not I/O. Request.Serve clears it between requests instead of
-// allocating a new one.
+// allocating a new one. The zero value is ready to use.
 type Writer struct {
 	h      http.Header
 	Status int   // the status written, 0 before WriteHeader or Write
@@ -108,7 +108,12 @@ type Writer struct {
 }
 
 // Header returns the response headers.
-func (w *Writer) Header() http.Header { return w.h }
+func (w *Writer) Header() http.Header {
+	if w.h == nil {
+		w.h = make(http.Header, 4)
+	}
+	return w.h
+}
 
 // Write counts b and drops it.
 func (w *Writer) Write(b []byte) (int, error) {
@@ -153,7 +158,7 @@ func NewRequest(body []byte) *Request {
 	r.Header.Set("Accept", "application/json")
 	r.Header.Set("User-Agent", "bench/1.0")
 	r.Header.Set("Cookie", "session=s3ss10n-abcdef0123456789")
-	q := &Request{req: r, body: body, w: Writer{h: make(http.Header, 4)}}
+	q := &Request{req: r, body: body}
 	if body != nil {
 		r.Header.Set("Content-Type", "application/json")
 		r.ContentLength = int64(len(body))
