@@ -3,13 +3,15 @@
 // baselines, with the machine's core count. With -load it also runs the load
 // test: the demo app in its own process (bench/loadapp), driven from here,
 // with consoles in processes of their own (see load.go). BENCHMARKS.md holds
-// its latest output.
+// its latest output above a marker line; the sections below the marker are
+// the packages' `go test -bench` figures, which -update keeps.
 //
-//	go run ./bench -runs 5 -load 60s > BENCHMARKS.md
+//	go run ./bench -runs 5 -load 60s -update BENCHMARKS.md
 //	go run ./bench -runs 1 -only load -load 20s -app-cpuprofile app.prof
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -31,6 +33,7 @@ func main() {
 	appMemProfile := flag.String("app-memprofile", "", "write an allocation profile of the load test's app process (recorder on, last round) to this file")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	memProfile := flag.String("memprofile", "", "write an allocation profile of the whole run to this file")
+	update := flag.String("update", "", "write the report into this Markdown file (BENCHMARKS.md) above its marker line, keeping the go test -bench sections below it, instead of printing it")
 	flag.Parse()
 
 	if *memProfile != "" {
@@ -57,12 +60,53 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, os.Stderr, config{runs: *runs, only: *only, purgeN: *purgeN, load: *load, appProfile: *appProfile, appMemProfile: *appMemProfile}); err != nil {
+	var out io.Writer = os.Stdout
+	var report bytes.Buffer
+	if *update != "" {
+		out = &report
+	}
+	err := run(ctx, out, os.Stderr, config{runs: *runs, only: *only, purgeN: *purgeN, load: *load, appProfile: *appProfile, appMemProfile: *appMemProfile})
+	if err == nil && *update != "" {
+		err = updateReport(*update, report.Bytes())
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
+}
+
+// keptMarker separates the harness's report from the sections that the
+// packages' `go test -bench` runs write by hand; -update replaces only what
+// is above it.
+const keptMarker = "<!-- Below: figures from the packages' go test -bench runs, kept by `go run ./bench -update`. -->"
+
+// updateReport writes report into the file at path above its marker line,
+// keeping the marker and everything after it. A file without the marker
+// is an error rather than overwritten: its hand-written sections would be
+// lost.
+func updateReport(path string, report []byte) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("update: %w", err)
+	}
+	merged, err := spliceReport(old, report)
+	if err != nil {
+		return fmt.Errorf("update %s: %w", path, err)
+	}
+	return os.WriteFile(path, merged, 0o644)
+}
+
+// spliceReport returns report followed by old's marker line and what
+// follows it.
+func spliceReport(old, report []byte) ([]byte, error) {
+	i := bytes.Index(old, []byte(keptMarker))
+	if i < 0 {
+		return nil, fmt.Errorf("no marker line %q: add it above the sections to keep", keptMarker)
+	}
+	out := append(bytes.TrimRight(report, "\n"), "\n\n"...)
+	return append(out, old[i:]...), nil
 }
 
 func writeHeapProfile(path string) error {

@@ -136,3 +136,21 @@ func TestProcCPUAndRSS(t *testing.T) {
 		t.Error("procRSS = 0 for this process")
 	}
 }
+
+// TestSpliceReport: -update replaces the harness's part and keeps the
+// go test -bench sections below the marker, byte for byte; a file without
+// the marker is refused, not overwritten.
+func TestSpliceReport(t *testing.T) {
+	kept := keptMarker + "\n\n## Redaction rule table (`go test -bench`)\n\n| row | 1 |\n"
+	old := "# Benchmarks\n\nold figures\n\n" + kept
+	got, err := spliceReport([]byte(old), []byte("# Benchmarks\n\nnew figures\n\n\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "# Benchmarks\n\nnew figures\n\n" + kept; string(got) != want {
+		t.Fatalf("spliced:\n%s\nwant:\n%s", got, want)
+	}
+	if _, err := spliceReport([]byte("# Benchmarks\n\nno marker\n"), []byte("new")); err == nil {
+		t.Fatal("a file without the marker was accepted")
+	}
+}

@@ -558,7 +558,7 @@ func (m *model) onBatch(msg batchMsg) tea.Cmd {
 		m.bar.conn = m.bar.aggregate()
 		switch b.Conn.State {
 		case stream.StateAuthRefused:
-			m.bar.setNotice(who+"auth refused: the server rejected the token; check BEIGNET_DEVTOOLS_TOKEN (not retrying)", true)
+			m.bar.setNotice(who+"auth refused: the token was rejected; check it and the header it goes in (--auth-header) (not retrying)", true)
 		case stream.StateOriginRefused:
 			m.bar.setNotice(who+"origin refused: the server did not accept this client's Origin (not retrying)", true)
 		case stream.StateNotFound:
