@@ -368,8 +368,9 @@ func fanoutHub(n int) func(b *testing.B) {
 	}
 }
 
-// fanoutBare measures a bare coder/websocket writer per client writing the
-// same frames: the ceiling for any fan-out over websockets.
+// fanoutBare measures the bare websocket fan-out baseline
+// (benchbase.Fanout): a bare coder/websocket writer per client writing the
+// same frames, the ceiling for any fan-out over websockets.
 func fanoutBare(n int) func(b *testing.B) {
 	return func(b *testing.B) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -377,43 +378,29 @@ func fanoutBare(n int) func(b *testing.B) {
 		gen := event.NewGenerator(nil)
 		e := padTo(requestEvent(gen, time.Now()), 600)
 		enc, _ := event.Marshal(&e)
-		frame := stream.EventFrame(enc)
-		start := make(chan struct{})
-		var srvWG sync.WaitGroup
-		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			srvWG.Add(1)
-			defer srvWG.Done()
-			c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{stream.Subprotocol}})
-			if err != nil {
-				return
-			}
-			defer c.CloseNow()
-			<-start
-			for i := 0; i < b.N; i++ {
-				if err := c.Write(ctx, websocket.MessageText, frame); err != nil {
-					return
-				}
-			}
-			<-ctx.Done()
-		})
-		ts := httptest.NewServer(h)
+		frames := [][]byte{stream.EventFrame(enc)}
+		bare := benchbase.NewFanout(stream.Subprotocol)
 		var wg sync.WaitGroup
 		defer func() {
 			cancel()
-			ts.Close()
+			_ = bare.Close()
 			wg.Wait()
-			srvWG.Wait()
 		}()
 		var cs []*wsCounter
 		for i := 0; i < n; i++ {
-			c, err := dialCounter(ctx, ts.URL, false, &wg)
+			c, err := dialCounter(ctx, bare.URL(), false, &wg)
 			if err != nil {
 				b.Fatal(err)
 			}
 			cs = append(cs, c)
 		}
+		if err := bare.Accept(ctx, n); err != nil {
+			b.Fatal(err)
+		}
 		b.ResetTimer()
-		close(start)
+		if err := bare.Write(ctx, b.N, frames); err != nil {
+			b.Fatal(err)
+		}
 		if err := waitFor(ctx, func() bool { return minCount(cs) >= int64(b.N) }); err != nil {
 			b.Fatal(err)
 		}

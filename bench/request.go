@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,115 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beignet/devtools/internal/benchbase"
 	"github.com/beignet/devtools/recorder"
 	"github.com/beignet/devtools/store"
 )
-
-// noteHandler stands in for a demo app handler: it reads a path value and
-// writes a small JSON document, as GET /notes/{id} does.
-func noteHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/notes/{id}", func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil {
-			_, _ = io.Copy(io.Discard, r.Body)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = io.WriteString(w, `{"id":"`+r.PathValue("id")+`","title":"Groceries","body":"eggs, flour, chicory coffee","tenant":"acme"}`)
-	})
-	return mux
-}
-
-// discardWriter is the cheapest ResponseWriter: it keeps headers and drops
-// the body, so the benchmark measures middleware, not I/O.
-type discardWriter struct {
-	h      http.Header
-	status int
-}
-
-func (w *discardWriter) Header() http.Header         { return w.h }
-func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *discardWriter) WriteHeader(code int)        { w.status = code }
-
-// statusWriter is what a minimal access-log middleware wraps around the writer.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += int64(n)
-	return n, err
-}
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// statusMiddleware captures status and bytes and does nothing with them: the
-// floor of any request middleware.
-func statusMiddleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-	})
-}
-
-// slogMiddleware is what most Go users write instead of devtools: one JSON
-// log line per request through log/slog.
-func slogMiddleware(logger *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status),
-			slog.Int64("bytes", sw.bytes),
-			slog.Duration("duration", time.Since(start)),
-			slog.String("remote", r.RemoteAddr),
-		)
-	})
-}
-
-func newRequest(body []byte) *http.Request {
-	method := http.MethodGet
-	if body != nil {
-		method = http.MethodPost
-	}
-	// A request as the server hands it to a handler (RequestURI set, URL
-	// not absolute), not a client's.
-	r := httptest.NewRequest(method, "/notes/42?view=full", nil)
-	r.Host = "127.0.0.1:8080"
-	r.RemoteAddr = "127.0.0.1:53124"
-	r.Header.Set("Accept", "application/json")
-	r.Header.Set("User-Agent", "bench/1.0")
-	r.Header.Set("Cookie", "session=s3ss10n-abcdef0123456789")
-	if body != nil {
-		r.Header.Set("Content-Type", "application/json")
-		r.ContentLength = int64(len(body))
-	}
-	return r
-}
-
-func jsonBody(size int) []byte {
-	type item struct {
-		ID    int    `json:"id"`
-		Title string `json:"title"`
-		Done  bool   `json:"done"`
-	}
-	var items []item
-	var b []byte
-	for i := 0; len(b) < size-40; i++ {
-		items = append(items, item{ID: i, Title: fmt.Sprintf("task number %d for the week", i), Done: i%3 == 0})
-		b, _ = json.Marshal(map[string]any{"items": items})
-	}
-	return b
-}
 
 // burst is how many requests serveLoop serves between two pauses.
 const burst = 256
@@ -145,7 +37,7 @@ func serveLoop(h http.Handler, body []byte, settle func()) func(b *testing.B) {
 	return func(b *testing.B) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		r := newRequest(body)
+		q := benchbase.NewRequest(body)
 		var cpu time.Duration
 		c0, cpuOK := threadCPU()
 		b.ReportAllocs()
@@ -165,11 +57,7 @@ func serveLoop(h http.Handler, body []byte, settle func()) func(b *testing.B) {
 				b.StartTimer()
 				c0, _ = threadCPU()
 			}
-			if body != nil {
-				r.Body = io.NopCloser(bytes.NewReader(body))
-			}
-			w := &discardWriter{h: make(http.Header, 4)}
-			h.ServeHTTP(w, r)
+			q.Serve(h)
 		}
 		c1, _ := threadCPU()
 		b.StopTimer()
@@ -249,9 +137,9 @@ func benchRequestCost(ctx context.Context, r *report) error {
 	}
 	defer recOff.Close(context.Background())
 
-	h := noteHandler()
+	h := benchbase.NoteHandler()
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	body := jsonBody(2048)
+	body := benchbase.JSONBody(2048)
 
 	// settle, after each recorder run (off the clock), lets the pipeline
 	// finish what it still has, so that its work does not land on the next
@@ -268,12 +156,12 @@ func benchRequestCost(ctx context.Context, r *report) error {
 	taken, idle := queueTaken(recOn), pipelineIdle(ctx, recOn)
 	ms := r.interleave(
 		benchCase{name: "request/bare", fn: serveLoop(h, nil, nil)},
-		benchCase{name: "request/status-middleware", fn: serveLoop(statusMiddleware(h), nil, nil)},
-		benchCase{name: "request/slog-json-middleware", fn: serveLoop(slogMiddleware(logger, h), nil, nil)},
+		benchCase{name: "request/status-middleware", fn: serveLoop(benchbase.StatusMiddleware(h), nil, nil)},
+		benchCase{name: "request/slog-json-middleware", fn: serveLoop(benchbase.SlogMiddleware(logger, h), nil, nil)},
 		benchCase{name: "request/recorder", fn: serveLoop(recOn.Middleware(h), nil, taken), after: settle(recOn)},
 		benchCase{name: "request/recorder-off", fn: serveLoop(recOff.Middleware(h), nil, nil)},
 		benchCase{name: "request/bare-2KiB-body", fn: serveLoop(h, body, nil)},
-		benchCase{name: "request/slog-2KiB-body", fn: serveLoop(slogMiddleware(logger, h), body, nil)},
+		benchCase{name: "request/slog-2KiB-body", fn: serveLoop(benchbase.SlogMiddleware(logger, h), body, nil)},
 		benchCase{name: "request/recorder-2KiB-body", fn: serveLoop(recBodyOn.Middleware(h), body, queueTaken(recBodyOn)), after: settle(recBodyOn)},
 		benchCase{name: "request/recorder-pipeline-resting", fn: serveLoop(recOn.Middleware(h), nil, idle), after: settle(recOn)},
 	)
@@ -329,7 +217,7 @@ func benchRequestCost(ctx context.Context, r *report) error {
 	r.add(section{
 		title: "Request cost (per request, on the request goroutine)",
 		note: strings.Join([]string{
-			"A notes handler (`GET /notes/{id}`, small JSON response) called directly with a discarding ResponseWriter, bare and behind each middleware. " +
+			"A notes handler (`GET /notes/{id}` behind `http.ServeMux`, small JSON response) called directly with a discarding ResponseWriter that is cleared, not reallocated, between requests (`internal/benchbase`, the baseline `go test -bench Middleware ./recorder` uses too), bare and behind each middleware. " +
 				"'Added' is the median minus the bare handler's median. The variants run interleaved (one run of each, then the next round) and serve bursts of 256 requests; between bursts the clock stops for every variant, and the recorder variants wait there until the pipeline has taken the queue, so every request is recorded (a dropped one costs less and would flatter the figure) while the pipeline works through the previous burst on the other core, as under sustained load. " +
 				"The 'pipeline resting' row waits instead until the pipeline has stored and published the burst, so the next one is served while the pipeline rests (it takes the first event at once, then lingers 2 ms): the difference between the two is what the collection of the pipeline's garbage (about 1.6 KiB per request event, 1.4 KiB of it bbolt's) costs the request goroutine. " +
 				"'Request goroutine CPU' is the serving goroutine's own CPU time (its thread's, locked to it; collector assists included): the cost the middleware puts on a request. " +

@@ -26,83 +26,6 @@ import (
 	"github.com/beignet/devtools/stream"
 )
 
-// cheapWriter is a ResponseWriter that costs next to nothing, so the
-// benchmarks measure the middleware, not the writer.
-type cheapWriter struct {
-	h      http.Header
-	status int
-	n      int
-}
-
-func (w *cheapWriter) Header() http.Header         { return w.h }
-func (w *cheapWriter) WriteHeader(code int)        { w.status = code }
-func (w *cheapWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
-
-// resetBody is a request body that can be rewound without allocating.
-type resetBody struct{ bytes.Reader }
-
-func (*resetBody) Close() error { return nil }
-
-// statusWriter is the bare status-capturing middleware's writer.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	bytes  int
-}
-
-func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
-func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = 200
-	}
-	n, err := w.ResponseWriter.Write(p)
-	w.bytes += n
-	return n, err
-}
-
-func statusCapture(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		_ = sw.status
-	})
-}
-
-// slogMiddleware is the usual request-logging middleware: one JSON line
-// per request.
-func slogMiddleware(next http.Handler, logger *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status),
-			slog.Int("bytes", sw.bytes),
-			slog.Duration("duration", time.Since(start)),
-		)
-	})
-}
-
-var (
-	benchResp = []byte(`{"id":"42","title":"hello","done":false}`)
-	bench2KiB = []byte(`{"items":[` + strings.TrimSuffix(strings.Repeat(`{"id":12345,"title":"a note title here","done":false},`, 38), ",") + `]}`)
-)
-
-func benchApp(w http.ResponseWriter, r *http.Request) {
-	if r.Body != nil && r.Body != http.NoBody {
-		_, _ = io.Copy(io.Discard, r.Body)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	if r.ContentLength > 0 {
-		_, _ = w.Write(bench2KiB)
-		return
-	}
-	_, _ = w.Write(benchResp)
-}
-
 // drainedRecorder is an enabled recorder whose pipeline runs as in
 // production (batching, linger) but discards each batch: the per-request
 // cost measured is capture plus hand-off; the pipeline's own work (redact,
@@ -112,9 +35,13 @@ func drainedRecorder(b *testing.B) (*Recorder, func()) {
 	return r, func() {}
 }
 
+// BenchmarkMiddleware is the request cost against the baselines of
+// internal/benchbase (the bare handler, a status-capturing middleware and
+// a slog JSON request line), the same ones `go run ./bench` measures.
 func BenchmarkMiddleware(b *testing.B) {
-	app := http.HandlerFunc(benchApp)
+	app := benchbase.NoteHandler()
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	body := benchbase.JSONBody(2048)
 	rec, stop := drainedRecorder(b)
 	defer stop()
 	off, err := New(Config{Env: "production"})
@@ -122,39 +49,23 @@ func BenchmarkMiddleware(b *testing.B) {
 		b.Fatal(err)
 	}
 	run := func(b *testing.B, h http.Handler, body []byte) {
-		req := httptest.NewRequest("GET", "/notes/42?expand=1", nil)
-		req.Header.Set("User-Agent", "bench/1.0")
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("Accept-Encoding", "gzip")
-		req.Header.Set("Cookie", "theme=dark")
-		var rb *resetBody
-		if body != nil {
-			req.Method = "POST"
-			req.Header.Set("Content-Type", "application/json")
-			req.ContentLength = int64(len(body))
-			rb = &resetBody{}
-		}
-		w := &cheapWriter{h: http.Header{}}
+		q := benchbase.NewRequest(body)
 		b.ReportAllocs()
 		b.ResetTimer()
 		cpu0 := testutil.ProcessCPU()
 		for b.Loop() {
-			clear(w.h)
-			if rb != nil {
-				rb.Reset(body)
-				req.Body = rb
-			}
-			h.ServeHTTP(w, req)
+			q.Serve(h)
 		}
 		b.ReportMetric(float64(testutil.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 	b.Run("bare", func(b *testing.B) { run(b, app, nil) })
-	b.Run("statusCapture", func(b *testing.B) { run(b, statusCapture(app), nil) })
-	b.Run("slogJSON", func(b *testing.B) { run(b, slogMiddleware(app, logger), nil) })
+	b.Run("statusCapture", func(b *testing.B) { run(b, benchbase.StatusMiddleware(app), nil) })
+	b.Run("slogJSON", func(b *testing.B) { run(b, benchbase.SlogMiddleware(logger, app), nil) })
 	b.Run("recorder", func(b *testing.B) { run(b, rec.Middleware(app), nil) })
 	b.Run("recorderOff", func(b *testing.B) { run(b, off.Middleware(app), nil) })
-	b.Run("bare2KiBBody", func(b *testing.B) { run(b, app, bench2KiB) })
-	b.Run("recorder2KiBBody", func(b *testing.B) { run(b, rec.Middleware(app), bench2KiB) })
+	b.Run("bare2KiBBody", func(b *testing.B) { run(b, app, body) })
+	b.Run("slogJSON2KiBBody", func(b *testing.B) { run(b, benchbase.SlogMiddleware(logger, app), body) })
+	b.Run("recorder2KiBBody", func(b *testing.B) { run(b, rec.Middleware(app), body) })
 	if d := rec.Stats().Dropped; d != 0 {
 		b.Logf("dropped %d (drain goroutine behind)", d)
 	}
@@ -169,8 +80,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	// One recorded event's bytes: what both sides write.
 	sample := func() []byte {
 		r := newTestRecorder(b, Config{App: "bench"})
-		w := &cheapWriter{h: http.Header{}}
-		r.Middleware(http.HandlerFunc(benchApp)).ServeHTTP(w, benchRequest())
+		benchbase.NewRequest(nil).Serve(r.Middleware(benchbase.NoteHandler()))
 		flush(b, r)
 		_, enc, err := r.Store().SinceEncoded(event.ID{}, 1)
 		if err != nil || len(enc) != 1 {
@@ -275,9 +185,8 @@ func benchRecorderWS(b *testing.B, clients, sampleLen int) {
 				}
 			}()
 		}
-		mw := r.Middleware(http.HandlerFunc(benchApp))
-		req := benchRequest()
-		w := &cheapWriter{h: http.Header{}}
+		mw := r.Middleware(benchbase.NoteHandler())
+		req := benchbase.NewRequest(nil)
 		half := cap(r.queue) / 2
 		b.SetBytes(int64(sampleLen))
 		b.ResetTimer()
@@ -287,8 +196,7 @@ func benchRecorderWS(b *testing.B, clients, sampleLen int) {
 			for len(r.queue) > half {
 				time.Sleep(200 * time.Microsecond) // pace, without spinning a core away from the pipeline
 			}
-			clear(w.h)
-			mw.ServeHTTP(w, req)
+			req.Serve(mw)
 		}
 		if err := r.Flush(context.Background()); err != nil {
 			b.Fatal(err)
@@ -316,13 +224,4 @@ func benchRecorderWS(b *testing.B, clients, sampleLen int) {
 			b.Errorf("drops %d store errors %d", s.Dropped, s.StoreErrors)
 		}
 	}
-}
-
-func benchRequest() *http.Request {
-	req := httptest.NewRequest("GET", "/notes/42?expand=1", nil)
-	req.Header.Set("User-Agent", "bench/1.0")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Accept-Encoding", "gzip")
-	req.Header.Set("Cookie", "theme=dark")
-	return req
 }

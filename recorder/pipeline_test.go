@@ -20,6 +20,7 @@ import (
 	"unsafe"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/benchbase"
 	"github.com/beignet/devtools/internal/testutil"
 	"github.com/beignet/devtools/redaction"
 	"github.com/beignet/devtools/store"
@@ -140,7 +141,7 @@ func TestDroppedRequestCostsNoRecord(t *testing.T) {
 	h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {}))
 	req := httptest.NewRequest("GET", "/notes/1", nil)
 	req.Header.Set("Accept", "application/json")
-	w := &cheapWriter{h: http.Header{}}
+	w := &benchbase.Writer{}
 	h.ServeHTTP(w, req) // warm the pool
 	before := r.Stats().Dropped
 	allocs := testing.AllocsPerRun(200, func() { h.ServeHTTP(w, req) })

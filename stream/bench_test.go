@@ -3,8 +3,6 @@ package stream
 import (
 	"bytes"
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -14,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/benchbase"
 	"github.com/beignet/devtools/internal/testutil"
 )
 
@@ -184,29 +183,25 @@ func benchFanout(b *testing.B, clients int) {
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*clients), "cpu-ns/msg")
 }
 
-// benchBareFanout is the baseline: one bare coder/websocket writer per
-// client writing the same frames, no hub, no server.
+// benchBareFanout is the baseline (benchbase.Fanout): one bare
+// coder/websocket writer per client writing the same frames, no hub, no
+// server, read by the same readers.
 func benchBareFanout(b *testing.B, clients int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	ids, encs := benchFrames(1024)
 	frames := make([][]byte, len(ids))
 	for i := range encs {
 		frames[i] = EventFrame(encs[i])
 	}
-	accepted := make(chan *websocket.Conn, clients)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{Subprotocol}})
-		if err != nil {
-			return
-		}
-		accepted <- ws
-	}))
-	defer ts.Close()
-	url := "ws" + strings.TrimPrefix(ts.URL, "http")
+	bare := benchbase.NewFanout(Subprotocol)
+	defer bare.Close()
 	conns := make([]*websocket.Conn, clients)
-	servers := make([]*websocket.Conn, clients)
 	for i := range conns {
-		conns[i] = dialRaw(b, url).Conn
-		servers[i] = <-accepted
+		conns[i] = dialRaw(b, bare.URL()).Conn
+	}
+	if err := bare.Accept(ctx, clients); err != nil {
+		b.Fatal(err)
 	}
 	cs, stop := startReaders(b, conns)
 	defer stop()
@@ -214,26 +209,12 @@ func benchBareFanout(b *testing.B, clients int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	start, cpu0 := time.Now(), testutil.ProcessCPU()
-	writersDone := make(chan struct{}, clients)
-	for _, ws := range servers {
-		go func() {
-			defer func() { writersDone <- struct{}{} }()
-			for i := range b.N {
-				if ws.Write(context.Background(), websocket.MessageText, frames[i%len(frames)]) != nil {
-					return
-				}
-			}
-		}()
-	}
-	for range servers {
-		<-writersDone
+	if err := bare.Write(ctx, b.N, frames); err != nil {
+		b.Fatal(err)
 	}
 	waitAll(b, cs, int64(b.N))
 	elapsed, cpu := time.Since(start), testutil.ProcessCPU()-cpu0
 	b.StopTimer()
-	for _, ws := range servers {
-		_ = ws.CloseNow()
-	}
 	checkCounts(b, cs, int64(b.N))
 	b.ReportMetric(float64(b.N*clients)/elapsed.Seconds(), "msgs/s")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*clients), "cpu-ns/msg")

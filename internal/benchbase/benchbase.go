@@ -6,6 +6,17 @@
 // the way the store writes its events bucket (map freelist, packed pages,
 // one transaction per batch), without the store's index, counters and
 // retention.
+//
+// Fanout is the stream's baseline: a bare coder/websocket writer per
+// client sending the same frames, without hub, subscription or batching.
+//
+// NoteHandler, NewRequest, StatusMiddleware and SlogMiddleware are the
+// request-cost baselines: the bare handler, the floor of any middleware
+// and the slog JSON request line that the recorder's added cost is
+// compared with.
+//
+// The package imports no package of the module, so that any package's
+// tests may use it (stream's too, without a cycle).
 package benchbase
 
 import (
