@@ -3,7 +3,6 @@ package otlp_test
 import (
 	"context"
 	"io"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/internal/benchbase"
 	"github.com/beignet/devtools/internal/testutil"
 	"github.com/beignet/devtools/otlp"
 	"github.com/beignet/devtools/recorder"
@@ -28,36 +28,8 @@ import (
 // token, a cookie, a token query parameter, a password in the body), the
 // one the redaction benchmarks use.
 func benchEvent() event.Event {
-	return event.Event{
-		V: 1, ID: event.IDFromTime(t0), Time: t0, Kind: event.KindRequest,
-		Name: "POST /signin", RequestID: "01HZX3K4M5N6P7Q8R9S0T1V2W3", TraceID: traceHex, SpanID: reqSpan,
-		DurationNs: 1_234_567, Status: 200,
-		HTTP: &event.HTTP{
-			Method: "POST", URL: "http://127.0.0.1:8080/signin?next=%2Fnotes&token=tok_live_8c1f2e3d4c5b6a79", Route: "POST /signin", Status: 200,
-			RequestHeaders: map[string][]string{
-				"Accept":        {"application/json"},
-				"Authorization": {"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJlLXNpZw"},
-				"Cookie":        {"session=s3ss10n-abcdef0123456789; theme=dark"},
-				"Content-Type":  {"application/json"},
-				"User-Agent":    {"Mozilla/5.0 (X11; Linux x86_64)"},
-			},
-			ResponseHeaders: map[string][]string{"Content-Type": {"application/json"}},
-			RequestBody:     &event.Body{ContentType: "application/json", Size: 64, Text: `{"email":"ada@example.com","password":"correct-horse-battery","remember":true}`},
-			ResponseBody:    &event.Body{ContentType: "application/json", Size: 27, Text: `{"ok":true,"user":"ada"}`},
-			BytesIn:         64, BytesOut: 27, RemoteAddr: "127.0.0.1:53124",
-		},
-		App: "notes-demo", Instance: "bench",
-	}
-}
-
-// cloneForRedaction copies what redaction replaces.
-func cloneForRedaction(e event.Event) event.Event {
-	h := *e.HTTP
-	h.RequestHeaders = maps.Clone(h.RequestHeaders)
-	h.ResponseHeaders = maps.Clone(h.ResponseHeaders)
-	rb, sb := *h.RequestBody, *h.ResponseBody
-	h.RequestBody, h.ResponseBody = &rb, &sb
-	e.HTTP = &h
+	e := benchbase.RequestEvent(event.IDFromTime(t0), t0)
+	e.TraceID, e.SpanID = traceHex, reqSpan
 	return e
 }
 
@@ -93,7 +65,7 @@ func BenchmarkExport(b *testing.B) {
 		b.ReportAllocs()
 		cpu := testutil.ProcessCPU()
 		for b.Loop() {
-			e := cloneForRedaction(base)
+			e := benchbase.CloneForRedaction(base)
 			red.Event(&e)
 			if _, err := event.Marshal(&e); err != nil {
 				b.Fatal(err)
@@ -103,7 +75,7 @@ func BenchmarkExport(b *testing.B) {
 	})
 
 	const batch = 256
-	e := cloneForRedaction(base)
+	e := benchbase.CloneForRedaction(base)
 	red.Event(&e)
 	enc, err := event.Marshal(&e)
 	if err != nil {
