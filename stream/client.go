@@ -181,6 +181,11 @@ type Client struct {
 
 	mu     sync.Mutex
 	lastID event.ID
+
+	// scratch holds the events of the frame being handled, reused from
+	// frame to frame (handle runs on Run's goroutine only) so that a frame
+	// costs no allocation for its bookkeeping.
+	scratch []scannedEvent
 }
 
 // NewClient returns a Client; nothing happens until Run.
@@ -594,10 +599,23 @@ func (c *Client) handle(data []byte, fn func(Update), attempt *int) error {
 
 // handleEventFrame delivers the events of an `event` or `events` frame laid
 // out as the server writes them (EventFrame, eventsFrame) and reports
-// whether it did. It delivers nothing unless the whole frame decodes.
+// whether it did. It delivers nothing unless the whole frame decodes, and
+// it accepts exactly the frames that a json.Decoder taking the events
+// array apart accepted (handleEventFrameRef in the tests), with the same
+// events: the scanner (head.go) only does it in one pass.
 func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
 	if bytes.HasPrefix(data, []byte(eventFramePrefix)) && bytes.HasSuffix(data, []byte(eventFrameSuffix)) {
 		raw := data[len(eventFramePrefix) : len(data)-len(eventFrameSuffix)]
+		if c.opts.HeadOnly {
+			evs, ok := scanEventHead(raw, c.scratch[:0])
+			c.scratch = evs
+			defer clear(evs)
+			if !ok || !finishHeads(raw, evs) {
+				return false
+			}
+			c.deliverDecoded(evs[0].e, raw, fn)
+			return true
+		}
 		var e event.Event
 		if err := c.unmarshal(raw, &e); err != nil || e.ID.IsZero() {
 			return false
@@ -609,38 +627,39 @@ func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
 		return false
 	}
 	body := data[len(eventsFramePrefix)-1 : len(data)-len(eventsFrameSuffix)+1] // the array
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+	evs, ok := scanEventsFrame(body, c.opts.HeadOnly, c.scratch[:0])
+	c.scratch = evs
+	defer clear(evs) // the scratch keeps no event alive
+	if !ok {
 		return false
 	}
-	type decoded struct {
-		e   event.Event
-		raw []byte
-	}
-	var evs []decoded
-	for dec.More() {
-		start := dec.InputOffset()
-		var e event.Event
-		var err error
-		if c.opts.HeadOnly {
-			var h eventHead
-			err = dec.Decode(&h)
-			e = h.event()
-		} else {
-			err = dec.Decode(&e)
-		}
-		if err != nil || e.ID.IsZero() {
+	if c.opts.HeadOnly {
+		if !finishHeads(body, evs) {
 			return false
 		}
-		// A copy, so that a kept Raw does not pin the whole frame.
-		raw := bytes.Clone(bytes.TrimLeft(body[start:dec.InputOffset()], ", \t\r\n"))
-		evs = append(evs, decoded{e, raw})
+	} else {
+		for i := range evs {
+			ev := &evs[i]
+			if err := event.Unmarshal(body[ev.start:ev.end], &ev.e); err != nil || ev.e.ID.IsZero() {
+				return false
+			}
+		}
 	}
-	if tok, err := dec.Token(); err != nil || tok != json.Delim(']') || dec.More() {
-		return false
+	// One copy of all the events' bytes, so that a kept Raw does not pin
+	// the frame (and a frame costs one allocation, not one per event);
+	// each Raw is capped so that appending to it cannot spill into the
+	// next.
+	n := 0
+	for i := range evs {
+		n += evs[i].end - evs[i].start
 	}
-	for _, d := range evs {
-		c.deliverDecoded(d.e, d.raw, fn)
+	buf := make([]byte, n)
+	off := 0
+	for i := range evs {
+		ev := &evs[i]
+		k := copy(buf[off:], body[ev.start:ev.end])
+		c.deliverDecoded(ev.e, buf[off:off+k:off+k], fn)
+		off += k
 	}
 	return true
 }
