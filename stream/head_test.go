@@ -344,3 +344,52 @@ func FuzzHeadScanner(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkEventsFrame decodes an events frame of 100 request events as
+// the recorder encodes them (benchbase.RequestEvent, about 1 KB each) and
+// the server frames them, with the scanner and with the old json.Decoder
+// path (handleEventFrameRef), with HeadOnly (tail --json) and without (the
+// console). allocs/op are per frame.
+func BenchmarkEventsFrame(b *testing.B) {
+	const n = 100
+	gen := event.NewGenerator(nil)
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	encs := make([][]byte, n)
+	for i := range encs {
+		e := benchbase.RequestEvent(gen.New(), at.Add(time.Duration(i)*time.Millisecond))
+		enc, err := event.Marshal(&e)
+		if err != nil {
+			b.Fatal(err)
+		}
+		encs[i] = enc
+	}
+	frame := eventsFrame(encs)
+	for _, mode := range []struct {
+		name     string
+		headOnly bool
+	}{{"head", true}, {"full", false}} {
+		for _, path := range []string{"scanner", "decoder"} {
+			b.Run(mode.name+"/"+path, func(b *testing.B) {
+				c := NewClient(ClientOptions{URL: "ws://127.0.0.1:1/ws", HeadOnly: mode.headOnly})
+				got := 0
+				fn := func(Update) { got++ }
+				handle := c.handleEventFrame
+				if path == "decoder" {
+					handle = c.handleEventFrameRef
+				}
+				b.SetBytes(int64(len(frame)))
+				b.ReportAllocs()
+				for b.Loop() {
+					c.lastID = event.ID{} // deliver every event again
+					if !handle(frame, fn) {
+						b.Fatal("frame refused")
+					}
+				}
+				if got != b.N*n {
+					b.Fatalf("%d events delivered, want %d", got, b.N*n)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+			})
+		}
+	}
+}
