@@ -604,46 +604,27 @@ func (c *Client) handle(data []byte, fn func(Update), attempt *int) error {
 // array apart accepted (handleEventFrameRef in the tests), with the same
 // events: the scanner (head.go) only does it in one pass.
 func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
+	headOnly := c.opts.HeadOnly
 	if bytes.HasPrefix(data, []byte(eventFramePrefix)) && bytes.HasSuffix(data, []byte(eventFrameSuffix)) {
 		raw := data[len(eventFramePrefix) : len(data)-len(eventFrameSuffix)]
-		if c.opts.HeadOnly {
-			evs, ok := scanEventHead(raw, c.scratch[:0])
-			c.scratch = evs
-			defer clear(evs)
-			if !ok || !finishHeads(raw, evs) {
-				return false
-			}
-			c.deliverDecoded(evs[0].e, raw, fn)
-			return true
-		}
-		var e event.Event
-		if err := c.unmarshal(raw, &e); err != nil || e.ID.IsZero() {
+		evs, ok := scanEvent(raw, headOnly, c.scratch[:0])
+		c.scratch = evs
+		defer clear(evs) // the scratch keeps no event alive
+		if !ok || !finishEvents(raw, headOnly, evs) {
 			return false
 		}
-		c.deliverDecoded(e, raw, fn)
+		c.deliverDecoded(evs[0].e, raw, fn)
 		return true
 	}
 	if !bytes.HasPrefix(data, []byte(eventsFramePrefix)) || !bytes.HasSuffix(data, []byte(eventsFrameSuffix)) {
 		return false
 	}
 	body := data[len(eventsFramePrefix)-1 : len(data)-len(eventsFrameSuffix)+1] // the array
-	evs, ok := scanEventsFrame(body, c.opts.HeadOnly, c.scratch[:0])
+	evs, ok := scanEventsFrame(body, headOnly, c.scratch[:0])
 	c.scratch = evs
-	defer clear(evs) // the scratch keeps no event alive
-	if !ok {
+	defer clear(evs)
+	if !ok || !finishEvents(body, headOnly, evs) {
 		return false
-	}
-	if c.opts.HeadOnly {
-		if !finishHeads(body, evs) {
-			return false
-		}
-	} else {
-		for i := range evs {
-			ev := &evs[i]
-			if err := event.Unmarshal(body[ev.start:ev.end], &ev.e); err != nil || ev.e.ID.IsZero() {
-				return false
-			}
-		}
 	}
 	// One copy of the events' bytes, so that a kept Raw does not pin the
 	// frame: all of them at once (with the commas between them), which

@@ -56,6 +56,16 @@ const (
 	fieldTime
 	fieldDurationNs
 	fieldStatus
+	numHeadFields // the fields above are the head (eventHead)
+
+	// The nested parts, decoded (with encoding/json) only without
+	// HeadOnly.
+	fieldHTTP = iota - 2
+	fieldProvider
+	fieldAudit
+	fieldAttrs
+	fieldRedacted
+	numFields
 )
 
 // span is a range of bytes in the data being scanned.
@@ -70,6 +80,9 @@ type scannedEvent struct {
 	// strs holds the head string fields' text (JSON string contents
 	// without escapes), indexed by field; n == 0 leaves the field as is.
 	strs [numHeadStrings]span
+	// nested holds, without HeadOnly, where the nested parts' values are
+	// (indexed by field - numHeadFields); n == 0 when absent.
+	nested [numFields - numHeadFields]span
 	// fallback: the event is to be decoded with encoding/json, because
 	// the fast path cannot promise to decode it identically.
 	fallback bool
@@ -83,6 +96,9 @@ type scannedEvent struct {
 type headScanner struct {
 	data []byte
 	pos  int
+	// full: the events are decoded whole (not HeadOnly), so head also
+	// records where the nested parts are.
+	full bool
 	// low and deep record, for each open nesting level, whether it is an
 	// object (bit set) or an array: low for levels 0-63, deep (grown on
 	// demand) for the levels above, so that ordinary JSON needs no
@@ -96,11 +112,11 @@ type headScanner struct {
 // reports whether the frame is one the old decoder (a json.Decoder taking
 // the array apart with Token, More and Decode) accepted: every element an
 // object, and, after the array, nothing but whitespace up to the end or
-// up to a ']' or '}' (Decoder.More looks no further). With headOnly, each
-// event's head fields are decoded; otherwise the events are only
-// validated and delimited.
+// up to a ']' or '}' (Decoder.More looks no further). Each event's head
+// fields are decoded; without headOnly, where its nested parts are is
+// recorded too, for finishEvents.
 func scanEventsFrame(body []byte, headOnly bool, evs []scannedEvent) ([]scannedEvent, bool) {
-	s := headScanner{data: body}
+	s := headScanner{data: body, full: !headOnly}
 	if len(body) == 0 || body[0] != '[' {
 		return evs, false
 	}
@@ -118,16 +134,10 @@ func scanEventsFrame(body []byte, headOnly bool, evs []scannedEvent) ([]scannedE
 				return evs, false
 			}
 			evs = append(evs, scannedEvent{start: s.pos})
-			ev := &evs[len(evs)-1]
-			var ok bool
-			if headOnly {
-				ok = s.head(ev)
-			} else {
-				ok = s.skipValue(0)
-			}
-			if !ok {
+			if !s.head(&evs[len(evs)-1]) {
 				return evs, false
 			}
+			ev := &evs[len(evs)-1]
 			ev.end = s.pos
 			if !s.ws() {
 				return evs, false
@@ -148,12 +158,12 @@ func scanEventsFrame(body []byte, headOnly bool, evs []scannedEvent) ([]scannedE
 	return evs, true
 }
 
-// scanEventHead scans raw, the event of an event frame, as json.Unmarshal
-// into eventHead would see it (one object, whitespace around it allowed),
-// appending it to evs with its head fields, and reports whether raw is
-// valid JSON made of one object.
-func scanEventHead(raw []byte, evs []scannedEvent) ([]scannedEvent, bool) {
-	s := headScanner{data: raw}
+// scanEvent scans raw, the event of an event frame, as json.Unmarshal
+// would see it (one object, whitespace around it allowed), appending it to
+// evs as scanEventsFrame does, and reports whether raw is valid JSON made
+// of one object.
+func scanEvent(raw []byte, headOnly bool, evs []scannedEvent) ([]scannedEvent, bool) {
+	s := headScanner{data: raw, full: !headOnly}
 	if !s.ws() || raw[s.pos] != '{' {
 		return evs, false
 	}
@@ -169,22 +179,33 @@ func scanEventHead(raw []byte, evs []scannedEvent) ([]scannedEvent, bool) {
 	return evs, true
 }
 
-// finishHeads completes the heads of evs, scanned from data: it decodes
-// the events marked for the fallback with encoding/json and gives the
-// others their strings, all cut from one string so that a frame costs one
-// allocation for them, not one per field. It reports false, as the old
-// decoder did, when an event does not decode or has no ID.
-func finishHeads(data []byte, evs []scannedEvent) bool {
+// finishEvents completes evs, scanned from data: it decodes the events
+// marked for the fallback with encoding/json (into eventHead with
+// headOnly, else whole), decodes the others' nested parts (without
+// headOnly) with encoding/json, one by one, and gives them their head
+// strings, all cut from one string so that a frame costs one allocation
+// for them, not one per field. It reports false, as the old decoder did,
+// when an event does not decode or has no ID.
+func finishEvents(data []byte, headOnly bool, evs []scannedEvent) bool {
 	total := 0
 	for i := range evs {
 		ev := &evs[i]
-		if ev.fallback {
+		raw := data[ev.start:ev.end]
+		switch {
+		case ev.fallback && headOnly:
 			var h eventHead
-			if err := json.Unmarshal(data[ev.start:ev.end], &h); err != nil {
+			if err := json.Unmarshal(raw, &h); err != nil {
 				return false
 			}
 			ev.e = h.event()
-		} else {
+		case ev.fallback:
+			if err := event.Unmarshal(raw, &ev.e); err != nil {
+				return false
+			}
+		default:
+			if !headOnly && !ev.decodeNested(data) {
+				return false
+			}
 			for _, sp := range ev.strs {
 				total += sp.n
 			}
@@ -218,6 +239,35 @@ func finishHeads(data []byte, evs []scannedEvent) bool {
 			}
 			ev.setString(f, all[off:off+sp.n])
 			off += sp.n
+		}
+	}
+	return true
+}
+
+// decodeNested decodes the nested parts that the scanner found, each as
+// encoding/json decodes it inside the event (into the same field, which is
+// nil before: each part appears once, or the event is left to the
+// fallback).
+func (ev *scannedEvent) decodeNested(data []byte) bool {
+	for i, sp := range ev.nested {
+		if sp.n == 0 {
+			continue
+		}
+		var dst any
+		switch i + numHeadFields {
+		case fieldHTTP:
+			dst = &ev.e.HTTP
+		case fieldProvider:
+			dst = &ev.e.Provider
+		case fieldAudit:
+			dst = &ev.e.Audit
+		case fieldAttrs:
+			dst = &ev.e.Attrs
+		case fieldRedacted:
+			dst = &ev.e.Redacted
+		}
+		if json.Unmarshal(data[sp.off:sp.off+sp.n], dst) != nil {
+			return false
 		}
 	}
 	return true
@@ -283,25 +333,34 @@ func (s *headScanner) head(ev *scannedEvent) bool {
 		}
 		f := -1
 		if !escaped {
-			f = headField(key)
+			f = field(key)
+		}
+		if f >= numHeadFields && !s.full {
+			f = -2 // a nested part, of no interest with HeadOnly
 		}
 		switch {
 		case ev.fallback:
 		case f >= 0 && seen&(1<<f) != 0:
-			// A repeated key: encoding/json lets the last one win,
-			// with rules of its own for nulls; leave it to it.
+			// A repeated key: encoding/json lets the last one win
+			// (merging objects), with rules of its own for nulls;
+			// leave it to it.
 			ev.fallback = true
 		case f >= 0:
 			seen |= 1 << f
-		case escaped || foldsToHeadField(key):
+		case f == -1 && (escaped || foldsToField(key)):
 			// encoding/json unescapes keys and matches them to fields
 			// ignoring case.
 			ev.fallback = true
 		}
-		if f >= 0 && !ev.fallback {
-			ok = s.headValue(f, ev)
-		} else {
+		switch {
+		case f < 0 || ev.fallback:
 			ok = s.skipValue(1)
+		case f >= numHeadFields:
+			start := s.pos
+			ok = s.skipValue(1)
+			ev.nested[f-numHeadFields] = span{start, s.pos - start}
+		default:
+			ok = s.headValue(f, ev)
 		}
 		if !ok || !s.ws() {
 			return false
@@ -413,8 +472,9 @@ func knownKind(b []byte) event.Kind {
 	return ""
 }
 
-// headField returns the head field whose JSON name is exactly key, or -1.
-func headField(key []byte) int {
+// field returns the field of event.Event whose JSON name is exactly key,
+// or -1.
+func field(key []byte) int {
 	switch string(key) {
 	case "v":
 		return fieldV
@@ -446,15 +506,25 @@ func headField(key []byte) int {
 		return fieldApp
 	case "instance":
 		return fieldInstance
+	case "http":
+		return fieldHTTP
+	case "provider":
+		return fieldProvider
+	case "audit":
+		return fieldAudit
+	case "attrs":
+		return fieldAttrs
+	case "redacted":
+		return fieldRedacted
 	}
 	return -1
 }
 
-// foldsToHeadField reports whether encoding/json might match key, which
-// is not exactly a head field's name, to a head field anyway: it matches
-// names ignoring case (Unicode simple folding, so that a non-ASCII key
-// such as "ſtatus" can match too; those are all left to it).
-func foldsToHeadField(key []byte) bool {
+// foldsToField reports whether encoding/json might match key, which is
+// not exactly the JSON name of a field of event.Event, to one anyway: it
+// matches names ignoring case (Unicode simple folding, so that a non-ASCII
+// key such as "ſtatus" can match too; those are all left to it).
+func foldsToField(key []byte) bool {
 	var lower [len("parentSpanId")]byte
 	for i, c := range key {
 		if c >= utf8.RuneSelf {
@@ -472,7 +542,8 @@ func foldsToHeadField(key []byte) bool {
 	}
 	switch string(lower[:len(key)]) {
 	case "v", "id", "time", "kind", "name", "requestid", "traceid", "spanid", "parentspanid",
-		"durationns", "status", "level", "message", "app", "instance":
+		"durationns", "status", "level", "message", "app", "instance",
+		"http", "provider", "audit", "attrs", "redacted":
 		return true
 	}
 	return false
