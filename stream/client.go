@@ -608,8 +608,7 @@ func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
 	if bytes.HasPrefix(data, []byte(eventFramePrefix)) && bytes.HasSuffix(data, []byte(eventFrameSuffix)) {
 		raw := data[len(eventFramePrefix) : len(data)-len(eventFrameSuffix)]
 		evs, ok := scanEvent(raw, headOnly, c.scratch[:0])
-		c.scratch = evs
-		defer clear(evs) // the scratch keeps no event alive
+		defer c.keepScratch(evs)
 		if !ok || !finishEvents(raw, headOnly, evs) {
 			return false
 		}
@@ -621,8 +620,7 @@ func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
 	}
 	body := data[len(eventsFramePrefix)-1 : len(data)-len(eventsFrameSuffix)+1] // the array
 	evs, ok := scanEventsFrame(body, headOnly, c.scratch[:0])
-	c.scratch = evs
-	defer clear(evs)
+	defer c.keepScratch(evs)
 	if !ok || !finishEvents(body, headOnly, evs) {
 		return false
 	}
@@ -642,7 +640,18 @@ func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
 	return true
 }
 
-// deliver decodes one event of an event or events message and hands it to
+// keepScratch clears evs, the events of the frame just handled, so that
+// the scratch keeps no event alive, and keeps their array for the next
+// frame, unless a frame far bigger than the server's batches made it big.
+func (c *Client) keepScratch(evs []scannedEvent) {
+	clear(evs)
+	if cap(evs) > 2*maxBatchEvents {
+		evs = nil
+	}
+	c.scratch = evs[:0]
+}
+
+// deliver decodes one event or events message and hands it to
 // fn, unless it was delivered already.
 func (c *Client) deliver(raw json.RawMessage, fn func(Update)) {
 	var e event.Event

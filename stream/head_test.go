@@ -406,3 +406,29 @@ func BenchmarkEventsFrame(b *testing.B) {
 		}
 	}
 }
+
+// TestClientScratchBounded: the events of a frame are not kept alive by
+// the client after it, and a frame with far more events than the server
+// batches does not leave a big scratch array behind.
+func TestClientScratchBounded(t *testing.T) {
+	gen := event.NewGenerator(nil)
+	for _, n := range []int{3, 4 * maxBatchEvents} {
+		encs := make([][]byte, n)
+		for i := range encs {
+			_, encs[i] = makeEvent(gen, event.KindLog, "e", 0)
+		}
+		c := NewClient(ClientOptions{URL: "ws://127.0.0.1:1/ws"})
+		got := 0
+		if !c.handleEventFrame(eventsFrame(encs), func(Update) { got++ }) || got != n {
+			t.Fatalf("%d events: delivered %d", n, got)
+		}
+		if cap(c.scratch) > 2*maxBatchEvents {
+			t.Fatalf("%d events: scratch of %d kept", n, cap(c.scratch))
+		}
+		for i, ev := range c.scratch[:cap(c.scratch)] {
+			if !reflect.DeepEqual(ev, scannedEvent{}) {
+				t.Fatalf("%d events: scratch %d still holds %+v", n, i, ev.e)
+			}
+		}
+	}
+}
