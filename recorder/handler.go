@@ -250,6 +250,9 @@ func (h storeHistory) SinceEncoded(ctx context.Context, after event.ID, limit in
 	if st == nil {
 		return nil, nil, nil
 	}
+	if err := h.r.mark.wait(ctx, h.r.done); err != nil {
+		return nil, nil, err
+	}
 	return st.SinceEncoded(after, limit)
 }
 
@@ -403,10 +406,17 @@ func (h *devtools) serveWS(w http.ResponseWriter, req *http.Request) {
 	h.ws.ServeHTTP(w, req)
 }
 
-func (h *devtools) store(w http.ResponseWriter) *store.Store {
+// store returns the store for a request, once it holds every event
+// published live before the request came (see commitMark), or nil after
+// answering the request with why not.
+func (h *devtools) store(w http.ResponseWriter, req *http.Request) *store.Store {
 	st := h.r.Store()
 	if st == nil {
 		writeError(w, http.StatusServiceUnavailable, "store unavailable; see /stats")
+		return nil
+	}
+	if err := h.r.mark.wait(req.Context(), h.r.done); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "request canceled while the pipeline committed")
 		return nil
 	}
 	return st
@@ -419,7 +429,7 @@ type eventsPage struct {
 }
 
 func (h *devtools) listEvents(w http.ResponseWriter, req *http.Request) {
-	st := h.store(w)
+	st := h.store(w, req)
 	if st == nil {
 		return
 	}
@@ -562,7 +572,7 @@ func parseStatus(s string) (lo, hi int, err error) {
 }
 
 func (h *devtools) getEvent(w http.ResponseWriter, req *http.Request) {
-	st := h.store(w)
+	st := h.store(w, req)
 	if st == nil {
 		return
 	}
@@ -587,7 +597,7 @@ func (h *devtools) getEvent(w http.ResponseWriter, req *http.Request) {
 }
 
 func (h *devtools) correlated(w http.ResponseWriter, req *http.Request) {
-	st := h.store(w)
+	st := h.store(w, req)
 	if st == nil {
 		return
 	}
@@ -656,7 +666,7 @@ func decodeBody(w http.ResponseWriter, req *http.Request, v any, want string) bo
 // answer a store.PurgeResult (see their docs for the JSON). It is recorded
 // as an audit event of the app (devtools.purge).
 func (h *devtools) purge(w http.ResponseWriter, req *http.Request) {
-	st := h.store(w)
+	st := h.store(w, req)
 	if st == nil {
 		return
 	}
@@ -695,7 +705,7 @@ const (
 // export stopped early. It is recorded as an audit event of the app
 // (devtools.export).
 func (h *devtools) export(w http.ResponseWriter, req *http.Request) {
-	st := h.store(w)
+	st := h.store(w, req)
 	if st == nil {
 		return
 	}

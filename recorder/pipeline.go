@@ -295,10 +295,13 @@ type prepared struct {
 	events  []event.Event
 	encs    [][]byte
 	flushes []chan struct{}
-	// kept is set by the commit stage when something outside the
-	// pipeline kept an encoded event (a subscriber's queue, a test sink):
-	// the set's arena then cannot be reused.
+	// kept is set when something outside the pipeline kept an encoded
+	// event (a subscriber's queue, a test sink): the set's arena then
+	// cannot be reused.
 	kept bool
+	// seq is the batch's sequence number once published (0: nothing was);
+	// the commit stage marks it committed (commitMark).
+	seq uint64
 }
 
 // stageSet is what one batch in flight uses: the event parts lent to its
@@ -346,7 +349,7 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 	} else {
 		set.arena.rewind() // nobody holds the last batch's events: reuse
 	}
-	p.kept = false
+	p.kept, p.seq = false, 0
 	clear(set.paths)
 	var text *batchArena // nil: strings on the heap
 	if r.sink != nil {
@@ -429,8 +432,34 @@ func (r *Recorder) prepare(batch []*record) *prepared {
 	if len(p.events) == 0 && len(p.flushes) == 0 {
 		return nil
 	}
+	r.publish(p)
 	r.nextSet ^= 1
 	return p
+}
+
+// publish hands a prepared batch's events to the live hub, before the
+// commit stage stores them: a console sees an event without waiting for
+// the store's commit (see commitMark, which makes store readers wait for
+// what was published before them).
+func (r *Recorder) publish(p *prepared) {
+	p.kept = r.sink != nil // a test's sink may keep what it is given
+	if len(p.events) == 0 {
+		return
+	}
+	// Marked before the first event goes out: a reader that saw one of
+	// them live must find the batch pending.
+	r.batchSeq++
+	p.seq = r.batchSeq
+	r.mark.publish(p.seq)
+	for i := range p.events {
+		e := &p.events[i]
+		// enc is never modified; it is the pipeline's again (its arena
+		// is reused) only if no subscriber kept it.
+		if r.hub.PublishOwned(e.ID, e.Kind, e.RequestID, p.encs[i]) {
+			p.kept = true
+		}
+	}
+	r.published.Add(uint64(len(p.events)))
 }
 
 // maxScratch caps the encoding buffer the first stage keeps between events.
@@ -538,11 +567,14 @@ func (r *Recorder) commitLoop(commits <-chan *prepared, committed chan<- struct{
 	}
 }
 
-// commit stores one prepared batch, publishes it (after the store, so that
-// a console resuming from the store never misses what it saw live), and
-// then releases the Flush calls that waited for it.
+// commit stores one prepared (and already published) batch, offers it to
+// the exporters, marks it committed, and then releases the Flush calls
+// that waited for it.
 func (r *Recorder) commit(p *prepared, failing *bool) {
 	defer func() {
+		if p.seq != 0 {
+			r.mark.commit(p.seq)
+		}
 		for _, c := range p.flushes {
 			close(c)
 		}
@@ -581,16 +613,6 @@ func (r *Recorder) commit(p *prepared, failing *bool) {
 			r.log.Info("recorder: store writes recovered", "failedBatches", r.storeErrors.Load())
 		}
 	}
-	p.kept = r.sink != nil // a test's sink may keep what it is given
-	for i := range events {
-		e := &events[i]
-		// enc is never modified; it is the pipeline's again (its arena
-		// is reused) only if no subscriber kept it.
-		if r.hub.PublishOwned(e.ID, e.Kind, e.RequestID, encs[i]) {
-			p.kept = true
-		}
-	}
-	r.published.Add(uint64(len(events)))
 	r.offerExport(encs) // copies: never waits
 }
 

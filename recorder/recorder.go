@@ -188,6 +188,9 @@ type Recorder struct {
 	storeFailed  atomic.Uint64
 	encodeErrors atomic.Uint64
 	published    atomic.Uint64
+	// mark tells store readers when the batches published live are
+	// stored (see commitMark).
+	mark *commitMark
 
 	pool sync.Pool // *record
 
@@ -196,6 +199,7 @@ type Recorder struct {
 	// (commitLoop)
 	sets          [2]stageSet // see prepare
 	nextSet       int
+	batchSeq      uint64 // sequence number of the last batch published
 	fastEncode    bool
 	encScratch    []byte // the first stage's encoding buffer
 	reopenAt      time.Time
@@ -336,6 +340,7 @@ func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	r.sampler = newSampler(cfg.Sample)
 	r.redactor = (*redact.Redactor)(redaction.New(cfg.Redaction))
 	r.hub = hub.New(hub.Options{Logger: r.log})
+	r.mark = newCommitMark()
 	r.ids = event.NewGenerator(r.now)
 	r.fastEncode = fastEncodeOK()
 	r.queue = make(chan *record, qs)

@@ -166,11 +166,14 @@ func NewServer(opts ServerOptions) *Server {
 	}
 }
 
-// Connections returns the number of open websocket connections.
+// Connections returns the number of websocket connections open or being
+// opened: the count MaxConnections caps. It includes a connection from
+// the moment its upgrade begins, so a client whose Dial returned is
+// counted (the server registers the connection itself a moment later).
 func (s *Server) Connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.conns)
+	return s.active
 }
 
 // Refused returns the number of requests refused because MaxConnections

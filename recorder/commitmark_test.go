@@ -1,0 +1,112 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+
+	"github.com/beignet/devtools/event"
+	"github.com/beignet/devtools/stream"
+)
+
+// TestCommitMarkWait: a reader waits for exactly the batches published
+// before it started, and no longer than its context or the pipeline.
+func TestCommitMarkWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newCommitMark()
+		stop := make(chan struct{})
+		if err := m.wait(t.Context(), stop); err != nil {
+			t.Fatalf("nothing published: %v", err)
+		}
+
+		start := func(ctx context.Context) <-chan error {
+			res := make(chan error, 1)
+			go func() { res <- m.wait(ctx, stop) }()
+			synctest.Wait() // the reader has read its target and blocks, or returned
+			return res
+		}
+		returned := func(res <-chan error) (error, bool) {
+			synctest.Wait()
+			select {
+			case err := <-res:
+				return err, true
+			default:
+				return nil, false
+			}
+		}
+
+		m.publish(1)
+		m.publish(2)
+		first := start(t.Context())
+		m.publish(3) // after the reader began: not its concern
+		m.commit(1)
+		if _, ok := returned(first); ok {
+			t.Fatal("reader returned with batch 2 published but not committed")
+		}
+		m.commit(2)
+		if err, ok := returned(first); !ok || err != nil {
+			t.Fatalf("reader after batch 2 committed: returned %v, err %v", ok, err)
+		}
+
+		ctx, cancel := context.WithCancel(t.Context())
+		second := start(ctx)
+		cancel()
+		if err, ok := returned(second); !ok || !errors.Is(err, context.Canceled) {
+			t.Fatalf("canceled reader: returned %v, err %v", ok, err)
+		}
+
+		third := start(t.Context())
+		close(stop) // the pipeline stopped: batch 3 will never be committed
+		if err, ok := returned(third); !ok || err != nil {
+			t.Fatalf("reader after the pipeline stopped: returned %v, err %v", ok, err)
+		}
+	})
+}
+
+// TestLiveBeforeStored: a batch goes to the consoles before the commit
+// stage stores it, and a history read that starts while it is not yet
+// stored (a console resuming right after seeing it live) still gets it.
+func TestLiveBeforeStored(t *testing.T) {
+	release := make(chan struct{})
+	first := true
+	r := newTestRecorderHooks(t, Config{}, hooks{handoff: func() {
+		if first { // the prepare stage holds the first batch, published, before the commit stage has it
+			first = false
+			<-release
+		}
+	}})
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			close(release)
+		}
+	})
+	sub := r.hub.Subscribe((*stream.Filter)(nil))
+	defer sub.Close()
+	r.Event(t.Context(), event.KindCustom, "live.first", nil)
+	<-sub.Ready()
+	items, _ := sub.Drain(nil)
+	if len(items) != 1 {
+		t.Fatalf("live: %d events, want 1", len(items))
+	}
+	id := items[0].ID
+	if _, err := r.Store().Get(id); err == nil {
+		t.Fatal("the store has the event while the pipeline still holds its batch")
+	}
+
+	read := make(chan []event.ID, 1)
+	go func() {
+		ids, _, err := storeHistory{r}.SinceEncoded(context.Background(), event.ID{}, 10)
+		if err != nil {
+			t.Errorf("history: %v", err)
+		}
+		read <- ids
+	}()
+	released = true
+	close(release)
+	ids := <-read
+	if len(ids) != 1 || ids[0] != id {
+		t.Fatalf("history read begun after the event was seen live: %v, want [%s] (stats %+v)", ids, id, r.Stats())
+	}
+}
