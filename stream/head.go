@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"math/bits"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/beignet/devtools/event"
@@ -21,13 +23,13 @@ import (
 // Exactness comes from a fallback rather than from re-implementing all of
 // encoding/json: whatever the fast path does not decode exactly as
 // encoding/json would (a key that matches a head field only when case is
-// ignored, an escape in a head string, a null, a number that is not an
+// ignored, an escape in a key or an ID, a null, a number that is not an
 // integer, a repeated key ...) marks the event, and the event is then
 // decoded with json.Unmarshal into eventHead, the code the client used
 // before. What the fast path decodes itself, it decodes with the same
 // functions encoding/json calls (event.ID.UnmarshalText,
-// time.Time.UnmarshalJSON) or with rules that give the same values (plain
-// strings, integers). FuzzHeadScanner checks the whole against the old
+// time.Time.UnmarshalJSON) or with rules that give the same values
+// (strings, unescaped as encoding/json does; integers). FuzzHeadScanner checks the whole against the old
 // decoder.
 
 // maxNestingDepth is encoding/json's limit on nested arrays and objects in
@@ -69,7 +71,12 @@ const (
 )
 
 // span is a range of bytes in the data being scanned.
-type span struct{ off, n int }
+type span struct {
+	off, n int
+	// unquote: the range is a string's contents that is not its text
+	// as is (escapes, or bytes that are not UTF-8).
+	unquote bool
+}
 
 // scannedEvent is one event of a frame as the scanner left it: its bytes,
 // the head fields decoded so far and, for the string fields, where their
@@ -77,8 +84,8 @@ type span struct{ off, n int }
 type scannedEvent struct {
 	start, end int         // the event's JSON in the scanned data
 	e          event.Event // the decoded event (head fields only with HeadOnly)
-	// strs holds the head string fields' text (JSON string contents
-	// without escapes), indexed by field; n == 0 leaves the field as is.
+	// strs holds where the head string fields' contents are, indexed by
+	// field; n == 0 leaves the field as is.
 	strs [numHeadStrings]span
 	// nested holds, without HeadOnly, where the nested parts' values are
 	// (indexed by field - numHeadFields); n == 0 when absent.
@@ -218,12 +225,21 @@ func finishEvents(data []byte, headOnly bool, evs []scannedEvent) bool {
 		return true
 	}
 	var b strings.Builder
-	b.Grow(total)
+	b.Grow(total) // enough unless unquoting replaces bytes by U+FFFD
 	for i := range evs {
-		if ev := &evs[i]; !ev.fallback {
-			for _, sp := range ev.strs {
+		ev := &evs[i]
+		if ev.fallback {
+			continue
+		}
+		for f, sp := range ev.strs {
+			if !sp.unquote {
 				b.Write(data[sp.off : sp.off+sp.n])
+				continue
 			}
+			// From here on, n is the length of the text.
+			before := b.Len()
+			writeUnquoted(&b, data[sp.off:sp.off+sp.n])
+			ev.strs[f].n = b.Len() - before
 		}
 	}
 	all := b.String()
@@ -358,7 +374,7 @@ func (s *headScanner) head(ev *scannedEvent) bool {
 		case f >= numHeadFields:
 			start := s.pos
 			ok = s.skipValue(1)
-			ev.nested[f-numHeadFields] = span{start, s.pos - start}
+			ev.nested[f-numHeadFields] = span{start, s.pos - start, false}
 		default:
 			ok = s.headValue(f, ev)
 		}
@@ -429,7 +445,7 @@ func (s *headScanner) headValue(f int, ev *scannedEvent) bool {
 		}
 		text := d[start+1 : s.pos-1]
 		switch {
-		case escaped:
+		case f == fieldID && escaped:
 			ev.fallback = true
 		case f == fieldID:
 			// Without escapes, encoding/json passes the string's bytes
@@ -437,14 +453,15 @@ func (s *headScanner) headValue(f int, ev *scannedEvent) bool {
 			if ev.e.ID.UnmarshalText(text) != nil {
 				ev.fallback = true
 			}
-		case !utf8.Valid(text):
-			// encoding/json replaces invalid UTF-8 with U+FFFD.
-			ev.fallback = true
+		case escaped || !utf8.Valid(text):
+			// encoding/json resolves escapes and replaces what is not
+			// UTF-8 with U+FFFD; finishEvents does the same.
+			ev.strs[f] = span{start + 1, len(text), true}
 		case f == fieldKind && knownKind(text) != "":
 			// The kinds of schema v1 cost no allocation.
 			ev.e.Kind = knownKind(text)
 		default:
-			ev.strs[f] = span{start + 1, len(text)}
+			ev.strs[f] = span{start + 1, len(text), false}
 		}
 		return true
 	}
@@ -816,6 +833,78 @@ func (s *headScanner) str() (escaped, ok bool) {
 			return false, false
 		}
 	}
+}
+
+// writeUnquoted writes the text of s, the contents of a JSON string that
+// the scanner found valid, to b as encoding/json's unquote makes it:
+// escapes resolved, a \u escape of a surrogate that does not pair with the
+// next one, and any byte that is not part of valid UTF-8, replaced by
+// U+FFFD.
+func writeUnquoted(b *strings.Builder, s []byte) {
+	for r := 0; r < len(s); {
+		switch c := s[r]; {
+		case c == '\\':
+			switch s[r+1] {
+			case 'b':
+				b.WriteByte('\b')
+			case 'f':
+				b.WriteByte('\f')
+			case 'n':
+				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
+			case 't':
+				b.WriteByte('\t')
+			case 'u':
+				rr := hex4(s[r+2:])
+				r += 6
+				if utf16.IsSurrogate(rr) {
+					if len(s)-r >= 6 && s[r] == '\\' && s[r+1] == 'u' {
+						if dec := utf16.DecodeRune(rr, hex4(s[r+2:])); dec != unicode.ReplacementChar {
+							r += 6
+							b.WriteRune(dec)
+							continue
+						}
+					}
+					rr = unicode.ReplacementChar
+				}
+				b.WriteRune(rr)
+				continue
+			default: // '"', '\\', '/'
+				b.WriteByte(s[r+1])
+			}
+			r += 2
+		case c < utf8.RuneSelf:
+			b.WriteByte(c)
+			r++
+		default:
+			rr, size := utf8.DecodeRune(s[r:])
+			if rr == utf8.RuneError && size == 1 {
+				b.WriteRune(utf8.RuneError)
+			} else {
+				b.Write(s[r : r+size])
+			}
+			r += size
+		}
+	}
+}
+
+// hex4 returns the value of the four hexadecimal digits that s begins
+// with (the scanner checked them).
+func hex4(s []byte) rune {
+	var r rune
+	for _, c := range s[:4] {
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c <= 'F':
+			c -= 'A' - 10
+		default:
+			c -= 'a' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 // specialBytes returns, for the eight bytes of w (little endian: the first
