@@ -190,6 +190,8 @@ func TestHeadScannerEdgeCases(t *testing.T) {
 		{"nested values", `{` + base + `,"attrs":{"a":[1,-2.5e-3,0,true,false,null,"s",{},[]],"b":{"c":{"d":[[]]}}}}`, true,
 			func(e event.Event) any { return e.Kind }, event.KindLog},
 		{"depth 10000", `{` + base + `,"x":` + deep(9999) + `}`, true, func(e event.Event) any { return e.Kind }, event.KindLog},
+		{"attrs at depth 10000", `{` + base + `,"attrs":{"a":` + deep(9998) + `}}`, true, func(e event.Event) any { return e.Kind }, event.KindLog},
+		{"attrs at depth 10001", `{` + base + `,"attrs":{"a":` + deep(9999) + `}}`, false, nil, nil},
 		{"depth 10001", `{` + base + `,"x":` + deep(10000) + `}`, false, nil, nil},
 		{"control char", `{` + base + ",\"attrs\":\"a\x01\"}", false, nil, nil},
 		{"control char in head", `{` + base + ",\"name\":\"a\tb\"}", false, nil, nil},
