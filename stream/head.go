@@ -14,23 +14,25 @@ import (
 
 // This file holds the client's fast path for event and events frames: a
 // single pass over a frame that validates it as encoding/json would, finds
-// each event's bytes and, with ClientOptions.HeadOnly, picks up the head
-// fields (eventHead) on the way. encoding/json scans every event at least
-// twice (once to find its end, once to decode it) through a state machine
-// that costs a call per byte; a console streaming thousands of events a
-// second spends about half of its CPU there.
+// each event's bytes and decodes the head fields (eventHead) on the way;
+// without ClientOptions.HeadOnly, the nested parts (http, provider, audit,
+// attrs, redacted) are then decoded with encoding/json, each on its own.
+// encoding/json scans every event at least twice (once to find its end,
+// once to decode it) through a state machine that costs a call per byte; a
+// console streaming thousands of events a second spent about half of its
+// CPU there.
 //
 // Exactness comes from a fallback rather than from re-implementing all of
 // encoding/json: whatever the fast path does not decode exactly as
-// encoding/json would (a key that matches a head field only when case is
+// encoding/json would (a key that matches a field only when case is
 // ignored, an escape in a key or an ID, a null, a number that is not an
 // integer, a repeated key ...) marks the event, and the event is then
-// decoded with json.Unmarshal into eventHead, the code the client used
-// before. What the fast path decodes itself, it decodes with the same
-// functions encoding/json calls (event.ID.UnmarshalText,
-// time.Time.UnmarshalJSON) or with rules that give the same values
-// (strings, unescaped as encoding/json does; integers). FuzzHeadScanner checks the whole against the old
-// decoder.
+// decoded as before: json.Unmarshal into eventHead, or event.Unmarshal.
+// What the fast path decodes itself, it decodes with the functions
+// encoding/json calls (event.ID.UnmarshalText, time.Time.UnmarshalJSON,
+// the nested parts' decoding) or with rules that give the same values
+// (strings, unescaped as encoding/json does; integers). FuzzHeadScanner
+// checks the whole against the old decoder.
 
 // maxNestingDepth is encoding/json's limit on nested arrays and objects in
 // one value, counted from the value decoded (an event object is depth 1):
