@@ -414,8 +414,16 @@ func (c *Client) session(ctx context.Context, hc *http.Client, wsURL string, fn 
 	if err := ws.Write(ctx, websocket.MessageText, mustMarshal(&sub)); err != nil {
 		return fmt.Errorf("stream: subscribe: %w", err)
 	}
+	// One buffer for all the frames of a session, rather than a new one
+	// grown from 512 bytes for each (io.ReadAll, as ws.Read does): an
+	// events frame runs to a megabyte, and handle copies what it hands on.
+	var buf bytes.Buffer
 	for {
-		_, data, err := ws.Read(readCtx)
+		_, r, err := ws.Reader(readCtx)
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
 		if err != nil {
 			if websocket.CloseStatus(err) == websocket.StatusPolicyViolation {
 				var ce websocket.CloseError
@@ -426,11 +434,18 @@ func (c *Client) session(ctx context.Context, hc *http.Client, wsURL string, fn 
 			return fmt.Errorf("stream: connection lost: %w", err)
 		}
 		seen.Add(1)
-		if err := c.handle(data, fn, attempt); err != nil {
+		if err := c.handle(buf.Bytes(), fn, attempt); err != nil {
 			return err
+		}
+		if buf.Cap() > maxKeptReadBuffer {
+			buf = bytes.Buffer{} // an unusually big frame: let it go
 		}
 	}
 }
+
+// maxKeptReadBuffer caps the read buffer a session keeps between frames:
+// twice the biggest events frame a server writes.
+const maxKeptReadBuffer = 2 * maxBatchBytes
 
 // rawConn records the socket under a websocket, when the client's own
 // transport dialled it, so that a stuck close handshake can be cut short.
@@ -548,7 +563,8 @@ func watchdog(ws *websocket.Conn, seen *atomic.Uint64, idle time.Duration, done 
 	}
 }
 
-// handle decodes one server message and delivers it.
+// handle decodes one server message and delivers it. It only borrows data
+// (the session reuses its buffer): whatever it delivers is a copy.
 func (c *Client) handle(data []byte, fn func(Update), attempt *int) error {
 	// Event frames are nearly all of the traffic: take their events out of
 	// the frame directly and decode each once, instead of decoding the
@@ -612,7 +628,7 @@ func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
 		if !ok || !finishEvents(raw, headOnly, evs) {
 			return false
 		}
-		c.deliverDecoded(evs[0].e, raw, fn)
+		c.deliverDecoded(evs[0].e, bytes.Clone(raw), fn)
 		return true
 	}
 	if !bytes.HasPrefix(data, []byte(eventsFramePrefix)) || !bytes.HasSuffix(data, []byte(eventsFrameSuffix)) {

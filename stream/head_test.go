@@ -3,6 +3,7 @@ package stream
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -441,4 +442,78 @@ func TestClientScratchBounded(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestClientHandleBorrowsData: handle only borrows the frame (the session
+// reads every frame into the same buffer): what it delivered stays intact
+// when the buffer is overwritten, for event and events frames and for
+// frames that take the general decoder.
+func TestClientHandleBorrowsData(t *testing.T) {
+	encs := realEvents(t)
+	extra := append(append([]byte(eventFramePrefix), encs[0]...), `,"shard":3}`...)
+	for _, head := range []bool{true, false} {
+		for _, frame := range [][]byte{EventFrame(encs[0]), eventsFrame(encs), extra} {
+			c := NewClient(ClientOptions{URL: "ws://127.0.0.1:1/ws", HeadOnly: head})
+			buf := bytes.Clone(frame)
+			var got []Update
+			attempt := 0
+			if err := c.handle(buf, func(u Update) { got = append(got, u) }, &attempt); err != nil {
+				t.Fatal(err)
+			}
+			want := make([]Update, len(got))
+			for i, u := range got {
+				want[i] = u
+				want[i].Raw = bytes.Clone(u.Raw)
+			}
+			for i := range buf {
+				buf[i] = 'X'
+			}
+			if len(got) == 0 {
+				t.Fatalf("headOnly %v: nothing delivered for %.60s", head, frame)
+			}
+			for i := range got {
+				if !bytes.Equal(got[i].Raw, encs[i]) || !reflect.DeepEqual(got[i], want[i]) {
+					t.Fatalf("headOnly %v: update %d changed with the buffer: %+v", head, i, got[i].Event)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkReadFrame reads a frame of 100 request events the way the
+// session does (into a buffer kept from frame to frame) and the way
+// ws.Read does (io.ReadAll, a new buffer grown for each frame).
+func BenchmarkReadFrame(b *testing.B) {
+	gen := event.NewGenerator(nil)
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	encs := make([][]byte, 100)
+	for i := range encs {
+		e := benchbase.RequestEvent(gen.New(), at)
+		enc, err := event.Marshal(&e)
+		if err != nil {
+			b.Fatal(err)
+		}
+		encs[i] = enc
+	}
+	frame := eventsFrame(encs)
+	b.Run("kept", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf bytes.Buffer
+		for b.Loop() {
+			buf.Reset()
+			if _, err := buf.ReadFrom(bytes.NewReader(frame)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(encs)), "ns/event")
+	})
+	b.Run("readall", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := io.ReadAll(bytes.NewReader(frame)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(encs)), "ns/event")
+	})
 }
