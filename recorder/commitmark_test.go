@@ -3,6 +3,7 @@ package recorder
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"testing/synctest"
 
@@ -108,5 +109,75 @@ func TestLiveBeforeStored(t *testing.T) {
 	ids := <-read
 	if len(ids) != 1 || ids[0] != id {
 		t.Fatalf("history read begun after the event was seen live: %v, want [%s] (stats %+v)", ids, id, r.Stats())
+	}
+}
+
+// TestGroupCommit: while a store write is slow, the pipeline goes on
+// preparing and publishing batches, and the commit stage then stores all
+// of them in one write, in order.
+func TestGroupCommit(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	handoffs := make(chan struct{}, 16)
+	var writes [][]string // the names of each store write (commit stage only, read after Flush)
+	r := newTestRecorderHooks(t, Config{}, hooks{
+		sink: func(evs []event.Event, _ [][]byte) error {
+			if writes == nil {
+				close(entered)
+				<-release
+			}
+			var names []string
+			for _, e := range evs {
+				names = append(names, e.Name)
+			}
+			writes = append(writes, names)
+			return nil
+		},
+		handoff: func() { handoffs <- struct{}{} },
+	})
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			close(release)
+		}
+	})
+	sub := r.hub.Subscribe((*stream.Filter)(nil))
+	defer sub.Close()
+	ctx := t.Context()
+	r.Event(ctx, event.KindCustom, "a", nil)
+	<-entered
+	<-handoffs
+	names := []string{"b1", "b2", "b3", "c"}
+	for _, n := range names { // one batch each: the next is recorded after the hand-over
+		r.Event(ctx, event.KindCustom, n, nil)
+		<-handoffs
+	}
+	var live []string
+	for len(live) < 1+len(names) {
+		<-sub.Ready()
+		items, _ := sub.Drain(nil)
+		for _, it := range items {
+			var e event.Event
+			if err := event.Unmarshal(it.Enc, &e); err != nil {
+				t.Fatal(err)
+			}
+			live = append(live, e.Name)
+		}
+	}
+	if want := append([]string{"a"}, names...); !slices.Equal(live, want) {
+		t.Fatalf("published while the store write was held: %v, want %v", live, want)
+	}
+	released = true
+	close(release)
+	flush(t, r)
+	// "c" was handed over after b3's hand-over completed; it may or may
+	// not have made the same write.
+	if len(writes) < 2 || !slices.Equal(writes[0], []string{"a"}) || len(writes[1]) < 3 || !slices.Equal(writes[1][:3], names[:3]) {
+		t.Fatalf("store writes: %v, want [a] then one write starting [b1 b2 b3]", writes)
+	}
+	if got := slices.Concat(writes...); !slices.Equal(got, append([]string{"a"}, names...)) {
+		t.Fatalf("stored in order: %v", got)
+	}
+	if st := r.Stats(); st.Recorded != 5 || st.Published != 5 {
+		t.Fatalf("stats: recorded %d published %d, want 5 and 5", st.Recorded, st.Published)
 	}
 }

@@ -35,9 +35,12 @@ type stalledSink struct {
 	handoffs chan struct{} // the prepare stage handed a batch over
 	release  chan struct{}
 	once     sync.Once
-	stored   atomic.Int64
-	mu       sync.Mutex
-	names    []string
+	// handedOff counts the prepare stage's hand-overs; from the second
+	// one on it waits for release.
+	handedOff atomic.Int64
+	stored    atomic.Int64
+	mu        sync.Mutex
+	names     []string
 }
 
 // storedNames returns the names of the stored events, in order.
@@ -73,6 +76,13 @@ func (s *stalledSink) hooks() hooks {
 			select {
 			case s.handoffs <- struct{}{}:
 			default:
+			}
+			if s.handedOff.Add(1) >= 2 {
+				// The commit stage would take this batch while it holds
+				// the first one in the store write; the prepare stage
+				// could then go on with further sets. Hold it here, so
+				// that the queue is all the callers have.
+				<-s.release
 			}
 		},
 	}

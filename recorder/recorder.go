@@ -194,16 +194,16 @@ type Recorder struct {
 
 	pool sync.Pool // *record
 
-	// pipeline goroutines only: sets, nextSet and encScratch belong to the
-	// prepare stage (run), reopenAt and reopenBackoff to the commit stage
-	// (commitLoop)
-	sets          [2]stageSet // see prepare
-	nextSet       int
+	// pipeline goroutines only: batchSeq and encScratch belong to the
+	// prepare stage (run); reopenAt, reopenBackoff and group to the
+	// commit stage (commitLoop); a stage set to the stage that holds it
+	// (see setPool)
 	batchSeq      uint64 // sequence number of the last batch published
 	fastEncode    bool
 	encScratch    []byte // the first stage's encoding buffer
 	reopenAt      time.Time
 	reopenBackoff time.Duration
+	group         groupScratch
 
 	mu      sync.Mutex
 	servers []*stream.Server
