@@ -640,10 +640,10 @@ func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
 	if !ok || !finishEvents(body, headOnly, evs) {
 		return false
 	}
-	// One copy of the events' bytes, so that a kept Raw does not pin the
-	// frame: all of them at once (with the commas between them), which
-	// costs one allocation per frame and no zeroing. Each Raw is capped so
-	// that appending to one cannot spill into the next.
+	// One copy of the events' bytes (data is the session's read buffer,
+	// Raw the receiver's): all of them at once, with the commas between
+	// them, which costs one allocation per frame and no zeroing. Each Raw
+	// is capped so that appending to one cannot spill into the next.
 	if len(evs) == 0 {
 		return true
 	}
