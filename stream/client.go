@@ -444,8 +444,9 @@ func (c *Client) session(ctx context.Context, hc *http.Client, wsURL string, fn 
 }
 
 // maxKeptReadBuffer caps the read buffer a session keeps between frames:
-// twice the biggest events frame a server writes.
-const maxKeptReadBuffer = 2 * maxBatchBytes
+// a buffer grown (by doubling) for the biggest events frame a server
+// writes stays; one grown for a far bigger lone event is let go.
+const maxKeptReadBuffer = 4 * maxBatchBytes
 
 // rawConn records the socket under a websocket, when the client's own
 // transport dialled it, so that a stuck close handshake can be cut short.
