@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -516,4 +517,54 @@ func BenchmarkReadFrame(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(encs)), "ns/event")
 	})
+}
+
+// TestClientSessionKeepsEachEvent: through a real session, whose frames
+// are read into one reused buffer, every event a replay delivers (in events
+// frames of varied sizes) keeps its own Raw and head, checked once all
+// have arrived.
+func TestClientSessionKeepsEachEvent(t *testing.T) {
+	for _, head := range []bool{true, false} {
+		hist := &memHistory{}
+		ts := startServer(t, ServerOptions{History: hist, ReplayPage: 50})
+		gen := event.NewGenerator(nil)
+		var encs [][]byte
+		var names []string
+		var first event.ID
+		for i := range 400 {
+			e, enc := makeEvent(gen, event.KindLog, fmt.Sprintf("e%d", i), (i*37)%900)
+			hist.add(e.ID, enc)
+			encs, names = append(encs, enc), append(names, e.Name)
+			if i == 0 {
+				first = e.ID
+			}
+		}
+		var mu sync.Mutex
+		var got []Update
+		all := make(chan struct{})
+		c := NewClient(ClientOptions{URL: ts.url, Since: first, HeadOnly: head})
+		stop := runClient(t, c, func(u Update) {
+			if u.Kind != UpdateEvent {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if got = append(got, u); len(got) == len(encs)-1 {
+				close(all)
+			}
+		})
+		select {
+		case <-all:
+		case <-time.After(10 * time.Second):
+			t.Fatal("not every event arrived")
+		}
+		_ = stop()
+		mu.Lock()
+		for i, u := range got {
+			if !bytes.Equal(u.Raw, encs[i+1]) || u.Event.Name != names[i+1] {
+				t.Fatalf("headOnly %v: event %d: name %q raw %.80s; want %q %.80s", head, i+1, u.Event.Name, u.Raw, names[i+1], encs[i+1])
+			}
+		}
+		mu.Unlock()
+	}
 }
