@@ -66,10 +66,14 @@
 //
 // # Caveats
 //
-//   - The pipeline lingers 20 ms after a partial batch, so that request
-//     goroutines do not wake it once per event and the store commits once
-//     per linger, not per event; under load, live latency is a few tens of
-//     milliseconds (a lone event on an idle pipeline goes at once).
+//   - The pipeline lingers 5 ms after a partial batch, so that request
+//     goroutines do not wake it once per event; it publishes each batch
+//     before storing it, and the store commits at most once per 20 ms while
+//     batches keep coming (every batch waiting goes into one transaction).
+//     A console sees an event within a linger plus its batch's preparation
+//     (a lone event on an idle pipeline goes at once); the store holds it
+//     up to a commit later, and the route's readers of the store wait for
+//     that commit.
 //   - SlogHandler records Info and above even when the wrapped handler is
 //     set to a higher level; Debug only when the wrapped handler takes it.
 //   - A provider event is recorded when the caller closes the response body

@@ -186,19 +186,26 @@ type capture struct {
 	partial     bool // the reader stopped before the end: size is a lower bound
 }
 
-// linger is how long the pipeline lets a partial batch's successors
+// linger is how long the prepare stage lets a partial batch's successors
 // accumulate before looking again. Under load this turns one wake-up per
-// event (a futex call on the request goroutine's side) into one per
-// linger, and, above all, one store transaction per linger: a commit costs
-// about the same CPU whether it writes 5 events or 150 (two fdatasyncs,
-// about 120 µs of system time each on a virtual machine, page writes, the
-// meta and freelist pages, the retention and index-sweep steps), so at a
-// few thousand events a second a 2 ms linger spent more CPU per event on
-// commits than on redacting and encoding them. 20 ms (a batch fills at
-// 12,800 events a second) keeps live latency well under what a person
-// watching a console notices; an idle pipeline blocks on the queue and
-// takes a lone event at once.
-const linger = 20 * time.Millisecond
+// event (a futex call on the request goroutine's side) and one published
+// frame per event into one per linger. It is short because the prepare
+// stage publishes: a console sees an event at most a linger (plus its
+// batch's preparation) after it happened. An idle pipeline blocks on the
+// queue and takes a lone event at once.
+const linger = 5 * time.Millisecond
+
+// commitEvery is the least time between the starts of two commits while
+// batches keep coming (the commit stage gathers what comes meanwhile into
+// one transaction). A commit costs about the same CPU whether it writes 5
+// events or 500 (two fdatasyncs, about 120 µs of system time each on a
+// virtual machine, the meta and freelist pages, the retention and
+// index-sweep steps), so at a few thousand events a second one commit per
+// linger spent more CPU per event on commits than on redacting and
+// encoding them. A batch after a quiet spell, and one carrying a Flush,
+// is committed at once; store readers wait for at most one commit (see
+// commitMark).
+const commitEvery = 20 * time.Millisecond
 
 // run is the pipeline's first stage: it takes records off the queue in
 // batches, prepares them (stamp, redact, encode) and publishes them to the
@@ -320,7 +327,7 @@ type prepared struct {
 // pipeline's throughput follows the store's latency instead of being
 // capped at maxBatch per commit. When every set is waiting, the first
 // stage waits for one and the queue absorbs the rest.
-const pipelineSets = 8
+const pipelineSets = 16
 
 // stageSet is what one batch in flight uses: the event parts lent to its
 // middleware records and its prepared lists. The first stage fills a free
@@ -610,14 +617,39 @@ func (a *batchArena) drop() {
 
 // commitLoop is the pipeline's second stage: it commits the prepared
 // sets in the order they come, every set waiting at once in one
-// transaction (see pipelineSets), frees them, and closes committed when
-// commits is closed and drained.
+// transaction (see pipelineSets), at most one commit per commitEvery while
+// batches keep coming, frees them, and closes committed when commits is
+// closed and drained.
 func (r *Recorder) commitLoop(commits <-chan *stageSet, pool *setPool, committed chan<- struct{}) {
 	defer close(committed)
 	failing := false
 	group := make([]*stageSet, 0, pipelineSets)
+	pace := time.NewTimer(time.Hour)
+	pace.Stop()
+	var last time.Time // when the last commit began
 	for set := range commits {
 		group = append(group[:0], set)
+		if wait := commitEvery - time.Since(last); wait > 0 && len(set.p.flushes) == 0 {
+			// Gather what comes until commitEvery has passed, every set
+			// is here (the prepare stage would wait), or a Flush waits.
+			pace.Reset(wait)
+		gather:
+			for len(group) < pipelineSets {
+				select {
+				case s, ok := <-commits:
+					if !ok {
+						break gather
+					}
+					group = append(group, s)
+					if len(s.p.flushes) > 0 {
+						break gather
+					}
+				case <-pace.C:
+					break gather
+				}
+			}
+			pace.Stop()
+		}
 	more:
 		for len(group) < pipelineSets {
 			select {
@@ -630,6 +662,7 @@ func (r *Recorder) commitLoop(commits <-chan *stageSet, pool *setPool, committed
 				break more
 			}
 		}
+		last = time.Now()
 		r.commit(group, &failing)
 		for i, s := range group {
 			pool.put(s)

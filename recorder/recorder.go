@@ -599,7 +599,7 @@ func (r *Recorder) Close(ctx context.Context) error {
 }
 
 // Flush waits until everything captured before the call has been
-// stored and published (or dropped), or ctx ends. Unlike capture, Flush
+// published and stored (or dropped), or ctx ends. Unlike capture, Flush
 // waits for room in the queue.
 func (r *Recorder) Flush(ctx context.Context) error {
 	if !r.Enabled() {

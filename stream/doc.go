@@ -39,8 +39,10 @@
 //   - Publish must be called in event ID order (one publisher, or callers
 //     that serialize): the replay/live dedup and the gap bookkeeping compare
 //     IDs.
-//   - "No holes" after a resume needs the History to hold an event before
-//     it is published (store, then publish) and to still hold it (retention).
+//   - "No holes" after a resume needs the History to hold an event by the
+//     time a replay begun after its publication reads it (store, then
+//     publish; or a SinceEncoded that waits for what was published before
+//     it, as the recorder's does) and to still hold it (retention).
 //     Without History a resumed subscription goes live without replay and
 //     without a gap.
 //   - A gap tells the client what it missed; fetch it from history, or set

@@ -24,8 +24,10 @@ import (
 // events strictly after `after`, oldest first, with their IDs and their
 // JSON exactly as stored.
 //
-// For "no holes" the recorder must make an event visible to SinceEncoded
-// before it publishes it on the Hub (store, then publish).
+// For "no holes" an event must be visible to SinceEncoded by the time a
+// replay that began after the event was published reads it: store, then
+// publish; or, as the recorder does, publish first and have SinceEncoded
+// wait until what was published before the call is stored.
 type History interface {
 	SinceEncoded(ctx context.Context, after event.ID, limit int) (ids []event.ID, enc [][]byte, err error)
 }

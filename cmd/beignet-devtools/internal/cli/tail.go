@@ -178,6 +178,7 @@ type eventPrinter struct {
 	filter    *filter.Filter
 	max       int
 	n         int
+	line      []byte // JSON line being written
 }
 
 // print writes e if it matches; it returns errEnough once max events were
@@ -196,7 +197,8 @@ func (p *eventPrinter) print(e *event.Event, raw []byte) error {
 				return err
 			}
 		}
-		_, err = fmt.Fprintf(p.w, "%s\n", raw)
+		p.line = append(append(p.line[:0], raw...), '\n') // one Write per event
+		_, err = p.w.Write(p.line)
 	} else {
 		_, err = fmt.Fprintln(p.w, formatLine(e, p.instances))
 	}
