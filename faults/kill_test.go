@@ -15,9 +15,11 @@ import (
 )
 
 // TestSIGKILLDuringLoad kills the demo app with SIGKILL while traffic flows
-// and a console is attached. The recorder publishes an event only after the
-// store committed its batch, so every event the console received was
-// acknowledged: after the kill each of them must be in the store, and the
+// and a console is attached. The recorder publishes a batch before its
+// commit stage stores it (so that live latency does not include fsync),
+// and commits batches in order: after the kill the store holds what the
+// console received up to some point, possibly without the newest events
+// (those published in the last commit window), never with a hole; and the
 // file must check clean.
 func TestSIGKILLDuringLoad(t *testing.T) {
 	if testing.Short() {
@@ -66,18 +68,26 @@ func TestSIGKILLDuringLoad(t *testing.T) {
 			t.Errorf("round %d: store check after SIGKILL: %v", round, err)
 		}
 		mu.Lock()
-		missing := 0
-		for _, id := range got {
+		stored, hole := 0, -1
+		for i, id := range got {
 			if _, err := s.Get(id); err != nil {
-				missing++
+				if hole < 0 {
+					hole = i
+				}
+				continue
+			}
+			stored++
+			if hole >= 0 {
+				mu.Unlock()
+				t.Fatalf("round %d: event %d of %d received live is missing from the store but a later one (%d) is there", round, hole+1, len(got), i+1)
 			}
 		}
 		n := len(got)
 		mu.Unlock()
 		s.Close()
-		if missing > 0 {
-			t.Fatalf("round %d: %d of %d acknowledged events missing after SIGKILL", round, missing, n)
+		if stored == 0 {
+			t.Fatalf("round %d: none of the %d events received live was stored", round, n)
 		}
-		t.Logf("round %d: %d acknowledged events all present after SIGKILL", round, n)
+		t.Logf("round %d: the store holds the first %d of the %d events received live after SIGKILL", round, stored, n)
 	}
 }

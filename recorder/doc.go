@@ -73,7 +73,9 @@
 //     A console sees an event within a linger plus its batch's preparation
 //     (a lone event on an idle pipeline goes at once); the store holds it
 //     up to a commit later, and the route's readers of the store wait for
-//     that commit.
+//     that commit. A process that dies (SIGKILL, power loss) can leave the
+//     store without the newest events a console already showed: those of
+//     the last commit window, never an older one.
 //   - SlogHandler records Info and above even when the wrapped handler is
 //     set to a higher level; Debug only when the wrapped handler takes it.
 //   - A provider event is recorded when the caller closes the response body

@@ -73,7 +73,7 @@ func (s *Store) compactTo(tmp string) (_ *bolt.DB, err error) {
 	// Grow the copy only as far as each commit needs (bbolt grows a big
 	// file 16 MiB ahead), so the compacted file is no larger than its data.
 	alloc := ndb.AllocSize
-	ndb.AllocSize = int(s.pageSize)
+	ndb.AllocSize = ndb.Info().PageSize
 	defer func() {
 		if err != nil {
 			_ = ndb.Close()

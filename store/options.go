@@ -16,6 +16,13 @@ const (
 	DefaultMaxEvents        = 100_000
 	DefaultMaxSize          = 512 << 20
 	DefaultCompactFreeRatio = 0.5
+	// DefaultPageSize is four times the usual OS page. The store's writes
+	// are appends of ~1 KiB events and deletes of the oldest: bbolt writes
+	// each dirty page with a system call of its own, so larger pages mean
+	// a quarter of the calls and of the per-page work for the same bytes
+	// (about a quarter less CPU per event at the retention cap:
+	// BenchmarkAppendAtCapPageSize).
+	DefaultPageSize = 16 << 10
 	// MinAutoCompactBytes is the free space below which automatic
 	// compaction never runs, whatever the ratio: rewriting a small file to
 	// win a few pages is not worth holding the writer.
@@ -52,6 +59,9 @@ type Options struct {
 	// NoSync skips fsync on commit: for tests and benchmarks only, a crash
 	// can lose or corrupt data.
 	NoSync bool
+	// PageSize is the page size of a new file (and of a compacted copy);
+	// default DefaultPageSize. An existing file keeps its own.
+	PageSize int
 	// Now is the clock used by retention; nil means time.Now.
 	Now func() time.Time
 	// Logger receives retention and compaction notes; nil discards.
@@ -67,12 +77,13 @@ type config struct {
 	maxSize          int64
 	compactFreeRatio float64
 	noSync           bool
+	pageSize         int
 	now              func() time.Time
 	log              *slog.Logger
 }
 
 func (o Options) config() config {
-	c := config{o.Timeout, o.ReadOnly, o.PublicDirs, o.MaxAge, o.MaxEvents, o.MaxSize, o.CompactFreeRatio, o.NoSync, o.Now, o.Logger}
+	c := config{o.Timeout, o.ReadOnly, o.PublicDirs, o.MaxAge, o.MaxEvents, o.MaxSize, o.CompactFreeRatio, o.NoSync, o.PageSize, o.Now, o.Logger}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -87,6 +98,9 @@ func (o Options) config() config {
 	}
 	if c.compactFreeRatio == 0 {
 		c.compactFreeRatio = DefaultCompactFreeRatio
+	}
+	if c.pageSize <= 0 {
+		c.pageSize = DefaultPageSize
 	}
 	if c.now == nil {
 		c.now = time.Now

@@ -205,6 +205,7 @@ func boltOptions(cfg config) *bolt.Options {
 		// the process instead of returning an error. The hashmap type keeps
 		// big freelists cheap after a large purge.
 		FreelistType: bolt.FreelistMapType,
+		PageSize:     cfg.pageSize,
 	}
 	if cfg.maxSize > 0 {
 		o.MaxSize = int(cfg.maxSize)
