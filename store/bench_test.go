@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -373,5 +374,51 @@ func BenchmarkAppendAtRetention(b *testing.B) {
 	b.StopTimer()
 	if st, _ := s.Stats(); st.Count > keep {
 		b.Fatalf("count %d over MaxEvents", st.Count)
+	}
+}
+
+// BenchmarkAppendAtCapPageSize appends groups of 1,000 ~1.1 KiB events
+// (what the recorder's group commit writes at saturation) to a store at
+// its MaxEvents, with the default page size and with the OS page size
+// bbolt would otherwise pick, and reports the process CPU per event (the
+// kernel's share included: bbolt writes each dirty page with a pwrite of
+// its own). Sync is on unless STORE_BENCH_NOSYNC=1.
+func BenchmarkAppendAtCapPageSize(b *testing.B) {
+	for _, ps := range []int{DefaultPageSize, os.Getpagesize()} {
+		b.Run(fmt.Sprintf("page=%dKiB", ps>>10), func(b *testing.B) {
+			const keep, group = 50_000, 1000
+			s := openTemp(b, &Options{MaxAge: -1, MaxEvents: keep, CompactFreeRatio: -1, NoSync: benchNoSync, PageSize: ps})
+			gen, reqGen := event.NewGenerator(nil), event.NewGenerator(nil)
+			evs, enc := benchEvents(gen, reqGen, group)
+			for i := range evs {
+				e := evs[i]
+				e.Message = strings.Repeat("m", 1000)
+				enc[i], _ = event.Marshal(&e)
+			}
+			for i := 0; i < keep/group+1; i++ {
+				for j := range evs {
+					evs[j].ID = gen.New()
+				}
+				if err := s.AppendEncoded(evs, enc); err != nil {
+					b.Fatal(err)
+				}
+			}
+			rid := ""
+			b.ResetTimer()
+			cpu := testutil.ProcessCPU()
+			for done := 0; done < b.N; done += group {
+				for i := range evs {
+					evs[i].ID = gen.New()
+					if i%2 == 0 {
+						rid = reqGen.New().String()
+					}
+					evs[i].RequestID = rid
+				}
+				if err := s.AppendEncoded(evs, enc); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((testutil.ProcessCPU()-cpu).Nanoseconds())/1000/float64(b.N), "cpu-µs/event")
+		})
 	}
 }
