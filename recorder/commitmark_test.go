@@ -3,9 +3,12 @@ package recorder
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/stream"
@@ -179,5 +182,39 @@ func TestGroupCommit(t *testing.T) {
 	}
 	if st := r.Stats(); st.Recorded != 5 || st.Published != 5 {
 		t.Fatalf("stats: recorded %d published %d, want 5 and 5", st.Recorded, st.Published)
+	}
+}
+
+// TestCommitPacing: a steady trickle of events, each batch of its own, is
+// published at once but committed at most once per commitEvery (plus the
+// first, which goes at once), and a Flush does not wait for the pace.
+func TestCommitPacing(t *testing.T) {
+	var commits atomic.Int64
+	handoffs := make(chan struct{}, 1)
+	r := newTestRecorderHooks(t, Config{}, hooks{
+		sink: func([]event.Event, [][]byte) error {
+			commits.Add(1)
+			return nil
+		},
+		handoff: func() {
+			select {
+			case handoffs <- struct{}{}:
+			default:
+			}
+		},
+	})
+	const n = 40
+	start := time.Now()
+	for i := range n {
+		r.Event(t.Context(), event.KindCustom, fmt.Sprint("tick-", i), nil)
+		<-handoffs // its own batch: the next event comes after its hand-over
+	}
+	flush(t, r)
+	elapsed := time.Since(start)
+	if got, most := commits.Load(), int64(elapsed/commitEvery)+2; got > most {
+		t.Fatalf("%d batches over %v made %d commits, want at most %d (one per %v)", n, elapsed, got, most, commitEvery)
+	}
+	if st := r.Stats(); st.Recorded != n {
+		t.Fatalf("recorded %d, want %d", st.Recorded, n)
 	}
 }
