@@ -76,6 +76,13 @@ type ClientOptions struct {
 	// For consumers that pass the JSON on (tail --json): building the
 	// nested maps is most of what decoding an event costs.
 	HeadOnly bool
+	// BorrowRaw lends Update.Raw of event updates instead of giving it:
+	// Raw is then valid only until fn returns, because it points into the
+	// frame the client reads the next message into. For consumers that
+	// write the JSON out at once (tail --json): it saves copying every
+	// frame's events, about half of what a HeadOnly client spends per
+	// event.
+	BorrowRaw bool
 	// FillGaps makes the client reconnect right after a gap message and
 	// resume from the last event it got, so that the server replays the
 	// skipped events from its history: no holes, at the cost of a
@@ -161,7 +168,7 @@ type Update struct {
 	Kind UpdateKind
 
 	Event event.Event // UpdateEvent: the decoded event
-	Raw   []byte      // UpdateEvent: the event JSON as sent (owned by the receiver)
+	Raw   []byte      // UpdateEvent: the event JSON as sent (owned by the receiver; lent until fn returns with ClientOptions.BorrowRaw)
 
 	Hello *Hello       // UpdateHello
 	Stats *ServerStats // UpdateStats
@@ -629,7 +636,10 @@ func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
 		if !ok || !finishEvents(raw, headOnly, evs) {
 			return false
 		}
-		c.deliverDecoded(evs[0].e, bytes.Clone(raw), fn)
+		if !c.opts.BorrowRaw {
+			raw = bytes.Clone(raw)
+		}
+		c.deliverDecoded(evs[0].e, raw, fn)
 		return true
 	}
 	if !bytes.HasPrefix(data, []byte(eventsFramePrefix)) || !bytes.HasSuffix(data, []byte(eventsFrameSuffix)) {
@@ -649,7 +659,10 @@ func (c *Client) handleEventFrame(data []byte, fn func(Update)) bool {
 		return true
 	}
 	from := evs[0].start
-	buf := bytes.Clone(body[from:evs[len(evs)-1].end])
+	buf := body[from:evs[len(evs)-1].end]
+	if !c.opts.BorrowRaw {
+		buf = bytes.Clone(buf)
+	}
 	for i := range evs {
 		ev := &evs[i]
 		c.deliverDecoded(ev.e, buf[ev.start-from:ev.end-from:ev.end-from], fn)

@@ -481,6 +481,36 @@ func TestClientHandleBorrowsData(t *testing.T) {
 	}
 }
 
+// TestClientBorrowRaw: with BorrowRaw, each event's Raw during the
+// callback is exactly the bytes the client would otherwise copy, and it
+// points into the frame (no copy was made).
+func TestClientBorrowRaw(t *testing.T) {
+	encs := realEvents(t)
+	for _, head := range []bool{true, false} {
+		for _, frame := range [][]byte{EventFrame(encs[0]), eventsFrame(encs)} {
+			c := NewClient(ClientOptions{URL: "ws://127.0.0.1:1/ws", HeadOnly: head, BorrowRaw: true})
+			buf := bytes.Clone(frame)
+			n := 0
+			attempt := 0
+			err := c.handle(buf, func(u Update) {
+				if u.Kind != UpdateEvent {
+					return
+				}
+				if !bytes.Equal(u.Raw, encs[n]) {
+					t.Errorf("headOnly %v: event %d: Raw %.60s, want %.60s", head, n, u.Raw, encs[n])
+				}
+				if i := bytes.Index(buf, u.Raw); i < 0 || &buf[i] != &u.Raw[0] {
+					t.Errorf("headOnly %v: event %d: Raw was copied, not lent", head, n)
+				}
+				n++
+			}, &attempt)
+			if err != nil || n == 0 {
+				t.Fatalf("headOnly %v: %d events, err %v", head, n, err)
+			}
+		}
+	}
+}
+
 // BenchmarkReadFrame reads a frame of 100 request events the way the
 // session does (into a buffer kept from frame to frame) and the way
 // ws.Read does (io.ReadAll, a new buffer grown for each frame).

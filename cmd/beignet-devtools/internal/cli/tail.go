@@ -293,7 +293,9 @@ func tailURL(ctx context.Context, env *Env, api *apiclient.Client, since event.I
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	wsURL := api.WebsocketURL()
-	c := api.Stream(stream.ClientOptions{Since: since, FillGaps: true, HeadOnly: headOnly})
+	// print writes each event's JSON out before it returns: it can
+	// borrow the client's copy instead of taking one.
+	c := api.Stream(stream.ClientOptions{Since: since, FillGaps: true, HeadOnly: headOnly, BorrowRaw: true})
 	connected := false
 	err := c.Run(ctx, func(u stream.Update) {
 		switch u.Kind {
