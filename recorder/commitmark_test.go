@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -72,20 +73,15 @@ func TestCommitMarkWait(t *testing.T) {
 // stage stores it, and a history read that starts while it is not yet
 // stored (a console resuming right after seeing it live) still gets it.
 func TestLiveBeforeStored(t *testing.T) {
-	release := make(chan struct{})
+	release := newGate()
 	first := true
 	r := newTestRecorderHooks(t, Config{}, hooks{handoff: func() {
 		if first { // the prepare stage holds the first batch, published, before the commit stage has it
 			first = false
-			<-release
+			<-release.ch
 		}
 	}})
-	released := false
-	t.Cleanup(func() {
-		if !released {
-			close(release)
-		}
-	})
+	t.Cleanup(release.open) // after the recorder's: runs before its Close
 	sub := r.hub.Subscribe((*stream.Filter)(nil))
 	defer sub.Close()
 	r.Event(t.Context(), event.KindCustom, "live.first", nil)
@@ -107,8 +103,7 @@ func TestLiveBeforeStored(t *testing.T) {
 		}
 		read <- ids
 	}()
-	released = true
-	close(release)
+	release.open()
 	ids := <-read
 	if len(ids) != 1 || ids[0] != id {
 		t.Fatalf("history read begun after the event was seen live: %v, want [%s] (stats %+v)", ids, id, r.Stats())
@@ -119,14 +114,14 @@ func TestLiveBeforeStored(t *testing.T) {
 // preparing and publishing batches, and the commit stage then stores all
 // of them in one write, in order.
 func TestGroupCommit(t *testing.T) {
-	entered, release := make(chan struct{}), make(chan struct{})
+	entered, release := make(chan struct{}), newGate()
 	handoffs := make(chan struct{}, 16)
 	var writes [][]string // the names of each store write (commit stage only, read after Flush)
 	r := newTestRecorderHooks(t, Config{}, hooks{
 		sink: func(evs []event.Event, _ [][]byte) error {
 			if writes == nil {
 				close(entered)
-				<-release
+				<-release.ch
 			}
 			var names []string
 			for _, e := range evs {
@@ -137,12 +132,7 @@ func TestGroupCommit(t *testing.T) {
 		},
 		handoff: func() { handoffs <- struct{}{} },
 	})
-	released := false
-	t.Cleanup(func() {
-		if !released {
-			close(release)
-		}
-	})
+	t.Cleanup(release.open) // after the recorder's: runs before its Close
 	sub := r.hub.Subscribe((*stream.Filter)(nil))
 	defer sub.Close()
 	ctx := t.Context()
@@ -169,8 +159,7 @@ func TestGroupCommit(t *testing.T) {
 	if want := append([]string{"a"}, names...); !slices.Equal(live, want) {
 		t.Fatalf("published while the store write was held: %v, want %v", live, want)
 	}
-	released = true
-	close(release)
+	release.open()
 	flush(t, r)
 	// "c" was handed over after b3's hand-over completed; it may or may
 	// not have made the same write.
@@ -218,3 +207,15 @@ func TestCommitPacing(t *testing.T) {
 		t.Fatalf("recorded %d, want %d", st.Recorded, n)
 	}
 }
+
+// gate holds a pipeline stage on purpose until opened. A test opens it
+// itself and in a cleanup registered after the recorder's (cleanups run
+// last in, first out), so the recorder's Close never waits on it.
+type gate struct {
+	ch   chan struct{}
+	once sync.Once
+}
+
+func newGate() *gate { return &gate{ch: make(chan struct{})} }
+
+func (g *gate) open() { g.once.Do(func() { close(g.ch) }) }
