@@ -80,8 +80,8 @@ type ClientOptions struct {
 	// Raw is then valid only until fn returns, because it points into the
 	// frame the client reads the next message into. For consumers that
 	// write the JSON out at once (tail --json): it saves copying every
-	// frame's events, about half of what a HeadOnly client spends per
-	// event.
+	// frame's events (in BenchmarkEventsFrame, about half of what a
+	// HeadOnly client spends decoding an event).
 	BorrowRaw bool
 	// FillGaps makes the client reconnect right after a gap message and
 	// resume from the last event it got, so that the server replays the
