@@ -68,7 +68,7 @@
 //
 //   - The pipeline lingers 5 ms after a partial batch, so that request
 //     goroutines do not wake it once per event; it publishes each batch
-//     before storing it, and the store commits at most once per 20 ms while
+//     before storing it, and the store commits at most once per 40 ms while
 //     batches keep coming (every batch waiting goes into one transaction).
 //     A console sees an event within a linger plus its batch's preparation
 //     (a lone event on an idle pipeline goes at once); the store holds it
