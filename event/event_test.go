@@ -163,6 +163,24 @@ func TestGeneratorStrictlyIncreasingWhenClockStandsStillOrStepsBack(t *testing.T
 	}
 }
 
+// TestGeneratorNewAllocatesNothing: the pipeline stamps every event with
+// New, so an ID that escaped to the heap would be garbage per event. The
+// clock moves a millisecond per call, so every call reads fresh entropy.
+func TestGeneratorNewAllocatesNothing(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	g := NewGenerator(func() time.Time { now = now.Add(time.Millisecond); return now })
+	var prev ID
+	if n := testing.AllocsPerRun(100, func() {
+		id := g.New()
+		if id.Compare(prev) <= 0 || [10]byte(id[6:]) == [10]byte{} {
+			t.Fatalf("id %s after %s: not increasing or no entropy", id, prev)
+		}
+		prev = id
+	}); n != 0 {
+		t.Errorf("New allocates %.1f times per call, want 0", n)
+	}
+}
+
 func TestGeneratorUniqueAcrossGoroutines(t *testing.T) {
 	g := NewGenerator(nil)
 	const workers, each = 8, 2000

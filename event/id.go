@@ -171,6 +171,9 @@ type Generator struct {
 
 	mu   sync.Mutex
 	last ID
+	// rnd receives the entropy (under mu): reading into a local ID would
+	// move every ID New makes to the heap, since the reader is an interface.
+	rnd [10]byte
 }
 
 // NewGenerator returns a Generator reading time from now (time.Now when nil)
@@ -193,11 +196,13 @@ func (g *Generator) New() ID {
 	if next.Compare(g.last) <= 0 || sameMillisecond(next, g.last) {
 		next = g.last
 		increment(&next)
-	} else if _, err := io.ReadFull(g.entropy, next[6:]); err != nil {
+	} else if _, err := io.ReadFull(g.entropy, g.rnd[:]); err != nil {
 		// crypto/rand does not fail on supported platforms; if it ever
 		// does, ordering still holds through the increment.
 		next = g.last
 		increment(&next)
+	} else {
+		copy(next[6:], g.rnd[:])
 	}
 	g.last = next
 	return next
