@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/beignet/devtools/event"
 	"github.com/beignet/devtools/internal/benchbase"
 	"github.com/beignet/devtools/internal/testutil"
@@ -420,5 +422,103 @@ func BenchmarkAppendAtCapPageSize(b *testing.B) {
 			}
 			b.ReportMetric(float64((testutil.ProcessCPU()-cpu).Nanoseconds())/1000/float64(b.N), "cpu-µs/event")
 		})
+	}
+}
+
+// BenchmarkAtCapFloor compares the store at its MaxEvents (100,000) with
+// the least that any store keeping one bbolt key per event can do at that
+// size: put each event, delete the oldest, with the store's page size,
+// freelist and fill, and no index, counters, lookups or sweep. Both take
+// groups of 560 ~1 KiB events, what the recorder's group commit writes per
+// transaction in the load test (about 14,000 events/s, one commit per
+// 40 ms), in one loop, group by group, and report the process CPU per
+// event of each (the kernel's share included: two fdatasyncs per commit, a
+// pwrite per dirty page). Sync is on unless STORE_BENCH_NOSYNC=1.
+//
+//	go test -run '^$' -bench AtCapFloor -benchtime 300000x -count 5 ./store
+//
+// The floor is what the recorder's whole budget per event would have to
+// cover before redaction, encoding and fan-out, on this design.
+func BenchmarkAtCapFloor(b *testing.B) {
+	const keep, group = 100_000, 560
+	s := openTemp(b, &Options{MaxAge: -1, MaxEvents: keep, CompactFreeRatio: -1, NoSync: benchNoSync})
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "floor.db"), 0o600, &bolt.Options{
+		NoSync: benchNoSync, FreelistType: bolt.FreelistMapType, PageSize: DefaultPageSize,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	gen, reqGen := event.NewGenerator(nil), event.NewGenerator(nil)
+	evs, enc := benchEvents(gen, reqGen, group)
+	for i := range evs {
+		e := evs[i]
+		e.Message = strings.Repeat("m", 400)
+		enc[i], _ = event.Marshal(&e)
+	}
+	stored := 0
+	floor := func() error {
+		return db.Update(func(tx *bolt.Tx) error {
+			eb, err := tx.CreateBucketIfNotExists([]byte("events"))
+			if err != nil {
+				return err
+			}
+			eb.FillPercent = eventsFill
+			for i := range evs {
+				if err := eb.Put(evs[i].ID[:], enc[i]); err != nil {
+					return err
+				}
+			}
+			stored += len(evs)
+			c := eb.Cursor()
+			for k, _ := c.First(); k != nil && stored > keep; k, _ = c.First() {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				stored--
+			}
+			return nil
+		})
+	}
+	next := func() {
+		rid := ""
+		for i := range evs {
+			evs[i].ID = gen.New()
+			if i%2 == 0 {
+				rid = reqGen.New().String()
+			}
+			evs[i].RequestID = rid
+		}
+	}
+	for filled := 0; filled < keep+group; filled += group {
+		next()
+		if err := s.AppendEncoded(evs, enc); err != nil {
+			b.Fatal(err)
+		}
+		if err := floor(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var inStore, inFloor time.Duration
+	b.ResetTimer()
+	for done := 0; done < b.N; done += group {
+		next()
+		c0 := testutil.ProcessCPU()
+		if err := s.AppendEncoded(evs, enc); err != nil {
+			b.Fatal(err)
+		}
+		c1 := testutil.ProcessCPU()
+		if err := floor(); err != nil {
+			b.Fatal(err)
+		}
+		inStore += c1 - c0
+		inFloor += testutil.ProcessCPU() - c1
+	}
+	b.StopTimer()
+	perEvent := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 / float64(b.N) }
+	b.ReportMetric(perEvent(inStore), "store-cpu-µs/event")
+	b.ReportMetric(perEvent(inFloor), "floor-cpu-µs/event")
+	if st, err := s.Stats(); err != nil || st.Count != keep || stored != keep {
+		b.Fatalf("store holds %d events (%v), floor %d, want %d", st.Count, err, stored, keep)
 	}
 }
