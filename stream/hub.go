@@ -10,11 +10,21 @@ import (
 // DefaultBuffer is the default per-subscriber buffer, in events.
 const DefaultBuffer = 4096
 
+// DefaultBufferBytes is the default per-subscriber buffer, in bytes of
+// queued event JSON (32 MiB): 4,096 events with bodies near the recorder's
+// 64 KiB limit would otherwise hold over 500 MiB per slow console.
+const DefaultBufferBytes = hub.DefaultBufferBytes
+
 // HubOptions configures a Hub; the zero value means the defaults.
 type HubOptions struct {
 	// Buffer is the number of events queued per subscriber (per console)
 	// before it is marked behind; default DefaultBuffer.
 	Buffer int
+	// BufferBytes bounds the bytes of event JSON queued per subscriber in
+	// the same way (an empty queue takes one event of any size); default
+	// DefaultBufferBytes. A subscriber past either bound misses events
+	// and is told of the gap, which a resuming client refetches.
+	BufferBytes int
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 }
@@ -34,7 +44,7 @@ func NewHub(opts HubOptions) *Hub {
 	if opts.Buffer <= 0 {
 		opts.Buffer = DefaultBuffer
 	}
-	return (*Hub)(hub.New(hub.Options{Buffer: opts.Buffer, Logger: opts.Logger}))
+	return (*Hub)(hub.New(hub.Options{Buffer: opts.Buffer, BufferBytes: opts.BufferBytes, Logger: opts.Logger}))
 }
 
 func (h *Hub) impl() *hub.Hub { return (*hub.Hub)(h) }

@@ -17,11 +17,22 @@ import (
 // DefaultBuffer is the default per-subscriber buffer, in events.
 const DefaultBuffer = 4096
 
+// DefaultBufferBytes is the default per-subscriber buffer, in bytes of
+// queued event JSON. 4,096 ordinary events take a few MiB; with bodies
+// near the recorder's 64 KiB limit they could take over 500 MiB per slow
+// console, which this bound keeps out of the app's memory.
+const DefaultBufferBytes = 32 << 20
+
 // Options configures a Hub; the zero value means the defaults.
 type Options struct {
 	// Buffer is the number of events queued per subscriber before it is
 	// marked behind; default DefaultBuffer.
 	Buffer int
+	// BufferBytes bounds the bytes of event JSON queued per subscriber:
+	// an event that would take the queue past it marks the subscriber
+	// behind, as a full Buffer does (an empty queue takes one event of
+	// any size). Default DefaultBufferBytes.
+	BufferBytes int
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 }
@@ -40,8 +51,9 @@ type Filter interface {
 // Events must be published in ID order (one publisher, or publishers
 // serialized by the caller): gap and resume bookkeeping relies on it.
 type Hub struct {
-	buffer int
-	log    *slog.Logger
+	buffer      int
+	bufferBytes int
+	log         *slog.Logger
 
 	mu     sync.Mutex // guards changes to subs and closed
 	subs   atomic.Pointer[[]*Subscription]
@@ -56,10 +68,13 @@ func New(o Options) *Hub {
 	if o.Buffer <= 0 {
 		o.Buffer = DefaultBuffer
 	}
+	if o.BufferBytes <= 0 {
+		o.BufferBytes = DefaultBufferBytes
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Hub{buffer: o.Buffer, log: o.Logger}
+	h := &Hub{buffer: o.Buffer, bufferBytes: o.BufferBytes, log: o.Logger}
 	h.subs.Store(&[]*Subscription{})
 	return h
 }
@@ -145,11 +160,12 @@ func (h *Hub) IsClosed() bool {
 // the caller must not change it.
 func (h *Hub) Subscribe(f Filter) *Subscription {
 	s := &Subscription{
-		hub:    h,
-		limit:  h.buffer,
-		ready:  make(chan struct{}, 1),
-		done:   make(chan struct{}),
-		filter: f,
+		hub:        h,
+		limit:      h.buffer,
+		limitBytes: h.bufferBytes,
+		ready:      make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		filter:     f,
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -182,16 +198,18 @@ func (h *Hub) remove(s *Subscription) {
 
 // Subscription is one subscriber's bounded queue on a Hub.
 type Subscription struct {
-	hub   *Hub
-	limit int
-	ready chan struct{} // capacity 1: something was queued or a gap is pending
-	done  chan struct{} // closed by Close or Hub.Close
+	hub        *Hub
+	limit      int           // events
+	limitBytes int           // bytes of event JSON
+	ready      chan struct{} // capacity 1: something was queued or a gap is pending
+	done       chan struct{} // closed by Close or Hub.Close
 
 	closeOnce sync.Once
 
 	mu          sync.Mutex
 	filter      Filter
 	queue       []Item
+	queued      int      // bytes of event JSON in queue
 	behind      bool     // queue overflowed; new events are dropped until drained
 	lastDropped event.ID // newest event dropped while behind
 	gapDropped  uint64   // events dropped since the last reported gap
@@ -211,7 +229,7 @@ func (s *Subscription) offer(it *Item, enc []byte, kind event.Kind, requestID st
 		s.mu.Unlock()
 		return false
 	}
-	if s.behind || len(s.queue) >= s.limit {
+	if s.behind || len(s.queue) >= s.limit || len(s.queue) > 0 && s.queued+len(enc) > s.limitBytes {
 		s.behind = true
 		s.lastDropped = it.ID
 		s.gapDropped++
@@ -224,6 +242,7 @@ func (s *Subscription) offer(it *Item, enc []byte, kind event.Kind, requestID st
 		it.Enc = append(make([]byte, 0, len(enc)), enc...)
 	}
 	s.queue = append(s.queue, *it)
+	s.queued += len(enc)
 	s.mu.Unlock()
 	select {
 	case s.ready <- struct{}{}:
@@ -259,6 +278,7 @@ func (s *Subscription) Drain(spare []Item) ([]Item, Gap) {
 	s.mu.Lock()
 	items := s.queue
 	s.queue = spare[:0]
+	s.queued = 0
 	var g Gap
 	if s.behind {
 		g = Gap{Dropped: s.gapDropped, Last: s.lastDropped}
@@ -278,6 +298,7 @@ func (s *Subscription) Reset(f Filter) {
 	s.filter = f
 	clear(s.queue)
 	s.queue = s.queue[:0]
+	s.queued = 0
 	s.behind = false
 	s.gapDropped = 0
 	s.lastDropped = event.ID{}

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -150,6 +151,55 @@ func TestHubSlowSubscriberGap(t *testing.T) {
 	items, gap = slow.Drain(items)
 	if len(items) != 1 || items[0].ID != e.ID || gap.Dropped != 0 {
 		t.Fatalf("after drain: %d items, gap %+v", len(items), gap)
+	}
+}
+
+// TestHubBufferBytes: a subscriber's queue is bounded in bytes as well as
+// in events, so that a slow console cannot hold hundreds of MiB of large
+// events in the app; an empty queue still takes one event of any size, and
+// what the byte bound skips is a gap like any other.
+func TestHubBufferBytes(t *testing.T) {
+	gen := event.NewGenerator(nil)
+	big := func(n int) (event.ID, []byte) {
+		e, enc := makeEvent(gen, event.KindLog, strings.Repeat("b", n), 0)
+		return e.ID, enc
+	}
+	id0, enc0 := big(2000)
+	limit := 3*len(enc0) + len(enc0)/2 // room for three such events, not four
+	hub := New(Options{Buffer: 100, BufferBytes: limit})
+	defer hub.Close()
+	sub := hub.Subscribe(nil)
+
+	hub.Publish(id0, event.KindLog, "", enc0)
+	var ids []event.ID
+	ids = append(ids, id0)
+	for range 5 {
+		id, enc := big(2000)
+		ids = append(ids, id)
+		hub.Publish(id, event.KindLog, "", enc)
+	}
+	items, gap := sub.Drain(nil)
+	if len(items) != 3 || items[0].ID != ids[0] || items[2].ID != ids[2] {
+		t.Fatalf("drained %d items, want the first 3 (%d-byte bound, %d-byte events)", len(items), limit, len(enc0))
+	}
+	if gap.Dropped != 3 || gap.Last != ids[5] || sub.Dropped() != 3 {
+		t.Fatalf("gap %+v (dropped %d), want 3 dropped up to %s", gap, sub.Dropped(), ids[5])
+	}
+
+	// Draining frees the bytes; an event larger than the whole bound is
+	// taken by an empty queue, and the next one waits for a drain.
+	huge, encHuge := big(2 * limit)
+	hub.Publish(huge, event.KindLog, "", encHuge)
+	next, encNext := big(10)
+	hub.Publish(next, event.KindLog, "", encNext)
+	items, gap = sub.Drain(items)
+	if len(items) != 1 || items[0].ID != huge || gap.Dropped != 1 || gap.Last != next {
+		t.Fatalf("after a huge event: %d items, gap %+v", len(items), gap)
+	}
+	after, encAfter := big(10)
+	hub.Publish(after, event.KindLog, "", encAfter)
+	if items, gap = sub.Drain(items); len(items) != 1 || items[0].ID != after || gap.Dropped != 0 {
+		t.Fatalf("live again: %d items, gap %+v", len(items), gap)
 	}
 }
 
