@@ -208,6 +208,94 @@ func TestCommitPacing(t *testing.T) {
 	}
 }
 
+// TestSetPoolBudget: the first stage gets no further set while the sets in
+// flight hold the byte budget, except the first, whatever its size.
+func TestSetPoolBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pool := newSetPool(4, 100)
+		fill := func(s *stageSet, n int) {
+			s.p.encs = [][]byte{make([]byte, n)}
+			pool.hold(s)
+		}
+		a := pool.get()
+		fill(a, 60)
+		b := pool.get() // 60 of 100 held: another set
+		fill(b, 300)    // one set may go past the budget
+		if !pool.over() {
+			t.Fatal("360 bytes held, budget 100: not over")
+		}
+		got := make(chan *stageSet, 1)
+		go func() { got <- pool.get() }()
+		synctest.Wait()
+		select {
+		case <-got:
+			t.Fatal("a set was handed out with the budget held")
+		default:
+		}
+		pool.put(b) // 60 held again
+		synctest.Wait()
+		c := <-got
+		if pool.over() {
+			t.Fatal("60 bytes held, budget 100: over")
+		}
+		pool.put(a)
+		fill(c, 500) // alone in flight: allowed, and the budget is held
+		pool.put(c)
+		if pool.over() {
+			t.Fatal("nothing in flight, yet over the budget")
+		}
+	})
+}
+
+// TestInFlightBudget: while a store write is slow, the first stage goes
+// on with further batches only as long as the sets in flight hold less
+// than the byte budget; then the queue holds the rest, and every event is
+// still stored, in order. With a budget smaller than any batch, nothing
+// beyond the batch being written is published.
+func TestInFlightBudget(t *testing.T) {
+	for _, tc := range []struct {
+		budget    int64
+		published uint64 // while the first write is held
+	}{
+		{budget: 1, published: 1},       // "a" only: "b" waits in the queue
+		{budget: 1 << 20, published: 2}, // "b" too, as TestGroupCommit shows
+	} {
+		t.Run(fmt.Sprint("budget=", tc.budget), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				entered, release := make(chan struct{}), newGate()
+				var stored []string
+				r := newTestRecorderHooks(t, Config{}, hooks{
+					inFlightBytes: tc.budget,
+					sink: func(evs []event.Event, _ [][]byte) error {
+						if stored == nil {
+							close(entered)
+							<-release.ch
+						}
+						for _, e := range evs {
+							stored = append(stored, e.Name)
+						}
+						return nil
+					},
+				})
+				t.Cleanup(release.open) // after the recorder's: runs before its Close
+				r.Event(t.Context(), event.KindCustom, "a", nil)
+				<-entered
+				r.Event(t.Context(), event.KindCustom, "b", nil)
+				time.Sleep(2 * linger) // the bubble's clock: the first stage's linger passes at once
+				synctest.Wait()        // the pipeline has gone as far as it can
+				if got := r.published.Load(); got != tc.published {
+					t.Fatalf("published %d events while the first write was held, want %d", got, tc.published)
+				}
+				release.open()
+				flush(t, r)
+				if !slices.Equal(stored, []string{"a", "b"}) {
+					t.Fatalf("stored %v, want [a b]", stored)
+				}
+			})
+		})
+	}
+}
+
 // gate holds a pipeline stage on purpose until opened. A test opens it
 // itself and in a cleanup registered after the recorder's (cleanups run
 // last in, first out), so the recorder's Close never waits on it.

@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"net/http"
@@ -217,7 +218,7 @@ const commitEvery = 40 * time.Millisecond
 // app's CPU work overlap instead of taking turns, and a console's live
 // latency does not include the store.
 func (r *Recorder) run() {
-	pool := newSetPool(pipelineSets)
+	pool := newSetPool(pipelineSets, cmp.Or(r.inFlightBytes, maxInFlightBytes))
 	commits := make(chan *stageSet, pipelineSets) // never full: there are only pipelineSets sets
 	committed := make(chan struct{})
 	go r.commitLoop(commits, pool, committed)
@@ -236,8 +237,9 @@ func (r *Recorder) run() {
 				}
 			}
 		} else {
-			set := pool.get() // waits while the commit stage holds every set
+			set := pool.get() // waits while the commit stage holds every set, or too many bytes
 			if r.prepare(set, batch) {
+				pool.hold(set)
 				if r.handoffHook != nil {
 					r.handoffHook()
 				}
@@ -332,6 +334,15 @@ type prepared struct {
 // stage waits for one and the queue absorbs the rest.
 const pipelineSets = 16
 
+// maxInFlightBytes bounds the encoded events held by the sets in flight,
+// as pipelineSets bounds their number: 16 sets of 256 ordinary events hold
+// a few MiB, but with bodies near the 64 KiB limit they would hold over
+// 500 MiB while the store is slow. Past it, the first stage waits for the
+// commit stage (which then commits without waiting for its pace), and the
+// queue, bounded by Config.QueueBytes, absorbs the rest. One set is always
+// allowed, whatever its size.
+const maxInFlightBytes = 64 << 20
+
 // stageSet is what one batch in flight uses: the event parts lent to its
 // middleware records and its prepared lists. The first stage fills a free
 // one, the second stage commits it and frees it (setPool).
@@ -339,6 +350,7 @@ type stageSet struct {
 	parts []eventPart
 	lent  int
 	p     prepared
+	held  int64      // bytes of p.encs counted against the pool's budget
 	arena batchArena // the memory of the batch's encoded events
 	// text holds the strings the pipeline builds for the batch's request
 	// events (header text, URL, name, body text), and paths the events'
@@ -481,16 +493,20 @@ func (r *Recorder) publish(p *prepared) {
 
 // setPool holds the free stage sets, most recently freed first, so that a
 // pipeline that needs few sets at a time keeps using the same (warm, and
-// no more grown than needed) ones.
+// no more grown than needed) ones. It also keeps the bytes the sets in
+// flight hold under a budget (see maxInFlightBytes).
 type setPool struct {
-	mu    sync.Mutex
-	free  []*stageSet
-	avail chan struct{} // capacity 1: a set was freed
+	mu     sync.Mutex
+	free   []*stageSet
+	n      int           // sets in all
+	budget int64         // bytes the sets in flight may hold
+	held   int64         // bytes they hold
+	avail  chan struct{} // capacity 1: a set was freed
 }
 
-func newSetPool(n int) *setPool {
+func newSetPool(n int, budget int64) *setPool {
 	sets := make([]stageSet, n)
-	p := &setPool{free: make([]*stageSet, n), avail: make(chan struct{}, 1)}
+	p := &setPool{free: make([]*stageSet, n), n: n, budget: budget, avail: make(chan struct{}, 1)}
 	for i := range sets {
 		p.free[n-1-i] = &sets[i]
 	}
@@ -498,11 +514,11 @@ func newSetPool(n int) *setPool {
 }
 
 // get returns a free set, waiting for the commit stage to free one when
-// it holds them all.
+// it holds them all, or when the sets it holds are over the budget.
 func (p *setPool) get() *stageSet {
 	for {
 		p.mu.Lock()
-		if n := len(p.free); n > 0 {
+		if n := len(p.free); n > 0 && (p.held < p.budget || n == p.n) {
 			s := p.free[n-1]
 			p.free = p.free[:n-1]
 			p.mu.Unlock()
@@ -513,9 +529,32 @@ func (p *setPool) get() *stageSet {
 	}
 }
 
+// hold counts the encoded events of s, prepared and about to go to the
+// commit stage, against the budget.
+func (p *setPool) hold(s *stageSet) {
+	var n int64
+	for _, enc := range s.p.encs {
+		n += int64(len(enc))
+	}
+	p.mu.Lock()
+	s.held = n
+	p.held += n
+	p.mu.Unlock()
+}
+
+// over reports whether the sets in flight hold the budget or more: the
+// first stage is waiting, or will, for the commit stage.
+func (p *setPool) over() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.held >= p.budget
+}
+
 // put frees s.
 func (p *setPool) put(s *stageSet) {
 	p.mu.Lock()
+	p.held -= s.held
+	s.held = 0
 	p.free = append(p.free, s)
 	p.mu.Unlock()
 	select {
@@ -632,9 +671,10 @@ func (r *Recorder) commitLoop(commits <-chan *stageSet, pool *setPool, committed
 	var last time.Time // when the last commit began
 	for set := range commits {
 		group = append(group[:0], set)
-		if wait := commitEvery - time.Since(last); wait > 0 && len(set.p.flushes) == 0 {
+		if wait := commitEvery - time.Since(last); wait > 0 && len(set.p.flushes) == 0 && !pool.over() {
 			// Gather what comes until commitEvery has passed, every set
-			// is here (the prepare stage would wait), or a Flush waits.
+			// is here or the budget is held (the prepare stage would
+			// wait), or a Flush waits.
 			pace.Reset(wait)
 		gather:
 			for len(group) < pipelineSets {
@@ -644,7 +684,7 @@ func (r *Recorder) commitLoop(commits <-chan *stageSet, pool *setPool, committed
 						break gather
 					}
 					group = append(group, s)
-					if len(s.p.flushes) > 0 {
+					if len(s.p.flushes) > 0 || pool.over() {
 						break gather
 					}
 				case <-pace.C:

@@ -177,6 +177,8 @@ type Recorder struct {
 	sink        func(events []event.Event, enc [][]byte) error
 	processHook func(batch []*record)
 	handoffHook func()
+	// inFlightBytes, when > 0, replaces maxInFlightBytes (tests).
+	inFlightBytes int64
 
 	// sampler applies Config.Sample; nil keeps everything.
 	sampler *sampler
@@ -262,19 +264,22 @@ type hooks struct {
 	handoff func()
 	// exportBackoff replaces the first wait after a failed export.
 	exportBackoff time.Duration
+	// inFlightBytes replaces maxInFlightBytes.
+	inFlightBytes int64
 }
 
 func newRecorder(cfg Config, hk hooks) (*Recorder, error) {
 	r := &Recorder{
-		sink:        hk.sink,
-		processHook: hk.process,
-		handoffHook: hk.handoff,
-		env:         ResolveEnv(cfg.Env),
-		app:         cfg.App,
-		instance:    cfg.Instance,
-		bodyLimit:   cfg.BodyLimit,
-		log:         cfg.Logger,
-		now:         cfg.Now,
+		sink:          hk.sink,
+		processHook:   hk.process,
+		handoffHook:   hk.handoff,
+		inFlightBytes: hk.inFlightBytes,
+		env:           ResolveEnv(cfg.Env),
+		app:           cfg.App,
+		instance:      cfg.Instance,
+		bodyLimit:     cfg.BodyLimit,
+		log:           cfg.Logger,
+		now:           cfg.Now,
 	}
 	if cfg.Store != nil {
 		r.st.Store(cfg.Store)
