@@ -55,6 +55,30 @@ func benchEvents(gen, reqGen *event.Generator, n int) ([]event.Event, [][]byte) 
 	return evs, enc
 }
 
+// renew gives evs fresh IDs and fresh request IDs, perRequest events to a
+// request, as the next group of a busy app would have; their encodings
+// stay as they are (the store keys by ID and indexes by RequestID).
+func renew(gen, reqGen *event.Generator, evs []event.Event, perRequest int) {
+	rid := ""
+	for i := range evs {
+		evs[i].ID = gen.New()
+		if i%perRequest == 0 {
+			rid = reqGen.New().String()
+		}
+		evs[i].RequestID = rid
+	}
+}
+
+// padMessages re-encodes evs with an n-byte message each, for benchmarks
+// that need events of about the load test's size.
+func padMessages(evs []event.Event, enc [][]byte, n int) {
+	for i := range evs {
+		e := evs[i]
+		e.Message = strings.Repeat("m", n)
+		enc[i], _ = event.Marshal(&e)
+	}
+}
+
 func reportRate(b *testing.B, events int) {
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }
@@ -67,17 +91,10 @@ func BenchmarkAppend(b *testing.B) {
 			s := openTemp(b, &Options{MaxAge: -1, MaxEvents: -1, CompactFreeRatio: -1, NoSync: benchNoSync})
 			gen, reqGen := event.NewGenerator(nil), event.NewGenerator(nil)
 			evs, enc := benchEvents(gen, reqGen, batch)
-			rid := ""
 			b.SetBytes(int64(len(enc[0])))
 			b.ResetTimer()
 			for done := 0; done < b.N; done += batch {
-				for i := range evs { // fresh IDs and requests; same bytes as the bare loop
-					evs[i].ID = gen.New()
-					if i%4 == 0 {
-						rid = reqGen.New().String()
-					}
-					evs[i].RequestID = rid
-				}
+				renew(gen, reqGen, evs, 4) // same bytes as the bare loop
 				if err := s.AppendEncoded(evs, enc); err != nil {
 					b.Fatal(err)
 				}
@@ -307,17 +324,10 @@ func BenchmarkAppendVsBare(b *testing.B) {
 			defer db.Close()
 			gen, reqGen := event.NewGenerator(nil), event.NewGenerator(nil)
 			evs, enc := benchEvents(gen, reqGen, batch)
-			rid := ""
 			var inStore, inBare time.Duration
 			b.ResetTimer()
 			for done := 0; done < b.N; done += batch {
-				for i := range evs {
-					evs[i].ID = gen.New()
-					if i%4 == 0 {
-						rid = reqGen.New().String()
-					}
-					evs[i].RequestID = rid
-				}
+				renew(gen, reqGen, evs, 4)
 				start := time.Now()
 				if err := s.AppendEncoded(evs, enc); err != nil {
 					b.Fatal(err)
@@ -358,16 +368,9 @@ func BenchmarkAppendAtRetention(b *testing.B) {
 		}
 	}
 	evs, enc = evs[:batch], enc[:batch]
-	rid := ""
 	b.ResetTimer()
 	for done := 0; done < b.N; done += batch {
-		for i := range evs {
-			evs[i].ID = gen.New()
-			if i%4 == 0 {
-				rid = reqGen.New().String()
-			}
-			evs[i].RequestID = rid
-		}
+		renew(gen, reqGen, evs, 4)
 		if err := s.AppendEncoded(evs, enc); err != nil {
 			b.Fatal(err)
 		}
@@ -392,11 +395,7 @@ func BenchmarkAppendAtCapPageSize(b *testing.B) {
 			s := openTemp(b, &Options{MaxAge: -1, MaxEvents: keep, CompactFreeRatio: -1, NoSync: benchNoSync, PageSize: ps})
 			gen, reqGen := event.NewGenerator(nil), event.NewGenerator(nil)
 			evs, enc := benchEvents(gen, reqGen, group)
-			for i := range evs {
-				e := evs[i]
-				e.Message = strings.Repeat("m", 1000)
-				enc[i], _ = event.Marshal(&e)
-			}
+			padMessages(evs, enc, 1000)
 			for i := 0; i < keep/group+1; i++ {
 				for j := range evs {
 					evs[j].ID = gen.New()
@@ -405,17 +404,10 @@ func BenchmarkAppendAtCapPageSize(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			rid := ""
 			b.ResetTimer()
 			cpu := testutil.ProcessCPU()
 			for done := 0; done < b.N; done += group {
-				for i := range evs {
-					evs[i].ID = gen.New()
-					if i%2 == 0 {
-						rid = reqGen.New().String()
-					}
-					evs[i].RequestID = rid
-				}
+				renew(gen, reqGen, evs, 2)
 				if err := s.AppendEncoded(evs, enc); err != nil {
 					b.Fatal(err)
 				}
@@ -451,11 +443,7 @@ func BenchmarkAtCapFloor(b *testing.B) {
 	defer db.Close()
 	gen, reqGen := event.NewGenerator(nil), event.NewGenerator(nil)
 	evs, enc := benchEvents(gen, reqGen, group)
-	for i := range evs {
-		e := evs[i]
-		e.Message = strings.Repeat("m", 400)
-		enc[i], _ = event.Marshal(&e)
-	}
+	padMessages(evs, enc, 400)
 	stored := 0
 	floor := func() error {
 		return db.Update(func(tx *bolt.Tx) error {
@@ -480,18 +468,8 @@ func BenchmarkAtCapFloor(b *testing.B) {
 			return nil
 		})
 	}
-	next := func() {
-		rid := ""
-		for i := range evs {
-			evs[i].ID = gen.New()
-			if i%2 == 0 {
-				rid = reqGen.New().String()
-			}
-			evs[i].RequestID = rid
-		}
-	}
 	for filled := 0; filled < keep+group; filled += group {
-		next()
+		renew(gen, reqGen, evs, 2)
 		if err := s.AppendEncoded(evs, enc); err != nil {
 			b.Fatal(err)
 		}
@@ -502,7 +480,7 @@ func BenchmarkAtCapFloor(b *testing.B) {
 	var inStore, inFloor time.Duration
 	b.ResetTimer()
 	for done := 0; done < b.N; done += group {
-		next()
+		renew(gen, reqGen, evs, 2)
 		c0 := testutil.ProcessCPU()
 		if err := s.AppendEncoded(evs, enc); err != nil {
 			b.Fatal(err)
